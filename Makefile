@@ -1,0 +1,153 @@
+# xenbox: top-level Makefile, with Buildroot's habits.
+#
+#   make <board>_defconfig   start a configuration from configs/
+#   make menuconfig          edit it (kconfig-frontends)
+#   make savedefconfig       write the minimal config back to its defconfig
+#   make source              download every pinned source into dl/
+#   make                     build; artifacts land in output/images/
+#   make size                binary size by component, checked against budget
+#   make check               every test suite (installs what it needs)
+#
+# O=DIR puts the configuration and every build product in DIR (default
+# output/), DL_DIR=DIR the downloads (default dl/).  Nothing below `make
+# source` reaches the network.
+
+TOPDIR := $(CURDIR)
+O ?= $(TOPDIR)/output
+override O := $(abspath $(O))
+DL_DIR ?= $(TOPDIR)/dl
+override DL_DIR := $(abspath $(DL_DIR))
+export DL_DIR
+
+CONFIG       := $(O)/.config
+AUTOCONF     := $(O)/auto.conf
+AUTOHEADER   := $(O)/autoconf.h
+BUILD_DIR    := $(O)/build
+STAGING_DIR  := $(O)/staging
+HOST_DIR     := $(O)/host
+IMAGES_DIR   := $(O)/images
+LOCK         := $(TOPDIR)/package/sources.lock
+
+# Reproducibility: one timestamp for everything, taken from the last commit.
+SOURCE_DATE_EPOCH ?= $(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/null || echo 1767225600)
+export SOURCE_DATE_EPOCH
+export LC_ALL := C
+export TZ := UTC
+export srctree := $(TOPDIR)
+
+# Q= for quiet; V=1 for the commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.DEFAULT_GOAL := all
+.PHONY: all world source check unit-check size clean distclean help \
+	menuconfig savedefconfig olddefconfig printvars FORCE
+
+# --------------------------------------------------------------------------
+# Configuration (kconfig-frontends from Debian)
+
+KCONFIG_ENV := KCONFIG_CONFIG=$(CONFIG) KCONFIG_AUTOCONFIG=$(AUTOCONF) \
+	KCONFIG_AUTOHEADER=$(AUTOHEADER) srctree=$(TOPDIR)
+# conf writes include/config/ dependency files below its working directory,
+# so it runs inside $(O).
+KCONF = mkdir -p $(O)/include/config && cd $(O) && $(KCONFIG_ENV)
+
+%_defconfig: $(TOPDIR)/configs/%_defconfig FORCE
+	$(Q)mkdir -p $(O)
+	$(Q)$(KCONF) kconfig-conf --defconfig=$< $(TOPDIR)/Kconfig >/dev/null
+	$(Q)echo $< >$(O)/.defconfig
+	@echo "configuration written to $(CONFIG) from $(notdir $<)"
+
+menuconfig: | $(O)
+	$(Q)$(KCONF) kconfig-mconf $(TOPDIR)/Kconfig
+
+olddefconfig: | $(O)
+	$(Q)$(KCONF) kconfig-conf --olddefconfig $(TOPDIR)/Kconfig
+
+savedefconfig: $(CONFIG)
+	$(Q)out=$${DEFCONFIG:-$$(cat $(O)/.defconfig 2>/dev/null || echo $(O)/defconfig)}; \
+	$(KCONF) kconfig-conf --savedefconfig=$$out $(TOPDIR)/Kconfig && \
+	echo "saved to $$out"
+
+$(O):
+	$(Q)mkdir -p $@
+
+$(CONFIG):
+	@echo "No configuration in $(O). Start one, e.g.:" >&2
+	@echo "    make qemu_x86_64_defconfig" >&2
+	@ls $(TOPDIR)/configs | sed 's/^/      make /' >&2
+	@exit 1
+
+# auto.conf and autoconf.h follow .config.
+$(AUTOCONF) $(AUTOHEADER): $(CONFIG) $(shell find $(TOPDIR) -name Kconfig -not -path '$(O)/*' 2>/dev/null)
+	$(Q)$(KCONF) kconfig-conf --silentoldconfig $(TOPDIR)/Kconfig >/dev/null
+	$(Q)touch $(AUTOCONF) $(AUTOHEADER)
+
+# Goals that need no configuration.
+NOCONFIG_GOALS := %_defconfig menuconfig olddefconfig source clean distclean \
+	help check unit-check fuzz printvars
+ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+-include $(AUTOCONF)
+endif
+
+# --------------------------------------------------------------------------
+# Sources: package/sources.lock, fetched by support/download.sh.
+
+source:
+	$(Q)$(TOPDIR)/support/download.sh $(LOCK) $(DL_DIR)
+
+# Path of a locked file in dl/: $(call dl-file,NAME)
+dl-file = $(DL_DIR)/$(1)/$(shell awk '$$1=="$(1)"{n=split($$4,a,"/"); print a[n]}' $(LOCK) | sed 's/%2b/+/g; s/%7e/~/g')
+dl-version = $(shell awk '$$1=="$(1)"{print $$2}' $(LOCK))
+
+# --------------------------------------------------------------------------
+# Toolchains.  Target: static musl, -Os, sections, gc.  Host: glibc with
+# sanitizers, for the unit tests.
+
+TARGET_CC := musl-gcc
+TARGET_AR := ar
+PREFIX_MAP := -ffile-prefix-map=$(TOPDIR)=. -ffile-prefix-map=$(O)=output \
+	-ffile-prefix-map=$(DL_DIR)=dl
+TARGET_CFLAGS := -Os -pipe -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fno-ident \
+	-fno-stack-protector -D_GNU_SOURCE $(PREFIX_MAP)
+TARGET_LDFLAGS := -static -Wl,--gc-sections -Wl,--build-id=none \
+	-Wl,-z,noseparate-code -Wl,--hash-style=gnu
+
+HOST_CC := gcc
+HOST_CFLAGS := -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+HOST_LDFLAGS := -fsanitize=address,undefined
+
+export TARGET_CC TARGET_AR TARGET_CFLAGS TARGET_LDFLAGS HOST_CC
+
+# --------------------------------------------------------------------------
+# Packages (third-party) and our own sources.
+
+include $(sort $(wildcard $(TOPDIR)/package/*/*.mk))
+include $(TOPDIR)/src/xenbox.mk
+include $(TOPDIR)/tests/tests.mk
+
+all: $(IMAGES_DIR)/xenbox
+world: all
+
+clean:
+	rm -rf $(BUILD_DIR) $(STAGING_DIR) $(HOST_DIR) $(IMAGES_DIR)
+
+distclean:
+	rm -rf $(O)
+
+printvars:
+	@$(foreach v,$(sort $(filter-out .% MAKEFILE_LIST,$(.VARIABLES))), \
+		$(if $(filter file,$(origin $(v))),$(info $(v)=$($(v)))))
+
+help:
+	@sed -n '2,14p' $(TOPDIR)/Makefile | sed 's/^# \{0,1\}//'
+	@echo "Defconfigs:"; ls $(TOPDIR)/configs | sed 's/^/    make /'
+
+FORCE:
