@@ -1,3 +1,40 @@
-# Test entry points; see tests/README.md.
+# Test entry points (see tests/README.md):
+#   make check        everything, as CI runs it (support/check.sh)
+#   make unit-check   the C unit tests, host build with ASan+UBSan
+#   make fuzz         each libFuzzer target for FUZZ_SECONDS (default 60)
+
+UNIT_SRCS  := $(sort $(wildcard $(TOPDIR)/tests/unit/test_*.c))
+UNIT_BINS  := $(patsubst $(TOPDIR)/tests/unit/%.c,$(HOST_DIR)/tests/%,$(UNIT_SRCS))
+
+$(HOST_DIR)/tests/%: $(TOPDIR)/tests/unit/%.c $(HOST_DIR)/lib/libxenbox.a $(XB_HOST_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  tests/unit/$*.c"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(XB_WARN) -Wno-missing-prototypes $(XB_CPPFLAGS) \
+		-DXB_HOST_BUILD -I$(HOST_DIR)/include -I$(TOPDIR)/tests/unit \
+		-o $@ $< $(HOST_DIR)/lib/libxenbox.a $(XB_HOST_LIBS) \
+		-lcmocka -lpthread -lm
+
+unit-build: $(UNIT_BINS) $(HOST_DIR)/bin/xenbox
+unit-check: unit-build
+	$(Q)$(TOPDIR)/support/run-unit.sh $(UNIT_BINS)
+
+FUZZ_SRCS := $(sort $(wildcard $(TOPDIR)/tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst $(TOPDIR)/tests/fuzz/%.c,$(HOST_DIR)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
+# libFuzzer needs clang; the fuzzed code is compiled again with coverage.
+FUZZ_SRCS_LIB := lib/buf.c lib/arena.c rpc/value.c rpc/xmlrpc.c rpc/json.c http/http.c
+$(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB)) $(AUTOHEADER)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/$*.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
+		$(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB))
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	$(Q)$(TOPDIR)/support/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
 check:
 	$(Q)$(TOPDIR)/support/check.sh
+
+.PHONY: unit-build unit-check fuzz-build fuzz

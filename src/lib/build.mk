@@ -1,0 +1,1 @@
+xb-srcs-y += lib/buf.c lib/arena.c
