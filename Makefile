@@ -90,7 +90,7 @@ $(AUTOCONF) $(AUTOHEADER): $(CONFIG) $(shell find $(TOPDIR) -name Kconfig -not -
 
 # Goals that need no configuration.
 NOCONFIG_GOALS := %_defconfig menuconfig olddefconfig source clean distclean \
-	help check unit-check fuzz printvars
+	help check run printvars
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(AUTOCONF)
 endif
@@ -151,3 +151,7 @@ help:
 	@echo "Defconfigs:"; ls $(TOPDIR)/configs | sed 's/^/    make /'
 
 FORCE:
+
+run:
+	$(Q)$(TOPDIR)/support/run.sh
+.PHONY: run

@@ -37,6 +37,10 @@ struct emit_ops {
 	/* a member's name; its value is the next thing emitted */
 	void (*member)(struct emit *e, const char *name, size_t n);
 	void (*struct_end)(struct emit *e);
+	/* a datetime as decoded text, written verbatim (XAPI re-sends a
+	 * DateTime's string unchanged).  Optional: emit_value falls back to
+	 * datetime (when the text parses) or str when this is NULL. */
+	void (*datetime_str)(struct emit *e, const char *s, size_t n);
 };
 
 struct emit {
@@ -61,8 +65,10 @@ static inline void emit_array_end(struct emit *e) { e->ops->array_end(e); }
 static inline void emit_struct_begin(struct emit *e) { e->ops->struct_begin(e); }
 static inline void emit_member(struct emit *e, const char *name) { e->ops->member(e, name, strlen(name)); }
 static inline void emit_struct_end(struct emit *e) { e->ops->struct_end(e); }
+static inline void emit_membern(struct emit *e, const char *name, size_t n) { e->ops->member(e, name, n); }
 
-/* Re-emit a decoded tree (any codec to any codec). */
+/* Re-emit a decoded tree (any codec to any codec).  Stops early once
+ * e->error is set, so its recursion is bounded by EMIT_MAX_DEPTH. */
 void emit_value(struct emit *e, const struct xv *v);
 
 #endif

@@ -1,0 +1,78 @@
+/* The XenAPI call: what a transport hands to the dispatcher.
+ *
+ * The server decodes a request into method + params (rpc/value.h), fills a
+ * struct call and calls api_dispatch().  The result value is emitted into
+ * c->out through c->e (XML-RPC or JSON, the API does not care), or a
+ * failure is left in c->err.  Completion is signalled by c->complete(c),
+ * either before api_dispatch returns or later (event.from waits).
+ */
+#ifndef XB_API_H
+#define XB_API_H
+
+#include <stdint.h>
+
+#include "api/dm.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "rpc/emit.h"
+#include "rpc/value.h"
+
+#define API_MAX_ERR 8
+
+struct call {
+	struct arena *a;                /* per request; freed by the server */
+	struct emit *e;                 /* writes into out */
+	struct buf *out;
+	const char *method;
+	const struct xv *params;        /* XV_ARRAY */
+	struct obj *session;
+	int local_root;                 /* Unix socket, peer uid 0 */
+	const char *peer;               /* client address (rate limiting) */
+	const char *err[API_MAX_ERR];   /* ErrorDescription; nerr 0 = success */
+	int nerr;
+	void (*complete)(struct call *c);
+	void *conn;                     /* the transport's handle */
+	/* a waiting event.from / event.next */
+	struct call *wait_next;
+	int64_t deadline_ms;
+	int waiting;
+	struct dm_val *wait_args;
+};
+
+/* Dispatch c->method with c->params.  Always ends in c->complete(c), now or
+ * later (then it returns 1). */
+int api_dispatch(struct call *c);
+
+/* Record a XenAPI failure: code then parameters, NULL-terminated.  The
+ * strings are copied into the call's arena.  Returns -1 for `return
+ * api_fail(...)` in handlers. */
+int api_fail(struct call *c, const char *code, ...) __attribute__((sentinel));
+int api_failf_internal(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The object named by ref if it is of class cls, else HANDLE_INVALID. */
+struct obj *api_obj(struct call *c, const char *cls, const char *ref);
+
+/* A wire value as a datamodel value of type t (heap; dm_val_free it).
+ * 0, or -1 when x does not fit t. */
+int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val *v);
+
+/* Emitting values and records. */
+void api_emit_val(struct emit *e, const struct dm_type *t, const struct dm_val *v);
+void api_emit_record(struct emit *e, const struct obj *o);
+
+/* Events (api/event.c): wake waiting event.from calls after changes. */
+void api_events_changed(void);
+/* Called by the server's loop: expire timed-out waits; returns the ms until
+ * the next deadline or -1. */
+int64_t api_events_tick(int64_t now);
+void api_events_cancel(struct call *c);   /* connection went away */
+
+/* Subsystem start-up (api/host.c): create or adopt this host's objects. */
+struct vmm;
+int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errlen);
+extern struct obj *api_this_host, *api_pool;
+
+/* Auth (api/session.c) */
+int api_auth_init(const char *state_dir, const char *hash_override);
+
+#endif

@@ -1,0 +1,254 @@
+/* This host's own objects: pool, host, host_metrics, host_cpus, the
+ * control domain, roles, the local SR and the management network.
+ * Created on first start, adopted (and refreshed) from the store after.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "api/handlers.h"
+#include "api/host.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "vmm/backend.h"
+
+struct obj *api_this_host, *api_pool;
+struct vmm *api_vmm;
+char *api_state_dir;
+char *api_sr_dir;
+
+static struct obj *first_of(const char *cls)
+{
+	return dm_class_find(cls)->first;
+}
+
+static struct obj *find_by(const char *cls, const char *field, const char *value)
+{
+	struct dm_class *k = dm_class_find(cls);
+	int f = dm_field_idx(k, field);
+
+	for (struct obj *o = k->first; o; o = o->next)
+		if (!strcmp(dm_get_str(o, f), value))
+			return o;
+	return NULL;
+}
+
+static void set_map(struct obj *o, const char *field, const char *const *kv)
+{
+	int f = dm_field_idx(o->cls, field);
+	struct dm_val m = { 0 };
+
+	for (; kv[0]; kv += 2)
+		dm_map_put_str(&m, kv[0], kv[1]);
+	dm_set(o, f, &m);
+	dm_val_free(o->cls->fields[f].t, &m);
+}
+
+static void set_strset(struct obj *o, const char *field, const char *const *v)
+{
+	int f = dm_field_idx(o->cls, field);
+	struct dm_val s = { 0 };
+
+	for (; *v; v++) {
+		struct dm_val e = { .u.s = xstrdup(*v) };
+
+		dm_list_push(NULL, &s, &e);
+	}
+	dm_set(o, f, &s);
+	dm_val_free(o->cls->fields[f].t, &s);
+}
+
+#define S(o, f, v) dm_set_str(o, dm_field_idx((o)->cls, f), v)
+#define I(o, f, v) dm_set_int(o, dm_field_idx((o)->cls, f), v)
+
+static void refresh_host(struct obj *h, const struct vmm_host_info *hi, const char *hostname)
+{
+	char cpus[16], khz[32];
+	const char *sw[] = {
+		"product_brand", "xenbox", "product_version", XB_VERSION,
+		"platform_name", "XCP", "platform_version", "3.4.0",
+		"xapi", "24.0", "xen", hi->version, "hostname", hostname,
+		"date", "", NULL,
+	};
+	const char *caps[] = { hi->capabilities, NULL };
+
+	snprintf(cpus, sizeof(cpus), "%u", hi->nr_cpus);
+	snprintf(khz, sizeof(khz), "%llu", (unsigned long long)(hi->cpu_khz / 1000));
+	{
+		const char *ci[] = { "cpu_count", cpus, "socket_count", "1", "speed", khz,
+				     "vendor", "", "modelname", "", NULL };
+
+		set_map(h, "cpu_info", ci);
+	}
+	set_map(h, "software_version", sw);
+	set_strset(h, "capabilities", caps);
+	S(h, "hostname", hostname);
+	I(h, "enabled", 1);
+}
+
+static struct obj *ensure(const char *cls, struct obj *existing)
+{
+	return existing ? existing : dm_obj_new(dm_class_find(cls), NULL, NULL);
+}
+
+int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errlen)
+{
+	struct vmm_host_info hi;
+	struct obj *h, *hm, *pool, *dom0, *m, *sr, *pbd, *net, *pif;
+	char e[VMM_ERR_MAX], path[600];
+	int rc;
+
+	api_vmm = vmm;
+	rc = vmm_host_info(vmm, &hi, e, sizeof(e));
+	if (rc) {
+		snprintf(err, errlen, "host info: %s", e);
+		return -1;
+	}
+	h = ensure("host", first_of("host"));
+	api_this_host = h;
+	S(h, "name_label", *dm_get_str(h, dm_field_idx(h->cls, "name_label")) ? dm_get_str(h, dm_field_idx(h->cls, "name_label")) : hostname);
+	refresh_host(h, &hi, hostname);
+
+	hm = ensure("host_metrics", first_of("host_metrics"));
+	I(hm, "memory_total", (int64_t)hi.total_memory);
+	I(hm, "memory_free", (int64_t)hi.free_memory);
+	I(hm, "live", 1);
+	I(hm, "last_updated", now_wall());
+	S(h, "metrics", hm->ref);
+
+	pool = ensure("pool", first_of("pool"));
+	api_pool = pool;
+	S(pool, "master", h->ref);
+
+	/* one host_cpu per physical CPU */
+	{
+		struct dm_class *kc = dm_class_find("host_cpu");
+		unsigned n = 0;
+
+		for (struct obj *o = kc->first; o; o = o->next)
+			n++;
+		for (; n < hi.nr_cpus; n++) {
+			struct obj *cpu = dm_obj_new(kc, NULL, NULL);
+
+			S(cpu, "host", h->ref);
+			I(cpu, "number", n);
+			I(cpu, "speed", (int64_t)(hi.cpu_khz / 1000));
+		}
+	}
+
+	/* the control domain */
+	dom0 = NULL;
+	{
+		struct dm_class *kv = dm_class_find("VM");
+		int f = dm_field_idx(kv, "is_control_domain");
+
+		for (struct obj *o = kv->first; o; o = o->next)
+			if (o->f[f].u.i)
+				dom0 = o;
+	}
+	if (!dom0) {
+		dom0 = dm_obj_new(dm_class_find("VM"), NULL, NULL);
+		I(dom0, "is_control_domain", 1);
+		S(dom0, "name_label", "Control domain on host: ");
+		m = dm_obj_new(dm_class_find("VM_metrics"), NULL, NULL);
+		S(dom0, "metrics", m->ref);
+	}
+	{
+		char label[300];
+
+		snprintf(label, sizeof(label), "Control domain on host: %s", hostname);
+		S(dom0, "name_label", label);
+	}
+	dm_set_enum(dom0, dm_field_idx(dom0->cls, "power_state"), "Running");
+	I(dom0, "domid", 0);
+	S(dom0, "resident_on", h->ref);
+	dm_set_enum(dom0, dm_field_idx(dom0->cls, "domain_type"), "pv");
+	S(h, "control_domain", dom0->ref);
+
+	/* roles: XAPI's built-in ones, so RBAC-aware clients find them */
+	if (!first_of("role")) {
+		static const char *const roles[] = {
+			"pool-admin", "pool-operator", "vm-power-admin", "vm-admin",
+			"vm-operator", "read-only", NULL,
+		};
+		for (const char *const *r = roles; *r; r++) {
+			struct obj *o = dm_obj_new(dm_class_find("role"), NULL, NULL);
+
+			S(o, "name_label", *r);
+		}
+	}
+
+	/* the local file SR: raw images in <state>/sr */
+	sr = find_by("SR", "type", "file");
+	if (!sr) {
+		sr = dm_obj_new(dm_class_find("SR"), NULL, NULL);
+		S(sr, "name_label", "Local storage");
+		S(sr, "type", "file");
+		S(sr, "content_type", "user");
+		pbd = dm_obj_new(dm_class_find("PBD"), NULL, NULL);
+		S(pbd, "host", h->ref);
+		S(pbd, "SR", sr->ref);
+		I(pbd, "currently_attached", 1);
+		S(pool, "default_SR", sr->ref);
+	}
+	snprintf(path, sizeof(path), "%s/sr", api_state_dir);
+	{
+		const char *dc[] = { "path", path, NULL };
+
+		pbd = find_by("PBD", "SR", sr->ref);
+		if (pbd)
+			set_map(pbd, "device_config", dc);
+	}
+	api_sr_dir = xstrdup(path);
+
+	/* the management network and its bridge */
+	net = find_by("network", "bridge", "xenbr0");
+	if (!net) {
+		net = dm_obj_new(dm_class_find("network"), NULL, NULL);
+		S(net, "name_label", "Pool-wide network associated with eth0");
+		S(net, "bridge", "xenbr0");
+		pif = dm_obj_new(dm_class_find("PIF"), NULL, NULL);
+		S(pif, "device", "eth0");
+		S(pif, "network", net->ref);
+		S(pif, "host", h->ref);
+		I(pif, "management", 1);
+	}
+	return 0;
+}
+
+HANDLER(api_host_get_servertime)
+{
+	if (!api_obj(c, "host", args[0].u.s))
+		return -1;
+	res->u.i = now_wall();
+	return 0;
+}
+
+HANDLER(api_host_get_server_certificate)
+{
+	char path[600];
+	FILE *f;
+	struct buf b = BUF_INIT;
+	char tmp[1024];
+	size_t n;
+
+	if (!api_obj(c, "host", args[0].u.s))
+		return -1;
+	snprintf(path, sizeof(path), "%s/xapi-ssl.pem", api_state_dir);
+	f = fopen(path, "r");
+	if (f) {
+		while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+			buf_add(&b, tmp, n);
+		fclose(f);
+	}
+	/* only the certificate part, never the key */
+	{
+		const char *start = b.data ? strstr(b.data, "-----BEGIN CERTIFICATE-----") : NULL;
+		const char *end = start ? strstr(start, "-----END CERTIFICATE-----") : NULL;
+
+		res->u.s = end ? xstrndup(start, (size_t)(end - start) + 25 + 1) : xstrdup("");
+	}
+	buf_free(&b);
+	return 0;
+}

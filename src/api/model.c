@@ -1,0 +1,800 @@
+/* The XenAPI datamodel as xenbox implements it: the one declaration of
+ * classes, fields, enums and messages.  Names, types and defaults follow
+ * XAPI's datamodel; records are complete (every field, always).
+ *
+ * Field: { name, type, qualifier, default, flags, inverse }
+ *   RW        settable by clients (set_<f>, add_to_/remove_from_ for maps
+ *             and sets)
+ *   RO_CREATE given to <class>.create, read-only afterwards
+ *   RO        maintained by xenbox
+ * Types are XAPI's notation; enums are named by their enum table entry.
+ */
+#include "api/dm.h"
+#include "api/handlers.h"
+
+/* The tables leave the members filled in by dm_init() out. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#define F(n, t, q, d) { n, t, q, d, 0, NULL, NULL, 0, NULL, 0 }
+#define FV(n, t, q, d) { n, t, q, d, DM_F_VOLATILE, NULL, NULL, 0, NULL, 0 }
+#define INV(n, t, inv) { n, t, DM_RO, NULL, DM_F_VOLATILE, inv, NULL, 0, NULL, 0 }
+#define END { NULL, NULL, 0, NULL, 0, NULL, NULL, 0, NULL, 0 }
+#define RW DM_RW
+#define RC DM_RO_CREATE
+#define RO DM_RO
+#define SMAP "(string -> string) map"
+#define P(t, n) { t, n, NULL }
+#define PD(t, n, d) { t, n, d }
+#define PEND { NULL, NULL, NULL }
+#define M(n, r, params, fn, fl) { n, r, params, fn, fl, NULL, NULL, 0, 0 }
+#define MEND { NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0 }
+
+/* ---- enums ---- */
+
+static struct dm_enum e_vm_power_state = { "vm_power_state", "Halted Paused Running Suspended" };
+static struct dm_enum e_vm_operations = { "vm_operations",
+	"snapshot clone copy create_template revert checkpoint snapshot_with_quiesce "
+	"provision start start_on pause unpause clean_shutdown clean_reboot "
+	"hard_shutdown power_state_reset hard_reboot suspend csvm resume resume_on "
+	"pool_migrate migrate_send get_boot_record send_sysrq send_trigger "
+	"query_services shutdown call_plugin changing_memory_live "
+	"awaiting_memory_live changing_dynamic_range changing_static_range "
+	"changing_memory_limits changing_shadow_memory changing_shadow_memory_live "
+	"changing_VCPUs changing_VCPUs_live changing_NVRAM assert_operation_valid "
+	"data_source_op update_allowed_operations make_into_template import export "
+	"metadata_export reverting destroy create_vtpm" };
+static struct dm_enum e_on_normal_exit = { "on_normal_exit", "destroy restart" };
+static struct dm_enum e_on_crash = { "on_crash_behaviour",
+	"destroy coredump_and_destroy restart coredump_and_restart preserve rename_restart" };
+static struct dm_enum e_on_softreboot = { "on_softreboot_behavior",
+	"soft_reboot destroy restart preserve" };
+static struct dm_enum e_domain_type = { "domain_type", "hvm pv pv_in_pvh pvh unspecified" };
+static struct dm_enum e_task_status = { "task_status_type",
+	"pending success failure cancelling cancelled" };
+static struct dm_enum e_task_ops = { "task_allowed_operations", "cancel destroy" };
+static struct dm_enum e_host_ops = { "host_allowed_operations",
+	"provision evacuate shutdown reboot power_on vm_start vm_resume vm_migrate "
+	"apply_updates enable" };
+static struct dm_enum e_host_display = { "host_display", "enabled disable_on_reboot disabled enable_on_reboot" };
+static struct dm_enum e_pool_ops = { "pool_allowed_operations",
+	"ha_enable ha_disable cluster_create designate_new_master configure_repositories "
+	"sync_updates sync_bundle get_updates apply_updates tls_verification_enable "
+	"cert_refresh exchange_certificates_on_join exchange_ca_certificates_on_join copy_primary_host_certs" };
+static struct dm_enum e_vbd_mode = { "vbd_mode", "RO RW" };
+static struct dm_enum e_vbd_type = { "vbd_type", "CD Disk Floppy" };
+static struct dm_enum e_vbd_ops = { "vbd_operations",
+	"attach eject insert plug unplug unplug_force pause unpause" };
+static struct dm_enum e_vif_ops = { "vif_operations", "attach plug unplug" };
+static struct dm_enum e_vif_locking = { "vif_locking_mode", "network_default locked unlocked disabled" };
+static struct dm_enum e_ipv4_cfg = { "vif_ipv4_configuration_mode", "None Static" };
+static struct dm_enum e_ipv6_cfg = { "vif_ipv6_configuration_mode", "None Static" };
+static struct dm_enum e_vdi_type = { "vdi_type",
+	"system user ephemeral suspend crashdump ha_statefile metadata redo_log rrd "
+	"pvs_cache cbt_metadata" };
+static struct dm_enum e_vdi_ops = { "vdi_operations",
+	"clone copy resize resize_online snapshot mirror destroy forget update "
+	"force_unlock generate_config enable_cbt disable_cbt data_destroy "
+	"list_changed_blocks set_on_boot blocked" };
+static struct dm_enum e_on_boot = { "on_boot", "reset persist" };
+static struct dm_enum e_sr_ops = { "storage_operations",
+	"scan destroy forget plug unplug update vdi_create vdi_introduce vdi_destroy "
+	"vdi_resize vdi_clone vdi_snapshot vdi_mirror vdi_enable_cbt vdi_disable_cbt "
+	"vdi_data_destroy vdi_list_changed_blocks vdi_set_on_boot pbd_create pbd_destroy" };
+static struct dm_enum e_net_ops = { "network_operations", "attaching" };
+static struct dm_enum e_net_locking = { "network_default_locking_mode", "unlocked disabled" };
+static struct dm_enum e_ip_cfg = { "ip_configuration_mode", "None DHCP Static" };
+static struct dm_enum e_ipv6_mode = { "ipv6_configuration_mode", "None DHCP Static Autoconf" };
+static struct dm_enum e_addr_type = { "primary_address_type", "IPv4 IPv6" };
+static struct dm_enum e_igmp = { "pif_igmp_status", "enabled disabled unknown" };
+static struct dm_enum e_console_proto = { "console_protocol", "vt100 rfb rdp" };
+static struct dm_enum e_msg_cls = { "cls", "VM Host SR Pool VMPP VMSS PVS_proxy VDI Certificate" };
+static struct dm_enum e_tristate = { "tristate_type", "yes no unspecified" };
+static struct dm_enum e_update_guidances = { "update_guidances",
+	"reboot_host reboot_host_on_livepatch_failure reboot_host_on_kernel_livepatch_failure "
+	"reboot_host_on_xen_livepatch_failure restart_toolstack restart_device_model restart_vm" };
+static struct dm_enum e_latest_synced = { "latest_synced_updates_applied_state", "yes no unknown" };
+
+struct dm_enum *const dm_enums[] = {
+	&e_vm_power_state, &e_vm_operations, &e_on_normal_exit, &e_on_crash,
+	&e_on_softreboot, &e_domain_type, &e_task_status, &e_task_ops,
+	&e_host_ops, &e_host_display, &e_pool_ops, &e_vbd_mode, &e_vbd_type,
+	&e_vbd_ops, &e_vif_ops, &e_vif_locking, &e_ipv4_cfg, &e_ipv6_cfg,
+	&e_vdi_type, &e_vdi_ops, &e_on_boot, &e_sr_ops, &e_net_ops,
+	&e_net_locking, &e_ip_cfg, &e_ipv6_mode, &e_addr_type, &e_igmp,
+	&e_console_proto, &e_msg_cls, &e_tristate, &e_update_guidances,
+	&e_latest_synced, NULL,
+};
+
+/* ---- session ---- */
+
+static struct dm_field session_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("this_host", "host ref", RO, NULL),
+	F("this_user", "user ref", RO, NULL),
+	F("last_active", "datetime", RO, NULL),
+	F("pool", "bool", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("is_local_superuser", "bool", RO, NULL),
+	F("subject", "subject ref", RO, NULL),
+	F("validation_time", "datetime", RO, NULL),
+	F("auth_user_sid", "string", RO, NULL),
+	F("auth_user_name", "string", RO, NULL),
+	F("rbac_permissions", "string set", RO, NULL),
+	INV("tasks", "task ref set", "task.session"),
+	F("parent", "session ref", RO, NULL),
+	F("originator", "string", RO, NULL),
+	F("client_certificate", "bool", RO, NULL),
+	END
+};
+
+static const struct dm_param p_login[] = {
+	P("string", "uname"), P("string", "pwd"),
+	PD("string", "version", "1.1"), PD("string", "originator", ""), PEND
+};
+static const struct dm_param p_none[] = { PEND };
+
+static struct dm_msg session_msgs[] = {
+	M("login_with_password", "session ref", p_login, api_session_login, DM_M_NO_SESSION),
+	M("logout", "void", p_none, api_session_logout, 0),
+	M("local_logout", "void", p_none, api_session_logout, 0),
+	M("get_all_subject_identifiers", "string set", p_none, api_session_subjects, 0),
+	MEND
+};
+
+static struct dm_class c_session = {
+	"session", DM_C_VOLATILE, session_fields, session_msgs, NULL, NULL,
+};
+
+/* ---- pool ---- */
+
+static struct dm_field pool_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("name_label", "string", RW, NULL),
+	F("name_description", "string", RW, NULL),
+	F("master", "host ref", RO, NULL),
+	F("default_SR", "SR ref", RW, NULL),
+	F("suspend_image_SR", "SR ref", RW, NULL),
+	F("crash_dump_SR", "SR ref", RW, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("ha_enabled", "bool", RO, NULL),
+	F("ha_configuration", SMAP, RO, NULL),
+	F("ha_statefiles", "string set", RO, NULL),
+	F("ha_host_failures_to_tolerate", "int", RO, NULL),
+	F("ha_plan_exists_for", "int", RO, NULL),
+	F("ha_allow_overcommit", "bool", RW, NULL),
+	F("ha_overcommitted", "bool", RO, NULL),
+	F("blobs", "(string -> blob ref) map", RO, NULL),
+	F("tags", "string set", RW, NULL),
+	F("gui_config", SMAP, RW, NULL),
+	F("health_check_config", SMAP, RW, NULL),
+	F("wlb_url", "string", RO, NULL),
+	F("wlb_username", "string", RO, NULL),
+	F("wlb_enabled", "bool", RW, NULL),
+	F("wlb_verify_cert", "bool", RW, NULL),
+	F("redo_log_enabled", "bool", RO, NULL),
+	F("redo_log_vdi", "VDI ref", RO, NULL),
+	F("vswitch_controller", "string", RO, NULL),
+	F("restrictions", SMAP, RO, NULL),
+	F("metadata_VDIs", "VDI ref set", RO, NULL),
+	F("ha_cluster_stack", "string", RO, "xhad"),
+	F("allowed_operations", "pool_allowed_operations set", RO, NULL),
+	F("current_operations", "(string -> pool_allowed_operations) map", RO, NULL),
+	F("guest_agent_config", SMAP, RO, NULL),
+	F("cpu_info", SMAP, RO, NULL),
+	F("policy_no_vendor_device", "bool", RW, NULL),
+	F("live_patching_disabled", "bool", RW, NULL),
+	F("igmp_snooping_enabled", "bool", RO, NULL),
+	F("uefi_certificates", "string", RO, NULL),
+	F("is_psr_pending", "bool", RW, NULL),
+	F("tls_verification_enabled", "bool", RO, NULL),
+	F("repositories", "Repository ref set", RO, NULL),
+	F("client_certificate_auth_enabled", "bool", RO, NULL),
+	F("client_certificate_auth_name", "string", RO, NULL),
+	F("repository_proxy_url", "string", RO, NULL),
+	F("repository_proxy_username", "string", RO, NULL),
+	F("repository_proxy_password", "secret ref", RO, NULL),
+	F("migration_compression", "bool", RW, NULL),
+	F("coordinator_bias", "bool", RW, "true"),
+	F("telemetry_uuid", "secret ref", RO, NULL),
+	F("telemetry_frequency", "string", RO, "weekly"),
+	F("telemetry_next_collection", "datetime", RO, NULL),
+	F("last_update_sync", "datetime", RO, NULL),
+	F("update_sync_frequency", "string", RO, "weekly"),
+	F("update_sync_day", "int", RO, NULL),
+	F("update_sync_enabled", "bool", RO, NULL),
+	F("recommendations", SMAP, RO, NULL),
+	END
+};
+
+static struct dm_class c_pool = { "pool", 0, pool_fields, NULL, NULL, NULL };
+
+/* ---- host ---- */
+
+static struct dm_field host_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("name_label", "string", RW, NULL),
+	F("name_description", "string", RW, NULL),
+	F("memory_overhead", "int", RO, NULL),
+	F("allowed_operations", "host_allowed_operations set", RO, NULL),
+	F("current_operations", "(string -> host_allowed_operations) map", RO, NULL),
+	F("API_version_major", "int", RO, "2"),
+	F("API_version_minor", "int", RO, "21"),
+	F("API_version_vendor", "string", RO, "XenSource"),
+	F("API_version_vendor_implementation", SMAP, RO, NULL),
+	F("enabled", "bool", RO, "true"),
+	F("software_version", SMAP, RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("capabilities", "string set", RO, NULL),
+	F("cpu_configuration", SMAP, RO, NULL),
+	F("sched_policy", "string", RO, "credit"),
+	F("supported_bootloaders", "string set", RO, NULL),
+	INV("resident_VMs", "VM ref set", "VM.resident_on"),
+	F("logging", SMAP, RW, NULL),
+	INV("PIFs", "PIF ref set", "PIF.host"),
+	F("suspend_image_sr", "SR ref", RW, NULL),
+	F("crash_dump_sr", "SR ref", RW, NULL),
+	F("crashdumps", "host_crashdump ref set", RO, NULL),
+	F("patches", "host_patch ref set", RO, NULL),
+	F("updates", "pool_update ref set", RO, NULL),
+	INV("PBDs", "PBD ref set", "PBD.host"),
+	INV("host_CPUs", "host_cpu ref set", "host_cpu.host"),
+	F("cpu_info", SMAP, RO, NULL),
+	F("hostname", "string", RO, NULL),
+	F("address", "string", RO, NULL),
+	F("metrics", "host_metrics ref", RO, NULL),
+	F("license_params", SMAP, RO, NULL),
+	F("ha_statefiles", "string set", RO, NULL),
+	F("ha_network_peers", "string set", RO, NULL),
+	F("blobs", "(string -> blob ref) map", RO, NULL),
+	F("tags", "string set", RW, NULL),
+	F("external_auth_type", "string", RO, NULL),
+	F("external_auth_service_name", "string", RO, NULL),
+	F("external_auth_configuration", SMAP, RO, NULL),
+	F("edition", "string", RO, "xenbox"),
+	F("license_server", SMAP, RW, NULL),
+	F("bios_strings", SMAP, RO, NULL),
+	F("power_on_mode", "string", RO, NULL),
+	F("power_on_config", SMAP, RO, NULL),
+	F("local_cache_sr", "SR ref", RO, NULL),
+	F("chipset_info", SMAP, RO, NULL),
+	F("PCIs", "PCI ref set", RO, NULL),
+	F("PGPUs", "PGPU ref set", RO, NULL),
+	F("PUSBs", "PUSB ref set", RO, NULL),
+	F("ssl_legacy", "bool", RO, NULL),
+	F("guest_VCPUs_params", SMAP, RW, NULL),
+	F("display", "host_display", RW, "enabled"),
+	F("virtual_hardware_platform_versions", "int set", RO, NULL),
+	F("control_domain", "VM ref", RO, NULL),
+	F("updates_requiring_reboot", "pool_update ref set", RO, NULL),
+	F("features", "Feature ref set", RO, NULL),
+	F("iscsi_iqn", "string", RO, NULL),
+	F("multipathing", "bool", RO, NULL),
+	F("uefi_certificates", "string", RO, NULL),
+	F("certificates", "Certificate ref set", RO, NULL),
+	F("editions", "string set", RO, NULL),
+	F("pending_guidances", "update_guidances set", RO, NULL),
+	F("tls_verification_enabled", "bool", RO, NULL),
+	F("last_software_update", "datetime", RO, NULL),
+	F("https_only", "bool", RO, NULL),
+	F("latest_synced_updates_applied", "latest_synced_updates_applied_state", RO, "unknown"),
+	F("numa_affinity_policy", "string", RO, "default_policy"),
+	F("pending_guidances_recommended", "update_guidances set", RO, NULL),
+	F("pending_guidances_full", "update_guidances set", RO, NULL),
+	F("last_update_hash", "string", RO, NULL),
+	END
+};
+
+static const struct dm_param p_host[] = { P("host ref", "host"), PEND };
+
+static struct dm_msg host_msgs[] = {
+	M("get_servertime", "datetime", p_host, api_host_get_servertime, 0),
+	M("get_server_localtime", "datetime", p_host, api_host_get_servertime, 0),
+	M("get_server_certificate", "string", p_host, api_host_get_server_certificate, 0),
+	MEND
+};
+
+static struct dm_class c_host = { "host", 0, host_fields, host_msgs, NULL, NULL };
+
+static struct dm_field host_metrics_fields[] = {
+	F("uuid", "string", RO, NULL),
+	FV("memory_total", "int", RO, NULL),
+	FV("memory_free", "int", RO, NULL),
+	FV("live", "bool", RO, NULL),
+	FV("last_updated", "datetime", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	END
+};
+static struct dm_class c_host_metrics = { "host_metrics", 0, host_metrics_fields, NULL, NULL, NULL };
+
+static struct dm_field host_cpu_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("host", "host ref", RO, NULL),
+	F("number", "int", RO, NULL),
+	F("vendor", "string", RO, NULL),
+	F("speed", "int", RO, NULL),
+	F("modelname", "string", RO, NULL),
+	F("family", "int", RO, NULL),
+	F("model", "int", RO, NULL),
+	F("stepping", "string", RO, NULL),
+	F("flags", "string", RO, NULL),
+	F("features", "string", RO, NULL),
+	FV("utilisation", "float", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	END
+};
+static struct dm_class c_host_cpu = { "host_cpu", 0, host_cpu_fields, NULL, NULL, NULL };
+
+/* ---- VM ---- */
+
+static struct dm_field vm_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("allowed_operations", "vm_operations set", RO, NULL),
+	FV("current_operations", "(string -> vm_operations) map", RO, NULL),
+	F("name_label", "string", RW, NULL),
+	F("name_description", "string", RW, NULL),
+	F("power_state", "vm_power_state", RO, "Halted"),
+	F("user_version", "int", RW, "1"),
+	F("is_a_template", "bool", RW, NULL),
+	F("is_default_template", "bool", RO, NULL),
+	F("suspend_VDI", "VDI ref", RO, NULL),
+	F("resident_on", "host ref", RO, NULL),
+	F("scheduled_to_be_resident_on", "host ref", RO, NULL),
+	F("affinity", "host ref", RW, NULL),
+	F("memory_overhead", "int", RO, NULL),
+	F("memory_target", "int", RO, NULL),
+	F("memory_static_max", "int", RW, "268435456"),
+	F("memory_dynamic_max", "int", RW, "268435456"),
+	F("memory_dynamic_min", "int", RW, "268435456"),
+	F("memory_static_min", "int", RW, "268435456"),
+	F("VCPUs_params", SMAP, RW, NULL),
+	F("VCPUs_max", "int", RW, "1"),
+	F("VCPUs_at_startup", "int", RW, "1"),
+	F("actions_after_softreboot", "on_softreboot_behavior", RW, "soft_reboot"),
+	F("actions_after_shutdown", "on_normal_exit", RW, "destroy"),
+	F("actions_after_reboot", "on_normal_exit", RW, "restart"),
+	F("actions_after_crash", "on_crash_behaviour", RW, "restart"),
+	INV("consoles", "console ref set", "console.VM"),
+	INV("VIFs", "VIF ref set", "VIF.VM"),
+	INV("VBDs", "VBD ref set", "VBD.VM"),
+	F("VUSBs", "VUSB ref set", RO, NULL),
+	F("crash_dumps", "crashdump ref set", RO, NULL),
+	F("VTPMs", "VTPM ref set", RO, NULL),
+	F("PV_bootloader", "string", RW, NULL),
+	F("PV_kernel", "string", RW, NULL),
+	F("PV_ramdisk", "string", RW, NULL),
+	F("PV_args", "string", RW, NULL),
+	F("PV_bootloader_args", "string", RW, NULL),
+	F("PV_legacy_args", "string", RW, NULL),
+	F("HVM_boot_policy", "string", RW, NULL),
+	F("HVM_boot_params", SMAP, RW, NULL),
+	F("HVM_shadow_multiplier", "float", RW, "1.0"),
+	F("platform", SMAP, RW, NULL),
+	F("PCI_bus", "string", RW, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("domid", "int", RO, "-1"),
+	F("domarch", "string", RO, NULL),
+	F("last_boot_CPU_flags", SMAP, RO, NULL),
+	F("is_control_domain", "bool", RO, NULL),
+	F("metrics", "VM_metrics ref", RO, NULL),
+	F("guest_metrics", "VM_guest_metrics ref", RO, NULL),
+	F("last_booted_record", "string", RO, NULL),
+	F("recommendations", "string", RW, NULL),
+	F("xenstore_data", SMAP, RW, NULL),
+	F("ha_always_run", "bool", RO, NULL),
+	F("ha_restart_priority", "string", RO, NULL),
+	F("is_a_snapshot", "bool", RO, NULL),
+	F("snapshot_of", "VM ref", RO, NULL),
+	F("snapshots", "VM ref set", RO, NULL),
+	F("snapshot_time", "datetime", RO, NULL),
+	F("transportable_snapshot_id", "string", RO, NULL),
+	F("blobs", "(string -> blob ref) map", RO, NULL),
+	F("tags", "string set", RW, NULL),
+	F("blocked_operations", "(vm_operations -> string) map", RW, NULL),
+	F("snapshot_info", SMAP, RO, NULL),
+	F("snapshot_metadata", "string", RO, NULL),
+	F("parent", "VM ref", RO, NULL),
+	F("children", "VM ref set", RO, NULL),
+	F("bios_strings", SMAP, RO, NULL),
+	F("protection_policy", "VMPP ref", RO, NULL),
+	F("is_snapshot_from_vmpp", "bool", RO, NULL),
+	F("snapshot_schedule", "VMSS ref", RO, NULL),
+	F("is_vmss_snapshot", "bool", RO, NULL),
+	F("appliance", "VM_appliance ref", RO, NULL),
+	F("start_delay", "int", RO, NULL),
+	F("shutdown_delay", "int", RO, NULL),
+	F("order", "int", RO, NULL),
+	F("VGPUs", "VGPU ref set", RO, NULL),
+	F("attached_PCIs", "PCI ref set", RO, NULL),
+	F("suspend_SR", "SR ref", RW, NULL),
+	F("version", "int", RO, NULL),
+	F("generation_id", "string", RO, NULL),
+	F("hardware_platform_version", "int", RO, NULL),
+	F("has_vendor_device", "bool", RO, NULL),
+	F("requires_reboot", "bool", RO, NULL),
+	F("reference_label", "string", RO, NULL),
+	F("domain_type", "domain_type", RW, "pv"),
+	F("NVRAM", SMAP, RO, NULL),
+	F("pending_guidances", "update_guidances set", RO, NULL),
+	F("pending_guidances_recommended", "update_guidances set", RO, NULL),
+	F("pending_guidances_full", "update_guidances set", RO, NULL),
+	END
+};
+
+static const struct dm_param p_vm[] = { P("VM ref", "vm"), PEND };
+static const struct dm_param p_vm_start[] = {
+	P("VM ref", "vm"), PD("bool", "start_paused", "false"), PD("bool", "force", "false"), PEND
+};
+static const struct dm_param p_vm_start_on[] = {
+	P("VM ref", "vm"), P("host ref", "host"), PD("bool", "start_paused", "false"),
+	PD("bool", "force", "false"), PEND
+};
+
+static struct dm_msg vm_msgs[] = {
+	M("start", "void", p_vm_start, api_vm_start, DM_M_ASYNC),
+	M("start_on", "void", p_vm_start_on, api_vm_start_on, DM_M_ASYNC),
+	M("clean_shutdown", "void", p_vm, api_vm_clean_shutdown, DM_M_ASYNC),
+	M("hard_shutdown", "void", p_vm, api_vm_hard_shutdown, DM_M_ASYNC),
+	M("shutdown", "void", p_vm, api_vm_clean_shutdown, DM_M_ASYNC),
+	M("clean_reboot", "void", p_vm, api_vm_clean_reboot, DM_M_ASYNC),
+	M("hard_reboot", "void", p_vm, api_vm_hard_reboot, DM_M_ASYNC),
+	M("pause", "void", p_vm, api_vm_pause, DM_M_ASYNC),
+	M("unpause", "void", p_vm, api_vm_unpause, DM_M_ASYNC),
+	M("power_state_reset", "void", p_vm, api_vm_power_state_reset, DM_M_ASYNC),
+	MEND
+};
+
+static struct dm_class c_vm = {
+	"VM", DM_C_CREATE | DM_C_DESTROY, vm_fields, vm_msgs, api_vm_on_create, api_vm_on_destroy,
+};
+
+static struct dm_field vm_metrics_fields[] = {
+	F("uuid", "string", RO, NULL),
+	FV("memory_actual", "int", RO, NULL),
+	FV("VCPUs_number", "int", RO, NULL),
+	FV("VCPUs_utilisation", "(int -> float) map", RO, NULL),
+	FV("VCPUs_CPU", "(int -> int) map", RO, NULL),
+	FV("VCPUs_params", SMAP, RO, NULL),
+	FV("VCPUs_flags", "(int -> string set) map", RO, NULL),
+	F("state", "string set", RO, NULL),
+	F("start_time", "datetime", RO, NULL),
+	F("install_time", "datetime", RO, NULL),
+	FV("last_updated", "datetime", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("hvm", "bool", RO, NULL),
+	F("nested_virt", "bool", RO, NULL),
+	F("nomigrate", "bool", RO, NULL),
+	F("current_domain_type", "domain_type", RO, "unspecified"),
+	END
+};
+static struct dm_class c_vm_metrics = { "VM_metrics", 0, vm_metrics_fields, NULL, NULL, NULL };
+
+static struct dm_field vm_guest_metrics_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("os_version", SMAP, RO, NULL),
+	F("netbios_name", SMAP, RO, NULL),
+	F("PV_drivers_version", SMAP, RO, NULL),
+	F("PV_drivers_up_to_date", "bool", RO, NULL),
+	F("memory", SMAP, RO, NULL),
+	F("disks", SMAP, RO, NULL),
+	F("networks", SMAP, RO, NULL),
+	F("other", SMAP, RO, NULL),
+	F("last_updated", "datetime", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("live", "bool", RO, NULL),
+	F("can_use_hotplug_vbd", "tristate_type", RO, "unspecified"),
+	F("can_use_hotplug_vif", "tristate_type", RO, "unspecified"),
+	F("PV_drivers_detected", "bool", RO, NULL),
+	END
+};
+static struct dm_class c_vm_guest_metrics = { "VM_guest_metrics", 0, vm_guest_metrics_fields, NULL, NULL, NULL };
+
+/* ---- console ---- */
+
+static struct dm_field console_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("protocol", "console_protocol", RO, "vt100"),
+	F("location", "string", RO, NULL),
+	F("VM", "VM ref", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	END
+};
+static struct dm_class c_console = { "console", DM_C_VOLATILE, console_fields, NULL, NULL, NULL };
+
+/* ---- network and devices ---- */
+
+static struct dm_field network_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("name_label", "string", RW, NULL),
+	F("name_description", "string", RW, NULL),
+	F("allowed_operations", "network_operations set", RO, NULL),
+	F("current_operations", "(string -> network_operations) map", RO, NULL),
+	INV("VIFs", "VIF ref set", "VIF.network"),
+	INV("PIFs", "PIF ref set", "PIF.network"),
+	F("MTU", "int", RW, "1500"),
+	F("other_config", SMAP, RW, NULL),
+	F("bridge", "string", RC, NULL),
+	F("managed", "bool", RC, "true"),
+	F("blobs", "(string -> blob ref) map", RO, NULL),
+	F("tags", "string set", RW, NULL),
+	F("default_locking_mode", "network_default_locking_mode", RO, "unlocked"),
+	F("assigned_ips", "(VIF ref -> string) map", RO, NULL),
+	F("purpose", "string set", RO, NULL),
+	END
+};
+static struct dm_class c_network = {
+	"network", DM_C_CREATE | DM_C_DESTROY, network_fields, NULL, api_network_on_create, NULL,
+};
+
+static struct dm_field pif_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("device", "string", RO, NULL),
+	F("network", "network ref", RO, NULL),
+	F("host", "host ref", RO, NULL),
+	F("MAC", "string", RO, NULL),
+	F("MTU", "int", RO, "1500"),
+	F("VLAN", "int", RO, "-1"),
+	F("metrics", "PIF_metrics ref", RO, NULL),
+	F("physical", "bool", RO, "true"),
+	F("currently_attached", "bool", RO, "true"),
+	F("ip_configuration_mode", "ip_configuration_mode", RO, "None"),
+	F("IP", "string", RO, NULL),
+	F("netmask", "string", RO, NULL),
+	F("gateway", "string", RO, NULL),
+	F("DNS", "string", RO, NULL),
+	F("bond_slave_of", "Bond ref", RO, NULL),
+	F("bond_master_of", "Bond ref set", RO, NULL),
+	F("VLAN_master_of", "VLAN ref", RO, NULL),
+	F("VLAN_slave_of", "VLAN ref set", RO, NULL),
+	F("management", "bool", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("disallow_unplug", "bool", RW, NULL),
+	F("tunnel_access_PIF_of", "tunnel ref set", RO, NULL),
+	F("tunnel_transport_PIF_of", "tunnel ref set", RO, NULL),
+	F("ipv6_configuration_mode", "ipv6_configuration_mode", RO, "None"),
+	F("IPv6", "string set", RO, NULL),
+	F("ipv6_gateway", "string", RO, NULL),
+	F("primary_address_type", "primary_address_type", RO, "IPv4"),
+	F("managed", "bool", RO, "true"),
+	F("properties", SMAP, RO, NULL),
+	F("capabilities", "string set", RO, NULL),
+	F("igmp_snooping_status", "pif_igmp_status", RO, "unknown"),
+	F("sriov_physical_PIF_of", "network_sriov ref set", RO, NULL),
+	F("sriov_logical_PIF_of", "network_sriov ref set", RO, NULL),
+	F("PCI", "PCI ref", RO, NULL),
+	END
+};
+static struct dm_class c_pif = { "PIF", 0, pif_fields, NULL, NULL, NULL };
+
+static struct dm_field vif_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("allowed_operations", "vif_operations set", RO, NULL),
+	F("current_operations", "(string -> vif_operations) map", RO, NULL),
+	F("device", "string", RC, NULL),
+	F("network", "network ref", RC, NULL),
+	F("VM", "VM ref", RC, NULL),
+	F("MAC", "string", RC, NULL),
+	F("MTU", "int", RC, "1500"),
+	F("other_config", SMAP, RW, NULL),
+	F("currently_attached", "bool", RO, NULL),
+	F("status_code", "int", RO, NULL),
+	F("status_detail", "string", RO, NULL),
+	F("runtime_properties", SMAP, RO, NULL),
+	F("qos_algorithm_type", "string", RW, NULL),
+	F("qos_algorithm_params", SMAP, RW, NULL),
+	F("qos_supported_algorithms", "string set", RO, NULL),
+	F("metrics", "VIF_metrics ref", RO, NULL),
+	F("MAC_autogenerated", "bool", RO, NULL),
+	F("locking_mode", "vif_locking_mode", RW, "network_default"),
+	F("ipv4_allowed", "string set", RW, NULL),
+	F("ipv6_allowed", "string set", RW, NULL),
+	F("ipv4_configuration_mode", "vif_ipv4_configuration_mode", RO, "None"),
+	F("ipv4_addresses", "string set", RO, NULL),
+	F("ipv4_gateway", "string", RO, NULL),
+	F("ipv6_configuration_mode", "vif_ipv6_configuration_mode", RO, "None"),
+	F("ipv6_addresses", "string set", RO, NULL),
+	F("ipv6_gateway", "string", RO, NULL),
+	F("PCI", "PCI ref", RO, NULL),
+	END
+};
+static struct dm_class c_vif = {
+	"VIF", DM_C_CREATE | DM_C_DESTROY, vif_fields, NULL, api_vif_on_create, NULL,
+};
+
+/* ---- storage ---- */
+
+static struct dm_field sr_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("name_label", "string", RW, NULL),
+	F("name_description", "string", RW, NULL),
+	F("allowed_operations", "storage_operations set", RO, NULL),
+	F("current_operations", "(string -> storage_operations) map", RO, NULL),
+	INV("VDIs", "VDI ref set", "VDI.SR"),
+	INV("PBDs", "PBD ref set", "PBD.SR"),
+	F("virtual_allocation", "int", RO, NULL),
+	F("physical_utilisation", "int", RO, NULL),
+	F("physical_size", "int", RO, NULL),
+	F("type", "string", RO, NULL),
+	F("content_type", "string", RO, NULL),
+	F("shared", "bool", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("tags", "string set", RW, NULL),
+	F("sm_config", SMAP, RO, NULL),
+	F("blobs", "(string -> blob ref) map", RO, NULL),
+	F("local_cache_enabled", "bool", RO, NULL),
+	F("introduced_by", "DR_task ref", RO, NULL),
+	F("clustered", "bool", RO, NULL),
+	F("is_tools_sr", "bool", RO, NULL),
+	END
+};
+static struct dm_class c_sr = { "SR", 0, sr_fields, NULL, NULL, NULL };
+
+static struct dm_field vdi_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("name_label", "string", RW, NULL),
+	F("name_description", "string", RW, NULL),
+	F("allowed_operations", "vdi_operations set", RO, NULL),
+	F("current_operations", "(string -> vdi_operations) map", RO, NULL),
+	F("SR", "SR ref", RC, NULL),
+	INV("VBDs", "VBD ref set", "VBD.VDI"),
+	F("crash_dumps", "crashdump ref set", RO, NULL),
+	F("virtual_size", "int", RC, NULL),
+	F("physical_utilisation", "int", RO, NULL),
+	F("type", "vdi_type", RC, "user"),
+	F("sharable", "bool", RC, NULL),
+	F("read_only", "bool", RC, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("storage_lock", "bool", RO, NULL),
+	F("location", "string", RO, NULL),
+	F("managed", "bool", RO, "true"),
+	F("missing", "bool", RO, NULL),
+	F("parent", "VDI ref", RO, NULL),
+	F("xenstore_data", SMAP, RC, NULL),
+	F("sm_config", SMAP, RC, NULL),
+	F("is_a_snapshot", "bool", RO, NULL),
+	F("snapshot_of", "VDI ref", RO, NULL),
+	F("snapshots", "VDI ref set", RO, NULL),
+	F("snapshot_time", "datetime", RO, NULL),
+	F("tags", "string set", RW, NULL),
+	F("allow_caching", "bool", RO, NULL),
+	F("on_boot", "on_boot", RO, "persist"),
+	F("metadata_of_pool", "pool ref", RO, NULL),
+	F("metadata_latest", "bool", RO, NULL),
+	F("is_tools_iso", "bool", RO, NULL),
+	F("cbt_enabled", "bool", RO, NULL),
+	END
+};
+static struct dm_class c_vdi = {
+	"VDI", DM_C_CREATE | DM_C_DESTROY, vdi_fields, NULL, api_vdi_on_create, api_vdi_on_destroy,
+};
+
+static struct dm_field vbd_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("allowed_operations", "vbd_operations set", RO, NULL),
+	F("current_operations", "(string -> vbd_operations) map", RO, NULL),
+	F("VM", "VM ref", RC, NULL),
+	F("VDI", "VDI ref", RC, NULL),
+	F("device", "string", RO, NULL),
+	F("userdevice", "string", RW, NULL),
+	F("bootable", "bool", RW, NULL),
+	F("mode", "vbd_mode", RW, "RW"),
+	F("type", "vbd_type", RW, "Disk"),
+	F("unpluggable", "bool", RW, "true"),
+	F("storage_lock", "bool", RO, NULL),
+	F("empty", "bool", RC, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("currently_attached", "bool", RO, NULL),
+	F("status_code", "int", RO, NULL),
+	F("status_detail", "string", RO, NULL),
+	F("runtime_properties", SMAP, RO, NULL),
+	F("qos_algorithm_type", "string", RW, NULL),
+	F("qos_algorithm_params", SMAP, RW, NULL),
+	F("qos_supported_algorithms", "string set", RO, NULL),
+	F("metrics", "VBD_metrics ref", RO, NULL),
+	END
+};
+static struct dm_class c_vbd = {
+	"VBD", DM_C_CREATE | DM_C_DESTROY, vbd_fields, NULL, api_vbd_on_create, NULL,
+};
+
+static struct dm_field pbd_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("host", "host ref", RC, NULL),
+	F("SR", "SR ref", RC, NULL),
+	F("device_config", SMAP, RC, NULL),
+	F("currently_attached", "bool", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	END
+};
+static struct dm_class c_pbd = { "PBD", 0, pbd_fields, NULL, NULL, NULL };
+
+/* ---- tasks, messages, roles, users ---- */
+
+static struct dm_field task_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("name_label", "string", RO, NULL),
+	F("name_description", "string", RO, NULL),
+	F("allowed_operations", "task_allowed_operations set", RO, NULL),
+	F("current_operations", "(string -> task_allowed_operations) map", RO, NULL),
+	F("created", "datetime", RO, NULL),
+	F("finished", "datetime", RO, NULL),
+	F("status", "task_status_type", RO, "pending"),
+	F("resident_on", "host ref", RO, NULL),
+	F("progress", "float", RO, NULL),
+	F("type", "string", RO, NULL),
+	F("result", "string", RO, NULL),
+	F("error_info", "string set", RO, NULL),
+	F("other_config", SMAP, RW, NULL),
+	F("subtask_of", "task ref", RO, NULL),
+	F("subtasks", "task ref set", RO, NULL),
+	F("backtrace", "string", RO, NULL),
+	{ "session", "session ref", DM_RO, NULL, DM_F_HIDDEN, NULL, NULL, 0, NULL, 0 },
+	END
+};
+
+static const struct dm_param p_task[] = { P("task ref", "task"), PEND };
+
+static struct dm_msg task_msgs[] = {
+	M("cancel", "void", p_task, api_task_cancel, DM_M_ASYNC),
+	M("destroy", "void", p_task, api_task_destroy, 0),
+	MEND
+};
+static struct dm_class c_task = { "task", DM_C_VOLATILE, task_fields, task_msgs, NULL, NULL };
+
+static struct dm_field message_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("name", "string", RO, NULL),
+	F("priority", "int", RO, NULL),
+	F("cls", "cls", RO, "Host"),
+	F("obj_uuid", "string", RO, NULL),
+	F("timestamp", "datetime", RO, NULL),
+	F("body", "string", RO, NULL),
+	END
+};
+static struct dm_class c_message = { "message", DM_C_DESTROY, message_fields, NULL, NULL, NULL };
+
+static struct dm_field role_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("name_label", "string", RO, NULL),
+	F("name_description", "string", RO, NULL),
+	F("subroles", "role ref set", RO, NULL),
+	F("is_internal", "bool", RO, NULL),
+	END
+};
+static struct dm_class c_role = { "role", DM_C_VOLATILE, role_fields, NULL, NULL, NULL };
+
+static struct dm_field user_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("short_name", "string", RC, NULL),
+	F("fullname", "string", RW, NULL),
+	F("other_config", SMAP, RW, NULL),
+	END
+};
+static struct dm_class c_user = { "user", 0, user_fields, NULL, NULL, NULL };
+
+/* event and system carry messages only (no objects) */
+static const struct dm_param p_event_from[] = {
+	P("string set", "classes"), P("string", "token"), P("float", "timeout"), PEND
+};
+static const struct dm_param p_event_reg[] = { P("string set", "classes"), PEND };
+static const struct dm_param p_event_inject[] = { P("string", "class"), P("string", "ref"), PEND };
+
+static struct dm_msg event_msgs[] = {
+	M("from", NULL, p_event_from, api_event_from, DM_M_RAW),
+	M("inject", "string", p_event_inject, api_event_inject, 0),
+	M("register", "void", p_event_reg, api_event_register, 0),
+	M("unregister", "void", p_event_reg, api_event_unregister, 0),
+	M("next", NULL, p_none, api_event_next, DM_M_RAW),
+	M("get_current_id", "int", p_none, api_event_get_current_id, 0),
+	MEND
+};
+static struct dm_field no_fields[] = { END };
+static struct dm_class c_event = { "event", DM_C_VOLATILE | DM_C_NO_UUID | DM_C_NO_OBJECTS,
+	no_fields, event_msgs, NULL, NULL };
+
+struct dm_class *const dm_classes[] = {
+	&c_session, &c_pool, &c_host, &c_host_metrics, &c_host_cpu, &c_vm,
+	&c_vm_metrics, &c_vm_guest_metrics, &c_console, &c_network, &c_pif,
+	&c_vif, &c_sr, &c_vdi, &c_vbd, &c_pbd, &c_task, &c_message, &c_role,
+	&c_user, &c_event,
+};
+const size_t dm_nclasses = sizeof(dm_classes) / sizeof(dm_classes[0]);

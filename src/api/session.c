@@ -1,0 +1,253 @@
+/* Sessions and authentication.
+ *
+ * One user, root, as on a standalone XAPI host.  Its password is stored as
+ *   pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>
+ * in <state>/passwd (written by `xenbox passwd`) or given in the config.
+ * Passwords are never logged.  Failed logins are limited per client
+ * address.  Sessions live in memory only: a restart invalidates them and
+ * clients log in again, as they do on SESSION_INVALID; nothing is written
+ * to flash per login.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "api/api.h"
+#include "api/auth.h"
+#include "api/handlers.h"
+#include "lib/log.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
+
+#define SESSION_IDLE_S (24 * 3600)      /* XAPI: GC after 24 h idle */
+#define SESSION_CAP 500                 /* XAPI: per originator */
+#define FAIL_WINDOW_MS 60000
+#define FAIL_MAX 5                      /* failures per window per address */
+
+static char root_hash[256];             /* the stored hash, or "" */
+/* A fast check for repeated logins: HMAC of the last good password under a
+ * random per-process key (so PBKDF2's cost is paid once per password). */
+static unsigned char fast_key[32], fast_mac[32];
+static int fast_valid;
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int unhex(const char *s, size_t n, unsigned char *out, size_t max)
+{
+	if (n % 2 || n / 2 > max)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
+
+		if (h < 0 || l < 0)
+			return -1;
+		out[i] = (unsigned char)(h << 4 | l);
+	}
+	return (int)(n / 2);
+}
+
+int auth_hash_check(const char *stored, const char *pwd)
+{
+	unsigned char salt[64], want[64], got[64];
+	const char *p, *s1, *s2;
+	unsigned long iter;
+	int slen, hlen, diff = 0;
+	char *end;
+
+	if (strncmp(stored, "pbkdf2-sha256$", 14))
+		return -1;
+	p = stored + 14;
+	iter = strtoul(p, &end, 10);
+	if (*end != '$' || iter < 1 || iter > 100000000)
+		return -1;
+	s1 = end + 1;
+	s2 = strchr(s1, '$');
+	if (!s2)
+		return -1;
+	slen = unhex(s1, (size_t)(s2 - s1), salt, sizeof(salt));
+	hlen = unhex(s2 + 1, strcspn(s2 + 1, "\r\n"), want, sizeof(want));
+	if (slen < 8 || hlen < 16)
+		return -1;
+	pbkdf2_sha256(pwd, strlen(pwd), salt, (size_t)slen, (uint32_t)iter, got, (size_t)hlen);
+	for (int i = 0; i < hlen; i++)
+		diff |= got[i] ^ want[i];
+	secure_zero(got, sizeof(got));
+	return diff ? 1 : 0;
+}
+
+int auth_hash_make(const char *pwd, uint32_t iter, char *out, size_t outlen)
+{
+	unsigned char salt[16], hash[32];
+	int n;
+
+	if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt))
+		return -1;
+	pbkdf2_sha256(pwd, strlen(pwd), salt, sizeof(salt), iter, hash, sizeof(hash));
+	n = snprintf(out, outlen, "pbkdf2-sha256$%u$", iter);
+	for (size_t i = 0; i < sizeof(salt) && n > 0 && (size_t)n + 3 < outlen; i++)
+		n += snprintf(out + n, outlen - (size_t)n, "%02x", salt[i]);
+	n += snprintf(out + n, outlen - (size_t)n, "$");
+	for (size_t i = 0; i < sizeof(hash) && (size_t)n + 3 < outlen; i++)
+		n += snprintf(out + n, outlen - (size_t)n, "%02x", hash[i]);
+	secure_zero(hash, sizeof(hash));
+	return (size_t)n < outlen ? 0 : -1;
+}
+
+int api_auth_init(const char *state_dir, const char *hash_override)
+{
+	char path[512];
+	FILE *f;
+
+	root_hash[0] = 0;
+	fast_valid = 0;
+	if (getrandom(fast_key, sizeof(fast_key), 0) != (ssize_t)sizeof(fast_key))
+		return -1;
+	if (hash_override && *hash_override) {
+		snprintf(root_hash, sizeof(root_hash), "%s", hash_override);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/passwd", state_dir);
+	f = fopen(path, "r");
+	if (!f) {
+		log_warn("auth: no root password set (%s); only local root logins over "
+			 "the Unix socket work. Set one with `xenbox passwd`.", path);
+		return 0;
+	}
+	if (!fgets(root_hash, sizeof(root_hash), f))
+		root_hash[0] = 0;
+	fclose(f);
+	root_hash[strcspn(root_hash, "\r\n")] = 0;
+	return 0;
+}
+
+/* ---- rate limiting: a small table of recent failures per address ---- */
+
+static struct fail {
+	char peer[64];
+	int64_t since;
+	int count;
+} fails[64];
+
+static struct fail *fail_slot(const char *peer, int create)
+{
+	struct fail *oldest = &fails[0];
+
+	for (size_t i = 0; i < ARRAY_SIZE(fails); i++) {
+		if (!strcmp(fails[i].peer, peer))
+			return &fails[i];
+		if (fails[i].since < oldest->since)
+			oldest = &fails[i];
+	}
+	if (!create)
+		return NULL;
+	snprintf(oldest->peer, sizeof(oldest->peer), "%s", peer);
+	oldest->since = now_ms();
+	oldest->count = 0;
+	return oldest;
+}
+
+static int check_password(const char *pwd)
+{
+	unsigned char mac[32];
+	int rc, diff = 0;
+
+	if (!root_hash[0])
+		return 1;
+	hmac_sha256(fast_key, sizeof(fast_key), pwd, strlen(pwd), mac);
+	if (fast_valid) {
+		for (int i = 0; i < 32; i++)
+			diff |= mac[i] ^ fast_mac[i];
+		if (!diff)
+			return 0;
+	}
+	rc = auth_hash_check(root_hash, pwd);
+	if (rc == 0) {
+		memcpy(fast_mac, mac, sizeof(mac));
+		fast_valid = 1;
+	} else if (rc < 0) {
+		log_err("auth: the stored root password hash is malformed");
+	}
+	return rc ? 1 : 0;
+}
+
+/* ---- sessions ---- */
+
+static void session_gc(const char *originator)
+{
+	struct dm_class *k = dm_class_find("session");
+	int f_last = dm_field_idx(k, "last_active"), f_orig = dm_field_idx(k, "originator");
+	int64_t now = now_wall();
+	struct obj *o, *next, *oldest = NULL;
+	size_t same = 0;
+
+	/* O(sessions) per login */
+	for (o = k->first; o; o = next) {
+		next = o->next;
+		if (now - o->f[f_last].u.i > SESSION_IDLE_S) {
+			dm_obj_delete(o);
+			continue;
+		}
+		if (!strcmp(dm_get_str(o, f_orig), originator)) {
+			same++;
+			if (!oldest || o->f[f_last].u.i < oldest->f[f_last].u.i)
+				oldest = o;
+		}
+	}
+	if (same >= SESSION_CAP && oldest)
+		dm_obj_delete(oldest);
+}
+
+HANDLER(api_session_login)
+{
+	const char *uname = args[0].u.s, *pwd = args[1].u.s, *orig = args[3].u.s;
+	const char *peer = c->peer ? c->peer : "";
+	struct dm_class *k = dm_class_find("session");
+	struct fail *fl = fail_slot(peer, 0);
+	struct obj *s;
+
+	if (fl && now_ms() - fl->since > FAIL_WINDOW_MS)
+		fl->count = 0;
+	if (fl && fl->count >= FAIL_MAX && !c->local_root)
+		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
+				"Too many failed logins from this address; try again later", NULL);
+	if (strcmp(uname, "root") ||
+	    (!c->local_root && (!root_hash[0] || check_password(pwd)))) {
+		fl = fl ? fl : fail_slot(peer, 1);
+		if (!fl->count)
+			fl->since = now_ms();
+		fl->count++;
+		log_warn("auth: failed login for '%.32s' from %s", uname, peer);
+		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
+				"Authentication failure", NULL);
+	}
+	if (fl)
+		fl->count = 0;
+	session_gc(orig);
+	s = dm_obj_new(k, NULL, NULL);
+	dm_set_str(s, dm_field_idx(k, "this_host"), api_this_host ? api_this_host->ref : "OpaqueRef:NULL");
+	dm_set_int(s, dm_field_idx(k, "last_active"), now_wall());
+	dm_set_int(s, dm_field_idx(k, "validation_time"), now_wall());
+	dm_set_str(s, dm_field_idx(k, "originator"), orig);
+	dm_set_int(s, dm_field_idx(k, "is_local_superuser"), 1);
+	dm_set_str(s, dm_field_idx(k, "auth_user_name"), "root");
+	res->u.s = xstrdup(s->ref);
+	return 0;
+}
+
+HANDLER(api_session_logout)
+{
+	dm_obj_delete(c->session);
+	c->session = NULL;
+	return 0;
+}
+
+HANDLER(api_session_subjects)
+{
+	res->u.l = NULL;        /* no external authentication */
+	return 0;
+}

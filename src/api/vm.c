@@ -1,0 +1,685 @@
+/* VM lifecycle: XenAPI VMs mapped onto backend domains by uuid.
+ *
+ * Power states and allowed_operations follow XAPI's table.  Clean shutdown
+ * and reboot only ask the guest; the call waits (without blocking the loop)
+ * for the domain's SHUTDOWN event or fails with VM_SHUTDOWN_TIMEOUT.
+ * Shutdowns the guest does on its own arrive through the backend's events
+ * and apply actions_after_shutdown / _reboot / _crash.
+ *
+ * Domain builds are synchronous here; the sim backend is instant.
+ * TODO(issue 4): run vmm_create in a worker thread for the Xen backend.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/handlers.h"
+#include "api/host.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "vmm/backend.h"
+
+int api_clean_timeout_s = 120;
+
+#define VMF(o, name) dm_field_idx((o)->cls, name)
+
+static int is_state(struct obj *vm, const char *s)
+{
+	return !strcmp(dm_get_enum(vm, VMF(vm, "power_state")), s);
+}
+
+static void lower(char *out, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < n; i++)
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	out[i] = 0;
+}
+
+static int bad_power_state(struct call *c, struct obj *vm, const char *expected)
+{
+	char exp[16], act[16];
+
+	lower(exp, sizeof(exp), expected);
+	lower(act, sizeof(act), dm_get_enum(vm, VMF(vm, "power_state")));
+	return api_fail(c, "VM_BAD_POWER_STATE", vm->ref, exp, act, NULL);
+}
+
+/* allowed_operations from the power state (XAPI's xapi_vm_lifecycle) */
+static void update_allowed(struct obj *vm)
+{
+	static const char *const halted[] = {
+		"start", "start_on", "clone", "copy", "export", "destroy", "provision",
+		"changing_dynamic_range", "changing_static_range", "changing_memory_limits",
+		"changing_VCPUs", "make_into_template", NULL };
+	static const char *const running[] = {
+		"clean_shutdown", "clean_reboot", "hard_shutdown", "hard_reboot", "pause",
+		"shutdown", "changing_dynamic_range", "power_state_reset", NULL };
+	static const char *const paused[] = {
+		"unpause", "hard_shutdown", "hard_reboot", "power_state_reset", NULL };
+	static const char *const suspended[] = { "hard_shutdown", "power_state_reset", NULL };
+	static const char *const none[] = { NULL };
+	const char *const *ops;
+	const struct dm_type *t = vm->cls->fields[VMF(vm, "allowed_operations")].t;
+	struct dm_val set = { 0 };
+	const char *ps = dm_get_enum(vm, VMF(vm, "power_state"));
+
+	if (vm->f[VMF(vm, "is_control_domain")].u.i || vm->f[VMF(vm, "is_a_template")].u.i ||
+	    dm_list_len(&vm->f[VMF(vm, "current_operations")]))
+		ops = none;
+	else if (!strcmp(ps, "Halted"))
+		ops = halted;
+	else if (!strcmp(ps, "Running"))
+		ops = running;
+	else if (!strcmp(ps, "Paused"))
+		ops = paused;
+	else
+		ops = suspended;
+	for (; *ops; ops++) {
+		struct dm_val e = { .u.i = dm_enum_index(t->elem->en, *ops, strlen(*ops)) };
+
+		dm_list_push(NULL, &set, &e);
+	}
+	dm_set(vm, VMF(vm, "allowed_operations"), &set);
+	dm_val_free(t, &set);
+}
+
+static struct obj *metrics_of(struct obj *vm)
+{
+	struct dm_class *km = dm_class_find("VM_metrics");
+	struct obj *m = dm_obj_by_ref_cls(km, dm_get_str(vm, VMF(vm, "metrics")));
+
+	if (!m) {
+		m = dm_obj_new(km, NULL, NULL);
+		dm_set_str(vm, VMF(vm, "metrics"), m->ref);
+	}
+	return m;
+}
+
+static void set_devices_attached(struct obj *vm, int attached)
+{
+	static const char *const sets[] = { "VBDs", "VIFs" };
+
+	for (size_t s = 0; s < 2; s++) {
+		struct dm_val *l = &vm->f[VMF(vm, sets[s])];
+
+		for (size_t i = 0; i < dm_list_len(l); i++) {
+			struct obj *d = dm_obj_by_ref(l->u.l->v[i].u.s);
+
+			if (d)
+				dm_set_int(d, VMF(d, "currently_attached"), attached);
+		}
+	}
+}
+
+static void remove_consoles(struct obj *vm)
+{
+	struct dm_val *l = &vm->f[VMF(vm, "consoles")];
+
+	while (dm_list_len(l)) {
+		struct obj *con = dm_obj_by_ref(l->u.l->v[0].u.s);
+
+		if (!con)
+			break;
+		dm_obj_delete(con);     /* updates the inverse set */
+	}
+}
+
+/* Record that vm now runs as domid (start or adoption). */
+static void mark_running(struct obj *vm, uint32_t domid, int paused, int64_t start_time)
+{
+	struct obj *m = metrics_of(vm);
+	struct dm_val st = { 0 };
+	struct obj *con;
+
+	dm_set_enum(vm, VMF(vm, "power_state"), paused ? "Paused" : "Running");
+	dm_set_int(vm, VMF(vm, "domid"), domid);
+	dm_set_str(vm, VMF(vm, "resident_on"), api_this_host->ref);
+	dm_set_int(m, VMF(m, "start_time"), start_time);
+	dm_set_int(m, VMF(m, "VCPUs_number"), vm->f[VMF(vm, "VCPUs_at_startup")].u.i);
+	dm_set_int(m, VMF(m, "memory_actual"), vm->f[VMF(vm, "memory_dynamic_max")].u.i);
+	dm_set_enum(m, VMF(m, "current_domain_type"), dm_get_enum(vm, VMF(vm, "domain_type")));
+	dm_set(m, VMF(m, "state"), &st);
+	dm_set_int(vm, VMF(vm, "memory_target"), vm->f[VMF(vm, "memory_dynamic_max")].u.i);
+	set_devices_attached(vm, 1);
+	if (!dm_list_len(&vm->f[VMF(vm, "consoles")])) {
+		char loc[128];
+
+		con = dm_obj_new(dm_class_find("console"), NULL, NULL);
+		snprintf(loc, sizeof(loc), "/console?ref=%s", con->ref);
+		dm_set_str(con, VMF(con, "location"), loc);
+		dm_set_str(con, VMF(con, "VM"), vm->ref);
+	}
+	update_allowed(vm);
+}
+
+static void mark_halted(struct obj *vm)
+{
+	struct obj *m = metrics_of(vm);
+
+	dm_set_enum(vm, VMF(vm, "power_state"), "Halted");
+	dm_set_int(vm, VMF(vm, "domid"), -1);
+	dm_set_str(vm, VMF(vm, "resident_on"), "OpaqueRef:NULL");
+	dm_set_int(m, VMF(m, "memory_actual"), 0);
+	dm_set_int(m, VMF(m, "VCPUs_number"), 0);
+	set_devices_attached(vm, 0);
+	remove_consoles(vm);
+	update_allowed(vm);
+}
+
+static int backend_fail(struct call *c, struct obj *vm, int rc, const char *msg)
+{
+	char need[32], have[32];
+
+	if (rc == -ENOMEM) {
+		struct vmm_host_info hi;
+		char e[VMM_ERR_MAX];
+
+		snprintf(need, sizeof(need), "%lld",
+			 (long long)vm->f[VMF(vm, "memory_static_max")].u.i);
+		snprintf(have, sizeof(have), "%llu",
+			 vmm_host_info(api_vmm, &hi, e, sizeof(e)) ? 0ULL :
+			 (unsigned long long)hi.free_memory);
+		return api_fail(c, "HOST_NOT_ENOUGH_FREE_MEMORY", need, have, NULL);
+	}
+	return api_fail(c, "INTERNAL_ERROR", msg, NULL);
+}
+
+static const char *vdev_of(const char *userdevice, char *buf, size_t n)
+{
+	char *end;
+	long d = strtol(userdevice, &end, 10);
+
+	if (*userdevice && !*end && d >= 0 && d < 26) {
+		snprintf(buf, n, "xvd%c", (char)('a' + d));
+		return buf;
+	}
+	snprintf(buf, n, "%s", userdevice);
+	return buf;
+}
+
+/* Build the domain and start it (or leave it paused). */
+static int do_start(struct call *c, struct obj *vm, int paused)
+{
+	struct vmm_domain_config cfg = { 0 };
+	struct vmm_disk disks[VMM_MAX_DEVS];
+	struct vmm_nic nics[VMM_MAX_DEVS];
+	struct vmm_kv plat[32];
+	char vdevs[VMM_MAX_DEVS][VMM_VDEV_MAX], e[VMM_ERR_MAX];
+	struct dm_val *pl = &vm->f[VMF(vm, "platform")];
+	const char *dt = dm_get_enum(vm, VMF(vm, "domain_type"));
+	uint32_t domid;
+	int rc;
+
+	if (strcmp(dt, "pv") && strcmp(dt, "pvh"))
+		return api_fail(c, "OPERATION_NOT_ALLOWED",
+				"xenbox starts PV and PVH guests only (domain_type pv or pvh)", NULL);
+	if (!*dm_get_str(vm, VMF(vm, "PV_kernel")))
+		return api_fail(c, "OPERATION_NOT_ALLOWED", "PV_kernel is not set", NULL);
+	cfg.uuid = dm_get_str(vm, vm->cls->f_uuid);
+	cfg.name = dm_get_str(vm, vm->cls->f_name_label);
+	cfg.type = strcmp(dt, "pvh") ? VMM_TYPE_PV : VMM_TYPE_PVH;
+	cfg.mem_static_max = (uint64_t)vm->f[VMF(vm, "memory_static_max")].u.i;
+	cfg.mem_dynamic_min = (uint64_t)vm->f[VMF(vm, "memory_dynamic_min")].u.i;
+	cfg.mem_dynamic_max = (uint64_t)vm->f[VMF(vm, "memory_dynamic_max")].u.i;
+	cfg.mem_target = cfg.mem_dynamic_max;
+	cfg.vcpus_max = (unsigned)vm->f[VMF(vm, "VCPUs_max")].u.i;
+	cfg.vcpus_online = (unsigned)vm->f[VMF(vm, "VCPUs_at_startup")].u.i;
+	cfg.kernel = dm_get_str(vm, VMF(vm, "PV_kernel"));
+	cfg.ramdisk = dm_get_str(vm, VMF(vm, "PV_ramdisk"));
+	cfg.cmdline = dm_get_str(vm, VMF(vm, "PV_args"));
+	for (size_t i = 0; i + 1 < dm_list_len(pl) && cfg.nr_platform < ARRAY_SIZE(plat); i += 2) {
+		plat[cfg.nr_platform].key = pl->u.l->v[i].u.s;
+		plat[cfg.nr_platform++].value = pl->u.l->v[i + 1].u.s;
+	}
+	cfg.platform = plat;
+	{
+		struct dm_val *l = &vm->f[VMF(vm, "VBDs")];
+
+		for (size_t i = 0; i < dm_list_len(l) && cfg.nr_disks < VMM_MAX_DEVS; i++) {
+			struct obj *vbd = dm_obj_by_ref(l->u.l->v[i].u.s), *vdi;
+
+			if (!vbd || vbd->f[VMF(vbd, "empty")].u.i)
+				continue;
+			vdi = dm_obj_by_ref_cls(dm_class_find("VDI"), dm_get_str(vbd, VMF(vbd, "VDI")));
+			if (!vdi)
+				return api_fail(c, "HANDLE_INVALID", "VDI",
+						dm_get_str(vbd, VMF(vbd, "VDI")), NULL);
+			disks[cfg.nr_disks].path = dm_get_str(vdi, VMF(vdi, "location"));
+			disks[cfg.nr_disks].vdev = vdev_of(dm_get_str(vbd, VMF(vbd, "userdevice")),
+							   vdevs[cfg.nr_disks], VMM_VDEV_MAX);
+			disks[cfg.nr_disks].readonly =
+				!strcmp(dm_get_enum(vbd, VMF(vbd, "mode")), "RO");
+			cfg.nr_disks++;
+		}
+		cfg.disks = disks;
+	}
+	{
+		struct dm_val *l = &vm->f[VMF(vm, "VIFs")];
+
+		for (size_t i = 0; i < dm_list_len(l) && cfg.nr_nics < VMM_MAX_DEVS; i++) {
+			struct obj *vif = dm_obj_by_ref(l->u.l->v[i].u.s), *net;
+
+			if (!vif)
+				continue;
+			net = dm_obj_by_ref_cls(dm_class_find("network"),
+						dm_get_str(vif, VMF(vif, "network")));
+			nics[cfg.nr_nics].mac = dm_get_str(vif, VMF(vif, "MAC"));
+			nics[cfg.nr_nics].bridge = net ? dm_get_str(net, VMF(net, "bridge")) : "xenbr0";
+			nics[cfg.nr_nics].devid = (uint32_t)atoi(dm_get_str(vif, VMF(vif, "device")));
+			cfg.nr_nics++;
+		}
+		cfg.nics = nics;
+	}
+	rc = vmm_create(api_vmm, &cfg, &domid, e, sizeof(e));
+	if (rc)
+		return backend_fail(c, vm, rc, e);
+	if (!paused && (rc = vmm_unpause(api_vmm, domid, e, sizeof(e)))) {
+		char e2[VMM_ERR_MAX];
+
+		vmm_destroy(api_vmm, domid, e2, sizeof(e2));
+		return backend_fail(c, vm, rc, e);
+	}
+	log_info("vm: started %s as domain %u", cfg.uuid, domid);
+	mark_running(vm, domid, paused, now_wall());
+	return 0;
+}
+
+static int do_destroy(struct call *c, struct obj *vm)
+{
+	char e[VMM_ERR_MAX];
+	int64_t domid = vm->f[VMF(vm, "domid")].u.i;
+	int rc;
+
+	if (domid > 0) {
+		rc = vmm_destroy(api_vmm, (uint32_t)domid, e, sizeof(e));
+		if (rc && rc != -ENOENT)
+			return c ? backend_fail(c, vm, rc, e) : -1;
+	}
+	mark_halted(vm);
+	return 0;
+}
+
+static struct obj *vm_arg(struct call *c, const char *ref)
+{
+	struct obj *vm = api_obj(c, "VM", ref);
+
+	if (!vm)
+		return NULL;
+	if (vm->f[VMF(vm, "is_control_domain")].u.i) {
+		api_fail(c, "OPERATION_NOT_ALLOWED", "This operation is not allowed on the control domain", NULL);
+		return NULL;
+	}
+	if (dm_list_len(&vm->f[VMF(vm, "current_operations")])) {
+		struct dm_list *l = vm->f[VMF(vm, "current_operations")].u.l;
+		const struct dm_type *t = vm->cls->fields[VMF(vm, "current_operations")].t;
+
+		api_fail(c, "OTHER_OPERATION_IN_PROGRESS", "VM", vm->ref,
+			 t->elem->en->v[l->v[1].u.i], l->v[0].u.s, NULL);
+		return NULL;
+	}
+	return vm;
+}
+
+HANDLER(api_vm_start)
+{
+	struct obj *vm = vm_arg(c, args[0].u.s);
+
+	if (!vm)
+		return -1;
+	if (vm->f[VMF(vm, "is_a_template")].u.i)
+		return api_fail(c, "VM_IS_TEMPLATE", vm->ref, "start", NULL);
+	if (!is_state(vm, "Halted"))
+		return bad_power_state(c, vm, "Halted");
+	return do_start(c, vm, (int)args[1].u.i);
+}
+
+HANDLER(api_vm_start_on)
+{
+	if (!api_obj(c, "host", args[1].u.s))
+		return -1;
+	if (strcmp(args[1].u.s, api_this_host->ref))
+		return api_fail(c, "OPERATION_NOT_ALLOWED", "start_on: only this host", NULL);
+	args[1] = args[2];
+	args[2] = args[3];
+	return api_vm_start(c, args, res);
+}
+
+HANDLER(api_vm_hard_shutdown)
+{
+	struct obj *vm = vm_arg(c, args[0].u.s);
+
+	if (!vm)
+		return -1;
+	if (is_state(vm, "Halted"))
+		return bad_power_state(c, vm, "Running");
+	return do_destroy(c, vm);
+}
+
+HANDLER(api_vm_power_state_reset)
+{
+	struct obj *vm = api_obj(c, "VM", args[0].u.s);
+
+	if (!vm)
+		return -1;
+	mark_halted(vm);
+	return 0;
+}
+
+HANDLER(api_vm_hard_reboot)
+{
+	struct obj *vm = vm_arg(c, args[0].u.s);
+
+	if (!vm)
+		return -1;
+	if (!is_state(vm, "Running") && !is_state(vm, "Paused"))
+		return bad_power_state(c, vm, "Running");
+	if (do_destroy(c, vm))
+		return -1;
+	return do_start(c, vm, 0);
+}
+
+HANDLER(api_vm_pause)
+{
+	struct obj *vm = vm_arg(c, args[0].u.s);
+	char e[VMM_ERR_MAX];
+	int rc;
+
+	if (!vm)
+		return -1;
+	if (!is_state(vm, "Running"))
+		return bad_power_state(c, vm, "Running");
+	rc = vmm_pause(api_vmm, (uint32_t)vm->f[VMF(vm, "domid")].u.i, e, sizeof(e));
+	if (rc)
+		return backend_fail(c, vm, rc, e);
+	dm_set_enum(vm, VMF(vm, "power_state"), "Paused");
+	update_allowed(vm);
+	return 0;
+}
+
+HANDLER(api_vm_unpause)
+{
+	struct obj *vm = vm_arg(c, args[0].u.s);
+	char e[VMM_ERR_MAX];
+	int rc;
+
+	if (!vm)
+		return -1;
+	if (!is_state(vm, "Paused"))
+		return bad_power_state(c, vm, "Paused");
+	rc = vmm_unpause(api_vmm, (uint32_t)vm->f[VMF(vm, "domid")].u.i, e, sizeof(e));
+	if (rc)
+		return backend_fail(c, vm, rc, e);
+	dm_set_enum(vm, VMF(vm, "power_state"), "Running");
+	update_allowed(vm);
+	return 0;
+}
+
+/* ---- clean shutdown and reboot: ask, then wait for the guest ---- */
+
+struct pending {
+	struct pending *next;
+	struct call *c;                 /* NULL once the caller went away */
+	char vm[DM_REF_LEN];
+	int reboot;
+	int64_t deadline;
+};
+static struct pending *pendings;
+
+static void set_current_op(struct obj *vm, const char *op)
+{
+	const struct dm_field *f = &vm->cls->fields[VMF(vm, "current_operations")];
+	struct dm_val m = { 0 };
+
+	if (op) {
+		char id[DM_REF_LEN];
+		struct dm_val k, v;
+
+		dm_new_ref(id);
+		k.u.s = xstrdup(id);
+		v.u.i = dm_enum_index(f->t->elem->en, op, strlen(op));
+		dm_list_push(NULL, &m, &k);
+		dm_list_push(NULL, &m, &v);
+	}
+	dm_set(vm, f->idx, &m);
+	dm_val_free(f->t, &m);
+	update_allowed(vm);
+}
+
+static int clean_op(struct call *c, const char *ref, int reboot)
+{
+	struct obj *vm = vm_arg(c, ref);
+	struct pending *p;
+	char e[VMM_ERR_MAX];
+	int rc;
+
+	if (!vm)
+		return -1;
+	if (!is_state(vm, "Running"))
+		return bad_power_state(c, vm, "Running");
+	rc = vmm_shutdown(api_vmm, (uint32_t)vm->f[VMF(vm, "domid")].u.i,
+			  reboot ? VMM_REQ_REBOOT : VMM_REQ_POWEROFF, e, sizeof(e));
+	if (rc)
+		return backend_fail(c, vm, rc, e);
+	p = xcalloc(1, sizeof(*p));
+	p->c = c;
+	snprintf(p->vm, sizeof(p->vm), "%s", vm->ref);
+	p->reboot = reboot;
+	p->deadline = now_ms() + (int64_t)api_clean_timeout_s * 1000;
+	p->next = pendings;
+	pendings = p;
+	set_current_op(vm, reboot ? "clean_reboot" : "clean_shutdown");
+	return 1;       /* completes on the domain's shutdown event */
+}
+
+HANDLER(api_vm_clean_shutdown)
+{
+	return clean_op(c, args[0].u.s, 0);
+}
+
+HANDLER(api_vm_clean_reboot)
+{
+	return clean_op(c, args[0].u.s, 1);
+}
+
+static struct pending *take_pending(const char *vmref)
+{
+	for (struct pending **pp = &pendings; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->vm, vmref)) {
+			struct pending *p = *pp;
+
+			*pp = p->next;
+			return p;
+		}
+	return NULL;
+}
+
+static void finish_pending(struct pending *p, struct obj *vm, int ok)
+{
+	if (vm)
+		set_current_op(vm, NULL);
+	if (p->c) {
+		if (!ok) {
+			char secs[16];
+
+			snprintf(secs, sizeof(secs), "%d", api_clean_timeout_s);
+			api_fail(p->c, "VM_SHUTDOWN_TIMEOUT", p->vm, secs, NULL);
+		} else {
+			emit_str(p->c->e, "");
+		}
+		p->c->complete(p->c);
+	}
+	free(p);
+}
+
+void api_vm_cancel(struct call *c)
+{
+	for (struct pending *p = pendings; p; p = p->next)
+		if (p->c == c)
+			p->c = NULL;    /* the operation goes on without a caller */
+}
+
+int64_t api_vm_tick(int64_t now)
+{
+	int64_t next = -1;
+	struct pending *p, *n;
+
+	for (p = pendings; p; p = n) {
+		n = p->next;
+		if (now >= p->deadline) {
+			struct obj *vm = dm_obj_by_ref(p->vm);
+
+			take_pending(p->vm);
+			finish_pending(p, vm, 0);
+			continue;
+		}
+		if (next < 0 || p->deadline - now < next)
+			next = p->deadline - now;
+	}
+	return next;
+}
+
+static struct obj *vm_by_uuid(const char *uuid)
+{
+	return dm_obj_by_uuid(dm_class_find("VM"), uuid);
+}
+
+/* Start vm again after its domain went away; failures are logged, the VM
+ * stays Halted. */
+static void restart(struct obj *vm)
+{
+	struct arena a;
+	struct call tmp = { 0 };
+
+	arena_init(&a, 0);
+	tmp.a = &a;
+	if (do_start(&tmp, vm, 0))
+		log_err("vm: %s: restart failed: %s", vm->ref, tmp.nerr ? tmp.err[tmp.nerr - 1] : "");
+	arena_free(&a);
+}
+
+/* A domain stopped: what the caller asked for, or what the VM says to do. */
+static void on_shutdown(struct obj *vm, enum vmm_shutdown_reason reason)
+{
+	struct pending *p = take_pending(vm->ref);
+	const char *action;
+	int want_restart;
+
+	if (p) {
+		do_destroy(NULL, vm);
+		if (p->reboot)
+			restart(vm);
+		finish_pending(p, vm, 1);
+		return;
+	}
+	switch (reason) {
+	case VMM_REASON_REBOOT:
+		action = dm_get_enum(vm, VMF(vm, "actions_after_reboot"));
+		break;
+	case VMM_REASON_CRASH:
+	case VMM_REASON_WATCHDOG:
+		action = dm_get_enum(vm, VMF(vm, "actions_after_crash"));
+		break;
+	default:
+		action = dm_get_enum(vm, VMF(vm, "actions_after_shutdown"));
+		break;
+	}
+	if (!strcmp(action, "preserve"))
+		return;         /* leave the dead domain for inspection */
+	want_restart = strstr(action, "restart") != NULL;
+	log_info("vm: %s shut down (%s): %s", vm->ref, vmm_reason_name(reason), action);
+	do_destroy(NULL, vm);
+	if (want_restart)
+		restart(vm);
+}
+
+static void domain_event(void *opaque, const struct vmm_event *ev)
+{
+	struct obj *vm = vm_by_uuid(ev->uuid);
+
+	(void)opaque;
+	if (!vm || vm->f[VMF(vm, "is_control_domain")].u.i)
+		return;
+	if (vm->f[VMF(vm, "domid")].u.i != (int64_t)ev->domid)
+		return;         /* an old incarnation */
+	switch (ev->type) {
+	case VMM_EVENT_CHANGED:
+		if (ev->state == VMM_STATE_SHUTDOWN)
+			on_shutdown(vm, ev->reason);
+		break;
+	case VMM_EVENT_DIED:
+		if (!is_state(vm, "Halted"))
+			on_shutdown(vm, VMM_REASON_POWEROFF);
+		break;
+	default:
+		break;
+	}
+}
+
+void api_vm_handle_domain_events(void)
+{
+	vmm_handle_events(api_vmm, domain_event, NULL);
+}
+
+void api_vm_adopt(void)
+{
+	struct dm_class *k = dm_class_find("VM");
+	struct vmm_domain_info *doms = NULL;
+	size_t n = 0;
+	char e[VMM_ERR_MAX];
+
+	if (vmm_list(api_vmm, &doms, &n, e, sizeof(e))) {
+		log_err("vm: cannot list domains: %s", e);
+		return;
+	}
+	/* O(VMs + domains) lookups through the uuid index */
+	for (struct obj *vm = k->first; vm; vm = vm->next) {
+		struct vmm_domain_info *d = NULL;
+
+		if (vm->f[VMF(vm, "is_control_domain")].u.i)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (doms[i].domid && !strcasecmp(doms[i].uuid, dm_get_str(vm, k->f_uuid)))
+				d = &doms[i];
+		if (!d) {
+			if (!is_state(vm, "Halted")) {
+				log_info("vm: %s is gone; marking it Halted", vm->ref);
+				mark_halted(vm);
+			}
+			continue;
+		}
+		log_info("vm: adopting %s as domain %u", vm->ref, d->domid);
+		mark_running(vm, d->domid, d->state == VMM_STATE_PAUSED,
+			     metrics_of(vm)->f[VMF(metrics_of(vm), "start_time")].u.i);
+		if (d->state == VMM_STATE_SHUTDOWN)
+			on_shutdown(vm, d->reason);
+	}
+	free(doms);
+}
+
+/* ---- create/destroy hooks ---- */
+
+int api_vm_on_create(struct call *c, struct obj *vm)
+{
+	metrics_of(vm);
+	update_allowed(vm);
+	return 0;
+}
+
+int api_vm_on_destroy(struct call *c, struct obj *vm)
+{
+	struct obj *m;
+
+	if (vm->f[VMF(vm, "is_control_domain")].u.i)
+		return api_fail(c, "OPERATION_NOT_ALLOWED", "cannot destroy the control domain", NULL);
+	if (!is_state(vm, "Halted"))
+		return bad_power_state(c, vm, "Halted");
+	m = dm_obj_by_ref_cls(dm_class_find("VM_metrics"), dm_get_str(vm, VMF(vm, "metrics")));
+	if (m)
+		dm_obj_delete(m);
+	return 0;
+}

@@ -1,0 +1,23 @@
+/* Small helpers used everywhere: allocation that aborts on failure, time. */
+#ifndef XB_UTIL_H
+#define XB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+int64_t now_ms(void);           /* CLOCK_MONOTONIC */
+int64_t now_wall(void);         /* seconds since the epoch */
+double now_wall_f(void);
+
+/* Overwrite memory the compiler may not optimise away (secrets). */
+void secure_zero(void *p, size_t n);
+
+#endif

@@ -1,0 +1,1 @@
+xb-srcs-$(CONFIG_XB_DAEMON) += server/loop.c server/conn.c server/config.c server/daemon.c

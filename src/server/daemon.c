@@ -1,0 +1,223 @@
+/* `xenbox daemon`: the XenAPI server.
+ *
+ *   xenbox daemon [--config FILE] [--state-dir DIR] [--http ADDR:PORT]
+ *                 [--https ADDR:PORT] [--unix PATH] [--backend xen|sim]
+ *                 [--sim-opts OPTS] [--hostname NAME] [-v]
+ *
+ * Command-line options override the config file.  See docs/DAEMON.md.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "api/host.h"
+#include "applet.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "server/config.h"
+#include "server/loop.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "vmm/backend.h"
+
+static volatile int stop;
+static struct vmm *vmm;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void on_change(void)
+{
+	api_events_changed();
+	store_mark_dirty();
+}
+
+static void on_vmm(int fd, int events, void *opaque)
+{
+	(void)fd;
+	(void)events;
+	(void)opaque;
+	api_vm_handle_domain_events();
+}
+
+static int64_t min_pos(int64_t a, int64_t b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* Once per loop iteration: timers, then one store commit, then replies. */
+static int64_t before_sleep(void)
+{
+	int64_t now = now_ms(), t;
+
+	t = api_events_tick(now);
+	t = min_pos(t, api_vm_tick(now));
+	t = min_pos(t, server_tick(now));
+	if (store_flush())
+		log_err("store: changes not saved yet; retrying");
+	server_flush_output();
+	return t;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: xenbox daemon [--config FILE] [--state-dir DIR] [--http ADDR:PORT]\n"
+		"                     [--https ADDR:PORT] [--unix PATH] [--backend xen|sim]\n"
+		"                     [--sim-opts OPTS] [--hostname NAME] [-v]\n");
+}
+
+static int daemon_main(int argc, char **argv)
+{
+	struct config cfg;
+	const char *config_path = NULL;
+	char err[512], path[600], host[256];
+	int rc = 1;
+
+	config_defaults(&cfg);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config_path = argv[++i];
+	if (config_path)
+		config_load(&cfg, config_path);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char **dst = NULL;
+
+		if (!strcmp(a, "-v")) {
+			cfg.log_level = LOG_DEBUG;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage();
+			config_free(&cfg);
+			return 0;
+		}
+		if (!strcmp(a, "--config"))
+			dst = NULL;
+		else if (!strcmp(a, "--state-dir"))
+			dst = &cfg.state_dir;
+		else if (!strcmp(a, "--http"))
+			dst = &cfg.http;
+		else if (!strcmp(a, "--https"))
+			dst = &cfg.https;
+		else if (!strcmp(a, "--unix"))
+			dst = &cfg.unix_path;
+		else if (!strcmp(a, "--backend"))
+			dst = &cfg.backend;
+		else if (!strcmp(a, "--sim-opts"))
+			dst = &cfg.sim_opts;
+		else if (!strcmp(a, "--hostname"))
+			dst = &cfg.hostname;
+		else {
+			fprintf(stderr, "xenbox daemon: unknown option '%s'\n", a);
+			usage();
+			config_free(&cfg);
+			return 2;
+		}
+		if (!v) {
+			fprintf(stderr, "xenbox daemon: %s needs a value\n", a);
+			config_free(&cfg);
+			return 2;
+		}
+		if (dst) {
+			free(*dst);
+			*dst = xstrdup(v);
+		}
+		i++;
+	}
+	log_level = cfg.log_level;
+	api_clean_timeout_s = cfg.clean_shutdown_timeout;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+
+	if (mkdir(cfg.state_dir, 0700) < 0 && errno != EEXIST) {
+		log_err("state directory %s: %s", cfg.state_dir, strerror(errno));
+		goto out;
+	}
+	api_state_dir = xstrdup(cfg.state_dir);
+	if (!cfg.hostname) {
+		if (gethostname(host, sizeof(host)))
+			snprintf(host, sizeof(host), "xenbox");
+		cfg.hostname = xstrdup(host);
+	}
+	if (!cfg.backend)
+		cfg.backend = xstrdup(vmm_probe_default());
+	if (!vmm_backend_available(cfg.backend)) {
+		log_err("backend '%s' is not in this build%s", cfg.backend,
+			access("/dev/xen/privcmd", F_OK) ? "" : " (this is a Xen host)");
+		goto out;
+	}
+	if (!strcmp(cfg.backend, "sim") && !strstr(cfg.sim_opts, "state=")) {
+		char *o;
+
+		snprintf(path, sizeof(path), "state=%s/sim%s%s", cfg.state_dir,
+			 *cfg.sim_opts ? "," : "", cfg.sim_opts);
+		o = xstrdup(path);
+		free(cfg.sim_opts);
+		cfg.sim_opts = o;
+	}
+	if (vmm_open(cfg.backend, !strcmp(cfg.backend, "sim") ? cfg.sim_opts : NULL,
+		     &vmm, err, sizeof(err))) {
+		log_err("backend %s: %s", cfg.backend, err);
+		goto out;
+	}
+	if (dm_init(err, sizeof(err))) {
+		log_err("datamodel: %s", err);
+		goto out;
+	}
+	dm_set_change_hook(on_change);
+	snprintf(path, sizeof(path), "%s/xenbox.db", cfg.state_dir);
+	if (store_open(path, err, sizeof(err)) || store_load(err, sizeof(err))) {
+		log_err("store: %s", err);
+		goto out;
+	}
+	if (api_auth_init(cfg.state_dir, cfg.root_password_hash) ||
+	    api_host_init(vmm, cfg.hostname, err, sizeof(err))) {
+		log_err("start-up: %s", err);
+		goto out;
+	}
+	api_vm_adopt();
+	if (loop_init()) {
+		log_err("epoll: %s", strerror(errno));
+		goto out;
+	}
+	if ((*cfg.http && server_listen_tcp(cfg.http, err, sizeof(err))) ||
+	    (*cfg.unix_path && server_listen_unix(cfg.unix_path, err, sizeof(err)))) {
+		log_err("listen: %s", err);
+		goto out;
+	}
+	if (*cfg.https)
+		log_warn("https listener %s: TLS is not implemented in this build yet", cfg.https);
+	loop_watch(vmm_event_fd(vmm), LOOP_READ, on_vmm, NULL);
+	store_flush();
+	log_info("xenbox %s: backend %s, state %s%s%s%s%s", XB_VERSION, cfg.backend,
+		 cfg.state_dir, *cfg.http ? ", http " : "", cfg.http,
+		 *cfg.unix_path ? ", unix " : "", cfg.unix_path);
+	loop_run(before_sleep, &stop);
+	log_info("stopping");
+	store_flush();
+	rc = 0;
+out:
+	server_shutdown();
+	loop_dispose();
+	store_close();
+	dm_dispose();
+	vmm_close(vmm);
+	vmm = NULL;
+	free(api_state_dir);
+	api_state_dir = NULL;
+	config_free(&cfg);
+	return rc;
+}
+
+XB_APPLET(daemon, daemon_main, "the XenAPI server");

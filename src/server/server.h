@@ -1,0 +1,17 @@
+/* The HTTP side of the daemon (server/conn.c). */
+#ifndef XB_SERVER_H
+#define XB_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SERVER_MAX_CONNS 800            /* as XAPI */
+
+int server_listen_tcp(const char *addr_port, char *err, size_t errlen);
+int server_listen_unix(const char *path, char *err, size_t errlen);
+void server_on_accept(int fd, int events, void *opaque);
+int64_t server_tick(int64_t now);
+void server_flush_output(void);
+void server_shutdown(void);
+
+#endif

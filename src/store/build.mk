@@ -1,0 +1,1 @@
+xb-srcs-$(CONFIG_XB_DAEMON) += store/store.c

@@ -1,0 +1,391 @@
+/* Persistence: the datamodel in SQLite.  The only file that includes
+ * sqlite3.h.
+ *
+ * Schema: one table per persistent class, named as the class, with a
+ * column "ref" and one column per persistent field; sets and maps are JSON
+ * text.  Tables and missing columns are created at open, so a newer
+ * datamodel upgrades the file in place; unknown columns are ignored.
+ *
+ * Writes: the daemon calls store_flush() once per event-loop iteration,
+ * before any reply of that iteration is sent.  All changes of the
+ * iteration go into one transaction, so a burst of calls is one commit,
+ * and a reply is only sent once what it acknowledges is durable.  An idle
+ * host writes nothing.
+ *
+ * Durability: WAL journal, synchronous=FULL (the WAL is fsynced at each
+ * commit), so neither kill -9 nor a power cut loses an acknowledged change.
+ * WAL appends sequentially, which suits flash better than a rollback
+ * journal's rewrite-in-place; checkpoints run at 256 pages or at close.
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "api/api.h"
+#include "api/dm.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "rpc/json.h"
+
+static sqlite3 *db;
+static int dirty;
+static unsigned long commits;
+
+void store_mark_dirty(void)
+{
+	dirty = 1;
+}
+
+unsigned long store_commits(void)
+{
+	return commits;
+}
+
+static int persisted(const struct dm_class *k)
+{
+	return !(k->flags & (DM_C_VOLATILE | DM_C_NO_OBJECTS));
+}
+
+static int field_persisted(const struct dm_field *f)
+{
+	return !(f->flags & DM_F_VOLATILE);
+}
+
+static int exec(const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int has_column(const char *table, const char *col)
+{
+	sqlite3_stmt *st;
+	char sql[256];
+	int found = 0;
+
+	snprintf(sql, sizeof(sql), "PRAGMA table_info(\"%s\")", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	while (!found && sqlite3_step(st) == SQLITE_ROW)
+		found = !strcmp((const char *)sqlite3_column_text(st, 1), col);
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int create_schema(char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT;
+	int rc = 0;
+
+	for (size_t ci = 0; ci < dm_nclasses && !rc; ci++) {
+		const struct dm_class *k = dm_classes[ci];
+
+		if (!persisted(k))
+			continue;
+		buf_reset(&sql);
+		buf_addf(&sql, "CREATE TABLE IF NOT EXISTS \"%s\" (ref TEXT PRIMARY KEY", k->name);
+		for (int i = 0; i < k->nfields; i++)
+			if (field_persisted(&k->fields[i]))
+				buf_addf(&sql, ", \"%s\"", k->fields[i].name);
+		buf_adds(&sql, ")");
+		rc = exec(sql.data, err, errlen);
+		for (int i = 0; i < k->nfields && !rc; i++) {
+			if (!field_persisted(&k->fields[i]) || has_column(k->name, k->fields[i].name))
+				continue;
+			buf_reset(&sql);
+			buf_addf(&sql, "ALTER TABLE \"%s\" ADD COLUMN \"%s\"", k->name,
+				 k->fields[i].name);
+			rc = exec(sql.data, err, errlen);
+		}
+	}
+	buf_free(&sql);
+	return rc;
+}
+
+int store_open(const char *path, char *err, size_t errlen)
+{
+	int rc;
+
+	if (db)
+		return 0;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		db = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (exec("PRAGMA journal_mode=WAL", err, errlen) ||
+	    exec("PRAGMA synchronous=FULL", err, errlen) ||
+	    exec("PRAGMA wal_autocheckpoint=256", err, errlen) ||
+	    create_schema(err, errlen)) {
+		store_close();
+		return -1;
+	}
+	return 0;
+}
+
+void store_close(void)
+{
+	if (!db)
+		return;
+	sqlite3_close(db);
+	db = NULL;
+}
+
+/* ---- values to and from columns ---- */
+
+static void bind_value(sqlite3_stmt *st, int col, const struct dm_field *f,
+		       const struct dm_val *v, struct buf *tmp)
+{
+	switch (f->t->kind) {
+	case DM_STRING:
+	case DM_REF:
+		sqlite3_bind_text(st, col, v->u.s ? v->u.s : "", -1, SQLITE_STATIC);
+		break;
+	case DM_FLOAT:
+		sqlite3_bind_double(st, col, v->u.d);
+		break;
+	case DM_ENUM:
+		sqlite3_bind_text(st, col, f->t->en->v[v->u.i], -1, SQLITE_STATIC);
+		break;
+	case DM_SET:
+	case DM_MAP: {
+		struct emit e;
+
+		buf_reset(tmp);
+		json_emit_init(&e, tmp);
+		api_emit_val(&e, f->t, v);
+		sqlite3_bind_text(st, col, tmp->data, (int)tmp->len, SQLITE_TRANSIENT);
+		break;
+	}
+	default:
+		sqlite3_bind_int64(st, col, v->u.i);
+		break;
+	}
+}
+
+/* Column to value; -1 when it does not parse (the field keeps its
+ * default and the load goes on). */
+static int column_value(sqlite3_stmt *st, int col, const struct dm_field *f,
+			struct dm_val *v, struct arena *a)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return -1;
+	memset(v, 0, sizeof(*v));
+	switch (f->t->kind) {
+	case DM_STRING:
+	case DM_REF:
+		v->u.s = xstrndup(s ? s : "", (size_t)n);
+		return 0;
+	case DM_FLOAT:
+		v->u.d = sqlite3_column_double(st, col);
+		return 0;
+	case DM_ENUM:
+		v->u.i = dm_enum_index(f->t->en, s ? s : "", (size_t)n);
+		return v->u.i < 0 ? -1 : 0;
+	case DM_SET:
+	case DM_MAP: {
+		struct xv *x;
+		const char *msg;
+
+		if (json_parse(a, s ? s : "", (size_t)n, &x, &msg))
+			return -1;
+		return api_val_from_wire(f->t, x, v);
+	}
+	default:
+		v->u.i = sqlite3_column_int64(st, col);
+		return 0;
+	}
+}
+
+static int load_class(struct dm_class *k, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int cols[256], ncols = 0, rc = 0;
+	struct arena a;
+
+	arena_init(&a, 0);
+	buf_adds(&sql, "SELECT ref");
+	for (int i = 0; i < k->nfields && ncols < 256; i++)
+		if (field_persisted(&k->fields[i])) {
+			buf_addf(&sql, ", \"%s\"", k->fields[i].name);
+			cols[ncols++] = i;
+		}
+	buf_addf(&sql, " FROM \"%s\" ORDER BY rowid", k->name);
+	if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", sql.data, sqlite3_errmsg(db));
+		rc = -1;
+		goto out;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *ref = (const char *)sqlite3_column_text(st, 0);
+		struct obj *o = dm_obj_new(k, ref, "00000000-0000-0000-0000-000000000000");
+
+		for (int c = 0; c < ncols; c++) {
+			const struct dm_field *f = &k->fields[cols[c]];
+			struct dm_val v;
+
+			if (f->idx == k->f_uuid)
+				continue;
+			if (column_value(st, c + 1, f, &v, &a)) {
+				log_warn("store: %s %s: bad value in column %s; using its default",
+					 k->name, ref, f->name);
+				continue;
+			}
+			dm_set(o, f->idx, &v);
+			dm_val_free(f->t, &v);
+		}
+		if (k->f_uuid >= 0) {
+			int c;
+
+			for (c = 0; c < ncols && cols[c] != k->f_uuid; c++)
+				;
+			dm_obj_set_uuid(o, (const char *)sqlite3_column_text(st, c + 1));
+		}
+		arena_free(&a);
+	}
+out:
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	arena_free(&a);
+	return rc;
+}
+
+int store_load(char *err, size_t errlen)
+{
+	for (size_t ci = 0; ci < dm_nclasses; ci++)
+		if (persisted(dm_classes[ci]) && load_class(dm_classes[ci], err, errlen))
+			return -1;
+	dm_rebuild_inverses();
+	for (size_t ci = 0; ci < dm_nclasses; ci++)
+		for (struct obj *o = dm_classes[ci]->first; o; o = o->next)
+			o->dirty = 0;
+	dm_tombs_persisted();
+	dirty = 0;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static int write_obj(struct obj *o, struct buf *sql, struct buf *tmp)
+{
+	const struct dm_class *k = o->cls;
+	sqlite3_stmt *st;
+	int col = 1, rc;
+
+	/* O(fields); statements are prepared per write: simple, and a flush
+	 * writes few objects */
+	buf_reset(sql);
+	buf_addf(sql, "INSERT OR REPLACE INTO \"%s\" (ref", k->name);
+	for (int i = 0; i < k->nfields; i++)
+		if (field_persisted(&k->fields[i]))
+			buf_addf(sql, ", \"%s\"", k->fields[i].name);
+	buf_adds(sql, ") VALUES (?");
+	for (int i = 0; i < k->nfields; i++)
+		if (field_persisted(&k->fields[i]))
+			buf_adds(sql, ", ?");
+	buf_adds(sql, ")");
+	if (sqlite3_prepare_v2(db, sql->data, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, col++, o->ref, -1, SQLITE_STATIC);
+	for (int i = 0; i < k->nfields; i++)
+		if (field_persisted(&k->fields[i]))
+			bind_value(st, col++, &k->fields[i], &o->f[i], tmp);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int delete_ref(const struct dm_class *k, const char *ref, struct buf *sql)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_reset(sql);
+	buf_addf(sql, "DELETE FROM \"%s\" WHERE ref = ?", k->name);
+	if (sqlite3_prepare_v2(db, sql->data, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_flush(void)
+{
+	struct buf sql = BUF_INIT, tmp = BUF_INIT;
+	const struct dm_tomb *t;
+	size_t nt;
+	int rc = 0, any = 0;
+	char err[256];
+
+	if (!dirty || !db)
+		return 0;
+	dirty = 0;
+	if (exec("BEGIN", err, sizeof(err))) {
+		log_err("store: %s", err);
+		return -1;
+	}
+	/* O(objects): walks every persistent object for its dirty bit */
+	for (size_t ci = 0; ci < dm_nclasses && !rc; ci++) {
+		struct dm_class *k = dm_classes[ci];
+
+		if (!persisted(k))
+			continue;
+		for (struct obj *o = k->first; o && !rc; o = o->next)
+			if (o->dirty) {
+				rc = write_obj(o, &sql, &tmp);
+				any = 1;
+			}
+	}
+	nt = dm_tombs_all(&t);
+	for (size_t i = 0; i < nt && !rc; i++)
+		if (!t[i].persisted && persisted(t[i].cls)) {
+			rc = delete_ref(t[i].cls, t[i].ref, &sql);
+			any = 1;
+		}
+	if (rc) {
+		log_err("store: write failed: %s", sqlite3_errmsg(db));
+		exec("ROLLBACK", err, sizeof(err));
+		dirty = 1;
+		goto out;
+	}
+	if (!any) {
+		exec("ROLLBACK", err, sizeof(err));
+		goto out;
+	}
+	if (exec("COMMIT", err, sizeof(err))) {
+		log_err("store: %s", err);
+		exec("ROLLBACK", err, sizeof(err));
+		dirty = 1;
+		rc = -1;
+		goto out;
+	}
+	commits++;
+	for (size_t ci = 0; ci < dm_nclasses; ci++)
+		for (struct obj *o = dm_classes[ci]->first; o; o = o->next)
+			o->dirty = 0;
+	dm_tombs_persisted();
+out:
+	buf_free(&sql);
+	buf_free(&tmp);
+	return rc;
+}

@@ -1,0 +1,1 @@
+xb-srcs-$(CONFIG_XB_PASSWD) += tools/passwd.c

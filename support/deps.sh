@@ -1,0 +1,18 @@
+#!/bin/sh
+# Install the Debian packages the build and the tests need, if missing.
+# Uses the machine's apt as configured (never changes it).
+set -e
+PKGS="build-essential musl-tools kconfig-frontends libcmocka-dev python3 python3-pytest
+clang curl ca-certificates xz-utils bzip2 patch perl tcl file util-linux openssl
+iproute2 binutils"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

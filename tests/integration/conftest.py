@@ -1,0 +1,166 @@
+"""Fixtures: a running xenbox daemon (sim backend) on loopback.
+
+XENBOX names the binary (default: the host ASan build in output/check).
+"""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import http.client
+import xmlrpc.client
+
+import pytest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+XENBOX = os.environ.get("XENBOX", os.path.join(TOP, "output/check/host/bin/xenbox"))
+PASSWORD = "s3cret-for-tests"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost")
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.path)
+
+
+class UnixTransport(xmlrpc.client.Transport):
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def make_connection(self, host):
+        return UnixHTTPConnection(self.path)
+
+
+class Daemon:
+    def __init__(self, state_dir, sim_opts="shutdown_delay=200"):
+        self.state = state_dir
+        self.sim_opts = sim_opts
+        self.port = None
+        self.proc = None
+        self.log = os.path.join(state_dir, "daemon.log")
+
+    def start(self, extra=()):
+        self.port = free_port()
+        self.unix = os.path.join(self.state, "xapi.sock")
+        logf = open(self.log, "a")
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
+        self.proc = subprocess.Popen(
+            [XENBOX, "daemon", "--state-dir", self.state, "--backend", "sim",
+             "--http", "127.0.0.1:%d" % self.port, "--https", "",
+             "--unix", self.unix, "--sim-opts", self.sim_opts, *extra],
+            stdout=logf, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise RuntimeError("daemon did not start:\n" + self.read_log())
+
+    def read_log(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def stop(self, sig=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode if self.proc else 0
+        self.proc = None
+        return rc
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/" % self.port
+
+    def proxy(self, path=""):
+        return xmlrpc.client.ServerProxy(self.url + path, allow_none=True)
+
+    def unix_proxy(self):
+        return xmlrpc.client.ServerProxy("http://localhost/",
+                                         transport=UnixTransport(self.unix))
+
+    def login(self, proxy=None):
+        p = proxy or self.proxy()
+        r = p.session.login_with_password("root", PASSWORD, "1.0", "pytest")
+        assert r["Status"] == "Success", r
+        return p, r["Value"]
+
+    def jsonrpc(self, method, params, v2=True, rid=1):
+        body = {"method": method, "params": params, "id": rid}
+        if v2:
+            body["jsonrpc"] = "2.0"
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request("POST", "/jsonrpc", json.dumps(body),
+                  {"Content-Type": "application/json"})
+        r = c.getresponse()
+        data = r.read()
+        assert r.getheader("Content-Type") == "application/json"
+        c.close()
+        return json.loads(data)
+
+    def raw(self, method, path, body=b"", headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request(method, path, body, headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r, data
+
+
+def set_password(state_dir):
+    os.makedirs(state_dir, exist_ok=True)
+    subprocess.run([XENBOX, "passwd", "--state-dir", state_dir],
+                   input=PASSWORD + "\n", text=True, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture
+def state_dir():
+    with tempfile.TemporaryDirectory(prefix="xenbox-test-") as d:
+        set_password(d)
+        yield d
+
+
+@pytest.fixture
+def daemon(state_dir):
+    d = Daemon(state_dir).start()
+    yield d
+    rc = d.stop()
+    log = d.read_log()
+    assert "ERROR: AddressSanitizer" not in log, log
+    assert "runtime error" not in log, log
+    assert rc == 0, log
+
+
+def ok(r):
+    assert r["Status"] == "Success", r
+    return r["Value"]
+
+
+def fails(r, *desc):
+    assert r["Status"] == "Failure", r
+    got = r["ErrorDescription"]
+    assert got[:len(desc)] == list(desc), got
+    return got
