@@ -351,7 +351,7 @@ size_t xv_double_format(char *buf, double d)
 	if (isinf(d))
 		return d > 0 ? (memcpy(buf, "inf", 4), 3)
 			     : (memcpy(buf, "-inf", 5), 4);
-	if (d == (double)(int64_t)d && fabs(d) < 1e15) {
+	if (fabs(d) < 1e15 && d == (double)(int64_t)d) {
 		char tmp[24], *q = tmp + sizeof(tmp), *p = buf;
 		int64_t i = (int64_t)d;
 		uint64_t u = i < 0 ? (uint64_t)-i : (uint64_t)i;

@@ -33,6 +33,9 @@
 #include "rpc/json.h"
 #include "rpc/xmlrpc.h"
 #include "server/loop.h"
+#ifdef CONFIG_XB_TLS
+#include "server/tls.h"
+#endif
 
 #define MAX_BODY (300 * 1024)
 #define REQ_ARENA_LIMIT (8u << 20)
@@ -43,6 +46,8 @@
 struct conn {
 	int fd;
 	int local_root;
+	struct tls_conn *tls;           /* NULL: plain */
+	int tls_wants_write;            /* the handshake waits to write */
 	char peer[64];
 	struct buf in, out;
 	struct arena a;
@@ -61,17 +66,14 @@ static int nconns;
 static struct listener {
 	int fd;
 	int unix_sock;
+	int tls;
 } listeners[8];
 static int nlisteners, paused;
 static int want_flush;
 
 static void conn_close(struct conn *c);
 static void process(struct conn *c);
-
-static void set_nonblock(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
+static void on_io(int fd, int events, void *opaque);
 
 /* ---- replies ---- */
 
@@ -265,17 +267,68 @@ static void process(struct conn *c)
 	c->in_process = 0;
 }
 
+/* > 0 bytes, 0 closed, IO_AGAIN, IO_ERROR */
+#define IO_AGAIN (-1)
+#define IO_ERROR (-2)
+
+static ssize_t io_map(struct conn *c, ssize_t r)
+{
+#ifdef CONFIG_XB_TLS
+	if (c->tls) {
+		if (r == TLS_WANT_WRITE) {
+			c->tls_wants_write = 1;
+			loop_watch(c->fd, LOOP_READ | LOOP_WRITE, on_io, c);
+			return IO_AGAIN;
+		}
+		return r == TLS_WANT_READ ? IO_AGAIN : r < 0 ? IO_ERROR : r;
+	}
+#endif
+	if (r < 0)
+		return errno == EAGAIN || errno == EINTR ? IO_AGAIN : IO_ERROR;
+	return r;
+}
+
+static ssize_t io_read(struct conn *c, void *buf, size_t n)
+{
+#ifdef CONFIG_XB_TLS
+	if (c->tls)
+		return io_map(c, tls_read(c->tls, buf, n));
+#endif
+	return io_map(c, read(c->fd, buf, n));
+}
+
+static ssize_t io_write(struct conn *c, const void *buf, size_t n)
+{
+#ifdef CONFIG_XB_TLS
+	if (c->tls)
+		return io_map(c, tls_write(c->tls, buf, n));
+#endif
+	return io_map(c, write(c->fd, buf, n));
+}
+
+static int io_pending(struct conn *c)
+{
+#ifdef CONFIG_XB_TLS
+	return c->tls && tls_pending(c->tls) > 0;
+#else
+	return 0;
+#endif
+}
+
 static void on_io(int fd, int events, void *opaque)
 {
 	struct conn *c = opaque;
 
+	if ((events & LOOP_WRITE) && c->tls_wants_write) {
+		/* a TLS handshake that waited to write goes on via read */
+		c->tls_wants_write = 0;
+		events |= LOOP_READ;
+	}
 	if (events & LOOP_WRITE) {
 		while (c->out.len) {
-			ssize_t r = write(fd, c->out.data, c->out.len);
+			ssize_t r = io_write(c, c->out.data, c->out.len);
 
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0 && errno == EAGAIN)
+			if (r == IO_AGAIN)
 				break;
 			if (r <= 0) {
 				conn_close(c);
@@ -295,18 +348,21 @@ static void on_io(int fd, int events, void *opaque)
 	}
 	if (events & LOOP_READ) {
 		char tmp[READ_CHUNK];
-		ssize_t r = read(fd, tmp, sizeof(tmp));
+		ssize_t r;
 
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (r <= 0) {
-			conn_close(c);
-			return;
-		}
-		if (!c->in.len)
-			c->since = now_ms();
-		c->active = now_ms();
-		buf_add(&c->in, tmp, (size_t)r);
+		do {
+			r = io_read(c, tmp, sizeof(tmp));
+			if (r == IO_AGAIN)
+				return;
+			if (r <= 0) {
+				conn_close(c);
+				return;
+			}
+			if (!c->in.len)
+				c->since = now_ms();
+			c->active = now_ms();
+			buf_add(&c->in, tmp, (size_t)r);
+		} while (io_pending(c) && c->in.len < 4 * (MAX_BODY + 64 * 1024));
 		if (!c->busy)
 			process(c);
 		if (c->in.len > 4 * (MAX_BODY + 64 * 1024)) {
@@ -324,6 +380,9 @@ static void conn_close(struct conn *c)
 		c->busy = NULL;
 	}
 	loop_unwatch(c->fd);
+#ifdef CONFIG_XB_TLS
+	tls_conn_free(c->tls);
+#endif
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -378,6 +437,13 @@ void server_on_accept(int fd, int events, void *opaque)
 				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
 			snprintf(c->peer, sizeof(c->peer), "%s", addr);
 		}
+#ifdef CONFIG_XB_TLS
+		if (l->tls && !(c->tls = tls_conn_new(cfd))) {
+			close(cfd);
+			free(c);
+			continue;
+		}
+#endif
 		c->next = conns;
 		if (conns)
 			conns->prev = c;
@@ -393,7 +459,7 @@ void server_on_accept(int fd, int events, void *opaque)
 	}
 }
 
-int server_listen_tcp(const char *spec, char *err, size_t errlen)
+int server_listen_tcp(const char *spec, int tls, char *err, size_t errlen)
 {
 	char host[128];
 	const char *colon = strrchr(spec, ':');
@@ -443,6 +509,7 @@ int server_listen_tcp(const char *spec, char *err, size_t errlen)
 		goto fail;
 	listeners[nlisteners].fd = fd;
 	listeners[nlisteners].unix_sock = 0;
+	listeners[nlisteners].tls = tls;
 	loop_watch(fd, LOOP_READ, server_on_accept, &listeners[nlisteners++]);
 	return 0;
 badaddr:
@@ -476,6 +543,7 @@ int server_listen_unix(const char *path, char *err, size_t errlen)
 	}
 	listeners[nlisteners].fd = fd;
 	listeners[nlisteners].unix_sock = 1;
+	listeners[nlisteners].tls = 0;
 	loop_watch(fd, LOOP_READ, server_on_accept, &listeners[nlisteners++]);
 	return 0;
 }

@@ -22,6 +22,9 @@
 #include "server/config.h"
 #include "server/loop.h"
 #include "server/server.h"
+#ifdef CONFIG_XB_TLS
+#include "server/tls.h"
+#endif
 #include "store/store.h"
 #include "vmm/backend.h"
 
@@ -191,13 +194,26 @@ static int daemon_main(int argc, char **argv)
 		log_err("epoll: %s", strerror(errno));
 		goto out;
 	}
-	if ((*cfg.http && server_listen_tcp(cfg.http, err, sizeof(err))) ||
+	if (*cfg.https) {
+#ifdef CONFIG_XB_TLS
+		char fp[128];
+
+		if (tls_server_init(cfg.state_dir, cfg.hostname, fp, sizeof(fp), err, sizeof(err)) ||
+		    server_listen_tcp(cfg.https, 1, err, sizeof(err))) {
+			log_err("https: %s", err);
+			goto out;
+		}
+		log_info("https on %s; certificate SHA-256 fingerprint %s", cfg.https, fp);
+#else
+		log_warn("https %s: this build has no TLS (CONFIG_XB_TLS)", cfg.https);
+#endif
+	}
+	/* plain listeners last: once any port answers, every one does */
+	if ((*cfg.http && server_listen_tcp(cfg.http, 0, err, sizeof(err))) ||
 	    (*cfg.unix_path && server_listen_unix(cfg.unix_path, err, sizeof(err)))) {
 		log_err("listen: %s", err);
 		goto out;
 	}
-	if (*cfg.https)
-		log_warn("https listener %s: TLS is not implemented in this build yet", cfg.https);
 	loop_watch(vmm_event_fd(vmm), LOOP_READ, on_vmm, NULL);
 	store_flush();
 	log_info("xenbox %s: backend %s, state %s%s%s%s%s", XB_VERSION, cfg.backend,
@@ -209,6 +225,9 @@ static int daemon_main(int argc, char **argv)
 	rc = 0;
 out:
 	server_shutdown();
+#ifdef CONFIG_XB_TLS
+	tls_server_free();
+#endif
 	loop_dispose();
 	store_close();
 	dm_dispose();

@@ -7,7 +7,8 @@
 
 #define SERVER_MAX_CONNS 800            /* as XAPI */
 
-int server_listen_tcp(const char *addr_port, char *err, size_t errlen);
+/* tls: serve HTTPS (tls_server_init first) */
+int server_listen_tcp(const char *addr_port, int tls, char *err, size_t errlen);
 int server_listen_unix(const char *path, char *err, size_t errlen);
 void server_on_accept(int fd, int events, void *opaque);
 int64_t server_tick(int64_t now);

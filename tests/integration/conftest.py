@@ -53,14 +53,16 @@ class Daemon:
         self.proc = None
         self.log = os.path.join(state_dir, "daemon.log")
 
-    def start(self, extra=()):
+    def start(self, extra=(), https=False):
         self.port = free_port()
+        self.https_port = free_port() if https else None
         self.unix = os.path.join(self.state, "xapi.sock")
         logf = open(self.log, "a")
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
         self.proc = subprocess.Popen(
             [XENBOX, "daemon", "--state-dir", self.state, "--backend", "sim",
-             "--http", "127.0.0.1:%d" % self.port, "--https", "",
+             "--http", "127.0.0.1:%d" % self.port,
+             "--https", "127.0.0.1:%d" % self.https_port if https else "",
              "--unix", self.unix, "--sim-opts", self.sim_opts, *extra],
             stdout=logf, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20

@@ -1,0 +1,169 @@
+# Xen tools libraries (libxenctrl, libxenguest, libxenstore and what they
+# need), static with musl, and optionally static xenstored and xenconsoled.
+# The facts behind this recipe: docs/BUILDING.md, "xen".
+include $(TOPDIR)/package/pkg-utils.mk
+
+ifeq ($(CONFIG_XB_PACKAGE_XEN),y)
+
+XEN_VERSION    := $(call xb-upstream,xen)
+XEN_SOURCE     := $(call dl-file,xen)
+XEN_DEB_SOURCE := $(call dl-file,xen-debian)
+XEN_DIR        := $(BUILD_DIR)/xen-$(XEN_VERSION)
+
+# musl-gcc sees only musl's headers; Xen's privcmd interface needs the
+# kernel's.  This directory holds symlinks to the host's kernel headers
+# only (not glibc's); our own Xen code gets it too.
+XEN_LINUX_INC := $(STAGING_DIR)/include-linux
+XEN_LINUX_HDRS := linux:/usr/include/linux asm-generic:/usr/include/asm-generic \
+	asm:/usr/include/x86_64-linux-gnu/asm
+
+# The one Debian patch we carry: 256 MiB XZ memory limit for kernels made
+# with Linux >= 6.12 (it fails with "Memory usage limit reached" otherwise).
+XEN_DEB_PATCH := debian/patches/*increase-LZMA_BLOCK_SIZE*
+
+# zlib and liblzma are staged first.  (Their recipes are read after this
+# one, so their stamps are named here rather than taken from variables.)
+XEN_DEPENDENCIES := $(BUILD_DIR)/zlib-$(call xb-upstream,zlib)/.stamp_installed \
+	$(BUILD_DIR)/xz-utils-$(call xb-upstream,xz-utils)/.stamp_installed
+
+# Libraries, in build order (each needs the headers of those before it).
+XEN_LIBS := toolcore toollog evtchn gnttab call foreignmemory devicemodel \
+	ctrl guest store
+
+# Link order that resolves statically (a library before what it uses).
+XEN_ARCHIVES := libxenguest.a libxenctrl.a libxenstore.a libxendevicemodel.a \
+	libxenforeignmemory.a libxengnttab.a libxenevtchn.a libxencall.a \
+	libxentoollog.a libxentoolcore.a
+
+# The kernel loaders register themselves from constructors and export no
+# symbol: an archive member nobody references is never linked, and
+# xc_dom_parse_image then finds "no loader".  They are staged as objects
+# and linked explicitly.
+XEN_LOADERS := xg_dom_bzimageloader.o xg_dom_elfloader.o xg_dom_hvmloader.o \
+	xg_dom_binloader.o
+
+# Our flags go last (EXTRA_CFLAGS_XEN_TOOLS comes after Xen's -O2).
+XEN_CFLAGS := $(filter-out -D_GNU_SOURCE,$(PKG_TARGET_CFLAGS))
+
+# CC is not saved by configure: every make gets it.  nosharedlibs: archives
+# only.  NO_HEADERS_CHK: skip compiling each public header alone.
+XEN_MAKE_OPTS := CC="$(TARGET_CC)" nosharedlibs=y debug=n NO_HEADERS_CHK=y \
+	XEN_TARGET_ARCH=x86_64 XEN_COMPILE_ARCH=x86_64 XEN_OS=Linux \
+	EXTRA_CFLAGS_XEN_TOOLS="$(XEN_CFLAGS)"
+
+# Checks of configure that musl cannot pass and that concern nothing we
+# build (libxl, xentop, python bindings) are answered from the cache.
+XEN_CONF_ENV := \
+	ac_cv_header_uuid_uuid_h=yes ac_cv_lib_uuid_uuid_clear=yes \
+	ac_cv_header_ncurses_h=yes ac_cv_lib_ncurses_clear=yes \
+	ac_cv_header_argp_h=yes ac_cv_header_Python_h=yes \
+	ac_cv_func_PyArg_ParseTuple=yes \
+	PKG_CONFIG_LIBDIR=$(XEN_DIR)/xb-no-pkgconfig PKG_CONFIG_PATH= \
+	PYTHON=/usr/bin/python3 IASL=/bin/false
+
+XEN_CONF_OPTS := --prefix=/usr --disable-xen --disable-docs --disable-stubdom \
+	--disable-ocamltools --disable-golang --disable-seabios --disable-pvshim \
+	--disable-xsmpolicy --disable-monitors --disable-ipxe --disable-rombios \
+	--disable-qemu-traditional --with-system-qemu=/bin/false \
+	--disable-werror --disable-systemd
+
+$(XEN_DIR)/.stamp_extracted: $(XEN_SOURCE) $(XEN_DEB_SOURCE)
+	$(call xb-extract,$<,$(@D))
+	@echo "  PATCH   xen: $(XEN_DEB_PATCH)"
+	$(Q)rm -rf $(@D)/xb-debian && mkdir -p $(@D)/xb-debian
+	$(Q)tar -xf $(XEN_DEB_SOURCE) -C $(@D)/xb-debian --wildcards '$(XEN_DEB_PATCH)'
+	$(Q)set -- $(@D)/xb-debian/$(XEN_DEB_PATCH); [ $$# -eq 1 ] && [ -f "$$1" ] \
+		|| { echo "xen: expected one $(XEN_DEB_PATCH) in $(notdir $(XEN_DEB_SOURCE))" >&2; exit 1; }; \
+		patch -d $(@D) -p1 -s <"$$1"
+	$(Q)touch $@
+
+# configure links test programs: libxl's yajl check adds -lyajl to LIBS even
+# when its answer is cached, so a stub archive exists for configure only.
+$(XEN_DIR)/.stamp_configured: $(XEN_DIR)/.stamp_extracted $(XEN_DEPENDENCIES)
+	@echo "  CONFIG  xen $(XEN_VERSION)"
+	$(Q)for l in $(XEN_LINUX_HDRS); do \
+		[ -d $${l#*:} ] || { echo "xen: $${l#*:} missing (apt-get install linux-libc-dev)" >&2; exit 1; }; \
+		mkdir -p $(XEN_LINUX_INC) && ln -sfn $${l#*:} $(XEN_LINUX_INC)/$${l%%:*}; done
+	$(Q)mkdir -p $(@D)/xb-stub $(@D)/xb-no-pkgconfig
+	$(Q)echo 'void yajl_alloc(void); void yajl_alloc(void) {}' >$(@D)/xb-stub/yajl.c
+	$(Q)$(TARGET_CC) -c -o $(@D)/xb-stub/yajl.o $(@D)/xb-stub/yajl.c
+	$(Q)ar rcsD $(@D)/xb-stub/libyajl.a $(@D)/xb-stub/yajl.o
+	$(Q)cd $(@D) && env $(XEN_CONF_ENV) CC="$(TARGET_CC)" CFLAGS="$(XEN_CFLAGS)" \
+		LDFLAGS="-L$(@D)/xb-stub" ./configure $(XEN_CONF_OPTS) \
+		PREPEND_INCLUDES="$(XEN_LINUX_INC) $(STAGING_DIR)/include" \
+		PREPEND_LIB="$(STAGING_DIR)/lib" >config.out 2>&1 \
+		|| { tail -40 config.out tools/config.log 2>/dev/null | tail -60; exit 1; }
+	$(Q)grep -q -- '-DHAVE_LZMA' $(@D)/config/Tools.mk || \
+		{ echo "xen: configure did not find liblzma" >&2; exit 1; }
+	$(Q)touch $@
+
+# libxenstore's archive is normally built without threads (-DUSE_PTHREAD is
+# given to the shared object only): then the fd of xs_fileno() never
+# signals watch events.  CFLAGS_xs.o puts it back for the static xs.o.
+$(XEN_DIR)/.stamp_built: $(XEN_DIR)/.stamp_configured
+	@echo "  BUILD   xen $(XEN_VERSION) tools/include"
+	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D)/tools/include $(XEN_MAKE_OPTS) >$(@D)/build.out 2>&1 \
+		|| { tail -40 $(@D)/build.out; exit 1; }
+	$(Q)rm -rf $(@D)/xb-install
+	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D)/tools/include $(XEN_MAKE_OPTS) \
+		install DESTDIR=$(@D)/xb-install >>$(@D)/build.out 2>&1 \
+		|| { tail -40 $(@D)/build.out; exit 1; }
+	$(Q)set -e; for lib in $(XEN_LIBS); do \
+		echo "  BUILD   xen $(XEN_VERSION) tools/libs/$$lib"; \
+		$(PKG_ENV) $(MAKE) -s -C $(@D)/tools/libs/$$lib $(XEN_MAKE_OPTS) \
+			CFLAGS_xs.o=-DUSE_PTHREAD install DESTDIR=$(@D)/xb-install \
+			>>$(@D)/build.out 2>&1 || { tail -40 $(@D)/build.out; exit 1; }; \
+	done
+	$(Q)touch $@
+
+$(XEN_DIR)/.stamp_installed: $(XEN_DIR)/.stamp_built
+	$(Q)mkdir -p $(STAGING_DIR)/include $(STAGING_DIR)/lib/xen-loaders
+	$(Q)cp -R $(@D)/xb-install/usr/include/. $(STAGING_DIR)/include/
+	$(Q)cp $(addprefix $(@D)/xb-install/usr/lib/,$(XEN_ARCHIVES)) $(STAGING_DIR)/lib/
+	$(Q)cp $(addprefix $(@D)/tools/libs/guest/,$(XEN_LOADERS)) $(STAGING_DIR)/lib/xen-loaders/
+	$(Q)touch $@
+
+XEN_TARGET_LIBS := $(addprefix $(STAGING_DIR)/lib/xen-loaders/,$(XEN_LOADERS)) \
+	$(addprefix $(STAGING_DIR)/lib/,$(XEN_ARCHIVES))
+
+# ---- xenstored and xenconsoled ------------------------------------------
+# Xen's makefiles link only the archives they name directly; every archive
+# is appended as a group, and the binaries are static, gc'ed and stripped.
+XEN_DAEMON_LDFLAGS := $(TARGET_LDFLAGS) -Wl,--start-group \
+	$(addprefix $(XEN_DIR)/xb-install/usr/lib/,$(XEN_ARCHIVES)) \
+	-Wl,--end-group -lpthread
+
+$(XEN_DIR)/.stamp_daemons: $(XEN_DIR)/.stamp_built
+	@echo "  BUILD   xen $(XEN_VERSION) xenstored xenconsoled"
+	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D)/tools/xenstore $(XEN_MAKE_OPTS) \
+		APPEND_LDFLAGS="$(XEN_DAEMON_LDFLAGS)" xenstored >>$(@D)/build.out 2>&1 \
+		|| { tail -40 $(@D)/build.out; exit 1; }
+	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D)/tools/console/daemon $(XEN_MAKE_OPTS) \
+		APPEND_LDFLAGS="$(XEN_DAEMON_LDFLAGS)" xenconsoled >>$(@D)/build.out 2>&1 \
+		|| { tail -40 $(@D)/build.out; exit 1; }
+	$(Q)touch $@
+
+$(IMAGES_DIR)/xen-tools/xenstored: $(XEN_DIR)/.stamp_daemons
+	$(Q)mkdir -p $(@D)
+	$(Q)strip --strip-all -R .comment -R .note -o $@ $(XEN_DIR)/tools/xenstore/xenstored
+	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
+
+$(IMAGES_DIR)/xen-tools/xenconsoled: $(XEN_DIR)/.stamp_daemons
+	$(Q)mkdir -p $(@D)
+	$(Q)strip --strip-all -R .comment -R .note -o $@ $(XEN_DIR)/tools/console/daemon/xenconsoled
+	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
+
+XEN_IMAGES := $(if $(filter y,$(CONFIG_XB_PACKAGE_XEN_DAEMONS)), \
+	$(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled)
+
+xen: $(XEN_DIR)/.stamp_installed $(XEN_IMAGES)
+.PHONY: xen
+all: $(XEN_IMAGES)
+
+# Archives go before liblzma and libz (package/xz-utils and package/zlib
+# are included after this file, so they append after us).
+XB_TARGET_LIBS     += $(XEN_TARGET_LIBS)
+XB_TARGET_DEPS     += $(XEN_DIR)/.stamp_installed
+XB_TARGET_INCLUDES += -I$(XEN_LINUX_INC) -D__XEN_TOOLS__
+
+endif
