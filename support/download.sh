@@ -27,6 +27,18 @@ command -v sha256sum >/dev/null || { echo "download: sha256sum is missing" >&2; 
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
+# mismatch FILE EXPECTED ACTUAL NOTE: delete FILE, explain, fail.
+mismatch() {
+	rm -f "$1"
+	cat >&2 <<-MSG
+	download: sha256 mismatch for $1
+	  expected: $2
+	  actual:   $3
+	  $4
+	MSG
+	exit 1
+}
+
 fetch_one() {
 	local name=$1 version=$2 want=$3 path=$4
 	local file dir dest url tmp code have
@@ -44,8 +56,10 @@ fetch_one() {
 			printf '  OK      %-11s %s\n' "$name" "$file"
 			return 0
 		fi
-		printf '  STALE   %-11s %s (hash %s, refetching)\n' "$name" "$file" "$have"
-		rm -f "$dest"
+		# A file in dl/ that changed is corruption (or tampering): say so
+		# loudly rather than quietly fetching it again.
+		mismatch "$dest" "$want" "$have" \
+			"It was already in $dl and has been deleted; 'make source' fetches it again."
 	fi
 
 	command -v curl >/dev/null || { echo "download: curl is missing (apt-get install curl)" >&2; exit 1; }
@@ -82,14 +96,8 @@ fetch_one() {
 	have=$(sha256_of "$tmp")
 	if [ "$have" != "$want" ]; then
 		rm -f "$tmp"
-		cat >&2 <<-MSG
-		download: sha256 mismatch for $dest
-		  expected: $want
-		  actual:   $have
-		  The file was deleted.  If the lock file is right, the mirror served
-		  something else: do not build with it.
-		MSG
-		exit 1
+		mismatch "$dest" "$want" "$have" \
+			"The download was deleted: the mirror served something other than the pinned file."
 	fi
 	mv -f "$tmp" "$dest"
 	printf '  DONE    %-11s %s\n' "$name" "$file"

@@ -10,6 +10,28 @@ SQLITE_SOURCE   := $(call dl-file,sqlite3)
 SQLITE_DIR      := $(BUILD_DIR)/sqlite3-$(SQLITE_VERSION)
 SQLITE_HOST_DIR := $(HOST_DIR)/build/sqlite3-$(SQLITE_VERSION)
 
+# SQL features the store does not use, each one a configuration SQLite's
+# own tool/omittest.tcl builds and tests.
+# Not among them: SQLITE_OMIT_ATTACH (3.46.1 fails to link with it) and
+# SQLITE_OMIT_VIRTUALTABLE (it implies SQLITE_OMIT_ALTERTABLE, and the store
+# adds columns with ALTER TABLE).
+SQLITE_OMIT_FEATURES := \
+	-DSQLITE_OMIT_ANALYZE \
+	-DSQLITE_OMIT_COMPILEOPTION_DIAGS \
+	-DSQLITE_OMIT_COMPLETE \
+	-DSQLITE_OMIT_CTE \
+	-DSQLITE_OMIT_DESERIALIZE \
+	-DSQLITE_OMIT_EXPLAIN \
+	-DSQLITE_OMIT_GENERATED_COLUMNS \
+	-DSQLITE_OMIT_GET_TABLE \
+	-DSQLITE_OMIT_INCRBLOB \
+	-DSQLITE_OMIT_REINDEX \
+	-DSQLITE_OMIT_TCL_VARIABLE \
+	-DSQLITE_OMIT_TRACE \
+	-DSQLITE_OMIT_TRIGGER \
+	-DSQLITE_OMIT_UTF16 \
+	-DSQLITE_OMIT_WINDOWFUNC
+
 # Compile-time options.  They are also passed while the amalgamation is
 # generated, so that the parser (lemon) and the keyword hash are made for
 # the same set of omissions.
@@ -28,7 +50,9 @@ SQLITE_OPTS := \
 	-DSQLITE_OMIT_JSON \
 	-DSQLITE_OMIT_LOAD_EXTENSION \
 	-DSQLITE_OMIT_PROGRESS_CALLBACK \
-	-DSQLITE_OMIT_SHARED_CACHE
+	-DSQLITE_OMIT_SHARED_CACHE \
+	$(SQLITE_OMIT_FEATURES)
+
 
 # What configure would have found on Linux (musl and glibc alike); without
 # HAVE_USLEEP/HAVE_NANOSLEEP the busy handler sleeps in whole seconds.
@@ -37,6 +61,13 @@ SQLITE_HAVE := -DHAVE_STDINT_H=1 -DHAVE_INTTYPES_H=1 -DHAVE_USLEEP=1 \
 	-DHAVE_GMTIME_R=1 -DHAVE_ISNAN=1 -DHAVE_STRCHRNUL=1 \
 	-DHAVE_POSIX_FALLOCATE=1 -DHAVE_FCHOWN=1 -DHAVE_READLINK=1 \
 	-DHAVE_LSTAT=1 -DHAVE_MALLOC_H=1 -DHAVE_MALLOC_USABLE_SIZE=1
+
+# A combination of OMIT options can leave an internal function referenced
+# but not compiled (gcc only warns): refuse such an object.
+define sqlite-check-undefined
+	$(Q)if nm -u $(1) | grep -w 'sqlite3[A-Za-z0-9_]*'; then \
+		echo "sqlite3: the options above leave these undefined" >&2; rm -f $(1); exit 1; fi
+endef
 
 $(SQLITE_DIR)/.stamp_extracted: $(SQLITE_SOURCE)
 	$(call xb-extract,$<,$(@D))
@@ -53,8 +84,11 @@ $(SQLITE_DIR)/.stamp_configured: $(SQLITE_DIR)/.stamp_extracted
 		|| { tail -30 config.out; exit 1; }
 	$(Q)touch $@
 
-$(SQLITE_DIR)/sqlite3.c: $(SQLITE_DIR)/.stamp_configured
+# Options change with this file: the generated sources are made anew then.
+$(SQLITE_DIR)/sqlite3.c: $(SQLITE_DIR)/.stamp_configured $(TOPDIR)/package/sqlite3/sqlite3.mk
 	@echo "  GEN     sqlite3.c (amalgamation)"
+	$(Q)cd $(@D) && rm -rf sqlite3.c sqlite3.h parse.c parse.h keywordhash.h \
+		opcodes.c opcodes.h tsrc .target_source fts5.c fts5.h lemon mkkeywordhash
 	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D) sqlite3.c OPTS="$(SQLITE_OPTS)" >$(@D)/amalgamation.out 2>&1 \
 		|| { tail -30 $(@D)/amalgamation.out; exit 1; }
 	$(Q)touch $@
@@ -65,6 +99,7 @@ $(SQLITE_DIR)/xb/sqlite3.o: $(SQLITE_DIR)/sqlite3.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TARGET_CC) $(PKG_TARGET_CFLAGS) $(SQLITE_OPTS) $(SQLITE_HAVE) \
 		-DNDEBUG -c -o $@ $<
+	$(call sqlite-check-undefined,$@)
 
 $(SQLITE_DIR)/.stamp_installed: $(SQLITE_DIR)/xb/sqlite3.o
 	$(call xb-ar,$(STAGING_DIR)/lib/libsqlite3.a,$<)
@@ -76,6 +111,7 @@ $(SQLITE_HOST_DIR)/sqlite3.o: $(SQLITE_DIR)/sqlite3.c
 	@echo "  HOSTCC  sqlite3.c"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(PKG_HOST_CFLAGS) $(SQLITE_OPTS) $(SQLITE_HAVE) -c -o $@ $<
+	$(call sqlite-check-undefined,$@)
 
 $(SQLITE_HOST_DIR)/.stamp_installed: $(SQLITE_HOST_DIR)/sqlite3.o
 	$(call xb-ar,$(HOST_DIR)/lib/libsqlite3.a,$<)

@@ -22,6 +22,7 @@ HANDLER(api_vm_hard_reboot);
 HANDLER(api_vm_pause);
 HANDLER(api_vm_unpause);
 HANDLER(api_vm_power_state_reset);
+HANDLER(api_task_create);
 HANDLER(api_task_cancel);
 HANDLER(api_task_destroy);
 HANDLER(api_event_from);

@@ -732,8 +732,12 @@ static struct dm_field task_fields[] = {
 };
 
 static const struct dm_param p_task[] = { P("task ref", "task"), PEND };
+static const struct dm_param p_task_create[] = {
+	P("string", "label"), PD("string", "description", ""), PEND
+};
 
 static struct dm_msg task_msgs[] = {
+	M("create", "task ref", p_task_create, api_task_create, 0),
 	M("cancel", "void", p_task, api_task_cancel, DM_M_ASYNC),
 	M("destroy", "void", p_task, api_task_destroy, 0),
 	MEND

@@ -55,6 +55,17 @@ void api_task_finish(struct obj *t, struct call *err, const char *xml_result)
 	}
 }
 
+/* A client's own task (XO wraps HTTP transfers in one): pending until the
+ * client destroys it. */
+HANDLER(api_task_create)
+{
+	struct obj *t = api_task_new(c, args[0].u.s);
+
+	dm_set_str(t, dm_field_idx(t->cls, "name_description"), args[1].u.s);
+	res->u.s = xstrdup(t->ref);
+	return 0;
+}
+
 HANDLER(api_task_cancel)
 {
 	struct obj *t = api_obj(c, "task", args[0].u.s);

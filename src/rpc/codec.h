@@ -11,8 +11,10 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 
-/* Append n bytes; keeps buf's NUL terminator.  O(n), amortised. */
-static inline void cput(struct buf *b, const void *s, size_t n)
+/* Append n bytes; keeps buf's NUL terminator.  O(n), amortised.  Forced
+ * inline: with a constant n (CPUT) the copy becomes a few moves, which
+ * matters at -Os where it would otherwise be an out-of-line call. */
+static inline __attribute__((always_inline)) void cput(struct buf *b, const void *s, size_t n)
 {
 	if (b->cap - b->len <= n)
 		buf_reserve(b, n);
@@ -23,12 +25,39 @@ static inline void cput(struct buf *b, const void *s, size_t n)
 
 #define CPUT(b, lit) cput((b), lit, sizeof(lit) - 1)
 
-static inline void cputc(struct buf *b, char c)
+static inline __attribute__((always_inline)) void cputc(struct buf *b, char c)
 {
 	if (b->cap - b->len <= 1)
 		buf_reserve(b, 1);
 	b->data[b->len++] = c;
 	b->data[b->len] = 0;
+}
+
+/* Eight bytes at a time (SWAR): the escapers skip runs of plain bytes a
+ * word per step.  Each test is exact for the word as a whole: nonzero iff
+ * some byte qualifies (a borrow can only spoil bytes above one that
+ * does).  Loads go through memcpy, so alignment does not matter. */
+#define SWAR_ONES 0x0101010101010101ull
+#define SWAR_HIGH 0x8080808080808080ull
+
+static inline uint64_t swar_load(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* Some byte of w is zero. */
+static inline uint64_t swar_zero(uint64_t w)
+{
+	return (w - SWAR_ONES) & ~w & SWAR_HIGH;
+}
+
+/* Some byte of w is below n (n <= 0x80). */
+static inline uint64_t swar_below(uint64_t w, unsigned n)
+{
+	return (w - SWAR_ONES * n) & ~w & SWAR_HIGH;
 }
 
 /* Decimal int64 into tmp (>= 21 bytes), returns the start; *n its length. */

@@ -54,7 +54,8 @@ struct emit {
 
 static inline void emit_nil(struct emit *e) { e->ops->nil(e); }
 static inline void emit_strn(struct emit *e, const char *s, size_t n) { e->ops->str(e, s, n); }
-static inline void emit_str(struct emit *e, const char *s) { e->ops->str(e, s ? s : "", s ? strlen(s) : 0); }
+/* Forced inline so that strlen of a literal folds to a constant. */
+static inline __attribute__((always_inline)) void emit_str(struct emit *e, const char *s) { e->ops->str(e, s ? s : "", s ? strlen(s) : 0); }
 static inline void emit_i64(struct emit *e, int64_t v) { e->ops->i64(e, v); }
 static inline void emit_i32(struct emit *e, int32_t v) { e->ops->i32(e, v); }
 static inline void emit_bool(struct emit *e, int v) { e->ops->boolean(e, v); }
@@ -63,7 +64,7 @@ static inline void emit_datetime(struct emit *e, int64_t t) { e->ops->datetime(e
 static inline void emit_array_begin(struct emit *e) { e->ops->array_begin(e); }
 static inline void emit_array_end(struct emit *e) { e->ops->array_end(e); }
 static inline void emit_struct_begin(struct emit *e) { e->ops->struct_begin(e); }
-static inline void emit_member(struct emit *e, const char *name) { e->ops->member(e, name, strlen(name)); }
+static inline __attribute__((always_inline)) void emit_member(struct emit *e, const char *name) { e->ops->member(e, name, strlen(name)); }
 static inline void emit_struct_end(struct emit *e) { e->ops->struct_end(e); }
 static inline void emit_membern(struct emit *e, const char *name, size_t n) { e->ops->member(e, name, n); }
 

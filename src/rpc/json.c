@@ -575,6 +575,14 @@ static const unsigned char jesc[256] = {
 	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
 };
 
+/* Might the word hold a byte of jesc: C0, '"', '\\' or DEL? */
+static inline int word_needs_escape(uint64_t w)
+{
+	return (swar_below(w, 0x20) | swar_zero(w ^ (SWAR_ONES * '"')) |
+		swar_zero(w ^ (SWAR_ONES * '\\')) |
+		swar_zero(w ^ (SWAR_ONES * 0x7f))) != 0;
+}
+
 static void json_string(struct buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -585,6 +593,8 @@ static void json_string(struct buf *out, const char *s, size_t n)
 	cputc(out, '"');
 	for (;;) {
 		run = p;
+		while (end - p >= 8 && !word_needs_escape(swar_load(p)))
+			p += 8;
 		while (p < end && !jesc[*p])
 			p++;
 		if (p > run)

@@ -160,24 +160,19 @@ static int skip_comment(struct xp *x)
 	}
 }
 
-static int is_name_start(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       c == ':' || c >= 0x80;
-}
-
-static int is_name_char(unsigned char c)
-{
-	return is_name_start(c) || (c >= '0' && c <= '9') || c == '-' ||
-	       c == '.';
-}
+/* XML name characters (ASCII exactly; any non-ASCII byte is let through,
+ * no element we know has one): 1 may start a name, 2 may continue it. */
+static const unsigned char name_class[256] = {
+	['a' ... 'z'] = 3, ['A' ... 'Z'] = 3, ['_'] = 3, [':'] = 3,
+	[0x80 ... 0xff] = 3, ['0' ... '9'] = 2, ['-'] = 2, ['.'] = 2,
+};
 
 static size_t name_len(const struct xp *x, const char *p)
 {
 	const char *q = p;
 
-	if (q < x->end && is_name_start((unsigned char)*q))
-		for (q++; q < x->end && is_name_char((unsigned char)*q); q++)
+	if (q < x->end && (name_class[(unsigned char)*q] & 1))
+		for (q++; q < x->end && name_class[(unsigned char)*q]; q++)
 			;
 	return (size_t)(q - p);
 }
@@ -1115,6 +1110,16 @@ out:
 static const unsigned char esc_text[256] = { ESC_COMMON };
 static const unsigned char esc_attr[256] = { ESC_COMMON, ['\''] = 1 };
 
+/* Might the word hold a byte of esc_text's classes 1 or 2?  C0, and
+ * '<' '>' (0x3c 0x3e: both 0x3e once bit 1 is set), '"' '&' (0x22 0x26:
+ * both 0x26 once bit 2 is set). */
+static inline int word_needs_escape(uint64_t w)
+{
+	return (swar_below(w, 0x20) |
+		swar_zero((w | SWAR_ONES * 0x02) ^ (SWAR_ONES * 0x3e)) |
+		swar_zero((w | SWAR_ONES * 0x04) ^ (SWAR_ONES * 0x26))) != 0;
+}
+
 /* XAPI's escaping (ocaml-rpc Xmlrpc.encode); attr adds '.  O(n). */
 static void escape(struct buf *out, const char *s, size_t n, int attr)
 {
@@ -1123,6 +1128,9 @@ static void escape(struct buf *out, const char *s, size_t n, int attr)
 	const unsigned char *cls = attr ? esc_attr : esc_text;
 
 	for (;;) {
+		if (!attr)
+			while (end - p >= 8 && !word_needs_escape(swar_load(p)))
+				p += 8;
 		while (p < end && !cls[*p])
 			p++;
 		if (p > run)

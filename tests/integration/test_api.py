@@ -287,6 +287,10 @@ def test_async_tasks(daemon):
     assert ok(p.VM.get_name_label(s, ref)) == "async"
     ok(p.task.destroy(s, task))
     fails(p.task.get_record(s, task), "HANDLE_INVALID", "task", task)
+    own = ok(p.task.create(s, "upload", "an XO transfer"))
+    t = ok(p.task.get_record(s, own))
+    assert (t["name_label"], t["name_description"], t["status"]) == \
+        ("upload", "an XO transfer", "pending")
 
 
 def test_event_from(daemon):
@@ -392,3 +396,32 @@ def test_idle_daemon_does_not_write(daemon):
     after = [os.stat(db + x).st_mtime_ns if os.path.exists(db + x) else 0
              for x in ("", "-wal")]
     assert before == after
+
+
+def test_schema_upgrade_and_bad_rows(state_dir):
+    """An older database (fewer columns, a bad value) is upgraded in place."""
+    import sqlite3
+    db = sqlite3.connect(os.path.join(state_dir, "xenbox.db"))
+    db.execute('CREATE TABLE "VM" (ref TEXT PRIMARY KEY, uuid, name_label, power_state)')
+    db.execute('INSERT INTO "VM" VALUES (?, ?, ?, ?)',
+               ("OpaqueRef:11111111-2222-3333-4444-555555555555",
+                "11111111-2222-3333-4444-555555555556", "old", "Exploded"))
+    db.commit()
+    db.close()
+    d = Daemon(state_dir).start()
+    try:
+        p, s = d.login()
+        rec = ok(p.VM.get_record(s, "OpaqueRef:11111111-2222-3333-4444-555555555555"))
+        assert rec["name_label"] == "old" and rec["uuid"].endswith("556")
+        assert rec["power_state"] == "Halted"           # the bad value: default
+        assert rec["actions_after_crash"] == "restart"  # a new column: default
+        assert "bad value" in d.read_log()
+        ok(p.VM.set_PV_args(s, "OpaqueRef:11111111-2222-3333-4444-555555555555", "x"))
+    finally:
+        assert d.stop() == 0
+    db = sqlite3.connect(os.path.join(state_dir, "xenbox.db"))
+    cols = [r[1] for r in db.execute('PRAGMA table_info("VM")')]
+    assert "PV_args" in cols and "actions_after_crash" in cols
+    assert db.execute('SELECT PV_args FROM "VM" WHERE ref = ?',
+                      ("OpaqueRef:11111111-2222-3333-4444-555555555555",)).fetchone() == ("x",)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

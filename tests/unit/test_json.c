@@ -403,6 +403,59 @@ static void test_emit_scalars(void **state)
 	}
 }
 
+/* Word-at-a-time skipping against a byte-by-byte reference: every byte
+ * value at every position of a 24-byte string, at unaligned starts. */
+static void ref_string(struct buf *b, const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '"': buf_adds(b, "\\\""); break;
+		case '\\': buf_adds(b, "\\\\"); break;
+		case '\b': buf_adds(b, "\\b"); break;
+		case '\f': buf_adds(b, "\\f"); break;
+		case '\n': buf_adds(b, "\\n"); break;
+		case '\r': buf_adds(b, "\\r"); break;
+		case '\t': buf_adds(b, "\\t"); break;
+		default:
+			if (s[i] < 0x20 || s[i] == 0x7f)
+				buf_addf(b, "\\u%04x", s[i]);
+			else
+				buf_addc(b, (char)s[i]);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+static void test_escape_every_byte(void **state)
+{
+	struct buf want = BUF_INIT;
+	unsigned char s[32];
+	struct emit e;
+	unsigned c;
+	size_t pos, off;
+
+	for (c = 0; c < 256; c++) {
+		for (off = 0; off < 3; off++) {
+			for (pos = 0; pos < 24; pos++) {
+				memset(s, 'a' + (int)off, sizeof(s));
+				s[off + pos] = (unsigned char)c;
+				s[off + 23 - pos] = (unsigned char)(c ^ 0x5c);
+				emit_init(&e);
+				emit_strn(&e, (const char *)s + off, 24);
+				buf_reset(&want);
+				ref_string(&want, s + off, 24);
+				if (B.len != want.len || memcmp(B.data, want.data, B.len))
+					fail_msg("byte %02x at %zu: '%s' want '%s'", c, pos,
+						 B.data, want.data);
+			}
+		}
+	}
+	buf_free(&want);
+}
+
 static void test_emit_containers(void **state)
 {
 	struct emit e;
@@ -725,6 +778,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_arena_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emit_scalars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escape_every_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emit_containers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emit_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trips, setup, teardown),

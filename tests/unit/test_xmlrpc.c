@@ -1010,6 +1010,56 @@ static void test_emit_depth(void **state)
 	assert_int_equal(B.len, 0);
 }
 
+/* The emitter skips plain bytes a word at a time: check it against a
+ * byte-by-byte reference for every byte value at every position of a
+ * 24-byte string (three words, and unaligned starts). */
+static void ref_escape(struct buf *b, const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\t': case '\n': case '\r': buf_addc(b, (char)s[i]); break;
+		default:
+			if (s[i] >= 0x20)
+				buf_addc(b, (char)s[i]);
+		}
+	}
+}
+
+static void test_escape_every_byte(void **state)
+{
+	struct buf want = BUF_INIT;
+	unsigned char s[32];
+	struct emit e;
+	unsigned c;
+	size_t pos, off;
+
+	for (c = 0; c < 256; c++) {
+		for (off = 0; off < 3; off++) {
+			for (pos = 0; pos < 24; pos++) {
+				memset(s, 'a' + (int)off, sizeof(s));
+				s[off + pos] = (unsigned char)c;
+				s[off + 23 - pos] = (unsigned char)(c ^ 0x22);
+				emit_init(&e);
+				emit_strn(&e, (const char *)s + off, 24);
+				buf_reset(&want);
+				buf_adds(&want, "<value>");
+				ref_escape(&want, s + off, 24);
+				buf_adds(&want, "</value>");
+				if (B.len != want.len || memcmp(B.data, want.data, B.len))
+					fail_msg("byte %02x at %zu: '%s' want '%s'", c, pos,
+						 B.data, want.data);
+			}
+		}
+	}
+	buf_free(&want);
+}
+
 static void test_xml_escape(void **state)
 {
 	buf_reset(&B);
@@ -1244,6 +1294,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_emit_scalars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emit_containers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emit_depth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escape_every_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xml_escape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_python_checked_record, setup, teardown),
