@@ -72,7 +72,9 @@ struct vmm;
 int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errlen);
 extern struct obj *api_this_host, *api_pool;
 
-/* Auth (api/session.c) */
+/* Auth and sessions (api/session.c) */
 int api_auth_init(const char *state_dir, const char *hash_override);
+/* Drop sessions idle for 24 h; with originator, cap that originator's. */
+void api_session_gc(const char *originator);
 
 #endif

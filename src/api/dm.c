@@ -681,7 +681,7 @@ void dm_obj_delete(struct obj *o)
 	t->cls = c;
 	memcpy(t->ref, o->ref, sizeof(t->ref));
 	t->gen = ++dm_gen;
-	t->persisted = (c->flags & DM_C_VOLATILE) != 0;
+	t->persisted = (c->flags & DM_C_VOLATILE) || o->transient;
 	h_remove(&h_ref, o);
 	if (c->f_uuid >= 0)
 		h_remove(&h_uuid, o);

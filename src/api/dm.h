@@ -149,6 +149,7 @@ struct obj {
 	struct obj *next, *prev;        /* class list */
 	struct obj *hnext_ref, *hnext_uuid;
 	unsigned dirty : 1;             /* changed since the store's last flush */
+	unsigned transient : 1;         /* never persisted (local sessions) */
 	struct dm_val f[];
 };
 

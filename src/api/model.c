@@ -111,7 +111,7 @@ static struct dm_field session_fields[] = {
 	F("uuid", "string", RO, NULL),
 	F("this_host", "host ref", RO, NULL),
 	F("this_user", "user ref", RO, NULL),
-	F("last_active", "datetime", RO, NULL),
+	FV("last_active", "datetime", RO, NULL),
 	F("pool", "bool", RO, NULL),
 	F("other_config", SMAP, RW, NULL),
 	F("is_local_superuser", "bool", RO, NULL),
@@ -142,7 +142,7 @@ static struct dm_msg session_msgs[] = {
 };
 
 static struct dm_class c_session = {
-	"session", DM_C_VOLATILE, session_fields, session_msgs, NULL, NULL,
+	"session", 0, session_fields, session_msgs, NULL, NULL,
 };
 
 /* ---- pool ---- */
@@ -498,7 +498,7 @@ static struct dm_field console_fields[] = {
 	F("other_config", SMAP, RW, NULL),
 	END
 };
-static struct dm_class c_console = { "console", DM_C_VOLATILE, console_fields, NULL, NULL, NULL };
+static struct dm_class c_console = { "console", 0, console_fields, NULL, NULL, NULL };
 
 /* ---- network and devices ---- */
 

@@ -4,9 +4,10 @@
  *   pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>
  * in <state>/passwd (written by `xenbox passwd`) or given in the config.
  * Passwords are never logged.  Failed logins are limited per client
- * address.  Sessions live in memory only: a restart invalidates them and
- * clients log in again, as they do on SESSION_INVALID; nothing is written
- * to flash per login.
+ * address.  Sessions are persisted, as XAPI's, so remote clients survive a
+ * daemon restart; last_active is not (a call writes nothing).  Sessions of
+ * the local superuser over the Unix socket (xe, the console: one per
+ * command) are never written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +178,7 @@ static int check_password(const char *pwd)
 
 /* ---- sessions ---- */
 
-static void session_gc(const char *originator)
+void api_session_gc(const char *originator)
 {
 	struct dm_class *k = dm_class_find("session");
 	int f_last = dm_field_idx(k, "last_active"), f_orig = dm_field_idx(k, "originator");
@@ -188,11 +189,13 @@ static void session_gc(const char *originator)
 	/* O(sessions) per login */
 	for (o = k->first; o; o = next) {
 		next = o->next;
+		if (!o->f[f_last].u.i)
+			o->f[f_last].u.i = now;         /* loaded: a restart counts as use */
 		if (now - o->f[f_last].u.i > SESSION_IDLE_S) {
 			dm_obj_delete(o);
 			continue;
 		}
-		if (!strcmp(dm_get_str(o, f_orig), originator)) {
+		if (originator && !strcmp(dm_get_str(o, f_orig), originator)) {
 			same++;
 			if (!oldest || o->f[f_last].u.i < oldest->f[f_last].u.i)
 				oldest = o;
@@ -227,8 +230,9 @@ HANDLER(api_session_login)
 	}
 	if (fl)
 		fl->count = 0;
-	session_gc(orig);
+	api_session_gc(orig);
 	s = dm_obj_new(k, NULL, NULL);
+	s->transient = c->local_root;
 	dm_set_str(s, dm_field_idx(k, "this_host"), api_this_host ? api_this_host->ref : "OpaqueRef:NULL");
 	dm_set_int(s, dm_field_idx(k, "last_active"), now_wall());
 	dm_set_int(s, dm_field_idx(k, "validation_time"), now_wall());

@@ -652,9 +652,14 @@ void api_vm_adopt(void)
 			}
 			continue;
 		}
-		log_info("vm: adopting %s as domain %u", vm->ref, d->domid);
-		mark_running(vm, d->domid, d->state == VMM_STATE_PAUSED,
-			     metrics_of(vm)->f[VMF(metrics_of(vm), "start_time")].u.i);
+		if (vm->f[VMF(vm, "domid")].u.i != (int64_t)d->domid ||
+		    strcmp(dm_get_str(vm, VMF(vm, "resident_on")), api_this_host->ref) ||
+		    !is_state(vm, d->state == VMM_STATE_PAUSED ? "Paused" : "Running")) {
+			log_info("vm: adopting %s as domain %u", vm->ref, d->domid);
+			mark_running(vm, d->domid, d->state == VMM_STATE_PAUSED,
+				     metrics_of(vm)->f[VMF(metrics_of(vm), "start_time")].u.i);
+		}
+		/* else the record is right already: nothing to write */
 		if (d->state == VMM_STATE_SHUTDOWN)
 			on_shutdown(vm, d->reason);
 	}

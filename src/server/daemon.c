@@ -190,6 +190,7 @@ static int daemon_main(int argc, char **argv)
 		goto out;
 	}
 	api_vm_adopt();
+	api_session_gc(NULL);
 	if (loop_init()) {
 		log_err("epoll: %s", strerror(errno));
 		goto out;

@@ -351,7 +351,7 @@ int store_flush(void)
 		if (!persisted(k))
 			continue;
 		for (struct obj *o = k->first; o && !rc; o = o->next)
-			if (o->dirty) {
+			if (o->dirty && !o->transient) {
 				rc = write_obj(o, &sql, &tmp);
 				any = 1;
 			}

@@ -1,0 +1,189 @@
+"""Build-system tests: offline build, bit-identical rebuilds, static-link
+traps, the staged TLS and SQLite libraries, and the download checks."""
+import hashlib
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import DL_DIR, TOP
+
+pytestmark = pytest.mark.slow_build
+
+HERE = Path(__file__).resolve().parent
+
+
+def lock_lines():
+    for line in (TOP / "package" / "sources.lock").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            yield line.split()
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# --- (a) offline build ----------------------------------------------------
+
+def test_offline_build(build):
+    """After `make source`, a clean build succeeds with the network cut."""
+    assert (build.images / "xenbox").is_file()
+    for daemon in ("xenstored", "xenconsoled"):
+        f = build.images / "xen-tools" / daemon
+        assert f.is_file()
+        out = subprocess.run(["file", f], capture_output=True, text=True).stdout
+        assert "statically linked" in out and "stripped" in out, out
+
+
+# --- (b) reproducibility ----------------------------------------------------
+
+def test_bit_identical_rebuild(builds):
+    a, b = builds
+    for x in builds:
+        assert x.rc == 0, f"build in {x.out} failed:\n{x.log_tail()}"
+    products = ["images/xenbox", "images/xen-tools/xenstored",
+                "images/xen-tools/xenconsoled"]
+    products += sorted(str(p.relative_to(a.out)) for p in (a.staging / "lib").rglob("*")
+                       if p.is_file())
+    differ = [p for p in products if sha256(a.out / p) != sha256(b.out / p)]
+    assert not differ, f"differ between {a.out} and {b.out}: {differ}"
+
+
+def test_no_build_paths_in_binaries(build):
+    for f in [build.images / "xenbox", *sorted((build.images / "xen-tools").iterdir())]:
+        data = f.read_bytes()
+        for path in {str(TOP), str(build.out), str(DL_DIR)}:
+            assert path.encode() not in data, f"{path} leaks into {f}"
+
+
+# --- (c) static-link traps ---------------------------------------------------
+
+def test_xenstore_archive_uses_threads(build):
+    """xs.o must be the threaded flavour, or xs_fileno() never sees watches."""
+    out = subprocess.run(["nm", "-A", build.staging / "lib" / "libxenstore.a"],
+                         capture_output=True, text=True, check=True).stdout
+    assert re.search(r"xs\.o:\s+U pthread_create$", out, re.M), out
+
+
+def test_kernel_loaders_are_linked(build):
+    """The loaders register from constructors: they must be in the link."""
+    libs = subprocess.run(["make", "-s", f"O={build.out}", f"DL_DIR={DL_DIR}", "printvars"],
+                          cwd=TOP, capture_output=True, text=True, check=True).stdout
+    line = next(l for l in libs.splitlines() if l.startswith("XB_TARGET_LIBS="))
+    loaders = ["bzimage", "elf", "hvm", "bin"]
+    words = line.split("=", 1)[1].split()
+    guest = words.index(str(build.staging / "lib" / "libxenguest.a"))
+    for name in loaders:
+        obj = str(build.staging / "lib" / "xen-loaders" / f"xg_dom_{name}loader.o")
+        assert obj in words[:guest], f"{obj} not linked before libxenguest.a"
+    # Link order: the Xen archives before liblzma and libz.
+    assert words.index(str(build.staging / "lib" / "liblzma.a")) > guest
+    assert words.index(str(build.staging / "lib" / "libz.a")) > guest
+    syms = subprocess.run(["nm", build.out / "build" / "xenbox" / "xenbox.unstripped"],
+                          capture_output=True, text=True, check=True).stdout
+    for name in loaders:
+        assert re.search(rf" t xc_dom_probe_{name}_kernel$", syms, re.M), name
+
+
+def test_lzma_block_size_patch(build):
+    src = next((build.out / "build").glob("xen-*/tools/libs/guest/xg_dom_bzimageloader.c"))
+    assert "#define LZMA_BLOCK_SIZE (256*1024*1024)" in src.read_text()
+
+
+# --- staged libraries work ---------------------------------------------------
+
+def musl_link(build, tmp_path, source, libs):
+    exe = tmp_path / Path(source).stem
+    subprocess.run(["musl-gcc", "-static", "-Os", "-Wall", "-Werror",
+                    "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
+                    f"-I{build.staging / 'include'}", "-o", exe, HERE / source,
+                    *[build.staging / "lib" / l for l in libs], "-lpthread"],
+                   check=True)
+    return exe
+
+
+def test_tls13_and_tls12_handshakes(build, tmp_path):
+    """The target mbedTLS serves TLS 1.3 and 1.2 to openssl s_client."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    exe = musl_link(build, tmp_path, "tls_smoke.c",
+                    ["libmbedtls.a", "libmbedx509.a", "libmbedcrypto.a"])
+    server = subprocess.Popen([exe, "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        for flag, suite in (("-tls1_3", "TLSv1.3"), ("-tls1_2", "TLSv1.2")):
+            client = subprocess.run(
+                ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", flag, "-ign_eof"],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+            assert "hello from xenbox mbedtls" in client.stdout, client.stdout + client.stderr
+            assert f"New, {suite}," in client.stdout, client.stdout
+            assert server.stdout.readline().startswith(f"OK {suite} ")
+        assert server.wait(timeout=10) == 0
+    finally:
+        server.kill()
+
+
+def test_sqlite_target_matches_host(build, tmp_path):
+    """Target and host SQLite: same version, options and results."""
+    target = musl_link(build, tmp_path, "sqlite_smoke.c", ["libsqlite3.a"])
+    host_dir = build.out / "host"
+    subprocess.run(["make", "-s", f"-j{os.cpu_count() or 2}", f"O={build.out}",
+                    f"DL_DIR={DL_DIR}", "sqlite3"], cwd=TOP, check=True,
+                   capture_output=True)
+    host = tmp_path / "sqlite_smoke_host"
+    subprocess.run(["gcc", "-Wall", "-Werror", f"-I{host_dir / 'include'}", "-o", host,
+                    HERE / "sqlite_smoke.c", host_dir / "lib" / "libsqlite3.a",
+                    "-lpthread", "-lm"], check=True)
+    outs = []
+    for exe in (target, host):
+        db = tmp_path / f"{exe.name}.db"
+        outs.append(subprocess.run([exe, db], capture_output=True, text=True,
+                                   check=True).stdout)
+    version = next(l[1] for l in lock_lines() if l[0] == "sqlite3").split("-")[0]
+    assert outs[0].startswith(f"{version} threadsafe=2 mode=wal cols=3 rows=59 "), outs
+    assert outs[0] == outs[1]
+
+
+# --- (d) download checks -------------------------------------------------------
+
+def test_corrupted_download_is_refused(tmp_path, offline):
+    dl = tmp_path / "dl"
+    shutil.copytree(DL_DIR, dl)
+    name, _, want, path = next(l for l in lock_lines() if l[0] == "xen-debian")
+    victim = dl / name / path.rsplit("/", 1)[1].replace("%2b", "+").replace("%7e", "~")
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(data)
+    have = hashlib.sha256(data).hexdigest()
+    r = subprocess.run(offline + ["make", "source", f"DL_DIR={dl}"], cwd=TOP,
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert f"sha256 mismatch for {victim}" in r.stderr, r.stderr
+    assert f"expected: {want}" in r.stderr and f"actual:   {have}" in r.stderr, r.stderr
+    assert not victim.exists()
+
+
+def test_vanished_version_explains_refresh(tmp_path):
+    """A 404 from the mirror names the package and the refresh command."""
+    (tmp_path / "www").mkdir()
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(tmp_path / "www"))
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        lock = tmp_path / "sources.lock"
+        lock.write_text("zlib 1:9.9-1 " + "0" * 64 + " debian/pool/main/z/zlib/zlib_9.9.orig.tar.gz\n")
+        r = subprocess.run([TOP / "support" / "download.sh", lock, tmp_path / "dl"],
+                           env={**os.environ, "XB_MIRROR": f"http://127.0.0.1:{srv.server_port}"},
+                           capture_output=True, text=True)
+    finally:
+        srv.shutdown()
+    assert r.returncode != 0
+    assert "404" in r.stderr and "vanished" in r.stderr, r.stderr
+    assert "support/refresh-lock.sh zlib" in r.stderr, r.stderr
