@@ -6,6 +6,10 @@
  * written after the store has committed what they acknowledge: see
  * server_before_sleep().
  *
+ * Backpressure: while more than OUT_HIGH bytes of replies wait to be
+ * written, no new request is started (its reply could be megabytes:
+ * VM.get_all_records); work resumes when the queue is below OUT_LOW.
+ *
  * Limits: 300 KiB bodies (as XAPI: larger gets 500 and a close), request
  * heads per http_default_limits, SERVER_MAX_CONNS connections (the
  * listeners pause beyond), a head must arrive within HEAD_TIMEOUT_MS and
@@ -42,6 +46,8 @@
 #define HEAD_TIMEOUT_MS 60000
 #define IDLE_TIMEOUT_MS 300000
 #define READ_CHUNK 16384
+#define OUT_HIGH (16u << 20)
+#define OUT_LOW (4u << 20)
 
 struct conn {
 	int fd;
@@ -50,11 +56,13 @@ struct conn {
 	int tls_wants_write;            /* the handshake waits to write */
 	char peer[64];
 	struct buf in, out;
+	size_t out_off;                 /* bytes of out already written */
 	struct arena a;
 	struct call *busy;              /* a call waiting to complete */
 	struct buf call_out;
 	struct emit e;
 	int keep_alive, closing, in_process, json, list_methods;
+	int stalled;                    /* waits for the reply queue to drain */
 	struct rpc_call rc;
 	int64_t since;                  /* first byte of the pending request */
 	int64_t active;
@@ -70,6 +78,8 @@ static struct listener {
 } listeners[8];
 static int nlisteners, paused;
 static int want_flush;
+static size_t out_queued;               /* reply bytes not yet written */
+static int any_stalled;
 
 static void conn_close(struct conn *c);
 static void process(struct conn *c);
@@ -80,8 +90,11 @@ static void on_io(int fd, int events, void *opaque);
 static void reply(struct conn *c, int status, const char *ctype, const char *body,
 		  size_t len, const char *extra)
 {
+	size_t before = c->out.len;
+
 	http_write_head(&c->out, status, ctype, len, c->keep_alive && !c->closing, extra);
 	buf_add(&c->out, body, len);
+	out_queued += c->out.len - before;
 	want_flush = 1;
 }
 
@@ -99,49 +112,75 @@ static void reply_status(struct conn *c, int status, int close_after)
 
 #define CORS "Access-Control-Allow-Origin: *\r\n"
 
-/* The XenAPI envelope around the emitted value (or the failure). */
+/* Buffers larger than this are freed once used, so an idle connection
+ * does not keep the memory of its largest reply. */
+#define KEEP_BUF (64 * 1024)
+
+static void trim_buf(struct buf *b)
+{
+	if (!b->len && b->cap > KEEP_BUF)
+		buf_free(b);
+}
+
+/* The XenAPI envelope around the emitted value (or the failure).  The
+ * value is copied once, from the call's buffer into the connection's
+ * output, behind the HTTP head and the envelope's prefix. */
 static void finish_call(struct call *call)
 {
 	struct conn *c = call->conn;
-	struct buf body = BUF_INIT;
+	struct buf pre = BUF_INIT, post = BUF_INIT;
+	const struct buf *val = call->out;
+	int with_value = !call->nerr;
 
 	if (c->json) {
-		if (call->nerr)
-			jsonrpc_error(&body, &c->rc, call->err, (size_t)call->nerr);
-		else {
-			jsonrpc_result_begin(&body, &c->rc);
-			buf_add(&body, call->out->data, call->out->len);
-			jsonrpc_result_end(&body, &c->rc);
+		if (call->nerr) {
+			jsonrpc_error(&pre, &c->rc, call->err, (size_t)call->nerr);
+		} else {
+			jsonrpc_result_begin(&pre, &c->rc);
+			jsonrpc_result_end(&post, &c->rc);
 		}
-		reply(c, 200, "application/json", body.data, body.len, CORS);
 	} else {
-		xmlrpc_response_begin(&body);
+		xmlrpc_response_begin(&pre);
 		if (c->list_methods && !call->nerr) {
 			/* system.listMethods is answered unwrapped, as XAPI does */
-			buf_add(&body, call->out->data, call->out->len);
 		} else if (!call->nerr) {
-			buf_adds(&body, "<value><struct><member><name>Status</name><value>Success"
+			buf_adds(&pre, "<value><struct><member><name>Status</name><value>Success"
 				 "</value></member><member><name>Value</name>");
-			buf_add(&body, call->out->data, call->out->len);
-			buf_adds(&body, "</member></struct></value>");
+			buf_adds(&post, "</member></struct></value>");
 		} else {
-			buf_adds(&body, "<value><struct><member><name>Status</name><value>Failure"
+			buf_adds(&pre, "<value><struct><member><name>Status</name><value>Failure"
 				 "</value></member><member><name>ErrorDescription</name>"
 				 "<value><array><data>");
 			for (int i = 0; i < call->nerr; i++) {
-				buf_adds(&body, "<value>");
-				xml_escape(&body, call->err[i], strlen(call->err[i]));
-				buf_adds(&body, "</value>");
+				buf_adds(&pre, "<value>");
+				xml_escape(&pre, call->err[i], strlen(call->err[i]));
+				buf_adds(&pre, "</value>");
 			}
-			buf_adds(&body, "</data></array></value></member></struct></value>");
+			buf_adds(&pre, "</data></array></value></member></struct></value>");
 		}
-		xmlrpc_response_end(&body);
-		reply(c, 200, "text/xml", body.data, body.len, CORS);
+		xmlrpc_response_end(&post);
 	}
-	buf_free(&body);
+	{
+		size_t len = pre.len + (with_value ? val->len : 0) + post.len;
+
+		size_t before = c->out.len;
+
+		http_write_head(&c->out, 200, c->json ? "application/json" : "text/xml", len,
+				c->keep_alive && !c->closing, CORS);
+		buf_reserve(&c->out, len);
+		buf_add(&c->out, pre.data, pre.len);
+		if (with_value)
+			buf_add(&c->out, val->data, val->len);
+		buf_add(&c->out, post.data, post.len);
+		out_queued += c->out.len - before;
+		want_flush = 1;
+	}
+	buf_free(&pre);
+	buf_free(&post);
 	c->busy = NULL;
 	arena_free(&c->a);
 	buf_reset(&c->call_out);
+	trim_buf(&c->call_out);
 	if (!c->in_process)
 		process(c);
 }
@@ -223,6 +262,10 @@ static void process(struct conn *c)
 {
 	c->in_process = 1;
 	while (!c->busy && !c->closing && c->in.len) {
+		if (out_queued > OUT_HIGH) {
+			c->stalled = any_stalled = 1;
+			break;
+		}
 		struct http_req req;
 		size_t head = 0;
 		int status = 0, r;
@@ -325,8 +368,10 @@ static void on_io(int fd, int events, void *opaque)
 		events |= LOOP_READ;
 	}
 	if (events & LOOP_WRITE) {
-		while (c->out.len) {
-			ssize_t r = io_write(c, c->out.data, c->out.len);
+		/* an offset, not a memmove per partial write: large replies
+		 * would make that quadratic */
+		while (c->out_off < c->out.len) {
+			ssize_t r = io_write(c, c->out.data + c->out_off, c->out.len - c->out_off);
 
 			if (r == IO_AGAIN)
 				break;
@@ -334,7 +379,13 @@ static void on_io(int fd, int events, void *opaque)
 				conn_close(c);
 				return;
 			}
-			buf_consume(&c->out, (size_t)r);
+			c->out_off += (size_t)r;
+			out_queued -= (size_t)r;
+		}
+		if (c->out_off == c->out.len) {
+			buf_reset(&c->out);
+			c->out_off = 0;
+			trim_buf(&c->out);
 		}
 		if (!c->out.len) {
 			if (c->closing) {
@@ -379,6 +430,7 @@ static void conn_close(struct conn *c)
 		api_vm_cancel(c->busy);
 		c->busy = NULL;
 	}
+	out_queued -= c->out.len - c->out_off;
 	loop_unwatch(c->fd);
 #ifdef CONFIG_XB_TLS
 	tls_conn_free(c->tls);
@@ -568,11 +620,30 @@ int64_t server_tick(int64_t now)
 	return conns ? 1000 : -1;
 }
 
+/* Start the requests that waited for the reply queue: O(connections). */
+static void resume_stalled(void)
+{
+	struct conn *c, *n;
+
+	if (!any_stalled || out_queued > OUT_LOW)
+		return;
+	any_stalled = 0;
+	for (c = conns; c; c = n) {
+		n = c->next;
+		if (c->stalled) {
+			c->stalled = 0;
+			if (!c->busy)
+				process(c);     /* may stall again, or close c */
+		}
+	}
+}
+
 /* Write queued replies (after the store committed). */
 void server_flush_output(void)
 {
 	struct conn *c, *n;
 
+	resume_stalled();
 	if (!want_flush)
 		return;
 	want_flush = 0;
