@@ -3,6 +3,7 @@
 #   make <board>_defconfig   start a configuration from configs/
 #   make menuconfig          edit it (kconfig-frontends)
 #   make savedefconfig       write the minimal config back to its defconfig
+#   make defconfig DEFCONFIG=FILE   start from any defconfig file
 #   make source              download every pinned source into dl/
 #   make                     build; artifacts land in output/images/
 #   make size                binary size by component, checked against budget
@@ -63,6 +64,14 @@ KCONF = mkdir -p $(O)/include/config && cd $(O) && $(KCONFIG_ENV)
 	$(Q)echo $< >$(O)/.defconfig
 	@echo "configuration written to $(CONFIG) from $(notdir $<)"
 
+# `make defconfig DEFCONFIG=FILE`: start from any defconfig file.
+defconfig: FORCE
+	$(Q)test -n "$(DEFCONFIG)" || { echo "usage: make defconfig DEFCONFIG=FILE" >&2; exit 1; }
+	$(Q)mkdir -p $(O)
+	$(Q)$(KCONF) kconfig-conf --defconfig=$(abspath $(DEFCONFIG)) $(TOPDIR)/Kconfig >/dev/null
+	$(Q)echo $(abspath $(DEFCONFIG)) >$(O)/.defconfig
+	@echo "configuration written to $(CONFIG) from $(DEFCONFIG)"
+
 menuconfig: | $(O)
 	$(Q)$(KCONF) kconfig-mconf $(TOPDIR)/Kconfig
 
@@ -89,7 +98,7 @@ $(AUTOCONF) $(AUTOHEADER): $(CONFIG) $(shell find $(TOPDIR) -name Kconfig -not -
 	$(Q)touch $(AUTOCONF) $(AUTOHEADER)
 
 # Goals that need no configuration.
-NOCONFIG_GOALS := %_defconfig menuconfig olddefconfig source clean distclean \
+NOCONFIG_GOALS := %_defconfig defconfig menuconfig olddefconfig source clean distclean \
 	help check run printvars
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(AUTOCONF)
@@ -147,7 +156,7 @@ printvars:
 		$(if $(filter file,$(origin $(v))),$(info $(v)=$($(v)))))
 
 help:
-	@sed -n '2,14p' $(TOPDIR)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' $(TOPDIR)/Makefile | sed 's/^# \{0,1\}//'
 	@echo "Defconfigs:"; ls $(TOPDIR)/configs | sed 's/^/    make /'
 
 FORCE:
