@@ -86,17 +86,20 @@ int auth_hash_make(const char *pwd, uint32_t iter, char *out, size_t outlen)
 	unsigned char salt[16], hash[32];
 	int n;
 
+	n = snprintf(NULL, 0, "pbkdf2-sha256$%u$", iter);
+	if (n < 0 || (size_t)n + 2 * sizeof(salt) + 1 + 2 * sizeof(hash) >= outlen)
+		return -1;      /* would not fit: never hand out a truncated hash */
 	if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt))
 		return -1;
 	pbkdf2_sha256(pwd, strlen(pwd), salt, sizeof(salt), iter, hash, sizeof(hash));
 	n = snprintf(out, outlen, "pbkdf2-sha256$%u$", iter);
-	for (size_t i = 0; i < sizeof(salt) && n > 0 && (size_t)n + 3 < outlen; i++)
+	for (size_t i = 0; i < sizeof(salt); i++)
 		n += snprintf(out + n, outlen - (size_t)n, "%02x", salt[i]);
 	n += snprintf(out + n, outlen - (size_t)n, "$");
-	for (size_t i = 0; i < sizeof(hash) && (size_t)n + 3 < outlen; i++)
+	for (size_t i = 0; i < sizeof(hash); i++)
 		n += snprintf(out + n, outlen - (size_t)n, "%02x", hash[i]);
 	secure_zero(hash, sizeof(hash));
-	return (size_t)n < outlen ? 0 : -1;
+	return 0;
 }
 
 int api_auth_init(const char *state_dir, const char *hash_override)

@@ -1,0 +1,257 @@
+/* The datamodel engine (api/dm.c) with the real model (api/model.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "api/dm.h"
+
+static int setup(void **state)
+{
+	char err[256];
+
+	(void)state;
+	return dm_init(err, sizeof(err));
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	dm_dispose();
+	return 0;
+}
+
+#define CLS(name) dm_class_find(name)
+#define FI(o, name) dm_field_idx((o)->cls, name)
+
+static void test_type_specs(void **state)
+{
+	const struct dm_type *t;
+
+	(void)state;
+	t = dm_type_parse("(string -> string) map");
+	assert_non_null(t);
+	assert_int_equal(t->kind, DM_MAP);
+	assert_int_equal(t->key->kind, DM_STRING);
+	assert_int_equal(t->elem->kind, DM_STRING);
+	assert_ptr_equal(t, dm_type_parse("(string -> string) map"));   /* cached */
+	t = dm_type_parse("VBD ref set");
+	assert_int_equal(t->kind, DM_SET);
+	assert_int_equal(t->elem->kind, DM_REF);
+	assert_string_equal(t->elem->cls, "VBD");
+	t = dm_type_parse("(int -> string set) map");
+	assert_int_equal(t->elem->kind, DM_SET);
+	assert_int_equal(t->key->kind, DM_INT);
+	t = dm_type_parse("vm_power_state");
+	assert_int_equal(t->kind, DM_ENUM);
+	assert_int_equal(t->en->n, 4);
+	assert_string_equal(t->en->v[2], "Running");
+	assert_null(dm_type_parse("nonsense"));
+	assert_null(dm_type_parse("(string string) map"));
+	assert_null(dm_type_parse("nonsense set"));
+	assert_null(dm_type_parse("(nonsense -> int) map"));
+}
+
+static void test_literals(void **state)
+{
+	struct dm_val v;
+
+	(void)state;
+	assert_int_equal(dm_val_from_literal(dm_type_parse("bool"), "maybe", &v), -1);
+	assert_int_equal(dm_val_from_literal(dm_type_parse("int"), "12x", &v), -1);
+	assert_int_equal(dm_val_from_literal(dm_type_parse("int"), "-12", &v), 0);
+	assert_int_equal(v.u.i, -12);
+	assert_int_equal(dm_val_from_literal(dm_type_parse("float"), "1.5", &v), 0);
+	assert_true(v.u.d == 1.5);
+	assert_int_equal(dm_val_from_literal(dm_type_parse("vm_power_state"), "Exploded", &v), -1);
+	assert_int_equal(dm_val_from_literal(dm_type_parse("string set"), "x", &v), -1);
+	assert_int_equal(dm_val_from_literal(dm_type_parse("VM ref"), NULL, &v), 0);
+	assert_string_equal(v.u.s, "OpaqueRef:NULL");
+	dm_val_free(dm_type_parse("VM ref"), &v);
+}
+
+static void test_defaults_and_records(void **state)
+{
+	struct obj *vm;
+
+	(void)state;
+	vm = dm_obj_new(CLS("VM"), NULL, NULL);
+	assert_string_equal(dm_get_enum(vm, FI(vm, "power_state")), "Halted");
+	assert_int_equal(vm->f[FI(vm, "domid")].u.i, -1);
+	assert_int_equal(vm->f[FI(vm, "user_version")].u.i, 1);
+	assert_true(vm->f[FI(vm, "HVM_shadow_multiplier")].u.d == 1.0);
+	assert_string_equal(dm_get_str(vm, FI(vm, "resident_on")), "OpaqueRef:NULL");
+	assert_int_equal(dm_list_len(&vm->f[FI(vm, "VBDs")]), 0);
+	assert_true(dm_uuid_valid(dm_get_str(vm, vm->cls->f_uuid)));
+	assert_memory_equal(vm->ref, "OpaqueRef:", 10);
+	assert_ptr_equal(dm_obj_by_ref(vm->ref), vm);
+	assert_ptr_equal(dm_obj_by_uuid(CLS("VM"), dm_get_str(vm, vm->cls->f_uuid)), vm);
+	assert_null(dm_obj_by_uuid(CLS("host"), dm_get_str(vm, vm->cls->f_uuid)));
+	assert_null(dm_obj_by_ref_cls(CLS("host"), vm->ref));
+	dm_obj_delete(vm);
+}
+
+static void test_inverse_relations(void **state)
+{
+	struct obj *a = dm_obj_new(CLS("VM"), NULL, NULL);
+	struct obj *b = dm_obj_new(CLS("VM"), NULL, NULL);
+	struct obj *vbd = dm_obj_new(CLS("VBD"), NULL, NULL);
+	int vbds = FI(a, "VBDs");
+
+	(void)state;
+	dm_set_str(vbd, FI(vbd, "VM"), a->ref);
+	assert_int_equal(dm_list_len(&a->f[vbds]), 1);
+	assert_string_equal(a->f[vbds].u.l->v[0].u.s, vbd->ref);
+	dm_set_str(vbd, FI(vbd, "VM"), b->ref);          /* moves */
+	assert_int_equal(dm_list_len(&a->f[vbds]), 0);
+	assert_int_equal(dm_list_len(&b->f[vbds]), 1);
+	dm_obj_delete(vbd);
+	assert_int_equal(dm_list_len(&b->f[vbds]), 0);
+	/* rebuilt from the forward refs, as after loading */
+	vbd = dm_obj_new(CLS("VBD"), NULL, NULL);
+	dm_set_str(vbd, FI(vbd, "VM"), a->ref);
+	dm_rebuild_inverses();
+	assert_int_equal(dm_list_len(&a->f[vbds]), 1);
+	assert_int_equal(dm_list_len(&b->f[vbds]), 0);
+	dm_obj_delete(a);               /* the VBD's ref now dangles, harmlessly */
+	assert_null(dm_obj_by_ref(dm_get_str(vbd, FI(vbd, "VM"))));
+	dm_obj_delete(vbd);
+	dm_obj_delete(b);
+}
+
+static void test_generations_and_dirt(void **state)
+{
+	struct obj *vm = dm_obj_new(CLS("VM"), NULL, NULL);
+	struct obj *m = dm_obj_new(CLS("VM_metrics"), NULL, NULL);
+	uint64_t g;
+
+	(void)state;
+	assert_true(vm->dirty);
+	vm->dirty = 0;
+	g = vm->gen_modified;
+	dm_set_str(vm, FI(vm, "name_label"), "x");
+	assert_true(vm->gen_modified > g && vm->dirty);
+	vm->dirty = 0;
+	g = vm->gen_modified;
+	dm_set_str(vm, FI(vm, "name_label"), "x");       /* no change: nothing */
+	assert_int_equal(vm->gen_modified, g);
+	assert_false(vm->dirty);
+	dm_touch(vm);                                     /* events only */
+	assert_true(vm->gen_modified > g);
+	assert_false(vm->dirty);
+	m->dirty = 0;
+	dm_set_int(m, FI(m, "memory_actual"), 42);        /* volatile field */
+	assert_false(m->dirty);
+	dm_set_int(m, FI(m, "start_time"), 42);
+	assert_true(m->dirty);
+	dm_obj_delete(m);
+	dm_obj_delete(vm);
+}
+
+static void test_tombstones(void **state)
+{
+	const struct dm_tomb *t;
+	uint64_t g0 = dm_gen;
+	int lost;
+	size_t n;
+
+	(void)state;
+	dm_tombs_persisted();
+	for (int i = 0; i < 1500; i++)
+		dm_obj_delete(dm_obj_new(CLS("message"), NULL, NULL));
+	n = dm_tombs_since(g0, &t, &lost);
+	assert_int_equal(n, 1500);
+	assert_false(lost);
+	assert_false(t[0].persisted);
+	dm_tombs_persisted();           /* trims to the newest 1024 */
+	n = dm_tombs_since(g0, &t, &lost);
+	assert_true(lost);
+	assert_int_equal(n, 1024);
+	n = dm_tombs_since(dm_gen - 1, &t, &lost);
+	assert_false(lost);
+	assert_int_equal(n, 1);
+	assert_true(t[0].persisted);
+	/* a transient object's tombstone never needs the store */
+	{
+		struct obj *s = dm_obj_new(CLS("session"), NULL, NULL);
+
+		s->transient = 1;
+		dm_obj_delete(s);
+		n = dm_tombs_since(dm_gen - 1, &t, &lost);
+		assert_int_equal(n, 1);
+		assert_true(t[0].persisted);
+	}
+}
+
+static void test_uuid_reindex_and_maps(void **state)
+{
+	struct obj *vm = dm_obj_new(CLS("VM"), NULL, "11111111-2222-3333-4444-555555555555");
+	struct dm_val *oc;
+	const struct dm_type *mt;
+
+	(void)state;
+	assert_ptr_equal(dm_obj_by_uuid(CLS("VM"), "11111111-2222-3333-4444-555555555555"), vm);
+	dm_obj_set_uuid(vm, "aaaaaaaa-2222-3333-4444-555555555555");
+	assert_null(dm_obj_by_uuid(CLS("VM"), "11111111-2222-3333-4444-555555555555"));
+	assert_ptr_equal(dm_obj_by_uuid(CLS("VM"), "aaaaaaaa-2222-3333-4444-555555555555"), vm);
+	oc = &vm->f[FI(vm, "other_config")];
+	mt = vm->cls->fields[FI(vm, "other_config")].t;
+	dm_map_put_str(oc, "k", "v1");
+	dm_map_put_str(oc, "k", "v2");
+	dm_map_put_str(oc, "j", "w");
+	assert_int_equal(dm_list_len(oc), 4);
+	assert_string_equal(dm_map_get(mt, oc, "k")->u.s, "v2");
+	assert_null(dm_map_get(mt, oc, "nope"));
+	dm_obj_delete(vm);
+}
+
+static void test_uuid_syntax(void **state)
+{
+	(void)state;
+	assert_true(dm_uuid_valid("b7e524eb-02bb-5468-95bd-0ff7d77d7a66"));
+	assert_true(dm_uuid_valid("B7E524EB-02BB-5468-95BD-0FF7D77D7A66"));
+	assert_false(dm_uuid_valid("b7e524eb02bb-5468-95bd-0ff7d77d7a66-"));
+	assert_false(dm_uuid_valid("b7e524eb-02bb-5468-95bd-0ff7d77d7a6"));
+	assert_false(dm_uuid_valid("g7e524eb-02bb-5468-95bd-0ff7d77d7a66"));
+	assert_false(dm_uuid_valid(""));
+}
+
+static void test_model_is_sound(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < dm_nclasses; i++) {
+		const struct dm_class *k = dm_classes[i];
+
+		if (k->flags & DM_C_NO_OBJECTS)
+			continue;
+		assert_true(k->f_uuid >= 0);            /* every class has a uuid */
+		for (int f = 0; f < k->nfields; f++) {
+			assert_non_null(k->fields[f].t);
+			for (int g = f + 1; g < k->nfields; g++)
+				assert_string_not_equal(k->fields[f].name, k->fields[g].name);
+		}
+	}
+	assert_non_null(dm_class_find_ci("vm"));
+	assert_null(dm_class_find("vm"));
+	assert_non_null(dm_msg_find(dm_class_find("VM"), "start"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_type_specs),
+		cmocka_unit_test(test_literals),
+		cmocka_unit_test(test_defaults_and_records),
+		cmocka_unit_test(test_inverse_relations),
+		cmocka_unit_test(test_generations_and_dirt),
+		cmocka_unit_test(test_tombstones),
+		cmocka_unit_test(test_uuid_reindex_and_maps),
+		cmocka_unit_test(test_uuid_syntax),
+		cmocka_unit_test(test_model_is_sound),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
