@@ -1,0 +1,77 @@
+"""xenbox.conf and the command line: mistakes are reported with file and
+line, and the daemon still comes up with defaults."""
+import os
+import subprocess
+
+from conftest import PASSWORD, XENBOX, Daemon, ok
+
+
+def test_bad_lines_reported_daemon_starts(state_dir):
+    conf = os.path.join(state_dir, "xenbox.conf")
+    with open(conf, "w") as f:
+        f.write("# a comment\n"
+                "\n"
+                "hostname = \"edge-17\"\n"
+                "colour = blue\n"
+                "this line has no equals sign\n"
+                "clean_shutdown_timeout = soon\n"
+                "backend = kvm\n"
+                "log_level = 2\n"
+                "x = " + "y" * 2000 + "\n"
+                "   \n")
+    d = Daemon(state_dir).start(["--config", conf])
+    try:
+        log = d.read_log()
+        for line, what in ((4, "colour: unknown key"), (5, "expected 'key = value'"),
+                           (6, "clean_shutdown_timeout: expected a whole number"),
+                           (7, "backend: backend must be xen or sim"), (9, "line too long")):
+            assert "%s:%d: %s" % (conf, line, what) in log, log
+        p, s = d.login()
+        host = ok(p.host.get_record(s, ok(p.host.get_all(s))[0]))
+        assert host["hostname"] == "edge-17" and host["name_label"] == "edge-17"
+    finally:
+        assert d.stop() == 0
+
+
+def test_missing_config_file_uses_defaults(state_dir):
+    d = Daemon(state_dir).start(["--config", "/nonexistent/xenbox.conf"])
+    try:
+        assert "/nonexistent/xenbox.conf: No such file or directory" in d.read_log()
+        d.login()
+    finally:
+        d.stop()
+
+
+def test_password_hash_in_config(state_dir):
+    h = subprocess.run([XENBOX, "passwd", "--print"], input="from-conf\n", text=True,
+                       capture_output=True, check=True).stdout.strip()
+    assert h.startswith("pbkdf2-sha256$") and "from-conf" not in h
+    conf = os.path.join(state_dir, "xenbox.conf")
+    with open(conf, "w") as f:
+        f.write("root_password_hash = %s\n" % h)
+    d = Daemon(state_dir).start(["--config", conf])
+    try:
+        p = d.proxy()
+        assert p.session.login_with_password("root", "from-conf")["Status"] == "Success"
+        assert p.session.login_with_password("root", PASSWORD)["Status"] == "Failure"
+    finally:
+        d.stop()
+
+
+def test_command_line_errors(tmp_path):
+    r = subprocess.run([XENBOX, "daemon", "--bogus"], capture_output=True, text=True)
+    assert r.returncode == 2 and "unknown option '--bogus'" in r.stderr
+    r = subprocess.run([XENBOX, "daemon", "--state-dir"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--state-dir needs a value" in r.stderr
+    r = subprocess.run([XENBOX, "daemon", "--state-dir", str(tmp_path), "--backend", "sim",
+                        "--http", "127.0.0.1:notaport", "--https", "", "--unix", ""],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "bad port" in r.stderr
+    r = subprocess.run([XENBOX, "nope"], capture_output=True, text=True)
+    assert r.returncode == 127 and "unknown applet 'nope'" in r.stderr
+    r = subprocess.run([XENBOX, "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "daemon" in r.stdout and "passwd" in r.stdout
+    r = subprocess.run([XENBOX, "passwd", "--state-dir", str(tmp_path)], input="\n",
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "empty password" in r.stderr
+    assert not (tmp_path / "passwd").exists()
