@@ -26,9 +26,18 @@ FUZZ_SRCS_LIB := lib/buf.c lib/arena.c rpc/value.c rpc/xmlrpc.c rpc/json.c http/
 $(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB)) $(AUTOHEADER)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  tests/fuzz/$*.c"
-	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB))
+
+# The API target fuzzes the whole dispatcher on the sim backend.
+FUZZ_API_SRCS := $(filter api/% vmm/% lib/% rpc/% http/%,$(XB_SRCS))
+$(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/fuzz_api.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
+		$(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) -lpthread -lm
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build

@@ -707,7 +707,7 @@ size_t dm_tombs_since(uint64_t gen, const struct dm_tomb **out, int *lost)
 	*lost = gen < tomb_floor;
 	while (i > 0 && tombs[i - 1].gen > gen)
 		i--;
-	*out = tombs + i;
+	*out = tombs ? tombs + i : NULL;
 	return ntombs - i;
 }
 

@@ -3,6 +3,7 @@
  * Created on first start, adopted (and refreshed) from the store after.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -200,6 +201,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 		if (pbd)
 			set_map(pbd, "device_config", dc);
 	}
+	free(api_sr_dir);               /* idempotent: a re-init replaces it */
 	api_sr_dir = xstrdup(path);
 
 	/* the management network and its bridge */
