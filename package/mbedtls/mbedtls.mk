@@ -35,16 +35,17 @@ $(MBEDTLS_DIR)/.stamp_configured: $(MBEDTLS_DIR)/.stamp_extracted $(MBEDTLS_CONF
 	$(Q)touch $@
 
 # $(call mbedtls-archives,CC,CFLAGS,OBJDIR,LIBDIR)
+# (The leading + keeps the jobserver: $(MAKE) is not literal in the recipe.)
 define mbedtls-archives
-	$(Q)$(PKG_ENV) $(MAKE) --no-print-directory -f $(TOPDIR)/package/archive.make CC="$(1)" \
+	+$(Q)$(PKG_ENV) $(MAKE) --no-print-directory -f $(TOPDIR)/package/archive.make CC="$(1)" \
 		CFLAGS="$(2) -I$(MBEDTLS_DIR)/include" SRCDIR=$(MBEDTLS_DIR)/library \
 		SRCS='*.c' EXCLUDE='$(MBEDTLS_X509_SRCS) $(MBEDTLS_TLS_SRCS)' \
 		EXTRA=$(MBEDTLS_PKGDIR)/xb_mbedtls_rng.c \
 		OBJDIR=$(3) ARCHIVE=$(4)/libmbedcrypto.a
-	$(Q)$(PKG_ENV) $(MAKE) --no-print-directory -f $(TOPDIR)/package/archive.make CC="$(1)" \
+	+$(Q)$(PKG_ENV) $(MAKE) --no-print-directory -f $(TOPDIR)/package/archive.make CC="$(1)" \
 		CFLAGS="$(2) -I$(MBEDTLS_DIR)/include" SRCDIR=$(MBEDTLS_DIR)/library \
 		SRCS='$(MBEDTLS_X509_SRCS)' OBJDIR=$(3) ARCHIVE=$(4)/libmbedx509.a
-	$(Q)$(PKG_ENV) $(MAKE) --no-print-directory -f $(TOPDIR)/package/archive.make CC="$(1)" \
+	+$(Q)$(PKG_ENV) $(MAKE) --no-print-directory -f $(TOPDIR)/package/archive.make CC="$(1)" \
 		CFLAGS="$(2) -I$(MBEDTLS_DIR)/include" SRCDIR=$(MBEDTLS_DIR)/library \
 		SRCS='$(MBEDTLS_TLS_SRCS)' OBJDIR=$(3) ARCHIVE=$(4)/libmbedtls.a
 endef
