@@ -100,7 +100,7 @@ static int find_head(const char *data, size_t len,
 		     size_t *end, int *status)
 {
 	size_t pos = skip_blank_lines(data, len), nheaders = 0, ls;
-	struct line l;
+	struct line l = { "", 0 };
 	int first = 1, st;
 
 	*start = pos;
@@ -462,7 +462,7 @@ int http_parse_request(struct arena *a, const char *data, size_t len,
 {
 	struct conn_flags cf = { 0, 0, 0 };
 	size_t start, end, pos;
-	struct line l;
+	struct line l = { "", 0 };
 	int rc, te = 0, hosts = 0;
 
 	if (!lim)
@@ -515,7 +515,7 @@ int http_parse_response(struct arena *a, const char *data, size_t len,
 {
 	struct conn_flags cf = { 0, 0, 0 };
 	size_t start, end, pos;
-	struct line l;
+	struct line l = { "", 0 };
 	struct field f;
 	int rc, status, te = 0;
 

@@ -45,7 +45,21 @@ enum { HTTP_PARSE_ERROR = -1, HTTP_NEED_MORE = 0, HTTP_PARSE_DONE = 1 };
  * head (the body, if any, follows).  NEED_MORE: call again with more data
  * (it fails with 431 once len exceeds the limits).  ERROR: *status holds
  * the HTTP status to answer (400, 411, 413, 414, 431, 501, 505).
- * Strings are copied into the arena. */
+ * Strings are copied into the arena, and only once the head is complete
+ * (NEED_MORE allocates nothing).  lim NULL means http_default_limits.
+ *
+ * Details: CRLF or bare LF; empty lines before the request line are
+ * skipped (counted in *head_len); methods are case-sensitive tokens of at
+ * most 32 bytes; one SP between the parts; HTTP/1.x only (else 505).
+ * Header names are case-insensitive; whitespace before the colon, folded
+ * lines, control characters in values, a second Host, and conflicting or
+ * malformed Content-Length are 400 ("5, 5" is fine); a Content-Length
+ * beyond int64 is 413.  Any Transfer-Encoding is refused: 411 when its
+ * final coding is chunked (send a length instead), 501 otherwise.  Expect:
+ * 100-continue is flagged for HTTP/1.1 only.  The first of repeated
+ * selected headers wins.  path comes from an origin-form target, or an
+ * absolute-form one stripped of scheme and authority ("/" if empty);
+ * a bad percent-escape or %00 in it is 400.  Running out of arena is 431. */
 int http_parse_request(struct arena *a, const char *data, size_t len,
 		       const struct http_limits *lim, struct http_req *req,
 		       size_t *head_len, int *status);
@@ -58,19 +72,30 @@ struct http_resp {
 	const char *content_type, *location;
 };
 
+/* The client side, with http_default_limits: DONE, NEED_MORE or ERROR
+ * (malformed, over the limits, out of arena, or a Transfer-Encoding, which
+ * XAPI never sends and we cannot frame).  A 100 Continue is returned like
+ * any other response; read the next head after it. */
 int http_parse_response(struct arena *a, const char *data, size_t len,
 			struct http_resp *resp, size_t *head_len);
 
+/* XAPI's reason phrases where it has its own (500 "Internal Error", 501
+ * "Method not implemented", 401 "Unauthorised"), else RFC 9110's;
+ * "Unknown" for codes we do not list. */
 const char *http_reason(int status);
 
 /* Status line, Date-less fixed headers, Content-Length, Connection and
  * the extra header lines (each ending "\r\n", may be NULL), then the blank
- * line. */
+ * line:  HTTP/1.1 200 OK\r\nContent-Length: N\r\nContent-Type: T\r\n
+ * Connection: keep-alive|close\r\n<extra>\r\n.  No Content-Type line
+ * when content_type is NULL; a status outside 100..999 is written as 500. */
 void http_write_head(struct buf *out, int status, const char *content_type,
 		     size_t content_length, int keep_alive, const char *extra);
 
 /* Value of key in a query string, percent- and '+'-decoded into the arena;
- * NULL if absent.  "json" with no '=' yields "". */
+ * NULL if absent.  "json" with no '=' yields "".  Keys are compared
+ * decoded; the first match wins; a value with a bad escape (or %00) is
+ * NULL, as if absent.  O(length of query). */
 const char *http_query_get(struct arena *a, const char *query, const char *key);
 
 /* Percent-decode s into the arena; NULL on a bad escape or an embedded NUL. */

@@ -32,7 +32,7 @@ const struct xv *xv_get(const struct xv *st, const char *name)
 	if (!st || st->type != XV_STRUCT || !name)
 		return NULL;
 	for (i = 0; i < st->len; i++)
-		if (strcmp(st->u.m[i].name, name) == 0)
+		if (st->u.m[i].name && strcmp(st->u.m[i].name, name) == 0)
 			return st->u.m[i].v;
 	return NULL;
 }
@@ -328,7 +328,9 @@ void emit_value(struct emit *e, const struct xv *v)
 	case XV_STRUCT:
 		emit_struct_begin(e);
 		for (i = 0; i < v->len && !e->error; i++) {
-			emit_membern(e, v->u.m[i].name, strlen(v->u.m[i].name));
+			const char *name = v->u.m[i].name ? v->u.m[i].name : "";
+
+			emit_membern(e, name, strlen(name));
 			emit_value(e, v->u.m[i].v);
 		}
 		emit_struct_end(e);

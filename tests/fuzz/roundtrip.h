@@ -85,7 +85,13 @@ static inline int rt_tree_xml_clean(const struct xv *v)
 	}
 }
 
-/* Is b (read back) what the XML emitter makes of a (s, n)? */
+static inline int rt_xml_dropped(unsigned char c)
+{
+	return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+}
+
+/* Is b (read back) what the XML emitter makes of a (s, n)?  The emitter
+ * drops first; the reader then turns CR LF and CR into LF. */
 static inline int rt_xml_text_eq(const char *a, size_t an, const char *b,
 				 size_t bn)
 {
@@ -94,9 +100,11 @@ static inline int rt_xml_text_eq(const char *a, size_t an, const char *b,
 	while (i < an) {
 		unsigned char c = (unsigned char)a[i++];
 
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-			continue;               /* dropped by the emitter */
-		if (c == '\r') {                /* CR, CR LF -> LF */
+		if (rt_xml_dropped(c))
+			continue;
+		if (c == '\r') {
+			while (i < an && rt_xml_dropped((unsigned char)a[i]))
+				i++;
 			if (i < an && a[i] == '\n')
 				i++;
 			c = '\n';

@@ -113,6 +113,10 @@ static void test_get(void **state)
 	assert_null(xv_get(st, NULL));
 	assert_null(xv_get(NULL, "a"));
 	assert_null(xv_get(mkint(1), "a"));
+	/* a hand-built struct with a NULL name: skipped, not dereferenced */
+	st = mkstruct2(NULL, mkint(1), "b", mkint(2));
+	assert_int_equal(xv_get(st, "b")->u.i, 2);
+	assert_null(xv_get(st, ""));
 	/* first of duplicate names wins */
 	st = mkstruct2("a", mkint(1), "a", mkint(2));
 	assert_int_equal(xv_get(st, "a")->u.i, 1);
@@ -400,7 +404,7 @@ static void test_emit_value(void **state)
 	arr->u.a[3] = b;
 	arr->u.a[4] = NULL;                     /* NULL emits nil */
 	arr->u.a[5] = xv_new(&A, XV_NIL);
-	arr->u.a[6] = mkstruct2("k", mkint(-3), "l", xv_str(&A, "v", 1));
+	arr->u.a[6] = mkstruct2("k", mkint(-3), NULL, xv_str(&A, "v", 1));
 	arr->u.a[7] = s0;                       /* NULL s: "" */
 	arr->u.a[8] = dt0;                      /* NULL s: "" (unparsable) */
 	arr->len = 9;
@@ -409,7 +413,7 @@ static void test_emit_value(void **state)
 	emit_value(&r.e, arr);
 	assert_string_equal(r.log,
 		"[ t:1704110400 s:yesterday d:2.5 b:1 nil nil "
-		"{ k= i:-3 l= s:v } s: s: ] ");
+		"{ k= i:-3 = s:v } s: s: ] ");
 	assert_int_equal(r.e.error, 0);
 	assert_int_equal(r.e.depth, 0);
 }
