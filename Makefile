@@ -130,8 +130,8 @@ TARGET_LDFLAGS := -static -Wl,--gc-sections -Wl,--build-id=none \
 
 HOST_CC := gcc
 HOST_CFLAGS := -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
-	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-HOST_LDFLAGS := -fsanitize=address,undefined
+	-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow
+HOST_LDFLAGS := -fsanitize=address,undefined,float-cast-overflow
 
 export TARGET_CC TARGET_AR TARGET_CFLAGS TARGET_LDFLAGS HOST_CC
 

@@ -15,7 +15,12 @@ for f in "$@"; do
 		passed=$((passed + 1))
 	else
 		echo "fuzz $name: FAILED"; tail -40 "$work/log"
-		ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* 2>/dev/null
+		keep=${FUZZ_ARTIFACTS:-$top/output/fuzz-artifacts}
+		mkdir -p "$keep"
+		for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+			[ -e "$a" ] && cp "$a" "$keep/$name-$(basename "$a")" &&
+				echo "kept $keep/$name-$(basename "$a")"
+		done
 		failed=$((failed + 1))
 	fi
 	rm -rf "$work"

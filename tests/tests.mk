@@ -23,7 +23,7 @@ FUZZ_BINS := $(patsubst $(TOPDIR)/tests/fuzz/%.c,$(HOST_DIR)/fuzz/%,$(FUZZ_SRCS)
 FUZZ_SECONDS ?= 60
 # libFuzzer needs clang; the fuzzed code is compiled again with coverage.
 FUZZ_SRCS_LIB := lib/buf.c lib/arena.c rpc/value.c rpc/xmlrpc.c rpc/json.c http/http.c
-$(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB)) $(AUTOHEADER)
+$(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(wildcard $(TOPDIR)/tests/fuzz/*.h) $(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB)) $(AUTOHEADER)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  tests/fuzz/$*.c"
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
@@ -41,7 +41,7 @@ $(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(addprefix $(TOPDIR)
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
-	$(Q)$(TOPDIR)/support/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+	$(Q)FUZZ_ARTIFACTS=$(O)/fuzz-artifacts $(TOPDIR)/support/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 check:
 	$(Q)$(TOPDIR)/support/check.sh
