@@ -37,6 +37,9 @@
 #include "rpc/json.h"
 #include "rpc/xmlrpc.h"
 #include "server/loop.h"
+#ifdef CONFIG_XB_STATS
+#include "stats/collector.h"
+#endif
 #ifdef CONFIG_XB_TLS
 #include "server/tls.h"
 #endif
@@ -254,6 +257,20 @@ static void route(struct conn *c, const struct http_req *req, const char *body, 
 		reply(c, 200, "text/html", page, sizeof(page) - 1, NULL);
 		return;
 	}
+#ifdef CONFIG_XB_STATS
+	if (req->method == HTTP_GET && !strcmp(req->path, "/rrd_updates")) {
+		struct buf b = BUF_INIT;
+		const char *ctype = NULL;
+		int status = stats_rrd_updates(&c->a, req->query, req->accept, &b, &ctype);
+
+		if (status == 200)
+			reply(c, 200, ctype, b.data, b.len, CORS);
+		else
+			reply_status(c, status, 0);
+		buf_free(&b);
+		return;
+	}
+#endif
 	reply_status(c, 403, 0);
 }
 

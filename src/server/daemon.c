@@ -22,6 +22,9 @@
 #include "server/config.h"
 #include "server/loop.h"
 #include "server/server.h"
+#ifdef CONFIG_XB_STATS
+#include "stats/collector.h"
+#endif
 #ifdef CONFIG_XB_TLS
 #include "server/tls.h"
 #endif
@@ -64,6 +67,9 @@ static int64_t before_sleep(void)
 	t = api_events_tick(now);
 	t = min_pos(t, api_vm_tick(now));
 	t = min_pos(t, server_tick(now));
+#ifdef CONFIG_XB_STATS
+	t = min_pos(t, stats_tick(now));
+#endif
 	if (store_flush())
 		log_err("store: changes not saved yet; retrying");
 	server_flush_output();
@@ -191,6 +197,9 @@ static int daemon_main(int argc, char **argv)
 	}
 	api_vm_adopt();
 	api_session_gc(NULL);
+#ifdef CONFIG_XB_STATS
+	stats_init(vmm);
+#endif
 	if (loop_init()) {
 		log_err("epoll: %s", strerror(errno));
 		goto out;
@@ -226,6 +235,9 @@ static int daemon_main(int argc, char **argv)
 	rc = 0;
 out:
 	server_shutdown();
+#ifdef CONFIG_XB_STATS
+	stats_dispose();
+#endif
 #ifdef CONFIG_XB_TLS
 	tls_server_free();
 #endif
