@@ -141,6 +141,7 @@ export TARGET_CC TARGET_AR TARGET_CFLAGS TARGET_LDFLAGS HOST_CC
 include $(sort $(wildcard $(TOPDIR)/package/*/*.mk))
 include $(TOPDIR)/src/xenbox.mk
 include $(TOPDIR)/tests/tests.mk
+include $(wildcard $(TOPDIR)/board/*.mk)
 
 all: $(IMAGES_DIR)/xenbox
 world: all

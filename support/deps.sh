@@ -1,10 +1,12 @@
 #!/bin/sh
 # Install the Debian packages the build and the tests need, if missing.
 # Uses the machine's apt as configured (never changes it).
+# qemu-system-x86 and cpio: the system tests (tests/system, dom0 initramfs).
 set -e
 PKGS="build-essential musl-tools kconfig-frontends libcmocka-dev python3 python3-pytest
 clang curl ca-certificates xz-utils bzip2 patch perl tcl file util-linux openssl
-iproute2 binutils"
+iproute2 binutils
+qemu-system-x86 cpio"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

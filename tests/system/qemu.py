@@ -1,0 +1,388 @@
+"""Boot real Xen + our dom0 under QEMU (TCG) and talk to it.
+
+    from qemu import Qemu, images
+    with Qemu(images(), dom0_args=["xenbox.backend=sim"]) as q:
+        q.wait_for("XENBOX-READY", timeout=120)
+        rc, out = q.run("xenstore-ls /local/domain/0")
+        proxy = q.xmlrpc()            # XenAPI through hostfwd
+
+One serial port carries everything: Xen's console (com1, lines "(XEN) ...")
+and dom0's (hvc0, relayed by Xen).  QEMU's serial is its stdio here: the
+reader thread appends every byte to `log_path` and to a buffer that
+wait_for() searches.  Input typed into the serial goes to dom0 (Xen's
+default), so run() drives the root shell /init leaves on hvc0.
+
+Images (make system-images): $XB_SYSTEM_IMAGES or output/images, holding
+xen (uncompressed), vmlinuz and dom0-initramfs.cpio.gz.
+
+Run by hand:  python3 tests/system/qemu.py [--backend sim|xen] [dom0 args]
+boots, prints the console, forwards :80/:443 to printed host ports, and
+passes your terminal's input to dom0's shell (Ctrl-C stops QEMU).
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import xmlrpc.client
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+QEMU = os.environ.get("XB_QEMU", "qemu-system-x86_64")
+
+# A dom0 that reached one of these will not reach a marker any more.
+FATAL = re.compile(rb"XENBOX-FAILED[^\n]*|Kernel panic[^\n]*|\(XEN\) Panic on CPU[^\n]*|"
+                   rb"\(XEN\) \*\*\*\*\*\*\*\*\*\*\*\*\*\*[^\n]*|"
+                   rb"\(XEN\) Reboot in five seconds[^\n]*")
+
+
+class QemuError(Exception):
+    pass
+
+
+def _text(raw):
+    """Console bytes as text: dom0's lines end in \\r\\r\\n on the serial
+    (the tty's ONLCR, then Xen's own)."""
+    return re.sub(r"\r+\n", "\n", bytes(raw).decode("utf-8", "replace"))
+
+
+def images(path=None):
+    """The images directory; raises QemuError naming what is missing."""
+    d = path or os.environ.get("XB_SYSTEM_IMAGES") or os.path.join(TOP, "output/images")
+    need = ["xen", "dom0-initramfs.cpio.gz"]
+    missing = [n for n in need if not os.path.exists(os.path.join(d, n))]
+    if not any(os.path.exists(os.path.join(d, k)) for k in ("vmlinux", "vmlinuz")):
+        missing.append("vmlinux")
+    if missing:
+        raise QemuError("%s lacks %s: run `make system-images` (and set "
+                        "XB_SYSTEM_IMAGES to its images directory)" % (d, ", ".join(missing)))
+    return d
+
+
+def qemu_missing():
+    """None if QEMU can run here, else why not (for pytest.skip)."""
+    if not shutil.which(QEMU):
+        return "%s not found (support/deps.sh installs qemu-system-x86)" % QEMU
+    return None
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def password_hash(password, xenbox=None):
+    """`xenbox passwd --print` with the image's binary (static: runs here)."""
+    exe = xenbox or os.path.join(images(), "xenbox")
+    r = subprocess.run([exe, "passwd", "--print"], input=password + "\n",
+                       capture_output=True, text=True, check=True, timeout=60)
+    return r.stdout.strip()
+
+
+class Qemu:
+    """One QEMU running Xen and our dom0.
+
+    dom0_args: extra dom0 kernel arguments (xenbox.backend=sim, ...);
+    commas are doubled for QEMU's -initrd list here.  xen_args: extra Xen
+    arguments.  forwards: guest TCP ports forwarded to free host ports
+    (self.ports[guest_port]).
+    """
+
+    def __init__(self, image_dir=None, dom0_args=(), xen_args=(), memory=1024,
+                 dom0_mem="512M", forwards=(80, 443), log_path=None, echo=False,
+                 kernel=None, quiet=None):
+        self.images = images(image_dir)
+        # The uncompressed vmlinux saves Xen 2-3 s of XZ; vmlinuz works too.
+        self.kernel = kernel or os.environ.get("XB_SYSTEM_KERNEL") or (
+            "vmlinux" if os.path.exists(os.path.join(self.images, "vmlinux")) else "vmlinuz")
+        # dom0's kernel messages, for diagnosis; XB_SYSTEM_QUIET=1 drops
+        # them (measured: < 0.5 s).  Xen's are always all there.
+        self.quiet = (os.environ.get("XB_SYSTEM_QUIET", "0") != "0") if quiet is None else quiet
+        self.dom0_args = list(dom0_args)
+        self.xen_args = list(xen_args)
+        self.memory = memory
+        self.dom0_mem = dom0_mem
+        self.ports = {p: free_port() for p in forwards}
+        self.tmp = tempfile.mkdtemp(prefix="xb-qemu-")
+        self.log_path = log_path or os.path.join(self.tmp, "console.log")
+        self.echo = echo
+        self.proc = None
+        self.t0 = None
+        self.marks = {}          # marker -> seconds after start, by wait_for
+        self._buf = bytearray()
+        self._cond = threading.Condition()
+        self._eof = False
+        self._seq = 0
+        self._reader = None
+
+    # ---- command line ----
+    def command(self):
+        xen = ["console=com1", "com1=115200,8n1",
+               "dom0_mem=%s,max:%s" % (self.dom0_mem, self.dom0_mem),
+               "dom0_max_vcpus=1", "loglvl=all", "guest_loglvl=all"] + self.xen_args
+        dom0 = ["console=hvc0"] + (["quiet"] if self.quiet else ["earlyprintk=xen"]) + self.dom0_args
+        kernel = " ".join([os.path.join(self.images, self.kernel)] + dom0)
+        initrd = os.path.join(self.images, "dom0-initramfs.cpio.gz")
+        fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-:%d" % (h, g)
+                       for g, h in self.ports.items())
+        return [QEMU, "-accel", "tcg", "-cpu", "max,-smap", "-m", str(self.memory),
+                "-smp", "1", "-display", "none", "-monitor", "none",
+                "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
+                "-no-reboot",
+                "-kernel", os.path.join(self.images, "xen"),
+                "-append", " ".join(xen),
+                # multiboot modules: comma separated, a comma in an
+                # argument is written ",,"
+                "-initrd", kernel.replace(",", ",,") + "," + initrd,
+                "-nic", "user,model=e1000" + ("," + fwd if fwd else "")]
+
+    # ---- lifetime ----
+    def start(self):
+        self.t0 = time.monotonic()
+        self._log = open(self.log_path, "wb")
+        self._stderr = open(os.path.join(self.tmp, "qemu.stderr"), "wb")
+        self.proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self._stderr,
+                                     bufsize=0)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            self._log.write(data)
+            self._log.flush()
+            if self.echo:
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            with self._cond:
+                self._buf += data
+                self._cond.notify_all()
+        with self._cond:
+            self._eof = True
+            self._cond.notify_all()
+
+    def stop(self):
+        """Kill QEMU (dom0's state is all tmpfs: nothing to flush)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc:
+            self.proc.wait(30)
+        if self._reader:
+            self._reader.join(10)
+        for f in ("_log", "_stderr"):
+            if hasattr(self, f):
+                getattr(self, f).close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    # ---- console ----
+    @property
+    def output(self):
+        with self._cond:
+            return _text(self._buf)
+
+    def qemu_stderr(self):
+        try:
+            with open(os.path.join(self.tmp, "qemu.stderr"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def xen_log(self):
+        return "\n".join(l for l in self.output.split("\n") if l.startswith("(XEN)"))
+
+    def dom0_log(self):
+        return "\n".join(l for l in self.output.split("\n") if not l.startswith("(XEN)"))
+
+    def report(self, tail=None):
+        """Both consoles (Xen's lines start with "(XEN)"), for failures."""
+        x, d = self.xen_log().split("\n"), self.dom0_log().split("\n")
+        if tail:
+            x, d = x[-tail:], d[-tail:]
+        err = self.qemu_stderr().strip()
+        return ("---- Xen console (%s) ----\n%s\n---- dom0 console ----\n%s\n"
+                "%s---- full log: %s ----" % (
+                    "last %d lines" % tail if tail else "all", "\n".join(x), "\n".join(d),
+                    "---- QEMU stderr ----\n%s\n" % err if err else "", self.log_path))
+
+    def wait_for(self, pattern, timeout=120, start=0, fatal=True):
+        """Wait until pattern (a regex, str or bytes) appears at or after
+        byte offset `start` of the console; returns the match (bytes).
+        Fails at once on QEMU's exit or, with fatal, on a failure marker
+        (XENBOX-FAILED, a kernel or Xen panic)."""
+        if isinstance(pattern, str):
+            pattern = pattern.encode()
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                m = rx.search(self._buf, start)
+                if m:
+                    self.marks.setdefault(pattern.decode(errors="replace"), self.elapsed())
+                    return m
+                bad = FATAL.search(self._buf, start) if fatal else None
+                if bad:
+                    raise QemuError("console shows %r while waiting for %r\n%s" % (
+                        bad.group(0).decode(errors="replace"), pattern, self.report(80)))
+                if self._eof:
+                    raise QemuError("QEMU exited (rc %s) while waiting for %r\n%s" % (
+                        self.proc.poll(), pattern, self.report(80)))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise QemuError("no %r on the console within %d s\n%s" % (
+                        pattern, timeout, self.report(80)))
+                self._cond.wait(min(left, 1.0))
+
+    def mark(self):
+        """Current console offset, for wait_for(start=...)."""
+        with self._cond:
+            return len(self._buf)
+
+    def send(self, text):
+        """Type text into dom0's console.  Xen's serial input ring is small
+        and dom0 is slow under TCG: small chunks, paced."""
+        data = text.encode()
+        for i in range(0, len(data), 16):
+            self.proc.stdin.write(data[i:i + 16])
+            self.proc.stdin.flush()
+            time.sleep(0.02)
+
+    def run(self, cmd, timeout=60, check=True):
+        """Run a shell command in dom0 (the root shell on hvc0, after
+        XENBOX-SHELL); returns (rc, output).  The command is one line."""
+        assert "\n" not in cmd
+        self._seq += 1
+        n = self._seq
+        start = self.mark()
+        # The markers as typed (echoed by the tty) differ from the output.
+        self.send('echo XB-B"%d"; %s; echo XB-E"%d"-$?\n' % (n, cmd, n))
+        m = self.wait_for(r"XB-E%d-(\d+)" % n, timeout=timeout, start=start)
+        b = self.wait_for(r"XB-B%d\r*\n" % n, timeout=1, start=start)
+        out = _text(self._buf[b.end():m.start()])
+        rc = int(m.group(1))
+        if check and rc != 0:
+            raise QemuError("dom0: `%s` exited %d:\n%s" % (cmd, rc, out))
+        return rc, out
+
+    # ---- XenAPI ----
+    def url(self, port=80, scheme="http"):
+        return "%s://127.0.0.1:%d/" % (scheme, self.ports[port])
+
+    def xmlrpc(self, timeout=60):
+        class T(xmlrpc.client.Transport):
+            def make_connection(self, host):
+                c = super().make_connection(host)
+                c.timeout = timeout
+                return c
+        return xmlrpc.client.ServerProxy(self.url(), transport=T(), allow_none=True)
+
+
+# ---- helpers for the tests (tests/system/test_*.py) --------------------------
+PASSWORD = "s3cret-for-system-tests"
+
+
+def _pytest():
+    import pytest
+    return pytest
+
+
+def logs_dir(images):
+    d = os.environ.get("XB_SYSTEM_LOGS") or os.path.join(os.path.dirname(images), "system-logs")
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def boot(images, pwhash, name, backend, extra=(), timeout=240):
+    """Boot and wait for the daemon (XENBOX-READY) and the shell; the
+    timeout is generous for a loaded machine (idle: ~10-20 s)."""
+    log = os.path.join(logs_dir(images), "%s-console.log" % name)
+    q = Qemu(images, dom0_args=["xenbox.backend=" + backend, "xenbox.pwhash=" + pwhash,
+                                  *extra], log_path=log)
+    q.start()
+    try:
+        q.wait_for(r"XENBOX-READY backend=%s" % backend, timeout=timeout)
+        q.wait_for(r"XENBOX-SHELL", timeout=30)
+    except QemuError as e:
+        q.stop()
+        if "is not in this build" in q.output:
+            _pytest().skip("this xenbox has no %s backend (daemon: \"%s\")" % (
+                backend, [l for l in q.output.split("\n") if "is not in this build" in l][0].strip()))
+        _pytest().fail("boot (%s backend) failed: %s\n\nfull consoles:\n%s" % (
+            backend, str(e).split("\n")[0], q.report()), pytrace=False)
+    q.boot_seconds = q.elapsed()
+    sys.stderr.write("\nsystem: %s booted in %.1f s (%s)\n" % (
+        name, q.boot_seconds, ", ".join("%s %.1f" % kv for kv in q.marks.items())))
+    return q
+
+
+def ok(r):
+    assert r["Status"] == "Success", r
+    return r["Value"]
+
+
+def login(q):
+    p = q.xmlrpc()
+    s = ok(p.session.login_with_password("root", PASSWORD, "1.0", "xenbox-system-tests"))
+    return p, s
+
+
+def wait_until(fn, timeout=60, step=0.25, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("%s not met within %s s" % (what, timeout))
+        time.sleep(step)
+
+
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser(description="boot Xen + the xenbox dom0 under QEMU")
+    ap.add_argument("--backend", default="sim")
+    ap.add_argument("--password", default="xenbox")
+    ap.add_argument("--images")
+    ap.add_argument("args", nargs="*", help="extra dom0 kernel arguments")
+    a = ap.parse_args(argv)
+    img = images(a.images)
+    args = ["xenbox.backend=" + a.backend,
+            "xenbox.pwhash=" + password_hash(a.password, os.path.join(img, "xenbox"))] + a.args
+    q = Qemu(img, dom0_args=args, echo=True).start()
+    print("xenbox: http :%d, https :%d on 127.0.0.1; root password %r; log %s" % (
+        q.ports[80], q.ports[443], a.password, q.log_path), file=sys.stderr)
+    try:
+        while q.proc.poll() is None:
+            line = sys.stdin.readline()
+            if not line:
+                break
+            q.send(line)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        q.stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
