@@ -383,40 +383,37 @@ HANDLER(api_vm_hard_reboot)
 	return do_start(c, vm, 0);
 }
 
-HANDLER(api_vm_pause)
+/* Pause or unpause: from one power state to the other. */
+static int pause_op(struct call *c, const char *ref, int pause)
 {
-	struct obj *vm = vm_arg(c, args[0].u.s);
+	struct obj *vm = vm_arg(c, ref);
+	const char *from = pause ? "Running" : "Paused";
 	char e[VMM_ERR_MAX];
+	uint32_t domid;
 	int rc;
 
 	if (!vm)
 		return -1;
-	if (!is_state(vm, "Running"))
-		return bad_power_state(c, vm, "Running");
-	rc = vmm_pause(api_vmm, (uint32_t)vm->f[VMF(vm, "domid")].u.i, e, sizeof(e));
+	if (!is_state(vm, from))
+		return bad_power_state(c, vm, from);
+	domid = (uint32_t)vm->f[VMF(vm, "domid")].u.i;
+	rc = pause ? vmm_pause(api_vmm, domid, e, sizeof(e))
+		   : vmm_unpause(api_vmm, domid, e, sizeof(e));
 	if (rc)
 		return backend_fail(c, vm, rc, e);
-	dm_set_enum(vm, VMF(vm, "power_state"), "Paused");
+	dm_set_enum(vm, VMF(vm, "power_state"), pause ? "Paused" : "Running");
 	update_allowed(vm);
 	return 0;
 }
 
+HANDLER(api_vm_pause)
+{
+	return pause_op(c, args[0].u.s, 1);
+}
+
 HANDLER(api_vm_unpause)
 {
-	struct obj *vm = vm_arg(c, args[0].u.s);
-	char e[VMM_ERR_MAX];
-	int rc;
-
-	if (!vm)
-		return -1;
-	if (!is_state(vm, "Paused"))
-		return bad_power_state(c, vm, "Paused");
-	rc = vmm_unpause(api_vmm, (uint32_t)vm->f[VMF(vm, "domid")].u.i, e, sizeof(e));
-	if (rc)
-		return backend_fail(c, vm, rc, e);
-	dm_set_enum(vm, VMF(vm, "power_state"), "Running");
-	update_allowed(vm);
-	return 0;
+	return pause_op(c, args[0].u.s, 0);
 }
 
 /* ---- clean shutdown and reboot: ask, then wait for the guest ---- */
