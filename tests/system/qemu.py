@@ -109,8 +109,10 @@ class Qemu:
         self.memory = memory
         self.dom0_mem = dom0_mem
         self.ports = {p: free_port() for p in forwards}
-        self.tmp = tempfile.mkdtemp(prefix="xb-qemu-")
-        self.log_path = log_path or os.path.join(self.tmp, "console.log")
+        # Kept after stop(): the log is what explains a failure.
+        self.log_path = log_path or os.path.join(tempfile.mkdtemp(prefix="xb-qemu-"),
+                                                 "console.log")
+        self.stderr_path = self.log_path + ".qemu-stderr"
         self.echo = echo
         self.proc = None
         self.t0 = None
@@ -146,7 +148,7 @@ class Qemu:
     def start(self):
         self.t0 = time.monotonic()
         self._log = open(self.log_path, "wb")
-        self._stderr = open(os.path.join(self.tmp, "qemu.stderr"), "wb")
+        self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._stderr,
                                      bufsize=0)
@@ -204,7 +206,7 @@ class Qemu:
 
     def qemu_stderr(self):
         try:
-            with open(os.path.join(self.tmp, "qemu.stderr"), errors="replace") as f:
+            with open(self.stderr_path, errors="replace") as f:
                 return f.read()
         except OSError:
             return ""
