@@ -52,13 +52,24 @@ static int op_end(struct sim *s, int rc)
 	return rc;
 }
 
-/* Finds a domain other than dom0 for an op named what. */
-static int find_domu_locked(struct sim *s, uint32_t domid, const char *what,
-			    struct sim_dom **out, char *err, size_t errlen)
+/* Finds any domain, dom0 included. */
+static int find_dom_locked(struct sim *s, uint32_t domid, struct sim_dom **out,
+			   char *err, size_t errlen)
 {
 	*out = sim_find_locked(s, domid);
 	if (!*out)
 		return vmm_seterr(err, errlen, -ENOENT, "no domain %u", domid);
+	return 0;
+}
+
+/* Finds a domain other than dom0 for an op named what. */
+static int find_domu_locked(struct sim *s, uint32_t domid, const char *what,
+			    struct sim_dom **out, char *err, size_t errlen)
+{
+	int rc = find_dom_locked(s, domid, out, err, errlen);
+
+	if (rc)
+		return rc;
 	if (domid == 0)
 		return vmm_seterr(err, errlen, -EPERM,
 				  "cannot %s domain 0", what);
@@ -365,11 +376,9 @@ static int sim_set_memory_target(struct vmm *v, uint32_t domid, uint64_t bytes,
 	rc = op_begin(s, SIM_OP_MEMORY, err, errlen);
 	if (rc)
 		return rc;
-	d = sim_find_locked(s, domid);
-	if (!d) {
-		rc = vmm_seterr(err, errlen, -ENOENT, "no domain %u", domid);
+	rc = find_dom_locked(s, domid, &d, err, errlen);
+	if (rc)
 		goto out;
-	}
 	if (!bytes || bytes > d->mem_max) {
 		rc = vmm_seterr(err, errlen, -EINVAL,
 				"memory target %llu is not in 1..%llu (static max)",
@@ -403,11 +412,9 @@ static int sim_set_vcpus(struct vmm *v, uint32_t domid, unsigned online,
 	rc = op_begin(s, SIM_OP_VCPUS, err, errlen);
 	if (rc)
 		return rc;
-	d = sim_find_locked(s, domid);
-	if (!d) {
-		rc = vmm_seterr(err, errlen, -ENOENT, "no domain %u", domid);
+	rc = find_dom_locked(s, domid, &d, err, errlen);
+	if (rc)
 		goto out;
-	}
 	if (online < 1 || online > d->vcpus_max) {
 		rc = vmm_seterr(err, errlen, -EINVAL,
 				"vcpus online %u is not in 1..%u", online,
