@@ -1,6 +1,7 @@
 /* Build smoke test for the staged SQLite: the kinds of statements the store
  * runs (WAL, CREATE/ALTER TABLE, PRAGMA table_info, INSERT OR REPLACE in a
- * transaction, SELECT with LIKE, DELETE).  Built for the target and the host;
+ * transaction, SELECT with LIKE, DELETE, and PRAGMA integrity_check, which
+ * the USB image's power-loss test relies on).  Built for the target and the host;
  * both must print the same line.  usage: sqlite_smoke DBFILE
  */
 #include <stdio.h>
@@ -39,7 +40,7 @@ static sqlite3_int64 one(const char *sql, const char **text)
 int main(int argc, char **argv)
 {
 	sqlite3_stmt *st;
-	const char *mode;
+	const char *mode, *integrity;
 	int i, cols = 0;
 
 	if (argc != 2)
@@ -72,8 +73,11 @@ int main(int argc, char **argv)
 	check(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "commit");
 	check(sqlite3_exec(db, "DELETE FROM \"vm\" WHERE ref = 'OpaqueRef:7'", NULL, NULL, NULL), "delete");
 
-	printf("%s threadsafe=%d mode=%s cols=%d rows=%lld x=%lld sum=%lld\n",
-	       sqlite3_libversion(), sqlite3_threadsafe(), mode, cols,
+	char mode_s[16];
+	snprintf(mode_s, sizeof(mode_s), "%s", mode);     /* one() reuses its buffer */
+	one("PRAGMA integrity_check", &integrity);
+	printf("%s threadsafe=%d mode=%s cols=%d integrity=%s rows=%lld x=%lld sum=%lld\n",
+	       sqlite3_libversion(), sqlite3_threadsafe(), mode_s, cols, integrity,
 	       (long long)one("SELECT count(*) FROM \"vm\"", NULL),
 	       (long long)one("SELECT count(*) FROM \"vm\" WHERE name LIKE 'X%'", NULL),
 	       (long long)one("SELECT sum(mem) FROM \"vm\"", NULL));

@@ -143,7 +143,7 @@ def test_sqlite_target_matches_host(build, build_b, tmp_path):
         outs.append(subprocess.run([exe, db], capture_output=True, text=True,
                                    check=True).stdout)
     version = next(l[1] for l in lock_lines() if l[0] == "sqlite3").split("-")[0]
-    assert outs[0].startswith(f"{version} threadsafe=2 mode=wal cols=3 rows=59 "), outs
+    assert outs[0].startswith(f"{version} threadsafe=2 mode=wal cols=3 integrity=ok rows=59 "), outs
     assert outs[0] == outs[1]
 
 
