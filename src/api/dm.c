@@ -2,6 +2,7 @@
 #include "api/dm.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,7 +374,11 @@ static int init_msg(struct dm_class *c, struct dm_msg *m, char *err, size_t errl
 	}
 	while (m->params && m->params[n].name)
 		n++;
-	m->nparams = n;
+	if (n > UCHAR_MAX) {            /* nparams is packed into a byte */
+		snprintf(err, errlen, "%s.%s: too many parameters", c->name, m->name);
+		return -1;
+	}
+	m->nparams = (unsigned char)n;
 	m->nrequired = 0;
 	m->pt = xcalloc((size_t)n + 1, sizeof(*m->pt));
 	for (int i = 0; i < n; i++) {
@@ -384,7 +389,7 @@ static int init_msg(struct dm_class *c, struct dm_msg *m, char *err, size_t errl
 			return -1;
 		}
 		if (!m->params[i].def)
-			m->nrequired = i + 1;
+			m->nrequired = (unsigned char)(i + 1);
 	}
 	return 0;
 }
@@ -404,7 +409,11 @@ int dm_init(char *err, size_t errlen)
 		for (struct dm_field *f = c->fields; f->name; f++, n++) {
 			struct dm_val v;
 
-			f->idx = n;
+			if (n > SHRT_MAX) {     /* idx is packed into a short */
+				snprintf(err, errlen, "%s: too many fields", c->name);
+				return -1;
+			}
+			f->idx = (short)n;
 			f->inv_idx = -1;
 			f->t = dm_type_parse(f->type);
 			if (!f->t) {

@@ -15,10 +15,10 @@
 /* The tables leave the members filled in by dm_init() out. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
-#define F(n, t, q, d) { n, t, q, d, 0, NULL, NULL, 0, NULL, 0 }
-#define FV(n, t, q, d) { n, t, q, d, DM_F_VOLATILE, NULL, NULL, 0, NULL, 0 }
-#define INV(n, t, inv) { n, t, DM_RO, NULL, DM_F_VOLATILE, inv, NULL, 0, NULL, 0 }
-#define END { NULL, NULL, 0, NULL, 0, NULL, NULL, 0, NULL, 0 }
+#define F(n, t, q, d) { .name = n, .type = t, .qual = q, .def = d }
+#define FV(n, t, q, d) { .name = n, .type = t, .qual = q, .def = d, .flags = DM_F_VOLATILE }
+#define INV(n, t, inv) { .name = n, .type = t, .qual = DM_RO, .flags = DM_F_VOLATILE, .inverse = inv }
+#define END { .name = NULL }
 #define RW DM_RW
 #define RC DM_RO_CREATE
 #define RO DM_RO
@@ -26,8 +26,8 @@
 #define P(t, n) { t, n, NULL }
 #define PD(t, n, d) { t, n, d }
 #define PEND { NULL, NULL, NULL }
-#define M(n, r, params, fn, fl) { n, r, params, fn, fl, NULL, NULL, 0, 0 }
-#define MEND { NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0 }
+#define M(n, r, ps, f, fl) { .name = n, .result = r, .params = ps, .fn = f, .flags = fl }
+#define MEND { .name = NULL }
 
 /* ---- enums ---- */
 
@@ -727,7 +727,7 @@ static struct dm_field task_fields[] = {
 	F("subtask_of", "task ref", RO, NULL),
 	F("subtasks", "task ref set", RO, NULL),
 	F("backtrace", "string", RO, NULL),
-	{ "session", "session ref", DM_RO, NULL, DM_F_HIDDEN, NULL, NULL, 0, NULL, 0 },
+	{ .name = "session", .type = "session ref", .qual = DM_RO, .flags = DM_F_HIDDEN },
 	END
 };
 
