@@ -43,10 +43,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/buf.h"
+
 #define RRD_STEP        5       /* seconds per PDP */
 #define RRD_HEARTBEAT   300     /* seconds */
 #define RRD_DS_NAME_MAX 64      /* including the NUL */
 #define RRD_NR_LAYOUT   4       /* RRAs per CF */
+#define RRD_MAX_DS      1024    /* per RRD, for loading */
 
 enum rrd_ds_type {
 	RRD_GAUGE,
@@ -90,6 +93,10 @@ int rrd_set_u64(struct rrd *r, unsigned i, uint64_t v);
  * O(nds * RRAs) plus O(nds * rows written) after a long gap. */
 int rrd_update(struct rrd *r, double t);
 
+/* The next counter readings start afresh (a new domain of the same VM):
+ * the interval up to them is unknown.  O(nds). */
+void rrd_forget_counters(struct rrd *r);
+
 /* ---- reading ---- */
 
 unsigned rrd_nds(const struct rrd *r);
@@ -115,5 +122,21 @@ int64_t rrd_rra_last_time(const struct rrd *r, unsigned rra);
 
 const char *rrd_cf_name(enum rrd_cf cf);         /* "AVERAGE" ... */
 int rrd_cf_parse(const char *s, enum rrd_cf *out); /* 0 or -EINVAL */
+
+/* ---- bytes (rrd_file.c) ---- */
+
+/* Append an image of r: every field that rrd_update and the readers use,
+ * in the host's byte order (the file never leaves this host).  About
+ * 4 bytes per float32 row, 8 per wide row.  O(nds * rows). */
+void rrd_save(const struct rrd *r, struct buf *out);
+/* Read one image at *p (advanced past it); NULL when it is truncated or
+ * inconsistent (the caller then drops the rest). */
+struct rrd *rrd_load(const uint8_t **p, const uint8_t *end);
+/* Append the whole RRD as rrdtool/xcp-rrd dump XML (GET /host_rrd):
+ * <rrd><version>0003</version><step>5</step><lastupdate>..</lastupdate>
+ * <ds>..</ds>... <rra><cf>..</cf><pdp_per_row>..</pdp_per_row><params>
+ * <xff>..</xff></params><cdp_prep>..</cdp_prep><database><row><v>..</v>
+ * </row>...</database></rra>...</rrd>, rows oldest first. */
+void rrd_dump_xml(const struct rrd *r, struct buf *out);
 
 #endif
