@@ -50,6 +50,7 @@ struct vm_rrd {
 	char uuid[VMM_UUID_LEN + 1];
 	uint32_t domid;
 	bool active;            /* its domain was there at the last sample */
+	bool seen;              /* ... and at this one */
 	bool have_last;
 	uint64_t last_vcpu[VMM_MAX_VCPUS];
 	struct rrd *rrd;
@@ -366,8 +367,7 @@ static void sample_vm(const struct vmm_domain_info *di, double t, double dt,
 		rrd_free(v->rrd);
 		/* starts now: readings from the next sample on */
 		v->rrd = rrd_fresh(t);
-		v->have_last = false;
-		v->active = true;
+		v->seen = true;
 		v->domid = di->domid;
 		if (stats_ok)
 			memcpy(v->last_vcpu, ds->vcpu_time_ns, sizeof(v->last_vcpu));
@@ -379,7 +379,7 @@ static void sample_vm(const struct vmm_domain_info *di, double t, double dt,
 		v->have_last = false;
 		rrd_forget_counters(v->rrd);
 	}
-	v->active = true;
+	v->seen = true;
 	v->domid = di->domid;
 	rrd_set(v->rrd, nvcpus, (double)di->mem_actual);
 	rrd_set(v->rrd, nvcpus + 1, (double)di->mem_target);
@@ -471,13 +471,15 @@ static void sample(void)
 		return;
 	}
 	for (struct vm_rrd *v = st.vms; v; v = v->next)
-		v->active = false;
+		v->seen = false;
 	ds = xmalloc(sizeof(*ds));
 	for (size_t i = 0; i < nd; i++)
 		if (doms[i].state != VMM_STATE_DYING && doms[i].state != VMM_STATE_SHUTDOWN)
 			sample_vm(&doms[i], t, dt, ds);
 	free(ds);
 	free(doms);
+	for (struct vm_rrd *v = st.vms; v; v = v->next)
+		v->active = v->seen;
 	sweep_vms();
 	st.last_t = t;
 }
