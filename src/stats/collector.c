@@ -763,25 +763,28 @@ static int rrd_updates(struct arena *a, const char *query, const char *accept,
  * xenbox_host_<ds>{host="uuid"} and xenbox_vm_<ds>{vm="uuid"}, the newest
  * 5 s value.  O(VMs^2 * DSs) for the grouping (a family's samples must be
  * together); fine for the VMs one host runs. */
-static void family(struct buf *out, const char *kind, const char *ds)
+/* xenbox_<kind>_<ds>, [A-Za-z0-9_] only */
+static void metric_name(struct buf *out, const char *kind, const char *ds)
 {
-	buf_addf(out, "# TYPE xenbox_%s_", kind);
+	buf_addf(out, "xenbox_%s_", kind);
 	for (const char *c = ds; *c; c++)
 		buf_addc(out, (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
 			 (*c >= 'A' && *c <= 'Z') ? *c : '_');
+}
+
+static void family(struct buf *out, const char *kind, const char *ds)
+{
+	buf_adds(out, "# TYPE ");
+	metric_name(out, kind, ds);
 	buf_adds(out, " gauge\n");
 }
 
 static void sample_line(struct buf *out, const char *kind, const char *uuid,
 			const struct rrd *r, unsigned i)
 {
-	const char *ds = rrd_ds_name(r, i);
 	double v = rrd_row(r, 0, 0, i);
 
-	buf_addf(out, "xenbox_%s_", kind);
-	for (const char *c = ds; *c; c++)
-		buf_addc(out, (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-			 (*c >= 'A' && *c <= 'Z') ? *c : '_');
+	metric_name(out, kind, rrd_ds_name(r, i));
 	buf_addf(out, "{%s=\"%s\"} ", kind, uuid);
 	if (isnan(v))
 		buf_adds(out, "NaN\n");

@@ -284,6 +284,25 @@ def test_alarm_once_per_episode(daemon):
     assert "variable cpu_usage has no valid alarm_trigger_level" in daemon.read_log()
 
 
+def test_host_alarm_memory_free_low(daemon):
+    """memory_free_kib alarms when below its level (sense low by default)."""
+    p, s = daemon.login()
+    host = ok(p.host.get_all(s))[0]
+    uuid = ok(p.host.get_uuid(s, host))
+    ok(p.host.add_to_other_config(s, host, "perfmon",
+                                  '<config><variable><name value="memory_free_kib"/>'
+                                  '<alarm_trigger_level value="1e15"/>'
+                                  '<alarm_trigger_period value="10"/>'
+                                  '<alarm_priority value="2"/></variable></config>'))
+    deadline = time.time() + 40
+    while not alarms(p, s, uuid):
+        assert time.time() < deadline
+        time.sleep(0.5)
+    (m,) = alarms(p, s, uuid)
+    assert m["cls"] == "Host" and m["priority"] == "2"
+    assert '<name value="memory_free_kib"/>' in m["body"]
+
+
 def xmlrpc_time(t):
     import xmlrpc.client
     return xmlrpc.client.DateTime(time.gmtime(t))
