@@ -91,7 +91,7 @@ struct rrd *rrd_new(double t0, const struct rrd_ds_def *def, unsigned nds,
 	struct rrd *r;
 	int64_t step0;
 
-	if (!nds || isnan(t0))
+	if (!nds || !(t0 >= 0 && t0 < RRD_TIME_MAX))
 		return NULL;
 	for (unsigned i = 0; i < nds; i++)
 		if (!def[i].name || !*def[i].name ||
@@ -246,7 +246,7 @@ int rrd_update(struct rrd *r, double t)
 	double interval = t - r->last_update;
 	int64_t proc, occu;
 
-	if (!(interval > 0))
+	if (!(interval > 0) || !(t < RRD_TIME_MAX))
 		return -ERANGE;
 	proc = floor_to(r->last_update, RRD_STEP);
 	occu = floor_to(t, RRD_STEP);

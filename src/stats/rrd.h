@@ -50,6 +50,7 @@
 #define RRD_DS_NAME_MAX 64      /* including the NUL */
 #define RRD_NR_LAYOUT   4       /* RRAs per CF */
 #define RRD_MAX_DS      1024    /* per RRD, for loading */
+#define RRD_TIME_MAX    1e11    /* times are in [0, this): year 5138 */
 
 enum rrd_ds_type {
 	RRD_GAUGE,
@@ -75,7 +76,7 @@ struct rrd;
 
 /* A new RRD whose last update is t0 (seconds since the epoch, UTC; may
  * have a fraction): every row is NaN.  NULL when a DS name is empty or
- * too long, or nds is 0.  O(nds * 774 per CF) memory: about 3 KiB per DS
+ * too long, nds is 0, or t0 is outside [0, RRD_TIME_MAX).  O(nds * 774 per CF) memory: about 3 KiB per DS
  * for AVERAGE, 9 KiB with MIN and MAX. */
 struct rrd *rrd_new(double t0, const struct rrd_ds_def *ds, unsigned nds,
 		    bool min_max);
@@ -88,8 +89,9 @@ int rrd_set(struct rrd *r, unsigned i, double v);
 int rrd_set_u64(struct rrd *r, unsigned i, uint64_t v);
 
 /* Consume the staged readings at time t.  -ERANGE (and nothing changes,
- * the readings stay staged) when t is not after the last update: time
- * going backwards is the caller's problem (rrdtool refuses it too).
+ * the readings stay staged) when t is not after the last update or not
+ * before RRD_TIME_MAX: time going backwards is the caller's problem
+ * (rrdtool refuses it too).
  * O(nds * RRAs) plus O(nds * rows written) after a long gap. */
 int rrd_update(struct rrd *r, double t);
 

@@ -92,8 +92,7 @@ struct rrd *rrd_load(const uint8_t **p, const uint8_t *end)
 	struct rrd *r = NULL;
 
 	if (take(p, end, &h, sizeof(h)) || !h.nds || h.nds > RRD_MAX_DS ||
-	    (h.nrra != RRD_NR_LAYOUT && h.nrra != 3 * RRD_NR_LAYOUT) ||
-	    isnan(h.last_update))
+	    (h.nrra != RRD_NR_LAYOUT && h.nrra != 3 * RRD_NR_LAYOUT))
 		goto bad;
 	defs = xcalloc(h.nds, sizeof(*defs));
 	xd = xcalloc(h.nds, sizeof(*xd));

@@ -294,6 +294,10 @@ static void test_time_backwards(void **state)
 	assert_int_equal(rrd_update(r, 1004), -ERANGE);
 	assert_int_equal(rrd_update(r, 1005), -ERANGE);
 	assert_int_equal(rrd_update(r, NAN), -ERANGE);
+	assert_int_equal(rrd_update(r, RRD_TIME_MAX), -ERANGE);
+	assert_int_equal(rrd_update(r, INFINITY), -ERANGE);
+	assert_null(rrd_new(-1, gauge1, 1, false));
+	assert_null(rrd_new(RRD_TIME_MAX, gauge1, 1, false));
 	assert_true(rrd_last_update(r) == 1005);
 	assert_near(rrd_row(r, A5S, 0, 0), 1);
 	assert_int_equal(rrd_update(r, 1010), 0);       /* the 9 is still staged */
