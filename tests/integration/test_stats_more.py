@@ -303,6 +303,31 @@ def test_host_alarm_memory_free_low(daemon):
     assert '<name value="memory_free_kib"/>' in m["body"]
 
 
+def test_vm_alarm_variables(daemon):
+    """cpu_usage, network_usage and disk_usage from the VM's data sources."""
+    p, s = daemon.login()
+    vm, uuid = vm_with_devices(p, s)
+    var = ('<variable><name value="%s"/><alarm_trigger_level value="%s"/>'
+           '<alarm_trigger_sense value="%s"/><alarm_trigger_period value="5"/></variable>')
+    ok(p.VM.add_to_other_config(s, vm, "perfmon", "<config>%s%s%s%s</config>" % (
+        var % ("cpu_usage", "2", "low"),           # a fraction: always below 2
+        var % ("network_usage", "1", "high"),      # the sim's VIF moves bytes
+        var % ("disk_usage", "1", "high"),
+        var % ("disk_usage_typo", "1", "high"))))  # no such source: never
+    deadline = time.time() + 40
+    while len(alarms(p, s, uuid)) < 3:
+        assert time.time() < deadline, alarms(p, s, uuid)
+        time.sleep(0.5)
+    names = sorted(m["body"].split('<name value="')[1].split('"')[0]
+                   for m in alarms(p, s, uuid))
+    assert names == ["cpu_usage", "disk_usage", "network_usage"]
+    newest = updates(daemon, s, uuid)
+    net = [m for m in alarms(p, s, uuid) if '"network_usage"' in m["body"]][0]
+    value = float(net["body"].split("\n")[0].split()[1])
+    assert value > 0
+    assert newest["AVERAGE:vm:%s:vif_0_rx" % uuid] > 0
+
+
 def xmlrpc_time(t):
     import xmlrpc.client
     return xmlrpc.client.DateTime(time.gmtime(t))
