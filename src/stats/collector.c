@@ -473,6 +473,16 @@ static void sample(void)
 	for (struct vm_rrd *v = st.vms; v; v = v->next)
 		v->seen = false;
 	ds = xmalloc(sizeof(*ds));
+	for (size_t i = 0; i < nd; i++) {
+		/* dom0's RRD is its VM object's (host.control_domain), as XAPI */
+		struct obj *dom0 = doms[i].domid || !api_this_host ? NULL :
+			dm_obj_by_ref(dm_get_str(api_this_host,
+				dm_field_idx(api_this_host->cls, "control_domain")));
+
+		if (dom0)
+			snprintf(doms[i].uuid, sizeof(doms[i].uuid), "%s",
+				 dm_get_str(dom0, dom0->cls->f_uuid));
+	}
 	for (size_t i = 0; i < nd; i++)
 		if (doms[i].state != VMM_STATE_DYING && doms[i].state != VMM_STATE_SHUTDOWN)
 			sample_vm(&doms[i], t, dt, ds);
