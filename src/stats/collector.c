@@ -836,11 +836,16 @@ int stats_http(struct arena *a, const char *path, const char *query,
 	const char *sid = http_query_get(a, query, "session_id");
 	bool updates = !strcmp(path, "/rrd_updates"), host = !strcmp(path, "/host_rrd");
 	bool vm = !strcmp(path, "/vm_rrd"), prom = !strcmp(path, "/metrics");
+	struct obj *session;
 
 	if (!updates && !host && !vm && !prom && strcmp(path, "/sr_rrd"))
 		return -1;
-	if (!sid || !dm_obj_by_ref_cls(dm_class_find("session"), sid))
+	session = sid ? dm_obj_by_ref_cls(dm_class_find("session"), sid) : NULL;
+	if (!session)
 		return 401;
+	/* a use, as a call is (no event, no write): a scraper's session does
+	 * not expire while it scrapes */
+	session->f[dm_field_idx(session->cls, "last_active")].u.i = now_wall();
 	if (!st.host)
 		return 500;
 	if (updates)
