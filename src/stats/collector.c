@@ -68,6 +68,7 @@ static struct {
 	struct vm_rrd *vms;
 	double last_t;
 	int64_t next_ms, save_ms, next_save_ms;
+	unsigned behind;        /* samples in a row older than the host RRD */
 	bool unsaved;
 } st;
 
@@ -316,8 +317,13 @@ static void sample_host(double t)
 			rrd_set_u64(st.host, base + 6 + 2 * i, tx);
 		}
 	}
-	if (!rrd_update(st.host, t) && api_this_host)
-		perfmon_check(api_this_host, "Host", st.host_uuid, st.host, t);
+	if (rrd_update(st.host, t)) {
+		st.behind++;    /* the clock is behind the RRDs (see sample) */
+	} else {
+		st.behind = 0;
+		if (api_this_host)
+			perfmon_check(api_this_host, "Host", st.host_uuid, st.host, t);
+	}
 	free(now);
 }
 
@@ -465,6 +471,17 @@ static void sample(void)
 	}
 	st.unsaved = true;
 	sample_host(t);
+	/* RRDs loaded from a file newer than the clock (a host without RTC
+	 * before NTP): wait up to an hour for the clock, then start afresh */
+	if (st.behind >= 3600 / RRD_STEP) {
+		log_warn("stats: the clock stayed behind the saved RRDs for an hour; "
+			 "history dropped");
+		drop_vms();
+		rrd_free(st.host);
+		host_defs();
+		st.host = rrd_fresh(t);
+		st.behind = 0;
+	}
 	if (vmm_list(st.vmm, &doms, &nd, err, sizeof(err))) {
 		log_debug("stats: domain list: %s", err);
 		st.last_t = t;
@@ -615,10 +632,6 @@ static void load(double t)
 			rrd_free(r);
 			log_err("stats: %s: damaged entry; the rest is ignored", path);
 			break;
-		}
-		if (rrd_last_update(r) > t + RRD_HEARTBEAT) {
-			rrd_free(r);        /* from the future: the clock was wrong */
-			continue;
 		}
 		if (kind == 0 && !strcmp(uuid, st.host_uuid) && defs_match(r)) {
 			rrd_free(st.host);

@@ -232,6 +232,35 @@ def test_damaged_file_is_reported_and_replaced(state_dir):
     assert d.read_log().count("damaged") == 1
 
 
+def test_rrds_newer_than_the_clock_wait_for_it(state_dir):
+    """A host without RTC boots behind its saved RRDs: they are kept and
+    their samples skipped, not dropped."""
+    import hashlib
+    import struct
+    d = Daemon(state_dir).start()
+    p, s = d.login()
+    time.sleep(6)
+    assert d.stop() == 0
+    path = os.path.join(state_dir, "stats.rrd")
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    assert data[8] == 0                         # the host RRD comes first
+    off = 8 + 1 + 36 + 8                        # its last_update (a double)
+    future = struct.unpack_from("=d", data, off)[0] + 3600
+    struct.pack_into("=d", data, off, future)
+    data[-32:] = hashlib.sha256(bytes(data[:-32])).digest()
+    with open(path, "wb") as f:
+        f.write(data)
+    d.start()
+    try:
+        p, s = d.login()
+        time.sleep(7)                           # a sample at least
+        assert int(dump(d, s, "/host_rrd").findtext("lastupdate")) == int(future)
+        assert "damaged" not in d.read_log()
+    finally:
+        assert d.stop() == 0
+
+
 PERFMON = ('<config><variable><name value="memory"/>'
            '<alarm_trigger_level value="%s"/><alarm_trigger_period value="5"/>'
            '</variable></config>')
