@@ -5,7 +5,7 @@
 set -e
 PKGS="build-essential musl-tools kconfig-frontends libcmocka-dev python3 python3-pytest
 clang curl ca-certificates xz-utils bzip2 patch perl tcl file util-linux openssl
-iproute2 binutils
+iproute2 binutils python3-prometheus-client
 qemu-system-x86 cpio"
 missing=
 for p in $PKGS; do

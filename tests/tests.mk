@@ -39,6 +39,15 @@ $(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(addprefix $(TOPDIR)
 		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) -lpthread -lm
 
+# The RRD image reader (stats): rrd.c and rrd_file.c with their helpers.
+FUZZ_RRD_SRCS := lib/buf.c lib/util.c stats/rrd.c stats/rrd_file.c stats/rrd_xport.c
+$(HOST_DIR)/fuzz/fuzz_rrd: $(TOPDIR)/tests/fuzz/fuzz_rrd.c $(addprefix $(TOPDIR)/src/,$(FUZZ_RRD_SRCS)) $(AUTOHEADER)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/fuzz_rrd.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
+		$(addprefix $(TOPDIR)/src/,$(FUZZ_RRD_SRCS)) -lm
+
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)FUZZ_ARTIFACTS=$(O)/fuzz-artifacts $(TOPDIR)/support/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)

@@ -69,6 +69,10 @@ void api_events_cancel(struct call *c);   /* connection went away */
 
 /* Subsystem start-up (api/host.c): create or adopt this host's objects. */
 struct vmm;
+/* A message object (api/message.c): cls is a "cls" enum name ("VM",
+ * "Host", ...).  The oldest are deleted beyond 10000. */
+struct obj *api_message_create(const char *name, int64_t priority, const char *cls,
+			       const char *obj_uuid, const char *body);
 int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errlen);
 extern struct obj *api_this_host, *api_pool;
 

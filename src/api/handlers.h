@@ -31,6 +31,9 @@ HANDLER(api_event_register);
 HANDLER(api_event_unregister);
 HANDLER(api_event_next);
 HANDLER(api_event_get_current_id);
+HANDLER(api_message_create_h);
+HANDLER(api_message_get);
+HANDLER(api_message_get_since);
 
 int api_vm_on_create(struct call *c, struct obj *o);
 int api_vm_on_destroy(struct call *c, struct obj *o);

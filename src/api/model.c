@@ -754,7 +754,22 @@ static struct dm_field message_fields[] = {
 	F("body", "string", RO, NULL),
 	END
 };
-static struct dm_class c_message = { "message", DM_C_DESTROY, message_fields, NULL, NULL, NULL };
+static const struct dm_param p_message_create[] = {
+	P("string", "name"), P("int", "priority"), P("cls", "cls"),
+	P("string", "obj_uuid"), P("string", "body"), PEND
+};
+static const struct dm_param p_message_get[] = {
+	P("cls", "cls"), P("string", "obj_uuid"), P("datetime", "since"), PEND
+};
+static const struct dm_param p_since[] = { P("datetime", "since"), PEND };
+
+static struct dm_msg message_msgs[] = {
+	M("create", "message ref", p_message_create, api_message_create_h, 0),
+	M("get", NULL, p_message_get, api_message_get, DM_M_RAW),
+	M("get_since", NULL, p_since, api_message_get_since, DM_M_RAW),
+	MEND
+};
+static struct dm_class c_message = { "message", DM_C_DESTROY, message_fields, message_msgs, NULL, NULL };
 
 static struct dm_field role_fields[] = {
 	F("uuid", "string", RO, NULL),

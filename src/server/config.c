@@ -25,6 +25,7 @@ void config_defaults(struct config *c)
 	set(&c->unix_path, "/run/xenbox/xapi");
 	set(&c->sim_opts, "");
 	c->clean_shutdown_timeout = 120;
+	c->stats_save_interval = 3600;
 	c->log_level = LOG_INFO;
 }
 
@@ -77,7 +78,8 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 			set((char **)((char *)c + strs[i].off), v);
 			return 0;
 		}
-	if (!strcmp(k, "clean_shutdown_timeout") || !strcmp(k, "log_level")) {
+	if (!strcmp(k, "clean_shutdown_timeout") || !strcmp(k, "log_level") ||
+	    !strcmp(k, "stats_save_interval")) {
 		n = strtol(v, &end, 10);
 		if (!*v || *end || n < 0 || n > 86400) {
 			*why = "expected a whole number";
@@ -85,6 +87,8 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 		}
 		if (!strcmp(k, "log_level"))
 			c->log_level = (int)n;
+		else if (!strcmp(k, "stats_save_interval"))
+			c->stats_save_interval = (int)n;
 		else
 			c->clean_shutdown_timeout = (int)n;
 		return 0;

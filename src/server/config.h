@@ -14,6 +14,7 @@ struct config {
 	char *hostname;
 	char *root_password_hash;
 	int clean_shutdown_timeout;
+	int stats_save_interval;        /* s; 0: only at clean shutdown */
 	int log_level;
 	int errors;             /* lines reported */
 };

@@ -258,17 +258,18 @@ static void route(struct conn *c, const struct http_req *req, const char *body, 
 		return;
 	}
 #ifdef CONFIG_XB_STATS
-	if (req->method == HTTP_GET && !strcmp(req->path, "/rrd_updates")) {
+	if (req->method == HTTP_GET) {
 		struct buf b = BUF_INIT;
 		const char *ctype = NULL;
-		int status = stats_rrd_updates(&c->a, req->query, req->accept, &b, &ctype);
+		int status = stats_http(&c->a, req->path, req->query, req->accept, &b, &ctype);
 
 		if (status == 200)
 			reply(c, 200, ctype, b.data, b.len, CORS);
-		else
+		else if (status > 0)
 			reply_status(c, status, 0);
 		buf_free(&b);
-		return;
+		if (status >= 0)
+			return;
 	}
 #endif
 	reply_status(c, 403, 0);

@@ -198,7 +198,7 @@ static int daemon_main(int argc, char **argv)
 	api_vm_adopt();
 	api_session_gc(NULL);
 #ifdef CONFIG_XB_STATS
-	stats_init(vmm);
+	stats_init(vmm, cfg.stats_save_interval);
 #endif
 	if (loop_init()) {
 		log_err("epoll: %s", strerror(errno));
@@ -232,6 +232,9 @@ static int daemon_main(int argc, char **argv)
 	loop_run(before_sleep, &stop);
 	log_info("stopping");
 	store_flush();
+#ifdef CONFIG_XB_STATS
+	stats_save();
+#endif
 	rc = 0;
 out:
 	server_shutdown();

@@ -11,21 +11,31 @@
 
 struct vmm;
 
-/* After api_host_init (needs this host's uuid).  The host RRD starts now;
- * the first sample is taken 5 s later. */
-void stats_init(struct vmm *v);
+/* After api_host_init (needs this host's uuid).  Loads the RRDs saved in
+ * <api_state_dir>/stats.rrd; the first sample is taken 5 s later.  They
+ * are saved every save_interval_s (0: only by stats_save). */
+void stats_init(struct vmm *v, int save_interval_s);
 void stats_dispose(void);       /* idempotent */
 
 /* From the loop's before_sleep: samples when due.  Returns the ms until
  * the next sample.  O(domains * vcpus) when it samples, else O(1). */
 int64_t stats_tick(int64_t now);
 
-/* GET /rrd_updates?session_id=&start=&interval=&cf=&host=&vm_uuid=&json
- * (query raw, accept the Accept header or NULL).  Appends the body to out
- * and sets *ctype on 200; else returns the HTTP status to answer: 401
- * (missing or unknown session, as XAPI), 400 (bad start, interval or cf),
- * 500 (nothing to export, or no archive of that CF, as xcp-rrdd). */
-int stats_rrd_updates(struct arena *a, const char *query, const char *accept,
-		      struct buf *out, const char **ctype);
+/* Every RRD to <state_dir>/stats.rrd in one write: a temporary file,
+ * fsync, rename, fsync of the directory.  0, or -1 (reported).  At clean
+ * shutdown, before stats_dispose. */
+int stats_save(void);
+
+/* GET path?query (raw; accept: the Accept header or NULL):
+ *   /rrd_updates?session_id=&start=&interval=&cf=&host=&vm_uuid=&json
+ *   /host_rrd?session_id=, /vm_rrd?session_id=&uuid=  (RRD dump XML)
+ *   /metrics?session_id=  (Prometheus text format)
+ *   /sr_rrd  (no SR data sources yet: 404)
+ * -1 when path is none of these.  Else appends the body to out and sets
+ * *ctype on 200, or returns the HTTP status to answer: 401 (missing or
+ * unknown session, as XAPI), 400 (bad start, interval or cf), 404 (no such
+ * RRD), 500 (nothing to export, or no archive of that CF, as xcp-rrdd). */
+int stats_http(struct arena *a, const char *path, const char *query,
+	       const char *accept, struct buf *out, const char **ctype);
 
 #endif

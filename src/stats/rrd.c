@@ -7,55 +7,10 @@
 
 #include "lib/util.h"
 #include "stats/rrd.h"
+#include "stats/rrd_priv.h"
 
-static const struct {
-	unsigned pdp_cnt, rows;
-} layout[RRD_NR_LAYOUT] = {
+const struct rrd_layout rrd_layout[RRD_NR_LAYOUT] = {
 	{ 1, 120 }, { 12, 120 }, { 720, 168 }, { 17280, 366 },
-};
-
-struct ds {
-	char name[RRD_DS_NAME_MAX];
-	enum rrd_ds_type type;
-	double min, max;
-	bool wide;
-	/* staged reading */
-	bool in_known;
-	double in_g;
-	uint64_t in_c;
-	/* previous counter reading */
-	bool last_known;
-	uint64_t last_c;
-	/* PDP preparation: rate * seconds so far in this step, and the
-	 * unknown seconds of this step */
-	double pdp_val;
-	double unkn_sec;
-	double pdp_new;         /* this update's contribution (scratch) */
-	double pdp;             /* the PDP just completed (scratch) */
-};
-
-struct cdp {
-	double val;             /* sum (AVERAGE) or extreme; NaN: none yet */
-	unsigned nknown, nunkn;
-};
-
-union ring {
-	float *f;
-	double *d;
-};
-
-struct rra {
-	struct rrd_rra_info info;
-	unsigned cur;           /* index of the newest row */
-	union ring *ring;       /* per DS, rows entries */
-	struct cdp *cdp;        /* per DS */
-};
-
-struct rrd {
-	double last_update;
-	unsigned nds, nrra;
-	struct ds *ds;
-	struct rra rra[3 * RRD_NR_LAYOUT];
 };
 
 static int64_t floor_to(double t, int64_t step)
@@ -136,7 +91,7 @@ struct rrd *rrd_new(double t0, const struct rrd_ds_def *def, unsigned nds,
 	struct rrd *r;
 	int64_t step0;
 
-	if (!nds || isnan(t0))
+	if (!nds || !(t0 >= 0 && t0 < RRD_TIME_MAX))
 		return NULL;
 	for (unsigned i = 0; i < nds; i++)
 		if (!def[i].name || !*def[i].name ||
@@ -164,8 +119,8 @@ struct rrd *rrd_new(double t0, const struct rrd_ds_def *def, unsigned nds,
 		int64_t span;
 
 		a->info.cf = (enum rrd_cf)(k / RRD_NR_LAYOUT);
-		a->info.pdp_cnt = layout[k % RRD_NR_LAYOUT].pdp_cnt;
-		a->info.rows = layout[k % RRD_NR_LAYOUT].rows;
+		a->info.pdp_cnt = rrd_layout[k % RRD_NR_LAYOUT].pdp_cnt;
+		a->info.rows = rrd_layout[k % RRD_NR_LAYOUT].rows;
 		a->info.xff = a->info.cf == RRD_CF_AVERAGE ? 0.5 : 1.0;
 		a->ring = xcalloc(nds, sizeof(*a->ring));
 		a->cdp = xcalloc(nds, sizeof(*a->cdp));
@@ -291,7 +246,7 @@ int rrd_update(struct rrd *r, double t)
 	double interval = t - r->last_update;
 	int64_t proc, occu;
 
-	if (!(interval > 0))
+	if (!(interval > 0) || !(t < RRD_TIME_MAX))
 		return -ERANGE;
 	proc = floor_to(r->last_update, RRD_STEP);
 	occu = floor_to(t, RRD_STEP);
@@ -337,6 +292,12 @@ int rrd_update(struct rrd *r, double t)
 out:
 	r->last_update = t;
 	return 0;
+}
+
+void rrd_forget_counters(struct rrd *r)
+{
+	for (unsigned i = 0; i < r->nds; i++)
+		r->ds[i].last_known = false;
 }
 
 unsigned rrd_nds(const struct rrd *r)

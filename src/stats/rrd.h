@@ -43,10 +43,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/buf.h"
+
 #define RRD_STEP        5       /* seconds per PDP */
 #define RRD_HEARTBEAT   300     /* seconds */
 #define RRD_DS_NAME_MAX 64      /* including the NUL */
 #define RRD_NR_LAYOUT   4       /* RRAs per CF */
+#define RRD_MAX_DS      1024    /* per RRD, for loading */
+#define RRD_TIME_MAX    1e11    /* times are in [0, this): year 5138 */
 
 enum rrd_ds_type {
 	RRD_GAUGE,
@@ -72,7 +76,7 @@ struct rrd;
 
 /* A new RRD whose last update is t0 (seconds since the epoch, UTC; may
  * have a fraction): every row is NaN.  NULL when a DS name is empty or
- * too long, or nds is 0.  O(nds * 774 per CF) memory: about 3 KiB per DS
+ * too long, nds is 0, or t0 is outside [0, RRD_TIME_MAX).  O(nds * 774 per CF) memory: about 3 KiB per DS
  * for AVERAGE, 9 KiB with MIN and MAX. */
 struct rrd *rrd_new(double t0, const struct rrd_ds_def *ds, unsigned nds,
 		    bool min_max);
@@ -85,10 +89,15 @@ int rrd_set(struct rrd *r, unsigned i, double v);
 int rrd_set_u64(struct rrd *r, unsigned i, uint64_t v);
 
 /* Consume the staged readings at time t.  -ERANGE (and nothing changes,
- * the readings stay staged) when t is not after the last update: time
- * going backwards is the caller's problem (rrdtool refuses it too).
+ * the readings stay staged) when t is not after the last update or not
+ * before RRD_TIME_MAX: time going backwards is the caller's problem
+ * (rrdtool refuses it too).
  * O(nds * RRAs) plus O(nds * rows written) after a long gap. */
 int rrd_update(struct rrd *r, double t);
+
+/* The next counter readings start afresh (a new domain of the same VM):
+ * the interval up to them is unknown.  O(nds). */
+void rrd_forget_counters(struct rrd *r);
 
 /* ---- reading ---- */
 
@@ -115,5 +124,21 @@ int64_t rrd_rra_last_time(const struct rrd *r, unsigned rra);
 
 const char *rrd_cf_name(enum rrd_cf cf);         /* "AVERAGE" ... */
 int rrd_cf_parse(const char *s, enum rrd_cf *out); /* 0 or -EINVAL */
+
+/* ---- bytes (rrd_file.c) ---- */
+
+/* Append an image of r: every field that rrd_update and the readers use,
+ * in the host's byte order (the file never leaves this host).  About
+ * 4 bytes per float32 row, 8 per wide row.  O(nds * rows). */
+void rrd_save(const struct rrd *r, struct buf *out);
+/* Read one image at *p (advanced past it); NULL when it is truncated or
+ * inconsistent (the caller then drops the rest). */
+struct rrd *rrd_load(const uint8_t **p, const uint8_t *end);
+/* Append the whole RRD as rrdtool/xcp-rrd dump XML (GET /host_rrd):
+ * <rrd><version>0003</version><step>5</step><lastupdate>..</lastupdate>
+ * <ds>..</ds>... <rra><cf>..</cf><pdp_per_row>..</pdp_per_row><params>
+ * <xff>..</xff></params><cdp_prep>..</cdp_prep><database><row><v>..</v>
+ * </row>...</database></rra>...</rrd>, rows oldest first. */
+void rrd_dump_xml(const struct rrd *r, struct buf *out);
 
 #endif

@@ -294,6 +294,10 @@ static void test_time_backwards(void **state)
 	assert_int_equal(rrd_update(r, 1004), -ERANGE);
 	assert_int_equal(rrd_update(r, 1005), -ERANGE);
 	assert_int_equal(rrd_update(r, NAN), -ERANGE);
+	assert_int_equal(rrd_update(r, RRD_TIME_MAX), -ERANGE);
+	assert_int_equal(rrd_update(r, INFINITY), -ERANGE);
+	assert_null(rrd_new(-1, gauge1, 1, false));
+	assert_null(rrd_new(RRD_TIME_MAX, gauge1, 1, false));
 	assert_true(rrd_last_update(r) == 1005);
 	assert_near(rrd_row(r, A5S, 0, 0), 1);
 	assert_int_equal(rrd_update(r, 1010), 0);       /* the 9 is still staged */
@@ -400,6 +404,115 @@ static void test_xport_json(void **state)
 	rrd_free(v);
 }
 
+/* Two RRDs hold the same rows, bit for bit (NaN equals NaN). */
+static void same_rows(const struct rrd *a, const struct rrd *b)
+{
+	assert_int_equal(rrd_nrra(a), rrd_nrra(b));
+	assert_int_equal(rrd_nds(a), rrd_nds(b));
+	assert_true(rrd_last_update(a) == rrd_last_update(b));
+	for (unsigned k = 0; k < rrd_nrra(a); k++)
+		for (unsigned age = 0; age < rrd_rra_info(a, k)->rows; age++)
+			for (unsigned i = 0; i < rrd_nds(a); i++) {
+				double x = rrd_row(a, k, age, i), y = rrd_row(b, k, age, i);
+
+				if (!(x == y || (isnan(x) && isnan(y))))
+					fail_msg("rra %u age %u ds %u: %g != %g", k, age, i, x, y);
+			}
+}
+
+static void feed3(struct rrd *r, double t, double g, uint64_t c)
+{
+	assert_int_equal(rrd_set(r, 0, g), 0);
+	assert_int_equal(rrd_set(r, 1, g * 1e9), 0);
+	assert_int_equal(rrd_set_u64(r, 2, c), 0);
+	assert_int_equal(rrd_update(r, t), 0);
+}
+
+/* The saved image restores every row and the steps and rows in
+ * preparation: the same updates after loading give the same rows. */
+static void test_save_load(void **state)
+{
+	static const struct rrd_ds_def ds[] = {
+		{ "g", RRD_GAUGE, 0, NAN, false },
+		{ "wide", RRD_GAUGE, NAN, NAN, true },
+		{ "c", RRD_COUNTER, 0, NAN, false },
+	};
+	struct rrd *r = rrd_new(1000, ds, 3, true), *l;
+	struct buf b = BUF_INIT;
+	const uint8_t *p, *end;
+	uint64_t c = 1000;
+
+	(void)state;
+	/* 100 s of load, ending mid-step and mid-minute */
+	for (double t = 1003; t < 1100; t += 5, c += 50 + (uint64_t)t % 7)
+		feed3(r, t, (double)((unsigned)t % 11) / 10, c);
+	rrd_save(r, &b);
+	p = (const uint8_t *)b.data;
+	end = p + b.len;
+	l = rrd_load(&p, end);
+	assert_non_null(l);
+	assert_ptr_equal(p, end);
+	assert_string_equal(rrd_ds_name(l, 1), "wide");
+	same_rows(r, l);
+	/* the steps and rows in preparation were restored too */
+	for (double t = 1103; t < 1300; t += 5, c += 31) {
+		feed3(r, t, 0.25, c);
+		feed3(l, t, 0.25, c);
+	}
+	same_rows(r, l);
+	assert_near(rrd_row(l, A5S, 0, 2), 31.0 / 5);
+	assert_near(rrd_row(l, A5S, 0, 1), 0.25e9);
+	rrd_free(l);
+
+	/* truncated or inconsistent images are refused */
+	for (size_t n = 0; n < b.len; n += b.len / 7 + 1) {
+		p = (const uint8_t *)b.data;
+		assert_null(rrd_load(&p, p + n));
+	}
+	p = (const uint8_t *)b.data;
+	assert_null(rrd_load(&p, p + b.len - 1));
+	((uint32_t *)b.data)[0] = 0;            /* no data sources */
+	p = (const uint8_t *)b.data;
+	assert_null(rrd_load(&p, end));
+	buf_free(&b);
+	rrd_free(r);
+}
+
+static size_t count(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (s = strstr(s, needle); s; s = strstr(s + 1, needle))
+		n++;
+	return n;
+}
+
+static void test_dump_xml(void **state)
+{
+	static const char head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rrd>"
+		"<version>0003</version><step>5</step><lastupdate>1010"
+		"</lastupdate><ds><name>g</name><type>GAUGE</type>"
+		"<minimal_heartbeat>300.0000</minimal_heartbeat>"
+		"<min>-Infinity</min><max>Infinity</max>";
+	struct rrd *r = rrd_new(1000, gauge1, 1, false);
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	feed(r, 1005, 0.5);
+	feed(r, 1010, 0.25);
+	rrd_dump_xml(r, &b);
+	buf_addc(&b, 0);
+	assert_true(!strncmp(b.data, head, strlen(head)));
+	assert_int_equal(count(b.data, "<rra>"), 4);
+	assert_int_equal(count(b.data, "<row>"), 120 + 120 + 168 + 366);
+	/* rows oldest first: the 5 s archive ends with 0.5, 0.25 */
+	assert_non_null(strstr(b.data, "<row><v>0.5000</v></row><row><v>0.2500</v></row>"
+			       "</database></rra><rra><cf>AVERAGE</cf><pdp_per_row>12"));
+	assert_true(!strcmp(b.data + strlen(b.data) - 6, "</rrd>"));
+	buf_free(&b);
+	rrd_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +526,8 @@ int main(void)
 		cmocka_unit_test(test_time_backwards),
 		cmocka_unit_test(test_xport_xml),
 		cmocka_unit_test(test_xport_json),
+		cmocka_unit_test(test_save_load),
+		cmocka_unit_test(test_dump_xml),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,76 @@
+/* message objects: XenAPI alerts (perfmon ALARMs and anything a client
+ * creates), read by Xen Orchestra through message.get_since.  Persisted
+ * like any object; the oldest go beyond MAX_MESSAGES. */
+#include <string.h>
+
+#include "api/api.h"
+#include "api/handlers.h"
+#include "lib/util.h"
+#include "rpc/emit.h"
+
+#define MAX_MESSAGES 10000
+
+struct obj *api_message_create(const char *name, int64_t priority, const char *cls,
+			       const char *obj_uuid, const char *body)
+{
+	struct dm_class *k = dm_class_find("message");
+	struct obj *m;
+
+	while (k->count >= MAX_MESSAGES && k->first)
+		dm_obj_delete(k->first);
+	m = dm_obj_new(k, NULL, NULL);
+	dm_set_str(m, dm_field_idx(k, "name"), name);
+	dm_set_int(m, dm_field_idx(k, "priority"), priority);
+	dm_set_enum(m, dm_field_idx(k, "cls"), cls);
+	dm_set_str(m, dm_field_idx(k, "obj_uuid"), obj_uuid);
+	dm_set_int(m, dm_field_idx(k, "timestamp"), now_wall());
+	dm_set_str(m, dm_field_idx(k, "body"), body);
+	return m;
+}
+
+HANDLER(api_message_create_h)
+{
+	struct dm_class *k = dm_class_find("message");
+	const char *cls = k->fields[dm_field_idx(k, "cls")].t->en->v[args[2].u.i];
+	struct dm_class *target = dm_class_find_ci(cls);
+
+	/* XAPI checks that the object exists, for the classes it knows */
+	if (target && !dm_obj_by_uuid(target, args[3].u.s))
+		return api_fail(c, "UUID_INVALID", cls, args[3].u.s, NULL);
+	res->u.s = xstrdup(api_message_create(args[0].u.s, args[1].u.i, cls,
+					      args[3].u.s, args[4].u.s)->ref);
+	return 0;
+}
+
+/* map of ref -> record, newer than since (and of cls/obj_uuid): O(messages) */
+static void emit_since(struct call *c, int64_t since, int cls, const char *uuid)
+{
+	struct dm_class *k = dm_class_find("message");
+	int ft = dm_field_idx(k, "timestamp"), fc = dm_field_idx(k, "cls");
+	int fu = dm_field_idx(k, "obj_uuid");
+
+	emit_struct_begin(c->e);
+	for (struct obj *m = k->first; m; m = m->next) {
+		if (m->f[ft].u.i <= since)
+			continue;
+		if (uuid && (m->f[fc].u.i != cls || strcmp(m->f[fu].u.s, uuid)))
+			continue;
+		emit_member(c->e, m->ref);
+		api_emit_record(c->e, m);
+	}
+	emit_struct_end(c->e);
+}
+
+HANDLER(api_message_get_since)
+{
+	(void)res;
+	emit_since(c, args[0].u.i, 0, NULL);
+	return 0;
+}
+
+HANDLER(api_message_get)
+{
+	(void)res;
+	emit_since(c, args[2].u.i, (int)args[0].u.i, args[1].u.s);
+	return 0;
+}
