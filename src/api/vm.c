@@ -366,6 +366,7 @@ static void job_progress(struct job *jb, double p)
 }
 
 static void set_current_op(struct obj *vm, const char *op, const char *task);
+static void on_shutdown(struct obj *vm, enum vmm_shutdown_reason reason);
 
 /* Loop thread: record the outcome, then answer the caller. */
 static void job_done(struct job *jb)
@@ -392,6 +393,16 @@ static void job_done(struct job *jb)
 		rc = j->c ? api_fail(j->c, "INTERNAL_ERROR", "the daemon is stopping", NULL) : -1;
 	else if (j->rc)
 		rc = backend_fail_mem(j->c, j->cfg.mem_static_max, j->rc, j->err);
+	if (vm && j->created && !jb->inline_run) {
+		/* events for the new domain that came before this done() were
+		 * dropped as a stranger's: catch a guest that stopped at once */
+		struct vmm_domain_info di;
+		char e[VMM_ERR_MAX];
+
+		if (!vmm_info(api_vmm, j->domid, &di, e, sizeof(e)) &&
+		    di.state == VMM_STATE_SHUTDOWN)
+			on_shutdown(vm, di.reason);
+	}
 	if (jb->inline_run) {
 		j->result = rc;
 		return;         /* the handler answers and frees */
