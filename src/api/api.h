@@ -32,6 +32,7 @@ struct call {
 	int nerr;
 	void (*complete)(struct call *c);
 	void *conn;                     /* the transport's handle */
+	const char *task;               /* Async.*: the task's ref, else NULL */
 	/* a waiting event.from / event.next */
 	struct call *wait_next;
 	int64_t deadline_ms;
@@ -66,6 +67,9 @@ void api_events_changed(void);
  * the next deadline or -1. */
 int64_t api_events_tick(int64_t now);
 void api_events_cancel(struct call *c);   /* connection went away */
+
+/* Daemon exit: free the inner calls of Async.* requests still waiting. */
+void api_async_dispose(void);
 
 /* Subsystem start-up (api/host.c): create or adopt this host's objects. */
 struct vmm;

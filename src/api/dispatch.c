@@ -585,33 +585,82 @@ static int run_custom(struct call *c, const struct dm_msg *m, int first)
 struct obj *api_task_new(struct call *c, const char *name);
 void api_task_finish(struct obj *task, struct call *c, const char *xml_result);
 
-static void complete_ok(struct call *c)
+/* The inner call of an Async.* request: it outlives the request when the
+ * operation completes later (a domain build in the worker, a clean
+ * shutdown waiting for the guest), so it has its own arena and output. */
+struct async_call {
+	struct call c;
+	struct async_call *next, **prev;
+	struct arena a;
+	struct buf out;
+	struct emit e;
+	char task[DM_REF_LEN];
+};
+static struct async_call *asyncs;
+
+static void async_free(struct async_call *ac)
 {
-	(void)c;
+	if (ac->next)
+		ac->next->prev = ac->prev;
+	*ac->prev = ac->next;
+	arena_free(&ac->a);
+	buf_free(&ac->out);
+	free(ac);
 }
 
-/* Run the synchronous form inside a task.  The task's result is the
- * XML-RPC encoding of the value, as XAPI stores it. */
+/* The task's result is the XML-RPC encoding of the value, as XAPI stores
+ * it; a failure is its ErrorDescription. */
+static void async_complete(struct call *sub)
+{
+	struct async_call *ac = (struct async_call *)sub;
+	struct obj *task = dm_obj_by_ref_cls(dm_class_find("task"), ac->task);
+
+	if (task)
+		api_task_finish(task, sub->nerr ? sub : NULL, ac->out.data ? ac->out.data : "");
+	async_free(ac);
+}
+
 static int run_async(struct call *c, struct dm_class *k, const char *name)
 {
-	struct obj *task = api_task_new(c, name);
-	struct buf out = BUF_INIT;
-	struct emit e;
-	struct call sub = *c;
+	struct obj *task = api_task_new(c, c->method);     /* "Async.VM.start", as XAPI */
+	struct async_call *ac = xcalloc(1, sizeof(*ac));
 	const struct dm_msg *m = dm_msg_find(k, name + strlen(k->name) + 1);
 	struct gen g = gen_lookup(k, name + strlen(k->name) + 1);
 	int rc;
 
-	xmlrpc_emit_init(&e, &out);
-	sub.e = &e;
-	sub.out = &out;
-	sub.nerr = 0;
-	sub.complete = complete_ok;
-	rc = m ? run_custom(&sub, m, 1) : run_generated(&sub, k, &g);
-	api_task_finish(task, rc ? &sub : NULL, out.data ? out.data : "");
-	buf_free(&out);
-	emit_str(c->e, task->ref);
+	ac->next = asyncs;
+	if (asyncs)
+		asyncs->prev = &ac->next;
+	ac->prev = &asyncs;
+	asyncs = ac;
+	arena_init(&ac->a, 0);
+	buf_init(&ac->out);
+	xmlrpc_emit_init(&ac->e, &ac->out);
+	snprintf(ac->task, sizeof(ac->task), "%s", task->ref);
+	ac->c = *c;
+	ac->c.a = &ac->a;
+	ac->c.e = &ac->e;
+	ac->c.out = &ac->out;
+	ac->c.nerr = 0;
+	ac->c.conn = NULL;
+	ac->c.task = ac->task;
+	ac->c.complete = async_complete;
+	emit_str(c->e, task->ref);      /* the reply does not wait */
+	rc = m ? run_custom(&ac->c, m, 1) : run_generated(&ac->c, k, &g);
+	if (rc == 1)
+		return 0;               /* async_complete finishes the task */
+	if (rc < 0 && !ac->c.nerr)
+		api_fail(&ac->c, "INTERNAL_ERROR", "unknown failure", NULL);
+	async_complete(&ac->c);
 	return 0;
+}
+
+/* Daemon exit: inner calls still waiting are dropped; their tasks stay
+ * pending in the database, as after a crash (XAPI fails them at start). */
+void api_async_dispose(void)
+{
+	while (asyncs)
+		async_free(asyncs);
 }
 
 /* ---- dispatch ---- */

@@ -18,5 +18,19 @@ int64_t api_vm_tick(int64_t now);
 void api_vm_cancel(struct call *c);
 /* Match running domains to VMs after a (re)start: adopt, never stop. */
 void api_vm_adopt(void);
+/* After worker_stop(), before dm_dispose(): frees what still waits. */
+void api_vm_dispose(void);
+
+/* Guest console logs (api/console_log.c): the newest 64 KiB of each VM's
+ * console output, in memory only (kept across reboots and halts, gone
+ * with VM.destroy or a daemon restart). */
+void api_console_log_read(const char *vmref, uint32_t domid);
+void api_console_log_forget(const char *vmref);
+void api_console_log_dispose(void);
+/* GET /console_log?session_id=S&ref=VM (or &uuid=U): the HTTP status;
+ * on 200 b holds the log (bytes as the guest wrote them). */
+struct buf;
+int api_console_log_get(const char *session, const char *ref, const char *uuid,
+			struct buf *b);
 
 #endif

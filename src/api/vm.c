@@ -6,8 +6,14 @@
  * Shutdowns the guest does on its own arrive through the backend's events
  * and apply actions_after_shutdown / _reboot / _crash.
  *
- * Domain builds are synchronous here; the sim backend is instant.
- * TODO(issue 4): run vmm_create in a worker thread for the Xen backend.
+ * Domain builds and destroys are slow on Xen (seconds), so they run as
+ * jobs in the worker thread (lib/worker.h): the handler checks, copies
+ * what the backend needs into a self-contained job, marks the VM's
+ * current_operations and returns "pending"; the job's done() runs in the
+ * loop thread, updates the datamodel and completes the call (or its
+ * task).  While an operation is in flight, conflicting calls fail with
+ * OTHER_OPERATION_IN_PROGRESS and the VM's domain events are ignored (the
+ * job reconciles when done).  Only the loop thread touches the datamodel.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +26,7 @@
 #include "api/host.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/worker.h"
 #include "vmm/backend.h"
 
 int api_clean_timeout_s = 120;
@@ -171,22 +178,30 @@ static void mark_halted(struct obj *vm)
 	update_allowed(vm);
 }
 
-static int backend_fail(struct call *c, struct obj *vm, int rc, const char *msg)
+static int backend_fail_mem(struct call *c, uint64_t mem, int rc, const char *msg)
 {
 	char need[32], have[32];
 
+	if (!c) {
+		log_err("vm: %s", msg);
+		return -1;
+	}
 	if (rc == -ENOMEM) {
 		struct vmm_host_info hi;
 		char e[VMM_ERR_MAX];
 
-		snprintf(need, sizeof(need), "%lld",
-			 (long long)vm->f[VMF(vm, "memory_static_max")].u.i);
+		snprintf(need, sizeof(need), "%llu", (unsigned long long)mem);
 		snprintf(have, sizeof(have), "%llu",
 			 vmm_host_info(api_vmm, &hi, e, sizeof(e)) ? 0ULL :
 			 (unsigned long long)hi.free_memory);
 		return api_fail(c, "HOST_NOT_ENOUGH_FREE_MEMORY", need, have, NULL);
 	}
 	return api_fail(c, "INTERNAL_ERROR", msg, NULL);
+}
+
+static int backend_fail(struct call *c, struct obj *vm, int rc, const char *msg)
+{
+	return backend_fail_mem(c, (uint64_t)vm->f[VMF(vm, "memory_static_max")].u.i, rc, msg);
 }
 
 static const char *vdev_of(const char *userdevice, char *buf, size_t n)
@@ -202,106 +217,277 @@ static const char *vdev_of(const char *userdevice, char *buf, size_t n)
 	return buf;
 }
 
-/* Build the domain and start it (or leave it paused). */
-static int do_start(struct call *c, struct obj *vm, int paused)
-{
-	struct vmm_domain_config cfg = { 0 };
+/* ---- jobs: domain builds and destroys in the worker thread ---- */
+
+/* Everything the worker needs, copied: it never looks at the datamodel. */
+struct vm_job {
+	struct job job;
+	struct vm_job *next;            /* active jobs (loop thread) */
+	char vm[DM_REF_LEN];
+	struct call *c;                 /* the waiting call, or NULL */
+	char task[DM_REF_LEN];          /* its task ("": none) */
+	int destroy;                    /* destroy domid first */
+	uint32_t domid;                 /* in: to destroy; out: created */
+	int create, paused;
+	struct arena a;                 /* the config's strings */
+	struct vmm_domain_config cfg;
 	struct vmm_disk disks[VMM_MAX_DEVS];
 	struct vmm_nic nics[VMM_MAX_DEVS];
 	struct vmm_kv plat[32];
-	char vdevs[VMM_MAX_DEVS][VMM_VDEV_MAX], e[VMM_ERR_MAX];
+	/* results, written by the worker */
+	int rc;
+	int destroyed, created;
+	char err[VMM_ERR_MAX];
+	int result;                     /* inline runs: the handler's return */
+};
+static struct vm_job *active;
+
+static struct vm_job *job_of(const char *vmref)
+{
+	for (struct vm_job *j = active; j; j = j->next)
+		if (!strcmp(j->vm, vmref))
+			return j;
+	return NULL;
+}
+
+static const char *keep(struct vm_job *j, const char *s)
+{
+	return s ? arena_strdup(&j->a, s) : NULL;
+}
+
+/* Fill j's domain config from vm; 0 or -1 after api_fail (c may be NULL:
+ * then the reason is logged). */
+static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
+{
+	struct vmm_domain_config *cfg = &j->cfg;
 	struct dm_val *pl = &vm->f[VMF(vm, "platform")];
 	const char *dt = dm_get_enum(vm, VMF(vm, "domain_type"));
-	uint32_t domid;
-	int rc;
+	char vdev[VMM_VDEV_MAX];
 
 	if (strcmp(dt, "pv") && strcmp(dt, "pvh"))
-		return api_fail(c, "OPERATION_NOT_ALLOWED",
-				"xenbox starts PV and PVH guests only (domain_type pv or pvh)", NULL);
+		return c ? api_fail(c, "OPERATION_NOT_ALLOWED",
+				    "xenbox starts PV and PVH guests only (domain_type pv or pvh)", NULL) : -1;
 	if (!*dm_get_str(vm, VMF(vm, "PV_kernel")))
-		return api_fail(c, "OPERATION_NOT_ALLOWED", "PV_kernel is not set", NULL);
-	cfg.uuid = dm_get_str(vm, vm->cls->f_uuid);
-	cfg.name = dm_get_str(vm, vm->cls->f_name_label);
-	cfg.type = strcmp(dt, "pvh") ? VMM_TYPE_PV : VMM_TYPE_PVH;
-	cfg.mem_static_max = (uint64_t)vm->f[VMF(vm, "memory_static_max")].u.i;
-	cfg.mem_dynamic_min = (uint64_t)vm->f[VMF(vm, "memory_dynamic_min")].u.i;
-	cfg.mem_dynamic_max = (uint64_t)vm->f[VMF(vm, "memory_dynamic_max")].u.i;
-	cfg.mem_target = cfg.mem_dynamic_max;
-	cfg.vcpus_max = (unsigned)vm->f[VMF(vm, "VCPUs_max")].u.i;
-	cfg.vcpus_online = (unsigned)vm->f[VMF(vm, "VCPUs_at_startup")].u.i;
-	cfg.kernel = dm_get_str(vm, VMF(vm, "PV_kernel"));
-	cfg.ramdisk = dm_get_str(vm, VMF(vm, "PV_ramdisk"));
-	cfg.cmdline = dm_get_str(vm, VMF(vm, "PV_args"));
-	for (size_t i = 0; i + 1 < dm_list_len(pl) && cfg.nr_platform < ARRAY_SIZE(plat); i += 2) {
-		plat[cfg.nr_platform].key = pl->u.l->v[i].u.s;
-		plat[cfg.nr_platform++].value = pl->u.l->v[i + 1].u.s;
+		return c ? api_fail(c, "OPERATION_NOT_ALLOWED", "PV_kernel is not set", NULL) : -1;
+	cfg->uuid = keep(j, dm_get_str(vm, vm->cls->f_uuid));
+	cfg->name = keep(j, dm_get_str(vm, vm->cls->f_name_label));
+	cfg->type = strcmp(dt, "pvh") ? VMM_TYPE_PV : VMM_TYPE_PVH;
+	cfg->mem_static_max = (uint64_t)vm->f[VMF(vm, "memory_static_max")].u.i;
+	cfg->mem_dynamic_min = (uint64_t)vm->f[VMF(vm, "memory_dynamic_min")].u.i;
+	cfg->mem_dynamic_max = (uint64_t)vm->f[VMF(vm, "memory_dynamic_max")].u.i;
+	cfg->mem_target = cfg->mem_dynamic_max;
+	cfg->vcpus_max = (unsigned)vm->f[VMF(vm, "VCPUs_max")].u.i;
+	cfg->vcpus_online = (unsigned)vm->f[VMF(vm, "VCPUs_at_startup")].u.i;
+	cfg->kernel = keep(j, dm_get_str(vm, VMF(vm, "PV_kernel")));
+	cfg->ramdisk = keep(j, dm_get_str(vm, VMF(vm, "PV_ramdisk")));
+	cfg->cmdline = keep(j, dm_get_str(vm, VMF(vm, "PV_args")));
+	for (size_t i = 0; i + 1 < dm_list_len(pl) && cfg->nr_platform < ARRAY_SIZE(j->plat); i += 2) {
+		j->plat[cfg->nr_platform].key = keep(j, pl->u.l->v[i].u.s);
+		j->plat[cfg->nr_platform++].value = keep(j, pl->u.l->v[i + 1].u.s);
 	}
-	cfg.platform = plat;
+	cfg->platform = j->plat;
 	{
 		struct dm_val *l = &vm->f[VMF(vm, "VBDs")];
 
-		for (size_t i = 0; i < dm_list_len(l) && cfg.nr_disks < VMM_MAX_DEVS; i++) {
+		for (size_t i = 0; i < dm_list_len(l) && cfg->nr_disks < VMM_MAX_DEVS; i++) {
 			struct obj *vbd = dm_obj_by_ref(l->u.l->v[i].u.s), *vdi;
+			struct vmm_disk *d = &j->disks[cfg->nr_disks];
 
 			if (!vbd || vbd->f[VMF(vbd, "empty")].u.i)
 				continue;
 			vdi = dm_obj_by_ref_cls(dm_class_find("VDI"), dm_get_str(vbd, VMF(vbd, "VDI")));
 			if (!vdi)
-				return api_fail(c, "HANDLE_INVALID", "VDI",
-						dm_get_str(vbd, VMF(vbd, "VDI")), NULL);
-			disks[cfg.nr_disks].path = dm_get_str(vdi, VMF(vdi, "location"));
-			disks[cfg.nr_disks].vdev = vdev_of(dm_get_str(vbd, VMF(vbd, "userdevice")),
-							   vdevs[cfg.nr_disks], VMM_VDEV_MAX);
-			disks[cfg.nr_disks].readonly =
-				!strcmp(dm_get_enum(vbd, VMF(vbd, "mode")), "RO");
-			cfg.nr_disks++;
+				return c ? api_fail(c, "HANDLE_INVALID", "VDI",
+						    dm_get_str(vbd, VMF(vbd, "VDI")), NULL) : -1;
+			d->path = keep(j, dm_get_str(vdi, VMF(vdi, "location")));
+			d->vdev = keep(j, vdev_of(dm_get_str(vbd, VMF(vbd, "userdevice")),
+						  vdev, sizeof(vdev)));
+			d->readonly = !strcmp(dm_get_enum(vbd, VMF(vbd, "mode")), "RO");
+			cfg->nr_disks++;
 		}
-		cfg.disks = disks;
+		cfg->disks = j->disks;
 	}
 	{
 		struct dm_val *l = &vm->f[VMF(vm, "VIFs")];
 
-		for (size_t i = 0; i < dm_list_len(l) && cfg.nr_nics < VMM_MAX_DEVS; i++) {
+		for (size_t i = 0; i < dm_list_len(l) && cfg->nr_nics < VMM_MAX_DEVS; i++) {
 			struct obj *vif = dm_obj_by_ref(l->u.l->v[i].u.s), *net;
+			struct vmm_nic *n = &j->nics[cfg->nr_nics];
 
 			if (!vif)
 				continue;
 			net = dm_obj_by_ref_cls(dm_class_find("network"),
 						dm_get_str(vif, VMF(vif, "network")));
-			nics[cfg.nr_nics].mac = dm_get_str(vif, VMF(vif, "MAC"));
-			nics[cfg.nr_nics].bridge = net ? dm_get_str(net, VMF(net, "bridge")) : "xenbr0";
-			nics[cfg.nr_nics].devid = (uint32_t)atoi(dm_get_str(vif, VMF(vif, "device")));
-			cfg.nr_nics++;
+			n->mac = keep(j, dm_get_str(vif, VMF(vif, "MAC")));
+			n->bridge = keep(j, net ? dm_get_str(net, VMF(net, "bridge")) : "xenbr0");
+			n->devid = (uint32_t)atoi(dm_get_str(vif, VMF(vif, "device")));
+			cfg->nr_nics++;
 		}
-		cfg.nics = nics;
+		cfg->nics = j->nics;
 	}
-	rc = vmm_create(api_vmm, &cfg, &domid, e, sizeof(e));
-	if (rc)
-		return backend_fail(c, vm, rc, e);
-	if (!paused && (rc = vmm_unpause(api_vmm, domid, e, sizeof(e)))) {
-		char e2[VMM_ERR_MAX];
-
-		vmm_destroy(api_vmm, domid, e2, sizeof(e2));
-		return backend_fail(c, vm, rc, e);
-	}
-	log_info("vm: started %s as domain %u", cfg.uuid, domid);
-	mark_running(vm, domid, paused, now_wall());
 	return 0;
 }
 
-static int do_destroy(struct call *c, struct obj *vm)
+/* Worker thread: destroy, then build and start, as asked. */
+static void job_run(struct job *jb)
 {
-	char e[VMM_ERR_MAX];
-	int64_t domid = vm->f[VMF(vm, "domid")].u.i;
+	struct vm_job *j = (struct vm_job *)jb;
+	char e2[VMM_ERR_MAX];
+
+	if (j->destroy) {
+		j->rc = vmm_destroy(api_vmm, j->domid, j->err, sizeof(j->err));
+		if (j->rc == -ENOENT)
+			j->rc = 0;      /* gone already: what we wanted */
+		if (j->rc)
+			return;
+		j->destroyed = 1;
+		worker_progress(jb, j->create ? 0.2 : 1.0);
+	}
+	if (!j->create)
+		return;
+	j->rc = vmm_create(api_vmm, &j->cfg, &j->domid, j->err, sizeof(j->err));
+	if (j->rc)
+		return;
+	worker_progress(jb, 0.9);
+	if (!j->paused && (j->rc = vmm_unpause(api_vmm, j->domid, j->err, sizeof(j->err)))) {
+		vmm_destroy(api_vmm, j->domid, e2, sizeof(e2));
+		return;
+	}
+	j->created = 1;
+}
+
+static void job_progress(struct job *jb, double p)
+{
+	struct vm_job *j = (struct vm_job *)jb;
+	struct obj *t = *j->task ? dm_obj_by_ref_cls(dm_class_find("task"), j->task) : NULL;
+
+	if (t)
+		dm_set_float(t, dm_field_idx(t->cls, "progress"), p);
+}
+
+static void set_current_op(struct obj *vm, const char *op, const char *task);
+static void on_shutdown(struct obj *vm, enum vmm_shutdown_reason reason);
+
+/* Loop thread: record the outcome, then answer the caller. */
+static void job_done(struct job *jb)
+{
+	struct vm_job *j = (struct vm_job *)jb;
+	struct obj *vm = dm_obj_by_ref(j->vm);
+	int rc = 0;
+
+	for (struct vm_job **pp = &active; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	if (vm) {
+		set_current_op(vm, NULL, NULL);
+		if (j->destroyed)
+			mark_halted(vm);
+		if (j->created) {
+			log_info("vm: started %s as domain %u", j->cfg.uuid, j->domid);
+			mark_running(vm, j->domid, j->paused, now_wall());
+		}
+	}
+	if (jb->cancelled)
+		rc = j->c ? api_fail(j->c, "INTERNAL_ERROR", "the daemon is stopping", NULL) : -1;
+	else if (j->rc)
+		rc = backend_fail_mem(j->c, j->cfg.mem_static_max, j->rc, j->err);
+	if (vm && j->created && !jb->inline_run) {
+		/* events for the new domain that came before this done() were
+		 * dropped as a stranger's: catch a guest that stopped at once */
+		struct vmm_domain_info di;
+		char e[VMM_ERR_MAX];
+
+		if (!vmm_info(api_vmm, j->domid, &di, e, sizeof(e)) &&
+		    di.state == VMM_STATE_SHUTDOWN)
+			on_shutdown(vm, di.reason);
+	}
+	if (jb->inline_run) {
+		j->result = rc;
+		return;         /* the handler answers and frees */
+	}
+	if (j->c) {
+		if (!rc)
+			emit_str(j->c->e, "");
+		j->c->complete(j->c);
+	}
+	arena_free(&j->a);
+	free(j);
+}
+
+static struct vm_job *job_new(struct obj *vm)
+{
+	struct vm_job *j = xcalloc(1, sizeof(*j));
+
+	arena_init(&j->a, 0);
+	snprintf(j->vm, sizeof(j->vm), "%s", vm->ref);
+	j->job.run = job_run;
+	j->job.done = job_done;
+	j->job.progress = job_progress;
+	return j;
+}
+
+static void job_free(struct vm_job *j)
+{
+	arena_free(&j->a);
+	free(j);
+}
+
+/* Hand j to the worker under operation op.  Returns what the handler
+ * returns: 1 (the call completes later), or 0 / -1 when there is no
+ * worker and the job ran at once. */
+static int job_submit(struct call *c, struct obj *vm, struct vm_job *j, const char *op)
+{
 	int rc;
 
-	if (domid > 0) {
-		rc = vmm_destroy(api_vmm, (uint32_t)domid, e, sizeof(e));
-		if (rc && rc != -ENOENT)
-			return c ? backend_fail(c, vm, rc, e) : -1;
+	j->c = c;
+	if (c && c->task)
+		snprintf(j->task, sizeof(j->task), "%s", c->task);
+	set_current_op(vm, op, *j->task ? j->task : NULL);
+	j->next = active;
+	active = j;
+	worker_submit(&j->job);
+	if (!j->job.inline_run)
+		return 1;
+	rc = j->result;
+	job_free(j);
+	return rc;
+}
+
+/* Build the domain and start it (or leave it paused), destroying
+ * old_domid first when >= 0. */
+static int start_job(struct call *c, struct obj *vm, int paused, int64_t old_domid,
+		     const char *op)
+{
+	struct vm_job *j = job_new(vm);
+
+	if (job_config(c, j, vm)) {
+		job_free(j);
+		return -1;
 	}
-	mark_halted(vm);
-	return 0;
+	j->create = 1;
+	j->paused = paused;
+	if (old_domid > 0) {
+		j->destroy = 1;
+		j->domid = (uint32_t)old_domid;
+	}
+	return job_submit(c, vm, j, op);
+}
+
+static int destroy_job(struct call *c, struct obj *vm, const char *op)
+{
+	int64_t domid = vm->f[VMF(vm, "domid")].u.i;
+	struct vm_job *j;
+
+	if (domid <= 0) {
+		mark_halted(vm);
+		return 0;
+	}
+	j = job_new(vm);
+	j->destroy = 1;
+	j->domid = (uint32_t)domid;
+	return job_submit(c, vm, j, op);
 }
 
 static struct obj *vm_arg(struct call *c, const char *ref)
@@ -335,7 +521,7 @@ HANDLER(api_vm_start)
 		return api_fail(c, "VM_IS_TEMPLATE", vm->ref, "start", NULL);
 	if (!is_state(vm, "Halted"))
 		return bad_power_state(c, vm, "Halted");
-	return do_start(c, vm, (int)args[1].u.i);
+	return start_job(c, vm, (int)args[1].u.i, -1, "start");
 }
 
 HANDLER(api_vm_start_on)
@@ -357,7 +543,7 @@ HANDLER(api_vm_hard_shutdown)
 		return -1;
 	if (is_state(vm, "Halted"))
 		return bad_power_state(c, vm, "Running");
-	return do_destroy(c, vm);
+	return destroy_job(c, vm, "hard_shutdown");
 }
 
 HANDLER(api_vm_power_state_reset)
@@ -366,6 +552,8 @@ HANDLER(api_vm_power_state_reset)
 
 	if (!vm)
 		return -1;
+	if (job_of(vm->ref))
+		return vm_arg(c, args[0].u.s) ? 0 : -1;  /* OTHER_OPERATION_IN_PROGRESS */
 	mark_halted(vm);
 	return 0;
 }
@@ -378,12 +566,10 @@ HANDLER(api_vm_hard_reboot)
 		return -1;
 	if (!is_state(vm, "Running") && !is_state(vm, "Paused"))
 		return bad_power_state(c, vm, "Running");
-	if (do_destroy(c, vm))
-		return -1;
-	return do_start(c, vm, 0);
+	return start_job(c, vm, 0, vm->f[VMF(vm, "domid")].u.i, "hard_reboot");
 }
 
-/* Pause or unpause: from one power state to the other. */
+/* Pause or unpause: from one power state to the other (fast: in the loop). */
 static int pause_op(struct call *c, const char *ref, int pause)
 {
 	struct obj *vm = vm_arg(c, ref);
@@ -427,7 +613,9 @@ struct pending {
 };
 static struct pending *pendings;
 
-static void set_current_op(struct obj *vm, const char *op)
+/* current_operations: {task: op} (XAPI keys it by the task running it), or
+ * nothing when op is NULL. */
+static void set_current_op(struct obj *vm, const char *op, const char *task)
 {
 	const struct dm_field *f = &vm->cls->fields[VMF(vm, "current_operations")];
 	struct dm_val m = { 0 };
@@ -436,7 +624,10 @@ static void set_current_op(struct obj *vm, const char *op)
 		char id[DM_REF_LEN];
 		struct dm_val k, v;
 
-		dm_new_ref(id);
+		if (task)
+			snprintf(id, sizeof(id), "%s", task);
+		else
+			dm_new_ref(id);
 		k.u.s = xstrdup(id);
 		v.u.i = dm_enum_index(f->t->elem->en, op, strlen(op));
 		dm_list_push(NULL, &m, &k);
@@ -469,7 +660,7 @@ static int clean_op(struct call *c, const char *ref, int reboot)
 	p->deadline = now_ms() + (int64_t)api_clean_timeout_s * 1000;
 	p->next = pendings;
 	pendings = p;
-	set_current_op(vm, reboot ? "clean_reboot" : "clean_shutdown");
+	set_current_op(vm, reboot ? "clean_reboot" : "clean_shutdown", c->task);
 	return 1;       /* completes on the domain's shutdown event */
 }
 
@@ -495,19 +686,16 @@ static struct pending *take_pending(const char *vmref)
 	return NULL;
 }
 
-static void finish_pending(struct pending *p, struct obj *vm, int ok)
+/* The guest did not shut down in time: the call fails, the VM runs on. */
+static void pending_timed_out(struct pending *p, struct obj *vm)
 {
 	if (vm)
-		set_current_op(vm, NULL);
+		set_current_op(vm, NULL, NULL);
 	if (p->c) {
-		if (!ok) {
-			char secs[16];
+		char secs[16];
 
-			snprintf(secs, sizeof(secs), "%d", api_clean_timeout_s);
-			api_fail(p->c, "VM_SHUTDOWN_TIMEOUT", p->vm, secs, NULL);
-		} else {
-			emit_str(p->c->e, "");
-		}
+		snprintf(secs, sizeof(secs), "%d", api_clean_timeout_s);
+		api_fail(p->c, "VM_SHUTDOWN_TIMEOUT", p->vm, secs, NULL);
 		p->c->complete(p->c);
 	}
 	free(p);
@@ -518,6 +706,9 @@ void api_vm_cancel(struct call *c)
 	for (struct pending *p = pendings; p; p = p->next)
 		if (p->c == c)
 			p->c = NULL;    /* the operation goes on without a caller */
+	for (struct vm_job *j = active; j; j = j->next)
+		if (j->c == c)
+			j->c = NULL;
 }
 
 int64_t api_vm_tick(int64_t now)
@@ -531,7 +722,7 @@ int64_t api_vm_tick(int64_t now)
 			struct obj *vm = dm_obj_by_ref(p->vm);
 
 			take_pending(p->vm);
-			finish_pending(p, vm, 0);
+			pending_timed_out(p, vm);
 			continue;
 		}
 		if (next < 0 || p->deadline - now < next)
@@ -545,53 +736,68 @@ static struct obj *vm_by_uuid(const char *uuid)
 	return dm_obj_by_uuid(dm_class_find("VM"), uuid);
 }
 
-/* Start vm again after its domain went away; failures are logged, the VM
- * stays Halted. */
-static void restart(struct obj *vm)
-{
-	struct arena a;
-	struct call tmp = { 0 };
-
-	arena_init(&a, 0);
-	tmp.a = &a;
-	if (do_start(&tmp, vm, 0))
-		log_err("vm: %s: restart failed: %s", vm->ref, tmp.nerr ? tmp.err[tmp.nerr - 1] : "");
-	arena_free(&a);
-}
-
-/* A domain stopped: what the caller asked for, or what the VM says to do. */
+/* A domain stopped: what the caller asked for, or what the VM says to do.
+ * Either way the old domain is destroyed (and a new one built) in the
+ * worker; a caller waiting for a clean shutdown/reboot is answered then. */
 static void on_shutdown(struct obj *vm, enum vmm_shutdown_reason reason)
 {
 	struct pending *p = take_pending(vm->ref);
-	const char *action;
-	int want_restart;
+	struct call *c = p ? p->c : NULL;
+	int64_t domid = vm->f[VMF(vm, "domid")].u.i;
+	const char *action, *op;
+	int want_restart, rc;
 
 	if (p) {
-		do_destroy(NULL, vm);
-		if (p->reboot)
-			restart(vm);
-		finish_pending(p, vm, 1);
-		return;
+		want_restart = p->reboot;
+		op = p->reboot ? "clean_reboot" : "clean_shutdown";
+		free(p);
+		set_current_op(vm, NULL, NULL);
+	} else {
+		switch (reason) {
+		case VMM_REASON_REBOOT:
+			action = dm_get_enum(vm, VMF(vm, "actions_after_reboot"));
+			break;
+		case VMM_REASON_CRASH:
+		case VMM_REASON_WATCHDOG:
+			action = dm_get_enum(vm, VMF(vm, "actions_after_crash"));
+			break;
+		default:
+			action = dm_get_enum(vm, VMF(vm, "actions_after_shutdown"));
+			break;
+		}
+		if (!strcmp(action, "preserve")) {
+			/* as XAPI (preserve maps to xenopsd's Pause): the dead
+			 * domain stays for inspection, the VM shows Paused */
+			log_info("vm: %s shut down by itself (%s): preserved", vm->ref,
+				 vmm_reason_name(reason));
+			dm_set_enum(vm, VMF(vm, "power_state"), "Paused");
+			update_allowed(vm);
+			return;
+		}
+		/* coredump_and_* and rename_restart: no core dumps here */
+		want_restart = strstr(action, "restart") != NULL;
+		op = want_restart ? "hard_reboot" : "hard_shutdown";
+		log_info("vm: %s shut down by itself (%s): %s", vm->ref,
+			 vmm_reason_name(reason), action);
 	}
-	switch (reason) {
-	case VMM_REASON_REBOOT:
-		action = dm_get_enum(vm, VMF(vm, "actions_after_reboot"));
-		break;
-	case VMM_REASON_CRASH:
-	case VMM_REASON_WATCHDOG:
-		action = dm_get_enum(vm, VMF(vm, "actions_after_crash"));
-		break;
-	default:
-		action = dm_get_enum(vm, VMF(vm, "actions_after_shutdown"));
-		break;
-	}
-	if (!strcmp(action, "preserve"))
-		return;         /* leave the dead domain for inspection */
-	want_restart = strstr(action, "restart") != NULL;
-	log_info("vm: %s shut down (%s): %s", vm->ref, vmm_reason_name(reason), action);
-	do_destroy(NULL, vm);
 	if (want_restart)
-		restart(vm);
+		rc = start_job(c, vm, 0, domid, op);
+	else
+		rc = destroy_job(c, vm, op);
+	if (rc == 1)
+		return;
+	if (rc < 0 && want_restart) {
+		/* the restart cannot even begin (e.g. PV_kernel unset since) */
+		if (!c)
+			log_err("vm: %s: cannot restart it; destroying its domain", vm->ref);
+		destroy_job(NULL, vm, "hard_shutdown");
+	}
+	if (!c)
+		return;
+	/* ran at once (no worker), or failed before starting */
+	if (!rc)
+		emit_str(c->e, "");
+	c->complete(c);
 }
 
 static void domain_event(void *opaque, const struct vmm_event *ev)
@@ -601,8 +807,14 @@ static void domain_event(void *opaque, const struct vmm_event *ev)
 	(void)opaque;
 	if (!vm || vm->f[VMF(vm, "is_control_domain")].u.i)
 		return;
+	if (ev->type == VMM_EVENT_CONSOLE) {
+		api_console_log_read(vm->ref, ev->domid);
+		return;
+	}
 	if (vm->f[VMF(vm, "domid")].u.i != (int64_t)ev->domid)
 		return;         /* an old incarnation */
+	if (job_of(vm->ref))
+		return;         /* ours, in flight: its done() reconciles */
 	switch (ev->type) {
 	case VMM_EVENT_CHANGED:
 		if (ev->state == VMM_STATE_SHUTDOWN)
@@ -622,6 +834,18 @@ void api_vm_handle_domain_events(void)
 	vmm_handle_events(api_vmm, domain_event, NULL);
 }
 
+/* Daemon exit: the worker is stopped (every job done), so only the
+ * waits for clean shutdowns are left; their callers get no answer. */
+void api_vm_dispose(void)
+{
+	struct pending *p;
+
+	while ((p = pendings)) {
+		pendings = p->next;
+		free(p);
+	}
+}
+
 void api_vm_adopt(void)
 {
 	struct dm_class *k = dm_class_find("VM");
@@ -639,6 +863,9 @@ void api_vm_adopt(void)
 
 		if (vm->f[VMF(vm, "is_control_domain")].u.i)
 			continue;
+		/* operations in flight died with the last daemon */
+		if (dm_list_len(&vm->f[VMF(vm, "current_operations")]))
+			set_current_op(vm, NULL, NULL);
 		for (size_t i = 0; i < n; i++)
 			if (doms[i].domid && !strcasecmp(doms[i].uuid, dm_get_str(vm, k->f_uuid)))
 				d = &doms[i];
@@ -680,6 +907,25 @@ int api_vm_on_destroy(struct call *c, struct obj *vm)
 		return api_fail(c, "OPERATION_NOT_ALLOWED", "cannot destroy the control domain", NULL);
 	if (!is_state(vm, "Halted"))
 		return bad_power_state(c, vm, "Halted");
+	if (!vm_arg(c, vm->ref))
+		return -1;      /* e.g. a start in flight */
+	/* as XAPI: the VM's VBDs and VIFs go with it (its VDIs stay) */
+	{
+		static const char *const sets[] = { "VBDs", "VIFs" };
+
+		for (size_t s = 0; s < 2; s++) {
+			struct dm_val *l = &vm->f[VMF(vm, sets[s])];
+
+			while (dm_list_len(l)) {
+				struct obj *d = dm_obj_by_ref(l->u.l->v[0].u.s);
+
+				if (!d)
+					break;
+				dm_obj_delete(d);       /* updates the inverse set */
+			}
+		}
+	}
+	api_console_log_forget(vm->ref);
 	m = dm_obj_by_ref_cls(dm_class_find("VM_metrics"), dm_get_str(vm, VMF(vm, "metrics")));
 	if (m)
 		dm_obj_delete(m);

@@ -257,6 +257,19 @@ static void route(struct conn *c, const struct http_req *req, const char *body, 
 		reply(c, 200, "text/html", page, sizeof(page) - 1, NULL);
 		return;
 	}
+	if (req->method == HTTP_GET && !strcmp(req->path, "/console_log")) {
+		struct buf b = BUF_INIT;
+		int status = api_console_log_get(http_query_get(&c->a, req->query, "session_id"),
+						 http_query_get(&c->a, req->query, "ref"),
+						 http_query_get(&c->a, req->query, "uuid"), &b);
+
+		if (status == 200)
+			reply(c, 200, "text/plain; charset=utf-8", b.data ? b.data : "", b.len, CORS);
+		else
+			reply_status(c, status, 0);
+		buf_free(&b);
+		return;
+	}
 #ifdef CONFIG_XB_STATS
 	if (req->method == HTTP_GET) {
 		struct buf b = BUF_INIT;

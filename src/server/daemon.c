@@ -19,6 +19,7 @@
 #include "applet.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/worker.h"
 #include "server/config.h"
 #include "server/loop.h"
 #include "server/server.h"
@@ -52,6 +53,14 @@ static void on_vmm(int fd, int events, void *opaque)
 	(void)events;
 	(void)opaque;
 	api_vm_handle_domain_events();
+}
+
+static void on_worker(int fd, int events, void *opaque)
+{
+	(void)fd;
+	(void)events;
+	(void)opaque;
+	worker_handle();
 }
 
 static int64_t min_pos(int64_t a, int64_t b)
@@ -89,7 +98,7 @@ static int daemon_main(int argc, char **argv)
 	struct config cfg;
 	const char *config_path = NULL;
 	char err[512], path[600], host[256];
-	int rc = 1;
+	int rc = 1, r;
 
 	config_defaults(&cfg);
 	for (int i = 1; i < argc; i++)
@@ -195,6 +204,10 @@ static int daemon_main(int argc, char **argv)
 		log_err("start-up: %s", err);
 		goto out;
 	}
+	if ((r = worker_start())) {
+		log_err("worker thread: %s", strerror(-r));
+		goto out;
+	}
 	api_vm_adopt();
 	api_session_gc(NULL);
 #ifdef CONFIG_XB_STATS
@@ -225,18 +238,24 @@ static int daemon_main(int argc, char **argv)
 		goto out;
 	}
 	loop_watch(vmm_event_fd(vmm), LOOP_READ, on_vmm, NULL);
+	loop_watch(worker_fd(), LOOP_READ, on_worker, NULL);
 	store_flush();
 	log_info("xenbox %s: backend %s, state %s%s%s%s%s", XB_VERSION, cfg.backend,
 		 cfg.state_dir, *cfg.http ? ", http " : "", cfg.http,
 		 *cfg.unix_path ? ", unix " : "", cfg.unix_path);
 	loop_run(before_sleep, &stop);
 	log_info("stopping");
+	worker_stop();          /* waits for a build in progress, records it */
 	store_flush();
 #ifdef CONFIG_XB_STATS
 	stats_save();
 #endif
 	rc = 0;
 out:
+	worker_stop();
+	api_vm_dispose();
+	api_async_dispose();
+	api_console_log_dispose();
 	server_shutdown();
 #ifdef CONFIG_XB_STATS
 	stats_dispose();

@@ -213,8 +213,19 @@ static int sim_create(struct vmm *v, const struct vmm_domain_config *cfg,
 	struct sim_dom *d = NULL, *other;
 	uint32_t saved_next;
 	uint64_t avail;
+	uint64_t slow;
 	int rc;
 
+	/* create_delay: the build takes time, as on Xen, without the lock */
+	pthread_mutex_lock(&s->lock);
+	slow = s->create_ms;
+	pthread_mutex_unlock(&s->lock);
+	if (slow) {
+		struct timespec ts = { (time_t)(slow / 1000), (long)(slow % 1000) * 1000000 };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	}
 	rc = op_begin(s, SIM_OP_CREATE, err, errlen);
 	if (rc)
 		return rc;
@@ -309,8 +320,14 @@ static int sim_unpause(struct vmm *v, uint32_t domid, char *err, size_t errlen)
 	d->state = VMM_STATE_RUNNING;
 	sim_queue_event_locked(s, VMM_EVENT_CHANGED, d);
 	if (!d->booted) {
+		const struct sim_guest *g = guest_of_locked(s, d->uuid);
+
 		d->booted = true;
 		sim_console_add_locked(s, d, "sim: %s booted", d->name);
+		if (g && g->stop != VMM_REASON_NONE) {
+			d->self_stop = g->stop;
+			d->self_due = s->now_ms + g->stop_ms;
+		}
 	}
 	sim_persist_locked(s, NULL, 0);
 out:

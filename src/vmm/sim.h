@@ -51,8 +51,16 @@
  *                 behaviour of that guest, now and when (re)created.
  *   crash=DOMID | poweroff=DOMID | reboot=DOMID | watchdog=DOMID
  *                 the guest shuts itself down now with that reason.
+ *   stop=UUID:REASON:MS
+ *                 MS ms after each boot (first unpause of a domain) the
+ *                 guest with that uuid shuts itself down with REASON
+ *                 (poweroff reboot crash watchdog; none: never again).
+ *                 Console: "sim: NAME crashed" ... as for crash= etc.
+ *   create_delay=MS  every create takes MS ms longer (a real sleep, not
+ *                 holding the backend's lock), like a build on Xen.
  *   advance=MS    manual clock only: sim_advance(MS).
  *   mem=SIZE  cpus=N  shutdown_delay=MS  console_max=SIZE  check_paths=0|1
+ *   create_delay=MS
  */
 #ifndef XB_VMM_SIM_H
 #define XB_VMM_SIM_H

@@ -111,6 +111,24 @@ static bool acts_on_request(const struct sim_dom *d)
 	       d->state == VMM_STATE_RUNNING;
 }
 
+/* A running guest due to stop itself (stop=). */
+static bool stops_itself(const struct sim_dom *d)
+{
+	return d->self_stop != VMM_REASON_NONE && d->state == VMM_STATE_RUNNING;
+}
+
+/* When d acts next (a request or stop=), or 0: never. */
+static uint64_t next_due(const struct sim_dom *d)
+{
+	uint64_t due = 0;
+
+	if (acts_on_request(d))
+		due = d->due_ms ? d->due_ms : 1;
+	if (stops_itself(d) && (!due || d->self_due < due))
+		due = d->self_due ? d->self_due : 1;
+	return due;
+}
+
 static void arm_timer_locked(struct sim *s)
 {
 	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
@@ -122,8 +140,8 @@ static void arm_timer_locked(struct sim *s)
 	for (i = 0; i < s->nr_doms; i++) {
 		struct sim_dom *d = s->doms[i];
 
-		if (acts_on_request(d) && (!due || d->due_ms < due))
-			due = d->due_ms ? d->due_ms : 1;
+		if (next_due(d) && (!due || next_due(d) < due))
+			due = next_due(d);
 	}
 	if (due) {
 		its.it_value.tv_sec = due / 1000;
@@ -316,6 +334,7 @@ static void dom_shutdown_locked(struct sim *s, struct sim_dom *d,
 	d->state = VMM_STATE_SHUTDOWN;
 	d->reason = why;
 	d->pending = SIM_NO_REQ;
+	d->self_stop = VMM_REASON_NONE;
 	sim_queue_event_locked(s, VMM_EVENT_CHANGED, d);
 	sim_persist_locked(s, NULL, 0);
 }
@@ -339,6 +358,16 @@ static void honour_request_locked(struct sim *s, struct sim_dom *d)
 	}
 }
 
+static const char *self_stop_what(enum vmm_shutdown_reason r)
+{
+	switch (r) {
+	case VMM_REASON_REBOOT: return "rebooting";
+	case VMM_REASON_CRASH: return "crashed";
+	case VMM_REASON_WATCHDOG: return "stopped by its watchdog";
+	default: return "powering off";
+	}
+}
+
 /* Processes whatever falls due up to s->now_ms, in time order (ties by
  * domid), integrating the counters on the way. */
 void sim_run_due_locked(struct sim *s)
@@ -351,14 +380,18 @@ void sim_run_due_locked(struct sim *s)
 		for (i = 0; i < s->nr_doms; i++) {
 			struct sim_dom *d = s->doms[i];
 
-			if (acts_on_request(d) && d->due_ms <= s->now_ms &&
-			    (!next || d->due_ms < next->due_ms))
+			if (next_due(d) && next_due(d) <= s->now_ms &&
+			    (!next || next_due(d) < next_due(next)))
 				next = d;
 		}
 		if (!next)
 			break;
-		settle_locked(s, next->due_ms);
-		honour_request_locked(s, next);
+		settle_locked(s, next_due(next));
+		if (stops_itself(next) && next_due(next) == (next->self_due ? next->self_due : 1))
+			sim_guest_shutdown_locked(s, next, next->self_stop,
+						  self_stop_what(next->self_stop));
+		else
+			honour_request_locked(s, next);
 	}
 	settle_locked(s, s->now_ms);
 	arm_timer_locked(s);

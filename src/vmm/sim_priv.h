@@ -47,6 +47,8 @@ struct sim_dom {
 	uint64_t vcpu_ms[VMM_MAX_VCPUS];/* time each vcpu spent online+running */
 	int pending;                    /* enum vmm_shutdown_request or SIM_NO_REQ */
 	uint64_t due_ms;                /* when a cooperative guest acts on it */
+	enum vmm_shutdown_reason self_stop;     /* stop=: NONE, or what it does */
+	uint64_t self_due;              /* ... and when (running time counts) */
 	unsigned nr_vifs;
 	uint32_t vif_devid[VMM_MAX_DEVS];
 	unsigned nr_vbds;
@@ -60,6 +62,8 @@ struct sim_guest {
 	char uuid[VMM_UUID_LEN + 1];
 	bool cooperative;
 	uint64_t delay_ms;
+	enum vmm_shutdown_reason stop;  /* stop=UUID:REASON:MS after each boot */
+	uint64_t stop_ms;
 };
 
 struct sim {
@@ -76,6 +80,7 @@ struct sim {
 	uint64_t delay_ms;
 	size_t console_max;
 	bool check_paths;
+	uint64_t create_ms;             /* create_delay: a slow domain build */
 
 	/* the machine */
 	uint64_t now_ms;                /* manual clock; last reading if real */

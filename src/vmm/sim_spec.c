@@ -193,23 +193,50 @@ static int set_fail(struct sim *s, const char *key, const char *val,
 	return 0;
 }
 
+/* The guest= / stop= record for uuid, made with the defaults if new. */
+static struct sim_guest *guest_entry(struct sim *s, const char *uuid)
+{
+	struct sim_guest *g;
+	size_t i;
+
+	for (i = 0; i < s->nr_guests; i++)
+		if (!strcasecmp(s->guests[i].uuid, uuid))
+			return &s->guests[i];
+	s->guests = realloc(s->guests, (s->nr_guests + 1) * sizeof(*s->guests));
+	if (!s->guests)
+		abort();
+	g = &s->guests[s->nr_guests++];
+	memset(g, 0, sizeof(*g));
+	memcpy(g->uuid, uuid, sizeof(g->uuid));
+	g->cooperative = true;
+	g->delay_ms = s->delay_ms;
+	g->stop = VMM_REASON_NONE;
+	return g;
+}
+
+/* UUID: at the start of val, followed by ':'; 0 or -EINVAL */
+static int uuid_prefix(const char *val, char uuid[VMM_UUID_LEN + 1])
+{
+	if (!val || strlen(val) <= VMM_UUID_LEN || val[VMM_UUID_LEN] != ':')
+		return -EINVAL;
+	memcpy(uuid, val, VMM_UUID_LEN);
+	uuid[VMM_UUID_LEN] = 0;
+	return vmm_uuid_valid(uuid) ? 0 : -EINVAL;
+}
+
 /* guest=UUID:cooperative[:MS] | guest=UUID:uncooperative */
 static int set_guest(struct sim *s, const char *key, const char *val,
 		     char *err, size_t errlen)
 {
 	char uuid[VMM_UUID_LEN + 1];
 	const char *mode, *colon;
-	struct sim_guest *g = NULL;
+	struct sim_guest *g;
 	bool coop;
 	uint64_t delay = s->delay_ms;
 	size_t i;
 
-	if (!val || strlen(val) <= VMM_UUID_LEN || val[VMM_UUID_LEN] != ':')
+	if (uuid_prefix(val, uuid))
 		return BAD("expected UUID:cooperative[:MS] or UUID:uncooperative");
-	memcpy(uuid, val, VMM_UUID_LEN);
-	uuid[VMM_UUID_LEN] = 0;
-	if (!vmm_uuid_valid(uuid))
-		return BAD("bad uuid");
 	mode = val + VMM_UUID_LEN + 1;
 	colon = strchr(mode, ':');
 	if (!strcmp(mode, "uncooperative")) {
@@ -221,24 +248,53 @@ static int set_guest(struct sim *s, const char *key, const char *val,
 	} else {
 		return BAD("expected UUID:cooperative[:MS] or UUID:uncooperative");
 	}
-
-	for (i = 0; i < s->nr_guests; i++)
-		if (!strcasecmp(s->guests[i].uuid, uuid))
-			g = &s->guests[i];
-	if (!g) {
-		s->guests = realloc(s->guests,
-				    (s->nr_guests + 1) * sizeof(*s->guests));
-		if (!s->guests)
-			abort();
-		g = &s->guests[s->nr_guests++];
-		memcpy(g->uuid, uuid, sizeof(g->uuid));
-	}
+	g = guest_entry(s, uuid);
 	g->cooperative = coop;
 	g->delay_ms = delay;
 
 	for (i = 0; i < s->nr_doms; i++)
 		if (!strcasecmp(s->doms[i]->uuid, uuid))
 			sim_set_behaviour_locked(s, s->doms[i], coop, delay);
+	return 0;
+}
+
+/* stop=UUID:REASON:MS: MS ms of running after each boot, the guest stops
+ * itself (REASON poweroff, reboot, crash, watchdog; none: never). */
+static int set_stop(struct sim *s, const char *key, const char *val,
+		    char *err, size_t errlen)
+{
+	char uuid[VMM_UUID_LEN + 1], why[16];
+	const char *colon;
+	enum vmm_shutdown_reason r;
+	uint64_t ms;
+	size_t n;
+
+	if (uuid_prefix(val, uuid))
+		return BAD("expected UUID:REASON:MS");
+	val += VMM_UUID_LEN + 1;
+	colon = strchr(val, ':');
+	n = colon ? (size_t)(colon - val) : 0;
+	if (!colon || n >= sizeof(why) || sim_parse_u64(colon + 1, &ms))
+		return BAD("expected UUID:REASON:MS");
+	memcpy(why, val, n);
+	why[n] = 0;
+	if (vmm_reason_parse(why, &r) || r == VMM_REASON_SUSPEND ||
+	    r == VMM_REASON_SOFT_RESET)
+		return BAD("REASON: poweroff, reboot, crash, watchdog or none");
+	{
+		struct sim_guest *g = guest_entry(s, uuid);
+
+		g->stop = r;
+		g->stop_ms = ms;
+	}
+	return 0;
+}
+
+static int set_create_delay(struct sim *s, const char *key, const char *val,
+			    char *err, size_t errlen)
+{
+	if (sim_parse_u64(val, &s->create_ms))
+		return BAD("expected milliseconds");
 	return 0;
 }
 
@@ -301,7 +357,9 @@ static const struct item items[] = {
 	{ "check_paths", SETTING, set_check_paths },
 	{ "nomem", SETTING, set_nomem },
 	{ "fail", SETTING, set_fail },
+	{ "create_delay", SETTING, set_create_delay },
 	{ "guest", ACTION, set_guest },
+	{ "stop", ACTION, set_stop },
 	{ "crash", ACTION, guest_stops },
 	{ "poweroff", ACTION, guest_stops },
 	{ "reboot", ACTION, guest_stops },

@@ -9,9 +9,10 @@
  *   dom 1 uuid=... name=web%20one type=pv state=running reason=none
  *         booted=1 guest=cooperative delay=1000 mem-max=... mem-target=...
  *         mem-actual=... vcpus-max=2 vcpus=2 run-ms=... vcpu-ms=5,5
- *         pending=none due=0 vifs=0,1 vbds=xvda
+ *         pending=none due=0 self-stop=none self-due=0 vifs=0,1 vbds=xvda
  *
- * One "dom" line per domain (shown wrapped).  Names are %XX-escaped.
+ * One "dom" line per domain (shown wrapped); self-stop and self-due may be
+ * missing (files written before stop= existed).  Names are %XX-escaped.
  * Blank lines and lines starting with '#' are ignored.  Anything else that
  * does not parse fails the open with "PATH:LINE: what".
  */
@@ -72,9 +73,10 @@ static void add_dom(struct buf *b, const struct sim_dom *d)
 	buf_addf(b, " vcpus-max=%u vcpus=%u run-ms=%llu vcpu-ms=", d->vcpus_max,
 		 d->vcpus_online, (unsigned long long)d->run_ms);
 	add_u64s(b, d->vcpu_ms, d->vcpus_max);
-	buf_addf(b, " pending=%s due=%llu vifs=",
+	buf_addf(b, " pending=%s due=%llu self-stop=%s self-due=%llu vifs=",
 		 d->pending == SIM_NO_REQ ? "none" : vmm_request_name(d->pending),
-		 (unsigned long long)d->due_ms);
+		 (unsigned long long)d->due_ms, vmm_reason_name(d->self_stop),
+		 (unsigned long long)d->self_due);
 	for (i = 0; i < d->nr_vifs; i++)
 		buf_addf(b, "%s%u", i ? "," : "", d->vif_devid[i]);
 	buf_adds(b, " vbds=");
@@ -296,6 +298,10 @@ static int dom_key(struct loader *l, struct sim_dom *d, const char *key,
 			d->pending = req;
 	} else if (!strcmp(key, "due")) {
 		rc = sim_parse_u64(val, &d->due_ms);
+	} else if (!strcmp(key, "self-stop")) {
+		rc = vmm_reason_parse(val, &d->self_stop);
+	} else if (!strcmp(key, "self-due")) {
+		rc = sim_parse_u64(val, &d->self_due);
 	} else if (!strcmp(key, "vifs")) {
 		rc = parse_u64s(val, u64s, VMM_MAX_DEVS, &n);
 		for (i = 0; !rc && i < n; i++)

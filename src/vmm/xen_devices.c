@@ -172,6 +172,30 @@ out:
 	return rc;
 }
 
+/* ---- the nodes every backend/frontend pair has ---- */
+
+/* Fills back and front (XEN_PATH_MAX each), clears both and writes the
+ * common keys; the caller adds its own in the same transaction. */
+static bool write_pair(struct xs_handle *xs, xs_transaction_t t, const char *kind,
+		       uint32_t domid, unsigned devid, char *back, char *front)
+{
+	snprintf(back, XEN_PATH_MAX, "/local/domain/%u/backend/%s/%u/%u",
+		 BACKEND_DOMID, kind, domid, devid);
+	snprintf(front, XEN_PATH_MAX, "/local/domain/%u/device/%s/%u",
+		 domid, kind, devid);
+	xs_rm(xs, t, back);
+	xs_rm(xs, t, front);
+	return xen_xs_mkdir(xs, t, back, domid, XEN_PERM_RO) &&
+	       xen_xs_put(xs, t, back, "frontend", "%s", front) &&
+	       xen_xs_put(xs, t, back, "frontend-id", "%u", domid) &&
+	       xen_xs_put(xs, t, back, "online", "1") &&
+	       xen_xs_put(xs, t, back, "state", "1") &&
+	       xen_xs_mkdir(xs, t, front, domid, XEN_PERM_FRONT) &&
+	       xen_xs_put(xs, t, front, "backend", "%s", back) &&
+	       xen_xs_put(xs, t, front, "backend-id", "%u", BACKEND_DOMID) &&
+	       xen_xs_put(xs, t, front, "state", "1");
+}
+
 /* ---- VBD ---- */
 
 struct vbd {
@@ -188,19 +212,9 @@ static bool write_vbd(struct xs_handle *xs, xs_transaction_t t, void *arg)
 	char back[XEN_PATH_MAX], front[XEN_PATH_MAX];
 	bool ro = v->disk->readonly;
 
-	snprintf(back, sizeof(back), "/local/domain/%u/backend/vbd/%u/%d",
-		 BACKEND_DOMID, v->domid, v->devid);
-	snprintf(front, sizeof(front), "/local/domain/%u/device/vbd/%d",
-		 v->domid, v->devid);
-	xs_rm(xs, t, back);
-	xs_rm(xs, t, front);
-	return xen_xs_mkdir(xs, t, back, v->domid, XEN_PERM_RO) &&
-	       xen_xs_put(xs, t, back, "frontend", "%s", front) &&
-	       xen_xs_put(xs, t, back, "frontend-id", "%u", v->domid) &&
-	       xen_xs_put(xs, t, back, "online", "1") &&
+	return write_pair(xs, t, "vbd", v->domid, (unsigned)v->devid, back, front) &&
 	       xen_xs_put(xs, t, back, "removable", "0") &&
 	       xen_xs_put(xs, t, back, "bootable", "1") &&
-	       xen_xs_put(xs, t, back, "state", "1") &&
 	       xen_xs_put(xs, t, back, "dev", "%s", v->disk->vdev) &&
 	       xen_xs_put(xs, t, back, "type", "phy") &&
 	       xen_xs_put(xs, t, back, "mode", "%s", ro ? "r" : "w") &&
@@ -212,11 +226,6 @@ static bool write_vbd(struct xs_handle *xs, xs_transaction_t t, void *arg)
 	       xen_xs_put(xs, t, back, "physical-device-path", "%s",
 			  v->dev) &&
 	       xen_xs_put(xs, t, back, "hotplug-status", "connected") &&
-	       xen_xs_mkdir(xs, t, front, v->domid, XEN_PERM_FRONT) &&
-	       xen_xs_put(xs, t, front, "backend", "%s", back) &&
-	       xen_xs_put(xs, t, front, "backend-id", "%u",
-			  BACKEND_DOMID) &&
-	       xen_xs_put(xs, t, front, "state", "1") &&
 	       xen_xs_put(xs, t, front, "virtual-device", "%d",
 			  v->devid) &&
 	       xen_xs_put(xs, t, front, "device-type", "disk") &&
@@ -272,27 +281,12 @@ static bool write_vif(struct xs_handle *xs, xs_transaction_t t, void *arg)
 	char back[XEN_PATH_MAX], front[XEN_PATH_MAX];
 	uint32_t id = v->nic->devid;
 
-	snprintf(back, sizeof(back), "/local/domain/%u/backend/vif/%u/%u",
-		 BACKEND_DOMID, v->domid, id);
-	snprintf(front, sizeof(front), "/local/domain/%u/device/vif/%u",
-		 v->domid, id);
-	xs_rm(xs, t, back);
-	xs_rm(xs, t, front);
-	return xen_xs_mkdir(xs, t, back, v->domid, XEN_PERM_RO) &&
-	       xen_xs_put(xs, t, back, "frontend", "%s", front) &&
-	       xen_xs_put(xs, t, back, "frontend-id", "%u", v->domid) &&
-	       xen_xs_put(xs, t, back, "online", "1") &&
-	       xen_xs_put(xs, t, back, "state", "1") &&
+	return write_pair(xs, t, "vif", v->domid, id, back, front) &&
 	       xen_xs_put(xs, t, back, "script", "%s", "") &&
 	       xen_xs_put(xs, t, back, "mac", "%s", v->nic->mac) &&
 	       xen_xs_put(xs, t, back, "bridge", "%s", v->nic->bridge) &&
 	       xen_xs_put(xs, t, back, "handle", "%u", id) &&
 	       xen_xs_put(xs, t, back, "type", "vif") &&
-	       xen_xs_mkdir(xs, t, front, v->domid, XEN_PERM_FRONT) &&
-	       xen_xs_put(xs, t, front, "backend", "%s", back) &&
-	       xen_xs_put(xs, t, front, "backend-id", "%u",
-			  BACKEND_DOMID) &&
-	       xen_xs_put(xs, t, front, "state", "1") &&
 	       xen_xs_put(xs, t, front, "handle", "%u", id) &&
 	       xen_xs_put(xs, t, front, "mac", "%s", v->nic->mac);
 }

@@ -273,6 +273,7 @@ def test_async_tasks(daemon):
     vm = new_vm(p, s)
     task = ok(p.Async.VM.start(s, vm, False, False))
     assert task.startswith("OpaqueRef:")
+    wait_for(lambda: ok(p.task.get_status(s, task)) != "pending")
     t = ok(p.task.get_record(s, task))
     assert t["status"] == "success" and t["progress"] == 1.0
     assert t["result"] == "" or t["result"].startswith("<value")

@@ -3,6 +3,9 @@ host and dom0 from the hypervisor, then a PV guest (the test guest built
 by `make guest-initramfs`, same kernel as dom0) started, seen running on
 its console, shut down cleanly.  Skipped when the image's xenbox has no Xen
 backend."""
+import urllib.parse
+import urllib.request
+
 import pytest
 
 from qemu import boot, login, ok, wait_until
@@ -102,3 +105,138 @@ def test_pv_guest_lifecycle_with_disk_and_nic(dom0, api):
     ok(p.VBD.destroy(s, vbd))
     ok(p.VM.destroy(s, vm))
     ok(p.VDI.destroy(s, vdi))
+
+
+def api_console(dom0, s, vm):
+    """The guest's console as the daemon keeps it: GET /console_log."""
+    q = urllib.parse.urlencode({"session_id": s, "ref": vm})
+    with urllib.request.urlopen(dom0.url() + "console_log?" + q, timeout=30) as r:
+        return r.read().decode(errors="replace")
+
+
+def domains_named(dom0, name):
+    """domids whose xenstore name is name (dom0 has no xl)."""
+    _, out = dom0.run("for d in $(xenstore-list /local/domain); do "
+                      "echo \"$d $(xenstore-read /local/domain/$d/name 2>/dev/null)\"; done")
+    return [int(line.split()[0]) for line in out.splitlines()
+            if len(line.split()) == 2 and line.split()[1] == name]
+
+
+def guest_record(name, domain_type, args):
+    # PVH under QEMU TCG needs tsc_mode native: TCG's SVM lacks NRIP save,
+    # so an emulated rdtscp faults (docs/XEN_BACKEND.md)
+    platform = {"tsc_mode": "native"} if domain_type == "pvh" else {}
+    return {"name_label": name, "platform": platform, "PV_kernel": GUEST + "/vmlinuz",
+            "PV_ramdisk": GUEST + "/initramfs.cpio.gz", "PV_args": "console=hvc0 quiet " + args,
+            "memory_static_max": str(128 * MiB), "memory_dynamic_max": str(128 * MiB),
+            "memory_dynamic_min": str(128 * MiB), "memory_static_min": str(128 * MiB),
+            "VCPUs_max": "1", "VCPUs_at_startup": "1", "domain_type": domain_type}
+
+
+def wait_marker(dom0, s, vm, marker, count=1, timeout=180):
+    return wait_until(lambda: api_console(dom0, s, vm).count(marker) >= count and
+                      api_console(dom0, s, vm), timeout=timeout, step=1,
+                      what="%s x%d on the guest's console (GET /console_log)" % (marker, count))
+
+
+def restart_daemon_hard(dom0):
+    """kill -9 the daemon and start it again, as dom0's /init does."""
+    dom0.run("kill -9 $(cat /run/xenbox.pid); sleep 0.5; "
+             "xenbox daemon --config /run/xenbox.conf --backend xen --state-dir /var/lib/xenbox "
+             "--http 0.0.0.0:80 --https 0.0.0.0:443 --unix /run/xenbox/xapi.sock "
+             ">>/var/log/xenbox.log 2>&1 & echo $! >/run/xenbox.pid")
+
+    def answers():
+        try:
+            return login(dom0)
+        except OSError:
+            return None
+    return wait_until(answers, timeout=60, step=0.5, what="the restarted daemon answering")
+
+
+def test_pvh_guest_power_cycle_and_daemon_kill(dom0, api):
+    """A PVH guest (the same Debian kernel, booted through its Xen ELF note):
+    console through the API, pause/unpause, the daemon killed -9 and
+    restarted (the guest adopted, not duplicated), clean_reboot, hard_reboot,
+    clean_shutdown; domids and power states checked at each step."""
+    p, s = api
+    vm = ok(p.VM.create(s, guest_record("pvh1", "pvh", "")))
+    ok(p.VM.start(s, vm, False, False))
+    r = ok(p.VM.get_record(s, vm))
+    assert r["power_state"] == "Running" and int(r["domid"]) > 0, r
+    domid = int(r["domid"])
+    m = ok(p.VM_metrics.get_record(s, r["metrics"]))
+    assert m["current_domain_type"] == "pvh" and m["VCPUs_number"] == "1", m
+    out = wait_marker(dom0, s, vm, "GUEST-IDLE")
+    assert "GUEST-UP" in out, out
+    assert domains_named(dom0, "pvh1") == [domid]
+
+    ok(p.VM.pause(s, vm))
+    assert ok(p.VM.get_power_state(s, vm)) == "Paused"
+    assert "unpause" in ok(p.VM.get_allowed_operations(s, vm))
+    ok(p.VM.unpause(s, vm))
+    assert ok(p.VM.get_power_state(s, vm)) == "Running"
+
+    p, s = restart_daemon_hard(dom0)
+    r = ok(p.VM.get_record(s, vm))
+    assert r["power_state"] == "Running" and int(r["domid"]) == domid, r
+    assert domains_named(dom0, "pvh1") == [domid]
+
+    ok(p.VM.clean_reboot(s, vm))
+    r = ok(p.VM.get_record(s, vm))
+    assert r["power_state"] == "Running" and int(r["domid"]) not in (-1, domid), r
+    domid2 = int(r["domid"])
+    assert domains_named(dom0, "pvh1") == [domid2]
+    # the restarted daemon's log starts empty (kept in memory only), then
+    # has the adopted domain's last words and the new boot
+    out = wait_marker(dom0, s, vm, "GUEST-IDLE", 1)
+    assert "GUEST-REBOOT" in out, out
+
+    ok(p.VM.hard_reboot(s, vm))
+    r = ok(p.VM.get_record(s, vm))
+    assert r["power_state"] == "Running" and int(r["domid"]) not in (-1, domid, domid2), r
+    domid3 = int(r["domid"])
+    assert domains_named(dom0, "pvh1") == [domid3]
+    wait_marker(dom0, s, vm, "GUEST-IDLE", 2)
+
+    ok(p.VM.clean_shutdown(s, vm))
+    r = ok(p.VM.get_record(s, vm))
+    assert r["power_state"] == "Halted" and r["domid"] == "-1", r
+    assert domains_named(dom0, "pvh1") == []
+    assert "GUEST-POWEROFF" in api_console(dom0, s, vm)
+    ok(p.VM.destroy(s, vm))
+    p.session.logout(s)
+
+
+def test_guest_reboots_crashes_powers_off_by_itself(dom0, api):
+    """Guest-initiated shutdowns, noticed through @releaseDomain and the
+    domain's shutdown reason: reboot -> restart, crash -> restart, poweroff
+    -> destroy.  PV_args is changed before each so the next boot does the
+    next thing."""
+    p, s = login(dom0)              # the previous test restarted the daemon
+    vm = ok(p.VM.create(s, guest_record("self1", "pv", "guest.reboot=1")))
+    ok(p.VM.set_actions_after_reboot(s, vm, "restart"))
+    ok(p.VM.set_actions_after_crash(s, vm, "restart"))
+    ok(p.VM.set_actions_after_shutdown(s, vm, "destroy"))
+    ok(p.VM.start(s, vm, False, False))
+    d1 = int(ok(p.VM.get_domid(s, vm)))
+    ok(p.VM.set_PV_args(s, vm, "console=hvc0 quiet guest.crash=1"))
+    d2 = wait_until(lambda: int(ok(p.VM.get_domid(s, vm))) not in (-1, d1) and
+                    int(ok(p.VM.get_domid(s, vm))), timeout=180, step=1,
+                    what="restart after the guest's reboot")
+    assert "GUEST-REBOOT" in api_console(dom0, s, vm)
+    ok(p.VM.set_PV_args(s, vm, "console=hvc0 quiet guest.poweroff=1"))
+    d3 = wait_until(lambda: int(ok(p.VM.get_domid(s, vm))) not in (-1, d1, d2) and
+                    int(ok(p.VM.get_domid(s, vm))), timeout=180, step=1,
+                    what="restart after the guest's crash")
+    assert "GUEST-CRASH" in api_console(dom0, s, vm)
+    wait_until(lambda: ok(p.VM.get_power_state(s, vm)) == "Halted", timeout=180, step=1,
+               what="Halted after the guest's poweroff")
+    assert "GUEST-POWEROFF" in api_console(dom0, s, vm)
+    assert domains_named(dom0, "self1") == []
+    _, log = dom0.run("grep 'shut down by itself' /var/log/xenbox.log")
+    assert "(reboot): restart" in log and "(crash): restart" in log, log
+    assert "(poweroff): destroy" in log, log
+    assert d3 > d2 > d1
+    ok(p.VM.destroy(s, vm))
+    p.session.logout(s)

@@ -751,6 +751,52 @@ static void test_guest_stops(void **state)
 
 /* ---- memory and vcpus ---- */
 
+/* stop=UUID:REASON:MS: the guest stops itself MS ms of running after
+ * each boot; the countdown survives a reopen; bad specs are refused. */
+static void test_stop_after_boot(void **state)
+{
+	char dir[64], opts[256];
+	struct vmm *v;
+	struct events e;
+	const struct vmm_event *ev;
+	uint32_t d;
+
+	make_dir(dir);
+	snprintf(opts, sizeof(opts), "clock=manual,state=%s,stop=" UUID1 ":crash:500", dir);
+	v = open_sim(opts);
+	d = create(v, UUID1, "g", 64 * MiB);
+	assert_int_equal(sim_advance(v, 1000), 0);      /* paused: nothing */
+	assert_int_equal(info(v, d).state, VMM_STATE_PAUSED);
+	assert_int_equal(vmm_unpause(v, d, err, sizeof(err)), 0);
+	events(v);
+	assert_int_equal(sim_advance(v, 300), 0);
+	assert_int_equal(info(v, d).state, VMM_STATE_RUNNING);
+	vmm_close(v);
+	v = open_sim(opts);                             /* adopted, still due */
+	assert_int_equal(sim_advance(v, 199), 0);
+	assert_int_equal(info(v, d).state, VMM_STATE_RUNNING);
+	assert_int_equal(sim_advance(v, 1), 0);
+	e = events(v);
+	ev = find_event(&e, VMM_EVENT_CHANGED, d);
+	assert_non_null(ev);
+	assert_int_equal(ev->state, VMM_STATE_SHUTDOWN);
+	assert_int_equal(ev->reason, VMM_REASON_CRASH);
+	assert_string_equal(console(v, d), "sim: g crashed\n");     /* console: not kept */
+	assert_int_equal(vmm_destroy(v, d, err, sizeof(err)), 0);
+	/* none: never again */
+	assert_int_equal(sim_inject(v, "stop=" UUID1 ":none:0"), 0);
+	d = create(v, UUID1, "g", 64 * MiB);
+	assert_int_equal(vmm_unpause(v, d, err, sizeof(err)), 0);
+	assert_int_equal(sim_advance(v, 10000), 0);
+	assert_int_equal(info(v, d).state, VMM_STATE_RUNNING);
+	assert_int_equal(sim_inject_err(v, "stop=" UUID1 ":suspend:5", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "REASON"));
+	assert_int_equal(sim_inject(v, "stop=" UUID1 ":crash"), -EINVAL);
+	assert_int_equal(sim_inject(v, "stop=nonsense:crash:5"), -EINVAL);
+	assert_int_equal(sim_inject(v, "create_delay=x"), -EINVAL);
+	vmm_close(v);
+}
+
 static void test_memory_exhaustion(void **state)
 {
 	struct vmm *v = open_sim("clock=manual,mem=2G,dom0_mem=1G");
@@ -1499,6 +1545,7 @@ int main(void)
 		cmocka_unit_test(test_shutdown_while_paused),
 		cmocka_unit_test(test_shutdown_bad_request),
 		cmocka_unit_test(test_guest_stops),
+		cmocka_unit_test(test_stop_after_boot),
 		cmocka_unit_test(test_memory_exhaustion),
 		cmocka_unit_test(test_memory_target),
 		cmocka_unit_test(test_vcpus),

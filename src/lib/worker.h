@@ -1,0 +1,45 @@
+/* One worker thread for slow blocking work (domain builds, destroys), so
+ * the event loop keeps serving other clients meanwhile.
+ *
+ * The loop thread submits a job; the worker calls job->run in its thread;
+ * the loop thread gets job->done back when it handles worker_fd().  A job
+ * is self-contained: run() must not touch anything the loop thread owns
+ * (the datamodel, the store, calls).  Progress the worker reports with
+ * worker_progress() reaches job->progress in the loop thread, coalesced.
+ *
+ * Every submitted job gets exactly one done() call: after run(), or with
+ * job->cancelled set when worker_stop() found it still queued.  Without a
+ * running worker (worker_start never called: the fuzzer, unit tests) a
+ * submit runs the job at once in the caller's thread, done() included, and
+ * sets job->inline_run, so a caller can finish synchronously.
+ *
+ * Jobs run one at a time, in submission order. */
+#ifndef XB_WORKER_H
+#define XB_WORKER_H
+
+struct job {
+	struct job *next;               /* worker's queues */
+	void (*run)(struct job *j);     /* worker thread */
+	void (*done)(struct job *j);    /* loop thread */
+	void (*progress)(struct job *j, double p);      /* loop thread; may be NULL */
+	double progress_now;            /* written by the worker, under its lock */
+	double progress_seen;           /* last value passed to progress() */
+	int cancelled;
+	int inline_run;
+};
+
+/* 0, or a negative errno (no thread, no eventfd).  Idempotent. */
+int worker_start(void);
+/* Waits for the running job, cancels queued ones, delivers every pending
+ * done() and stops the thread.  Idempotent; submits after it run inline. */
+void worker_stop(void);
+/* Readable when done()s or progress are pending; -1 without a worker. */
+int worker_fd(void);
+/* Loop thread: call when worker_fd() is readable. */
+void worker_handle(void);
+/* Loop thread. */
+void worker_submit(struct job *j);
+/* Worker thread, from run(): p in 0..1. */
+void worker_progress(struct job *j, double p);
+
+#endif

@@ -1,0 +1,271 @@
+"""VM operations on the sim backend: slow builds in the worker thread (the
+loop keeps serving), Async.VM.* tasks, the console log, guest-initiated
+shutdowns and actions_after_*, VM.destroy taking its devices along."""
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import Daemon, fails, ok
+from test_api import new_vm, wait_for
+
+
+def timed(fn):
+    t0 = time.monotonic()
+    r = fn()
+    return r, time.monotonic() - t0
+
+
+@pytest.fixture
+def slow(state_dir):
+    """A daemon whose domain builds take 2 s, like Xen under TCG (worse)."""
+    d = Daemon(state_dir, "shutdown_delay=200,create_delay=2000").start()
+    yield d
+    rc = d.stop()
+    log = d.read_log()
+    assert "ERROR: AddressSanitizer" not in log, log
+    assert "runtime error" not in log, log
+    assert rc == 0, log
+
+
+def test_slow_start_does_not_block_other_clients(slow):
+    p, s = slow.login()
+    vm = new_vm(p, s)
+    result = {}
+
+    def start():
+        q, qs = slow.login()
+        result["r"], result["t"] = timed(lambda: q.VM.start(qs, vm, False, False))
+
+    th = threading.Thread(target=start)
+    th.start()
+    wait_for(lambda: ok(p.VM.get_current_operations(s, vm)), timeout=5)
+    # while the build runs: other calls answer at once
+    q = slow.proxy()
+    for _ in range(5):
+        r, t = timed(lambda: q.session.login_with_password("root", "s3cret-for-tests",
+                                                            "1.0", "other"))
+        assert t < 0.5, t
+        s2 = ok(r)
+        (rec, t) = timed(lambda: ok(q.VM.get_record(s2, vm)))
+        assert t < 0.5, t
+        assert rec["power_state"] == "Halted"
+        assert list(rec["current_operations"].values()) == ["start"]
+        assert rec["allowed_operations"] == []
+        ok(q.session.logout(s2))
+    # conflicting operations are refused while it is in flight
+    task_key = list(ok(p.VM.get_current_operations(s, vm)).keys())[0]
+    fails(p.VM.start(s, vm, False, False), "OTHER_OPERATION_IN_PROGRESS", "VM", vm,
+          "start", task_key)
+    fails(p.VM.hard_shutdown(s, vm), "OTHER_OPERATION_IN_PROGRESS", "VM", vm)
+    fails(p.VM.destroy(s, vm), "OTHER_OPERATION_IN_PROGRESS", "VM", vm)
+    th.join(20)
+    assert not th.is_alive()
+    ok(result["r"])
+    assert result["t"] >= 1.9, result["t"]
+    rec = ok(p.VM.get_record(s, vm))
+    assert rec["power_state"] == "Running" and rec["current_operations"] == {}
+    assert "clean_shutdown" in rec["allowed_operations"]
+    ok(p.VM.hard_shutdown(s, vm))
+    assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+
+
+def test_async_start_progress_and_result(slow):
+    p, s = slow.login()
+    vm = new_vm(p, s)
+    task, t = timed(lambda: ok(p.Async.VM.start(s, vm, False, False)))
+    assert t < 0.5, t                           # the task ref comes back at once
+    rec = ok(p.task.get_record(s, task))
+    assert rec["status"] == "pending" and 0.0 <= rec["progress"] < 1.0, rec
+    assert rec["name_label"] == "Async.VM.start"
+    assert rec["result"] == "" and rec["error_info"] == []
+    # XAPI keys current_operations by the task doing the operation
+    assert ok(p.VM.get_current_operations(s, vm)) == {task: "start"}
+    wait_for(lambda: ok(p.task.get_status(s, task)) != "pending", timeout=20)
+    rec = ok(p.task.get_record(s, task))
+    assert rec["status"] == "success" and rec["progress"] == 1.0, rec
+    assert rec["result"] in ("", "<value></value>"), rec   # void
+    assert ok(p.VM.get_power_state(s, vm)) == "Running"
+    assert ok(p.VM.get_current_operations(s, vm)) == {}
+
+    # a failure: error_info is the ErrorDescription
+    task = ok(p.Async.VM.start(s, vm, False, False))
+    wait_for(lambda: ok(p.task.get_status(s, task)) != "pending")
+    rec = ok(p.task.get_record(s, task))
+    assert rec["status"] == "failure"
+    assert rec["error_info"] == ["VM_BAD_POWER_STATE", vm, "halted", "running"]
+
+    # a clean shutdown waits for the guest (200 ms), then destroys
+    task = ok(p.Async.VM.clean_shutdown(s, vm))
+    assert ok(p.VM.get_current_operations(s, vm)) == {task: "clean_shutdown"}
+    wait_for(lambda: ok(p.task.get_status(s, task)) != "pending")
+    assert ok(p.task.get_status(s, task)) == "success"
+    assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+
+    # a build that fails (no memory for it) fails the task after the wait
+    big = new_vm(p, s, memory_static_max=str(64 << 30), memory_dynamic_max=str(64 << 30),
+                 memory_dynamic_min=str(64 << 30))
+    task = ok(p.Async.VM.start(s, big, False, False))
+    wait_for(lambda: ok(p.task.get_status(s, task)) != "pending", timeout=20)
+    rec = ok(p.task.get_record(s, task))
+    assert rec["status"] == "failure"
+    assert rec["error_info"][0] == "HOST_NOT_ENOUGH_FREE_MEMORY", rec
+    assert ok(p.VM.get_power_state(s, big)) == "Halted"
+    assert ok(p.VM.get_current_operations(s, big)) == {}
+
+
+def test_stop_during_a_build_records_it(state_dir):
+    """SIGTERM while a build runs: the daemon waits for it, records the VM
+    Running, exits cleanly; the next daemon adopts the same domain."""
+    d = Daemon(state_dir, "shutdown_delay=200,create_delay=1500").start()
+    p, s = d.login()
+    vm = new_vm(p, s)
+    ok(p.Async.VM.start(s, vm, False, False))
+    wait_for(lambda: ok(p.VM.get_current_operations(s, vm)))
+    assert d.stop() == 0, d.read_log()
+    assert "AddressSanitizer" not in d.read_log()
+    d.start()
+    try:
+        p, s = d.login()
+        rec = ok(p.VM.get_record(s, vm))
+        assert rec["power_state"] == "Running" and int(rec["domid"]) > 0, rec
+        assert rec["current_operations"] == {}
+        ok(p.VM.hard_shutdown(s, vm))
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+def console_log(d, s, **q):
+    q = dict(q)
+    if s is not None:
+        q["session_id"] = s
+    r, body = d.raw("GET", "/console_log?" + urllib.parse.urlencode(q))
+    return r.status, body.decode()
+
+
+def test_console_log(daemon):
+    p, s = daemon.login()
+    vm = new_vm(p, s, name_label="con1")
+    uuid = ok(p.VM.get_uuid(s, vm))
+    assert console_log(daemon, s, ref=vm) == (200, "")
+    ok(p.VM.start(s, vm, False, False))
+    wait_for(lambda: "booted" in console_log(daemon, s, ref=vm)[1])
+    status, text = console_log(daemon, s, uuid=uuid)
+    assert status == 200 and text == "sim: con1 booted\n", text
+    ok(p.VM.clean_reboot(s, vm))
+    ok(p.VM.clean_shutdown(s, vm))
+    # kept across reboots and halts, oldest first
+    assert console_log(daemon, s, ref=vm)[1] == (
+        "sim: con1 booted\nsim: con1 rebooting\nsim: con1 booted\n"
+        "sim: con1 powering off\n")
+    assert console_log(daemon, None, ref=vm)[0] == 401
+    assert console_log(daemon, "OpaqueRef:nope", ref=vm)[0] == 401
+    assert console_log(daemon, s, ref="OpaqueRef:nope")[0] == 404
+    assert console_log(daemon, s)[0] == 400
+    ok(p.VM.destroy(s, vm))
+    assert console_log(daemon, s, uuid=uuid)[0] == 404
+
+
+def test_console_log_is_bounded(state_dir):
+    """A guest that writes more than 64 KiB: the newest 64 KiB are kept."""
+    d = Daemon(state_dir, "shutdown_delay=0").start()
+    try:
+        p, s = d.login()
+        vm = new_vm(p, s, name_label="x" * 100)
+        for _ in range(300):      # each boot + poweroff writes ~240 bytes
+            ok(p.VM.start(s, vm, False, False))
+            ok(p.VM.clean_shutdown(s, vm))
+        status, text = console_log(d, s, ref=vm)
+        assert status == 200
+        assert len(text) == 64 * 1024, len(text)
+        assert text.endswith("x" * 100 + " powering off\n")
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+GUESTS = {
+    # name: (sim stop reason, field, action, expected outcome)
+    "off-destroy": ("poweroff", "actions_after_shutdown", "destroy", "halted"),
+    "off-restart": ("poweroff", "actions_after_shutdown", "restart", "restarted"),
+    "reboot-restart": ("reboot", "actions_after_reboot", "restart", "restarted"),
+    "reboot-destroy": ("reboot", "actions_after_reboot", "destroy", "halted"),
+    "crash-destroy": ("crash", "actions_after_crash", "destroy", "halted"),
+    "crash-coredump": ("crash", "actions_after_crash", "coredump_and_restart", "restarted"),
+    "crash-preserve": ("crash", "actions_after_crash", "preserve", "preserved"),
+    "watchdog-restart": ("watchdog", "actions_after_crash", "restart", "restarted"),
+}
+
+
+def test_guest_initiated_shutdowns_apply_actions(state_dir):
+    d = Daemon(state_dir).start()
+    p, s = d.login()
+    vms = {n: new_vm(p, s, name_label=n) for n in GUESTS}
+    uuids = {n: ok(p.VM.get_uuid(s, vms[n])) for n in GUESTS}
+    d.stop()
+    # each guest stops itself 500 ms after each boot
+    d.sim_opts = "shutdown_delay=200," + ",".join(
+        "stop=%s:%s:500" % (uuids[n], GUESTS[n][0]) for n in GUESTS)
+    d.start()
+    try:
+        p, s = d.login()
+        domids = {}
+        for n, (_, field, action, _) in GUESTS.items():
+            ok(getattr(p.VM, "set_" + field)(s, vms[n], action))
+            ok(p.VM.start(s, vms[n], False, False))
+            domids[n] = int(ok(p.VM.get_domid(s, vms[n])))
+        for n, (why, _, _, outcome) in GUESTS.items():
+            vm = vms[n]
+            if outcome == "halted":
+                wait_for(lambda: ok(p.VM.get_power_state(s, vm)) == "Halted")
+                assert ok(p.VM.get_domid(s, vm)) == "-1"
+                assert ok(p.VM.get_consoles(s, vm)) == []
+            elif outcome == "restarted":
+                wait_for(lambda: int(ok(p.VM.get_domid(s, vm))) not in (domids[n], -1))
+                assert ok(p.VM.get_power_state(s, vm)) in ("Running", "Halted")
+            else:   # preserved: the dead domain stays, the VM shows Paused
+                wait_for(lambda: ok(p.VM.get_power_state(s, vm)) == "Paused")
+                assert int(ok(p.VM.get_domid(s, vm))) == domids[n]
+                assert "hard_shutdown" in ok(p.VM.get_allowed_operations(s, vm))
+            text = console_log(d, s, ref=vm)[1]
+            what = {"poweroff": "powering off", "reboot": "rebooting", "crash": "crashed",
+                    "watchdog": "stopped by its watchdog"}[why]
+            assert "sim: %s %s" % (n, what) in text, text
+        # every VM can be stopped for good (a restarting one may be mid-restart)
+        for n, vm in vms.items():
+            def stopped():
+                if ok(p.VM.get_power_state(s, vm)) == "Halted":
+                    return True
+                r = p.VM.hard_shutdown(s, vm)
+                return r["Status"] == "Success"
+            wait_for(stopped, timeout=20)
+            assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+        log = d.read_log()
+        assert "shut down by itself (crash): coredump_and_restart" in log
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+def test_destroy_takes_vbds_and_vifs(daemon):
+    p, s = daemon.login()
+    pool = list(ok(p.pool.get_all_records(s)).values())[0]
+    vdi = ok(p.VDI.create(s, {"SR": pool["default_SR"], "virtual_size": str(1 << 20),
+                              "name_label": "d", "type": "user", "sharable": False,
+                              "read_only": False, "other_config": {}}))
+    vm = new_vm(p, s)
+    vbd = ok(p.VBD.create(s, {"VM": vm, "VDI": vdi, "userdevice": "0", "bootable": True,
+                              "mode": "RW", "type": "Disk", "empty": False,
+                              "other_config": {}}))
+    net = ok(p.network.get_all(s))[0]
+    vif = ok(p.VIF.create(s, {"VM": vm, "network": net, "device": "0", "MAC": "",
+                              "MTU": "1500", "other_config": {}}))
+    ok(p.VM.start(s, vm, False, False))
+    fails(p.VM.destroy(s, vm), "VM_BAD_POWER_STATE", vm, "halted", "running")
+    assert ok(p.VBD.get_VM(s, vbd)) == vm       # a failed destroy takes nothing
+    ok(p.VM.hard_shutdown(s, vm))
+    ok(p.VM.destroy(s, vm))
+    fails(p.VBD.get_record(s, vbd), "HANDLE_INVALID", "VBD", vbd)
+    fails(p.VIF.get_record(s, vif), "HANDLE_INVALID", "VIF", vif)
+    assert ok(p.VDI.get_VBDs(s, vdi)) == []     # the VDI stays, unused
+    assert ok(p.network.get_VIFs(s, net)) == []
+    ok(p.VDI.destroy(s, vdi))
