@@ -14,7 +14,7 @@ row() { printf '  %-40s %10d  %7.2f MiB\n' "$1" "$2" "$(echo "$2" | awk '{print 
 sum() { s=0; for f in "$@"; do s=$((s + $(sz "$f"))); done; echo $s; }
 
 xen=$(sum "$fat/xenbox/xen.gz" "$fat/EFI/BOOT/BOOTX64.EFI")
-kernel=$(sz "$fat/xenbox/vmlinuz")
+kernel=$(sz "$fat/xenbox/vmlinux.gz")
 initrd=$(sz "$fat/xenbox/initrd.gz")
 rootfs=$(sz "$fat/xenbox/rootfs.sqfs")
 loader=$(sum "$fat"/syslinux/*.c32 "$fat/EFI/BOOT/BOOTX64.cfg" "$fat/syslinux/syslinux.cfg")
@@ -24,7 +24,7 @@ echo "USB image parts (bytes on the boot partition):"
 row "Xen (xen.gz BIOS + xen.efi UEFI)" "$xen"
 row "  xen.gz" "$(sz "$fat/xenbox/xen.gz")"
 row "  xen.efi (/EFI/BOOT/BOOTX64.EFI)" "$(sz "$fat/EFI/BOOT/BOOTX64.EFI")"
-row "dom0 kernel (vmlinuz)" "$kernel"
+row "dom0 kernel (vmlinux.gz)" "$kernel"
 row "initramfs (initrd.gz)" "$initrd"
 row "  its modules ($(wc -l <"$mods/initrd/load-order"), uncompressed)" "$(cat "$mods"/initrd/*.ko | wc -c)"
 row "root filesystem (rootfs.sqfs, xz)" "$rootfs"

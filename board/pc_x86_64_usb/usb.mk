@@ -42,6 +42,27 @@ $(IMAGES_DIR)/modules/root/load-order: $(LINUX_DIR)/.stamp_extracted $(TOPDIR)/p
 		$(IMAGES_DIR)/modules/initrd/load-order
 	@echo "  IMAGE   $(@D) ($$(wc -l <$@) modules, $$(cat $(@D)/*.ko | wc -c) bytes)"
 
+# Hardware drivers, loaded by PCI alias (hw-modules; package/linux/hw-aliases.sh).
+$(IMAGES_DIR)/modules/hw/hw.alias: $(LINUX_DIR)/.stamp_extracted $(TOPDIR)/package/linux/modules.sh \
+		$(TOPDIR)/package/linux/hw-aliases.sh $(USB_BOARD)/hw-modules \
+		$(IMAGES_DIR)/modules/initrd/load-order $(IMAGES_DIR)/modules/root/load-order
+	$(Q)mkdir -p $(@D) && cat $(IMAGES_DIR)/modules/initrd/load-order \
+		$(IMAGES_DIR)/modules/root/load-order >$(IMAGES_DIR)/modules/hw.base
+	$(Q)$(TOPDIR)/package/linux/modules.sh $(USB_BOARD)/hw-modules \
+		$(LINUX_DIR)/root/lib/modules/$$(cat $(LINUX_DIR)/kernel-release) $(@D) \
+		$(IMAGES_DIR)/modules/hw.base
+	$(Q)$(TOPDIR)/package/linux/hw-aliases.sh $(USB_BOARD)/hw-modules $(@D)
+	@echo "  IMAGE   $(@D) ($$(wc -l <$(@D)/load-order) modules, $$(cat $(@D)/*.ko | wc -c) bytes, $$(wc -l <$@) PCI aliases)"
+
+# dom0's kernel: the bzImage's payload (package/linux), stripped of its
+# symbol table (kallsyms is inside), gzip'd.  Xen builds dom0 from it
+# ~1.5 s faster under TCG than from the XZ vmlinuz, for +2.3 MiB.
+$(USB_PARTS)/vmlinux.gz: $(IMAGES_DIR)/vmlinux
+	$(Q)mkdir -p $(@D)
+	$(Q)strip --strip-all -o $(USB_BUILD)/vmlinux $<
+	$(Q)gzip -9n -c $(USB_BUILD)/vmlinux >$@.tmp && rm -f $(USB_BUILD)/vmlinux && mv $@.tmp $@
+	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
+
 # ---- initramfs ---------------------------------------------------------------
 $(USB_PARTS)/initrd.gz: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/initrd/load-order \
 		$(USB_INITRD_OVERLAY) $(USB_BOARD)/usb.mk
@@ -56,19 +77,22 @@ $(USB_PARTS)/initrd.gz: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/initrd/load-order \
 # ---- the squashfs root ---------------------------------------------------------
 # Writable paths are symlinks into /run (tmpfs), made by rcS.  mksquashfs
 # takes its timestamps from SOURCE_DATE_EPOCH (exported by the Makefile).
-$(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order $(SYS_XEN_TOOLS) \
-		$(USB_ROOT_OVERLAY) $(TOPDIR)/rootfs/dom0/etc/udhcpc.script $(USB_BOARD)/usb.mk
+$(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
+		$(IMAGES_DIR)/modules/hw/hw.alias $(SYS_XEN_TOOLS) \
+		$(USB_ROOT_OVERLAY) $(USB_BOARD)/usb.mk
 	@echo "  ROOTFS  usb root"
 	$(Q)rm -rf $(USB_BUILD)/root && mkdir -p $(USB_BUILD)/root $(@D)
 	$(call sys-busybox,$(USB_BUILD)/root)
 	$(call sys-modules,$(USB_BUILD)/root,root)
+	$(Q)cp $(IMAGES_DIR)/modules/hw/*.ko $(IMAGES_DIR)/modules/hw/hw.alias \
+		$(IMAGES_DIR)/modules/hw/hw.ids $(IMAGES_DIR)/modules/hw/hw.groups \
+		$(USB_BUILD)/root/lib/modules/
 	$(Q)mkdir -p $(addprefix $(USB_BUILD)/root/,boot dev proc sys run tmp var state etc root)
 	$(Q)cp $(IMAGES_DIR)/xenbox $(USB_BUILD)/root/usr/sbin/xenbox
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(USB_BUILD)/root/usr/sbin/
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstore $(USB_BUILD)/root/usr/bin/xenstore
 	$(Q)for c in $(XS_CLIENTS); do ln -sfn xenstore $(USB_BUILD)/root/usr/bin/xenstore-$$c; done
-	$(Q)cp $(TOPDIR)/rootfs/dom0/etc/udhcpc.script $(USB_BUILD)/root/etc/
 	$(Q)cp -a $(TOPDIR)/rootfs/usb/root/. $(USB_BUILD)/root/
 	$(Q)for f in shadow hostname hosts resolv.conf; do ln -sfn ../run/$$f $(USB_BUILD)/root/etc/$$f; done
 	$(Q)find $(USB_BUILD)/root -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
@@ -91,14 +115,14 @@ $(USB_BUILD)/xenbox.conf: $(TOPDIR)/rootfs/usb/xenbox.conf $(USB_PWFILE) $(IMAGE
 	$(Q)mv $@.tmp $@
 
 USB_FAT_FILES := $(USB_BUILD)/xenbox.conf $(USB_PARTS)/initrd.gz $(USB_PARTS)/rootfs.sqfs \
-	$(IMAGES_DIR)/xen.gz $(IMAGES_DIR)/vmlinuz $(SYSLINUX_DIR)/.stamp_extracted \
+	$(IMAGES_DIR)/xen.gz $(USB_PARTS)/vmlinux.gz $(SYSLINUX_DIR)/.stamp_extracted \
 	$(USB_BOARD)/syslinux.cfg $(USB_BOARD)/BOOTX64.cfg $(USB_BOARD)/mkimage.sh
 
 $(USB_IMG): $(USB_FAT_FILES)
 	@echo "  FAT     boot partition"
 	$(Q)f=$(USB_BUILD)/fat && rm -rf $$f/xenbox $$f/syslinux $$f/EFI && \
 		mkdir -p $$f/xenbox $$f/syslinux $$f/EFI/BOOT
-	$(Q)cp $(IMAGES_DIR)/xen.gz $(IMAGES_DIR)/vmlinuz $(USB_PARTS)/initrd.gz \
+	$(Q)cp $(IMAGES_DIR)/xen.gz $(USB_PARTS)/vmlinux.gz $(USB_PARTS)/initrd.gz \
 		$(USB_PARTS)/rootfs.sqfs $(USB_BUILD)/fat/xenbox/
 	$(Q)cp $(USB_BUILD)/xenbox.conf $(USB_BUILD)/fat/xenbox.conf
 	$(Q)cp $(addprefix $(SYSLINUX_BIOS)/,ldlinux.c32 libcom32.c32 mboot.c32) $(USB_BUILD)/fat/syslinux/
@@ -106,7 +130,7 @@ $(USB_IMG): $(USB_FAT_FILES)
 		$(USB_BOARD)/syslinux.cfg >$(USB_BUILD)/fat/syslinux/syslinux.cfg
 	$(Q)cp $(XEN_HV_DIR)/root/boot/xen-*-amd64.efi $(USB_BUILD)/fat/EFI/BOOT/BOOTX64.EFI
 	$(Q)sed -e 's|@XEN_ARGS@|$(USB_XEN_ARGS)|' -e 's|@DOM0_ARGS@|$(USB_DOM0_ARGS)|' \
-		-e 's|@KERNEL@|\\xenbox\\vmlinuz|' -e 's|@INITRD@|\\xenbox\\initrd.gz|' \
+		-e 's|@KERNEL@|\\xenbox\\vmlinux.gz|' -e 's|@INITRD@|\\xenbox\\initrd.gz|' \
 		$(USB_BOARD)/BOOTX64.cfg >$(USB_BUILD)/fat/EFI/BOOT/BOOTX64.cfg
 	$(Q)find $(USB_BUILD)/fat -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 	$(Q)$(USB_BOARD)/mkimage.sh $@ $(USB_BUILD)/fat $(SYSLINUX_DIR)/root
