@@ -144,6 +144,7 @@ class UsbQemu:
         self._cond = threading.Condition()
         self._eof = False
         self._seq = 0
+        self._arrivals = []     # (end offset, seconds): when bytes came
 
     def command(self):
         fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-%s:%d" % (h, self.guest_addr, g)
@@ -183,6 +184,7 @@ class UsbQemu:
             self._log.flush()
             with self._cond:
                 self._buf += data
+                self._arrivals.append((len(self._buf), self.elapsed()))
                 self._cond.notify_all()
         with self._cond:
             self._eof = True
@@ -215,6 +217,18 @@ class UsbQemu:
 
     def tail(self, n=60):
         return "\n".join(self.output.split("\n")[-n:]) + "\n(full console: %s)" % self.log_path
+
+    def milestones(self, marks):
+        """[(name, seconds after start the regex's first match arrived, or
+        None)] for marks = [(name, regex)]."""
+        with self._cond:
+            buf, arr = bytes(self._buf), list(self._arrivals)
+        out = []
+        for name, rx in marks:
+            m = re.search(rx.encode(), buf)
+            t = next((t for end, t in arr if end >= m.end()), None) if m else None
+            out.append((name, t))
+        return out
 
     def mark(self):
         with self._cond:
