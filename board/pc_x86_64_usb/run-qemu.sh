@@ -7,7 +7,9 @@
 #
 # QEMU writes to a copy of the image (output/images/xenbox-usb.run.img,
 # kept across runs: the state partition persists like a stick's); rm it to
-# start from a fresh stick.  Memory: XB_QEMU_MEM MiB (2048).
+# start from a fresh stick.  Memory: XB_QEMU_MEM MiB (2048).  No graphics
+# card (-vga none), as a headless server: under TCG, Xen drawing its boot
+# messages on OVMF's framebuffer would cost ~10 s.
 set -eu
 img=${XB_USB_IMG:?}
 pwfile=${XB_USB_PWFILE:-}
@@ -58,7 +60,7 @@ watcher=$!
 trap 'kill $watcher 2>/dev/null' EXIT
 
 qemu-system-x86_64 -accel tcg -cpu max,-smap -m "${XB_QEMU_MEM:-2048}" -smp 1 \
-	"${fw[@]}" -display none -serial mon:stdio -no-reboot \
+	"${fw[@]}" -vga none -display none -serial mon:stdio -no-reboot \
 	-device qemu-xhci,id=xhci \
 	-drive if=none,id=stick,format=raw,file="$run_img" \
 	-device usb-storage,bus=xhci.0,drive=stick,bootindex=0 \

@@ -29,6 +29,7 @@ row "initramfs (initrd.gz)" "$initrd"
 row "  its modules ($(wc -l <"$mods/initrd/load-order"), uncompressed)" "$(cat "$mods"/initrd/*.ko | wc -c)"
 row "root filesystem (rootfs.sqfs, xz)" "$rootfs"
 row "  its modules ($(wc -l <"$mods/root/load-order"), uncompressed)" "$(cat "$mods"/root/*.ko | wc -c)"
+row "  hardware drivers ($(wc -l <"$mods/hw/load-order"), uncompressed)" "$(cat "$mods"/hw/*.ko | wc -c)"
 row "boot loader files (SYSLINUX, cfgs)" "$loader"
 row "xenbox.conf" "$(sz "$fat/xenbox.conf")"
 echo
