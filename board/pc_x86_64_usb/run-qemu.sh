@@ -31,7 +31,7 @@ fi
 pw=
 [ -n "$pwfile" ] && [ -f "$pwfile" ] && pw=$(cat "$pwfile")
 cat <<MSG
-xenbox: booting $run_img as a USB stick ($how, QEMU TCG: ~15 s to the XenAPI).
+xenbox: booting $run_img as a USB stick ($how, QEMU TCG: 20-30 s to the XenAPI).
         XenAPI: https://127.0.0.1:$https/  (and http://127.0.0.1:$http/)
         user root, password ${pw:-(see xenbox.conf)}; the console login takes the same
         the certificate's SHA-256 fingerprint is printed when the XenAPI answers

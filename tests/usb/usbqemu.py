@@ -310,14 +310,19 @@ class UsbQemu:
         """Poll until the XenAPI answers over HTTP (system.listMethods:
         no login, so no failed-login throttling); returns the seconds
         since QEMU started."""
-        deadline = time.monotonic() + timeout
+        # QEMU's user network accepts the host side of a forwarded
+        # connection at once, and holds it while dom0 has no address yet:
+        # short attempts (1 s, longer after a minute), or a poll stuck in
+        # its timeout would add seconds to the figure.
+        t0 = time.monotonic()
+        deadline = t0 + timeout
         last = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise UsbError("QEMU exited (rc %s) before the XenAPI answered\n%s" % (
                     self.proc.poll(), self.tail()))
             try:
-                r = self.proxy(timeout=5).system.listMethods()
+                r = self.proxy(timeout=1 if time.monotonic() - t0 < 60 else 5).system.listMethods()
                 if isinstance(r, (list, dict)):
                     return self.elapsed()
             except (OSError, xmlrpc.client.ProtocolError, xmlrpc.client.Fault) as e:
