@@ -9,7 +9,7 @@
 # shipped compressed, .ko.xz/.ko.zst/.ko.gz, are decompressed: busybox
 # insmod reads plain ELF) and load-order, the names one per line.
 #
-# Fails if a module is missing, found twice, or depends (its .modinfo
+# Fails if a module is missing, listed or found twice, or depends (its .modinfo
 # "depends=") on a module that is not listed before it.  The kernel has no
 # modules.dep in the package (depmod runs at install), so the order is the
 # list's; this check keeps the list honest.  BASE, a load-order file of a
@@ -24,6 +24,9 @@ trap 'rm -rf "$out.tmp"' EXIT
 loaded=" "
 [ -z "$base" ] || for name in $(cat "$base"); do loaded="$loaded$(norm "$name") "; done
 for name in $(sed 's/#.*//' "$list"); do
+	case $loaded in
+	*" $(norm "$name") "*) echo "modules: $name is listed twice (in $list${base:+ or $base})" >&2; exit 1 ;;
+	esac
 	found=$(find "$moddir/kernel" -name "$name.ko" -o -name "$name.ko.xz" \
 		-o -name "$name.ko.zst" -o -name "$name.ko.gz")
 	case $(printf '%s\n' "$found" | grep -c .) in
