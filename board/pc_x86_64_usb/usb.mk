@@ -52,7 +52,7 @@ $(IMAGES_DIR)/modules/hw/hw.alias: $(LINUX_DIR)/.stamp_extracted $(TOPDIR)/packa
 		$(LINUX_DIR)/root/lib/modules/$$(cat $(LINUX_DIR)/kernel-release) $(@D) \
 		$(IMAGES_DIR)/modules/hw.base
 	$(Q)$(TOPDIR)/package/linux/hw-aliases.sh $(USB_BOARD)/hw-modules $(@D)
-	@echo "  IMAGE   $(@D) ($$(wc -l <$(@D)/load-order) modules, $$(cat $(@D)/*.ko | wc -c) bytes, $$(wc -l <$@) PCI aliases)"
+	@echo "  IMAGE   $(@D) ($$(wc -l <$(@D)/load-order) modules, $$(cat $(@D)/*.ko | wc -c) bytes, $$(cat $@ $(@D)/hw.ids | wc -l) PCI aliases)"
 
 # dom0's kernel: the bzImage's payload (package/linux), stripped of its
 # symbol table (kallsyms is inside), gzip'd.  Xen builds dom0 from it
@@ -102,10 +102,16 @@ $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
 
 # ---- the boot partition's files and the image -------------------------------------
+# Made once (random) unless USB_PASSWORD is given; rewritten only when
+# that differs, so an unchanged password rebuilds nothing.
+ifneq ($(USB_PASSWORD),)
+$(USB_PWFILE): FORCE
+endif
 $(USB_PWFILE):
 	$(Q)mkdir -p $(@D)
 	$(Q)umask 077 && { [ -n "$(USB_PASSWORD)" ] && echo "$(USB_PASSWORD)" || \
-		head -c 12 /dev/urandom | base64 | tr -d '/+=' | cut -c1-12; } >$@
+		head -c 12 /dev/urandom | base64 | tr -d '/+=' | cut -c1-12; } >$@.tmp
+	$(Q)if [ -f $@ ] && cmp -s $@ $@.tmp; then rm $@.tmp; else mv $@.tmp $@; fi
 
 $(USB_BUILD)/xenbox.conf: $(TOPDIR)/rootfs/usb/xenbox.conf $(USB_PWFILE) $(IMAGES_DIR)/xenbox
 	$(Q)mkdir -p $(@D)
