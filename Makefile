@@ -8,6 +8,7 @@
 #   make                     build; artifacts land in output/images/
 #   make size                binary size by component, checked against budget
 #   make check               every test suite (installs what it needs)
+#   make run                 build the USB image and boot it under QEMU
 #
 # O=DIR puts the configuration and every build product in DIR (default
 # output/), DL_DIR=DIR the downloads (default dl/).  Nothing below `make
@@ -99,7 +100,7 @@ $(AUTOCONF) $(AUTOHEADER): $(CONFIG) $(shell find $(TOPDIR) -name Kconfig -not -
 
 # Goals that need no configuration.
 NOCONFIG_GOALS := %_defconfig defconfig menuconfig olddefconfig source clean distclean \
-	help check run printvars
+	help check run run-host printvars
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(AUTOCONF)
 endif
@@ -141,7 +142,7 @@ export TARGET_CC TARGET_AR TARGET_CFLAGS TARGET_LDFLAGS HOST_CC
 include $(sort $(wildcard $(TOPDIR)/package/*/*.mk))
 include $(TOPDIR)/src/xenbox.mk
 include $(TOPDIR)/tests/tests.mk
-include $(wildcard $(TOPDIR)/board/*.mk)
+include $(wildcard $(TOPDIR)/board/*.mk $(TOPDIR)/board/*/*.mk)
 
 all: $(IMAGES_DIR)/xenbox
 world: all
@@ -157,11 +158,15 @@ printvars:
 		$(if $(filter file,$(origin $(v))),$(info $(v)=$($(v)))))
 
 help:
-	@sed -n '2,15p' $(TOPDIR)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,16p' $(TOPDIR)/Makefile | sed 's/^# \{0,1\}//'
 	@echo "Defconfigs:"; ls $(TOPDIR)/configs | sed 's/^/    make /'
 
 FORCE:
 
+# `make run`: build the USB image (configuring $(O) for it if new) and boot
+# it under QEMU; `make run-host`: the daemon on this machine (sim backend).
 run:
-	$(Q)$(TOPDIR)/support/run.sh
-.PHONY: run
+	$(Q)O=$(O) UEFI=$(UEFI) $(TOPDIR)/support/run.sh
+run-host:
+	$(Q)$(TOPDIR)/support/run-host.sh
+.PHONY: run run-host

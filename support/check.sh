@@ -53,6 +53,7 @@ suite integration-musl env XENBOX="$O/images/xenbox" $PY -m pytest -q tests/inte
 suite size make -s O="$O" size
 suite build env CHECK_O="$O" $PY -m pytest -q tests/build
 suite fuzz make -s O="$O" fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+suite usb sh -c 'make -s O="$1" pc_x86_64_usb_defconfig >/dev/null && make -s -j"$2" O="$1" usb-check' - "$O/usb" "$JOBS"
 
 printf '%s\n' "${results[@]}"
 echo "check: $passed passed, $failed failed"

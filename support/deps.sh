@@ -2,11 +2,14 @@
 # Install the Debian packages the build and the tests need, if missing.
 # Uses the machine's apt as configured (never changes it).
 # qemu-system-x86 and cpio: the system tests (tests/system, dom0 initramfs).
+# mtools, dosfstools, e2fsprogs, squashfs-tools, fdisk (sfdisk): the USB
+# image, built without root (board/pc_x86_64_usb/mkimage.sh, tests/usb).
 set -e
 PKGS="build-essential musl-tools kconfig-frontends libcmocka-dev python3 python3-pytest
 clang curl ca-certificates xz-utils bzip2 patch perl tcl file util-linux openssl
 iproute2 binutils python3-prometheus-client
-qemu-system-x86 cpio"
+qemu-system-x86 cpio
+mtools dosfstools e2fsprogs squashfs-tools fdisk"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

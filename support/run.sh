@@ -1,31 +1,23 @@
 #!/bin/bash
-# `make run`: build what is missing and run xenbox.
-# Until the USB image exists (issue 6), this starts the daemon on this
-# machine with the simulated hypervisor, on loopback, and says how to
-# connect.  State lives in output/run/state; the password is printed once.
+# `make run`: build what is missing and boot the USB image under QEMU (TCG)
+# as a USB stick, with the XenAPI forwarded to this machine and the serial
+# console on this terminal.  UEFI=1 boots with OVMF instead of SeaBIOS.
+#
+# O (the output directory, default output/) gets the USB board's
+# configuration if it has none; an O configured for another board is
+# refused (use O=output/usb).  `make run-host` runs the daemon here instead.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-O=$TOP/output/run
+O=${O:-$TOP/output}
 support/deps.sh
-make -s source
-[ -f "$O/.config" ] || make -s O="$O" qemu_x86_64_defconfig
-make -s -j"$(nproc)" O="$O" all
-XB=$O/images/xenbox
-STATE=$O/state
-mkdir -p "$STATE"
-if [ ! -f "$STATE/passwd" ]; then
-	PW=${XENBOX_PASSWORD:-$(head -c 12 /dev/urandom | base64 | tr -d '/+=' | cut -c1-12)}
-	echo "$PW" | "$XB" passwd --state-dir "$STATE"
-	echo "root password: $PW (kept as a hash in $STATE/passwd)"
+make -s source >/dev/null
+if [ ! -f "$O/.config" ]; then
+	make -s O="$O" pc_x86_64_usb_defconfig
+elif ! grep -q '^CONFIG_XB_BOARD_PC_X86_64_USB=y' "$O/.config"; then
+	echo "run: $O is configured for another board ($(sed -n 's/^CONFIG_XB_BOARD="\(.*\)"/\1/p' "$O/.config"));" >&2
+	echo "     make run O=output/usb   boots the USB image from its own output directory" >&2
+	exit 1
 fi
-HTTP=${XENBOX_HTTP:-127.0.0.1:8080}
-cat <<MSG
-xenbox: XenAPI on http://$HTTP/ (XML-RPC: POST /, JSON-RPC: POST /jsonrpc)
-        user root; local socket $STATE/xapi.sock
-        e.g. python3 -c 'import xmlrpc.client as x; s=x.ServerProxy("http://$HTTP/");
-             print(s.session.login_with_password("root", "PASSWORD"))'
-        simulated hypervisor (no Xen on this machine); Ctrl-C stops it
-MSG
-exec "$XB" daemon --state-dir "$STATE" --backend sim --http "$HTTP" --https "" \
-	--unix "$STATE/xapi.sock"
+make -s -j"$(nproc)" O="$O" all
+exec make -s O="$O" UEFI="${UEFI:-}" usb-run

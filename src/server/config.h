@@ -4,6 +4,8 @@
 #ifndef XB_CONFIG_H
 #define XB_CONFIG_H
 
+#include <stdio.h>
+
 struct config {
 	char *state_dir;
 	char *http;             /* ADDR:PORT or "" (off) */
@@ -13,6 +15,19 @@ struct config {
 	char *sim_opts;
 	char *hostname;
 	char *root_password_hash;
+	/* For the USB image's boot scripts (docs/USB_IMAGE.md): validated here,
+	 * handed to them by `xenbox daemon --check-config`, unused by the
+	 * daemon itself. */
+	char *network;          /* "dhcp" or "static" */
+	char *address;          /* A.B.C.D/PREFIX (static) */
+	char *gateway;          /* A.B.C.D (static) */
+	char *dns;              /* A.B.C.D[,A.B.C.D...] (static) */
+	char *ntp;              /* servers, comma separated; "" = none */
+	char *console_password_hash;    /* crypt(3) hash for the console login */
+	/* Reserved for joining a pool (a later issue): accepted and kept. */
+	char *pool_master;
+	char *pool_username;
+	char *pool_password;
 	int clean_shutdown_timeout;
 	int stats_save_interval;        /* s; 0: only at clean shutdown */
 	int log_level;
@@ -24,5 +39,8 @@ void config_defaults(struct config *c);
  * counted in c->errors. */
 int config_load(struct config *c, const char *path);
 void config_free(struct config *c);
+/* The boot scripts' keys (and hostname) as shell assignments, xb_KEY='V',
+ * one a line, values quoted for sh. */
+void config_print_shell(const struct config *c, FILE *f);
 
 #endif

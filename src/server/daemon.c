@@ -90,7 +90,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: xenbox daemon [--config FILE] [--state-dir DIR] [--http ADDR:PORT]\n"
 		"                     [--https ADDR:PORT] [--unix PATH] [--backend xen|sim]\n"
-		"                     [--sim-opts OPTS] [--hostname NAME] [-v]\n");
+		"                     [--sim-opts OPTS] [--hostname NAME] [-v]\n"
+		"       xenbox daemon --config FILE --check-config\n");
 }
 
 static int daemon_main(int argc, char **argv)
@@ -98,7 +99,7 @@ static int daemon_main(int argc, char **argv)
 	struct config cfg;
 	const char *config_path = NULL;
 	char err[512], path[600], host[256];
-	int rc = 1, r;
+	int rc = 1, r, check = 0;
 
 	config_defaults(&cfg);
 	for (int i = 1; i < argc; i++)
@@ -112,6 +113,13 @@ static int daemon_main(int argc, char **argv)
 
 		if (!strcmp(a, "-v")) {
 			cfg.log_level = LOG_DEBUG;
+			continue;
+		}
+		/* For the USB image's boot scripts: report the file's mistakes
+		 * (stderr, FILE:LINE), print their keys as shell assignments,
+		 * exit 1 if anything was reported. */
+		if (!strcmp(a, "--check-config")) {
+			check = 1;
 			continue;
 		}
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -151,6 +159,12 @@ static int daemon_main(int argc, char **argv)
 			*dst = xstrdup(v);
 		}
 		i++;
+	}
+	if (check) {
+		config_print_shell(&cfg, stdout);
+		rc = cfg.errors ? 1 : 0;
+		config_free(&cfg);
+		return rc;
 	}
 	log_level = cfg.log_level;
 	api_clean_timeout_s = cfg.clean_shutdown_timeout;

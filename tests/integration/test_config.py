@@ -75,3 +75,49 @@ def test_command_line_errors(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 1 and "empty password" in r.stderr
     assert not (tmp_path / "passwd").exists()
+
+
+def test_check_config_for_the_usb_boot(state_dir):
+    """`--check-config`: the USB image's boot keys checked with FILE:LINE,
+    printed as sh assignments (quoted), exit 1 when a line was bad."""
+    conf = os.path.join(state_dir, "xenbox.conf")
+    with open(conf, "w") as f:
+        f.write("hostname = edge-2\n"
+                "network = static\n"
+                "address = 10.1.2.3/24\n"
+                "gateway = 10.1.2.1\n"
+                "dns = 10.1.2.1, 9.9.9.9\n"
+                "ntp = pool.ntp.org,ntp.example\n"
+                "console_password_hash = $6$salt$abc\n"
+                "pool_master = 10.1.2.9\n"
+                "address = 10.1.2.300/24\n"
+                "gateway = nowhere\n"
+                "ntp = bad;name\n"
+                "hostname = it's\n"
+                "console_password_hash = plain\n"
+                "network = wifi\n")
+    r = subprocess.run([XENBOX, "daemon", "--config", conf, "--check-config"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r
+    assert r.stdout.split("\n") == [
+        "xb_hostname='edge-2'", "xb_network='static'", "xb_address='10.1.2.3/24'",
+        "xb_gateway='10.1.2.1'", "xb_dns='10.1.2.1, 9.9.9.9'",
+        "xb_ntp='pool.ntp.org,ntp.example'", "xb_console_password_hash='$6$salt$abc'", ""], r.stdout
+    for line, what in ((9, "address: expected an IPv4 address"), (10, "gateway: expected an IPv4"),
+                       (11, "ntp: expected server names"), (12, "hostname: expected a host name"),
+                       (13, "console_password_hash: expected a SHA-512"),
+                       (14, "network: expected dhcp or static")):
+        assert "%s:%d: %s" % (conf, line, what) in r.stderr, r.stderr
+
+    # static without an address falls back to DHCP, reported on its line.
+    with open(conf, "w") as f:
+        f.write("# nothing else\nnetwork = static\n")
+    r = subprocess.run([XENBOX, "daemon", "--config", conf, "--check-config"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "xb_network='dhcp'" in r.stdout, r
+    assert "%s:2: network: static needs an address line; using dhcp" % conf in r.stderr
+    with open(conf, "w") as f:
+        f.write("hostname = ok\n")
+    r = subprocess.run([XENBOX, "daemon", "--config", conf, "--check-config"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stderr == "" and "xb_hostname='ok'" in r.stdout, r

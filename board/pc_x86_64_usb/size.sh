@@ -1,0 +1,48 @@
+#!/bin/sh
+# `make usb-size` (and `make size` on the USB board): each part of the USB
+# image against the budgets: Xen + kernel + modules + root filesystem at
+# most 20 MiB, the image file at most 32 MiB.  Exits 1 over budget.
+#
+#   board/pc_x86_64_usb/size.sh FATDIR IMAGE MODULESDIR
+set -eu
+fat=$1 img=$2 mods=$3
+budget_parts=$((20 * 1024 * 1024))
+budget_img=$((32 * 1024 * 1024))
+
+sz() { stat -c %s "$1"; }
+row() { printf '  %-40s %10d  %7.2f MiB\n' "$1" "$2" "$(echo "$2" | awk '{print $1 / 1048576}')"; }
+sum() { s=0; for f in "$@"; do s=$((s + $(sz "$f"))); done; echo $s; }
+
+xen=$(sum "$fat/xenbox/xen.gz" "$fat/EFI/BOOT/BOOTX64.EFI")
+kernel=$(sz "$fat/xenbox/vmlinux.gz")
+initrd=$(sz "$fat/xenbox/initrd.gz")
+rootfs=$(sz "$fat/xenbox/rootfs.sqfs")
+loader=$(sum "$fat"/syslinux/*.c32 "$fat/EFI/BOOT/BOOTX64.cfg" "$fat/syslinux/syslinux.cfg")
+parts=$((xen + kernel + initrd + rootfs))
+
+echo "USB image parts (bytes on the boot partition):"
+row "Xen (xen.gz BIOS + xen.efi UEFI)" "$xen"
+row "  xen.gz" "$(sz "$fat/xenbox/xen.gz")"
+row "  xen.efi (/EFI/BOOT/BOOTX64.EFI)" "$(sz "$fat/EFI/BOOT/BOOTX64.EFI")"
+row "dom0 kernel (vmlinux.gz)" "$kernel"
+row "initramfs (initrd.gz)" "$initrd"
+row "  its modules ($(wc -l <"$mods/initrd/load-order"), uncompressed)" "$(cat "$mods"/initrd/*.ko | wc -c)"
+row "root filesystem (rootfs.sqfs, xz)" "$rootfs"
+row "  its modules ($(wc -l <"$mods/root/load-order"), uncompressed)" "$(cat "$mods"/root/*.ko | wc -c)"
+row "  hardware drivers ($(wc -l <"$mods/hw/load-order"), uncompressed)" "$(cat "$mods"/hw/*.ko | wc -c)"
+row "boot loader files (SYSLINUX, cfgs)" "$loader"
+row "xenbox.conf" "$(sz "$fat/xenbox.conf")"
+echo
+row "Xen + kernel + modules + root (budget 20 MiB)" "$parts"
+row "image file $(basename "$img") (budget 32 MiB)" "$(sz "$img")"
+rc=0
+if [ "$parts" -gt $budget_parts ]; then
+	echo "usb-size: Xen + kernel + modules + root filesystem exceed 20 MiB" >&2
+	rc=1
+fi
+if [ "$(sz "$img")" -gt $budget_img ]; then
+	echo "usb-size: $img exceeds 32 MiB" >&2
+	rc=1
+fi
+[ $rc -eq 0 ] && printf '  %-40s %9d%%\n' "used of the 20 MiB budget" $((parts * 100 / budget_parts))
+exit $rc

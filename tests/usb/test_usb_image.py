@@ -1,0 +1,187 @@
+"""The USB image booted as a USB stick under QEMU: BIOS and UEFI, the
+XenAPI from the host, a read-only root, nothing written outside the state
+partition, xenbox.conf edited with mtools, a bad line reported, and a hard
+power-off while the daemon writes.  docs/USB_IMAGE.md."""
+import os
+import re
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import xapi_ok
+import usbqemu as U
+
+# MBR entry 2 (the state partition) is rewritten once, when the partition
+# grows on first boot; nothing else outside the state partition may change.
+ENTRY2 = slice(446 + 16, 446 + 32)
+
+
+def masked(blob):
+    b = bytearray(blob)
+    b[ENTRY2] = bytes(16)
+    return bytes(b)
+
+
+def login_api(q, password):
+    p = q.proxy()
+    return p, xapi_ok(p.session.login_with_password("root", password, "1.0", "tests"))
+
+
+def host_record(p, s):
+    hosts = xapi_ok(p.host.get_all(s))
+    assert len(hosts) == 1
+    return xapi_ok(p.host.get_record(s, hosts[0]))
+
+
+def report(name, seconds):
+    sys.stderr.write("\nusb: %s: first XenAPI answer %.1f s after QEMU started\n" % (name, seconds))
+
+
+def check_xen_host(p, s):
+    """The daemon runs on Xen (not the simulator): dom0 is a VM record."""
+    vms = xapi_ok(p.VM.get_all_records(s)).values()
+    dom0 = [v for v in vms if v["is_control_domain"]]
+    assert len(dom0) == 1 and dom0[0]["power_state"] == "Running", vms
+
+
+def test_bios_boot(stick, boot, password):
+    outside = stick.regions_outside_state()
+    q = boot(stick)
+    report("BIOS, first boot", q.wait_api())
+    p, s = login_api(q, password)
+    assert host_record(p, s)["hostname"] == "xenbox"
+    check_xen_host(p, s)
+
+    q.login("root", password)
+    _, mounts = q.run("cat /proc/mounts")
+    root = [l.split() for l in mounts.split("\n") if l.split()[1:2] == ["/"]]
+    assert root and root[-1][2] == "squashfs" and root[-1][3].split(",")[0] == "ro", mounts
+    boot_fs = [l.split() for l in mounts.split("\n") if l.split()[1:2] == ["/boot"]]
+    assert boot_fs and boot_fs[0][2] == "vfat" and boot_fs[0][3].startswith("ro"), mounts
+    for path in ("/etc/x", "/usr/x", "/boot/x"):
+        rc, out = q.run("touch %s" % path, check=False)
+        assert rc != 0, "%s is writable" % path
+    for d in ("/run", "/tmp", "/var"):
+        assert re.search(r"^tmpfs %s tmpfs" % d, mounts, re.M), (d, mounts)
+    assert re.search(r"^/dev/sd\w+ /state ext4 rw", mounts, re.M), mounts
+    # The state partition grew into the 256 MiB stick.
+    _, df = q.run("df -k /state | tail -1")
+    assert int(df.split()[1]) > 200 * 1024, df
+    _, log = q.run("cat /state/log/boot.log")
+    assert "boot: " in log and "up: hostname xenbox" in log, log
+
+    # The supervisor restarts a daemon that dies; the XenAPI comes back.
+    at = q.mark()
+    q.run("kill -9 $(cat /run/xenbox.pid)")
+    q.wait_for(r"XENBOX-DAEMON exited rc=137", start=at, timeout=30)
+    q.wait_for(r"XENBOX-DAEMON started pid=", start=at, timeout=30)
+    q.wait_api(timeout=60)
+    p, s = login_api(q, password)
+    check_xen_host(p, s)
+    q.stop()
+
+    after = stick.regions_outside_state()
+    start = stick.partitions()[-1][0]
+    assert masked(after[:start]) == masked(outside[:start]), \
+        "the first boot wrote outside the state partition (besides growing it)"
+
+    # A second boot writes nothing at all outside the state partition.
+    outside = stick.regions_outside_state()
+    q = boot(stick)
+    report("BIOS, second boot", q.wait_api())
+    p, s = login_api(q, password)
+    q.stop()
+    assert stick.regions_outside_state() == outside, "a boot wrote outside the state partition"
+
+
+def test_uefi_boot(stick, boot, password):
+    outside = stick.regions_outside_state()
+    start = stick.partitions()[-1][0]
+    q = boot(stick, uefi=True)
+    report("UEFI, first boot", q.wait_api(timeout=400))
+    p, s = login_api(q, password)
+    assert host_record(p, s)["hostname"] == "xenbox"
+    check_xen_host(p, s)
+    assert "Xen 4.17" in q.output and "EFI loader" in q.output
+    q.stop()
+    assert masked(stick.regions_outside_state()[:start]) == masked(outside[:start])
+
+
+def test_config_edit_and_bad_lines(stick, boot, password):
+    conf = stick.read_conf()
+    assert "\nhostname = xenbox\n" in conf and "\nnetwork = dhcp\n" in conf
+    conf = conf.replace("\nhostname = xenbox\n", "\nhostname = usb-edited\n")
+    conf = conf.replace("\nnetwork = dhcp\n", "\nnetwork = static\naddress = 10.0.2.50/24\n"
+                        "gateway = 10.0.2.2\ndns = 10.0.2.3\n")
+    conf += "colour = blue\nthis line is not a setting\naddress = 10.0.2.300/24\n"
+    lines = conf.split("\n")
+    bad = {lines.index("colour = blue") + 1: "colour: unknown key",
+           lines.index("this line is not a setting") + 1: "expected 'key = value'",
+           lines.index("address = 10.0.2.300/24") + 1: "address: expected an IPv4 address"}
+    stick.write_conf(conf)
+    assert stick.read_conf() == conf
+
+    q = boot(stick, guest_addr="10.0.2.50")
+    for n, what in bad.items():
+        q.wait_for(r"XENBOX-CONFIG-ERROR /boot/xenbox\.conf:%d: %s" % (n, re.escape(what)))
+    q.wait_for(r"XENBOX-BOOT hostname=usb-edited network=static address=10\.0\.2\.50/24")
+    report("BIOS, edited xenbox.conf", q.wait_api())
+    p, s = login_api(q, password)
+    assert host_record(p, s)["hostname"] == "usb-edited"
+
+    q.login("root", password)
+    _, out = q.run("hostname; ip -4 -o addr show dev xenbr0; ip route; cat /etc/resolv.conf")
+    assert "usb-edited" in out and "10.0.2.50/24" in out, out
+    assert "default via 10.0.2.2" in out and "nameserver 10.0.2.3" in out, out
+    rc, _ = q.run("pidof udhcpc", check=False)
+    assert rc != 0, "DHCP runs although network = static"
+    _, log = q.run("cat /state/log/boot.log")
+    _, daemon_log = q.run("logread | grep 'xenbox.conf:'", check=False)
+    for n, what in bad.items():
+        assert "xenbox.conf:%d: %s" % (n, what) in log, log
+        assert "xenbox.conf:%d: %s" % (n, what) in daemon_log, daemon_log
+
+
+def test_power_cut_while_writing(stick, boot, password, tmp_path):
+    q = boot(stick)
+    q.wait_api()
+    p, s = login_api(q, password)
+    pool = xapi_ok(p.pool.get_all(s))[0]
+    acked = []
+    stop = threading.Event()
+
+    def writer():
+        wp, ws = login_api(q, password)
+        i = 0
+        while not stop.is_set():
+            try:
+                r = wp.pool.add_to_other_config(ws, pool, "cut-%d" % i, "v%d" % i)
+            except Exception:       # the power went off mid-call
+                return
+            if r["Status"] == "Success":
+                acked.append(i)
+            i += 1
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 120
+    while len(acked) < 30 and time.monotonic() < deadline and t.is_alive():
+        time.sleep(0.05)
+    q.stop()                        # SIGKILL: a power cut, mid-write
+    stop.set()
+    t.join(30)
+    assert len(acked) >= 30, "only %d writes acknowledged" % len(acked)
+
+    db = str(tmp_path / "xenbox.db")
+    assert stick.state_file("/xenbox/xenbox.db", db), "no database on the state partition"
+    stick.state_file("/xenbox/xenbox.db-wal", db + "-wal")
+    assert U.integrity_check(db) == [("ok",)]
+
+    q = boot(stick, name="test_power_cut_while_writing-again")
+    q.wait_api()
+    p, s = login_api(q, password)
+    oc = xapi_ok(p.pool.get_other_config(s, pool))
+    missing = [i for i in acked if oc.get("cut-%d" % i) != "v%d" % i]
+    assert not missing, "acknowledged, then lost: %s" % missing
+    sys.stderr.write("\nusb: power cut after %d acknowledged writes; all present\n" % len(acked))
