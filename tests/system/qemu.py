@@ -309,6 +309,19 @@ def _pytest():
     return pytest
 
 
+def required():
+    """XB_SYSTEM_REQUIRED=1 (support/check.sh sets it): what would skip a
+    system test (no QEMU, no images, no Xen backend in the binary) fails
+    it instead, so that `make check` cannot pass without running them."""
+    return os.environ.get("XB_SYSTEM_REQUIRED", "0") not in ("", "0")
+
+
+def skip_or_fail(why):
+    if required():
+        _pytest().fail("system tests required (XB_SYSTEM_REQUIRED=1): " + why, pytrace=False)
+    _pytest().skip(why)
+
+
 def logs_dir(images):
     d = os.environ.get("XB_SYSTEM_LOGS") or os.path.join(os.path.dirname(images), "system-logs")
     os.makedirs(d, exist_ok=True)
@@ -328,7 +341,7 @@ def boot(images, pwhash, name, backend, extra=(), timeout=240):
     except QemuError as e:
         q.stop()
         if "is not in this build" in q.output:
-            _pytest().skip("this xenbox has no %s backend (daemon: \"%s\")" % (
+            skip_or_fail("this xenbox has no %s backend (daemon: \"%s\")" % (
                 backend, [l for l in q.output.split("\n") if "is not in this build" in l][0].strip()))
         _pytest().fail("boot (%s backend) failed: %s\n\nfull consoles:\n%s" % (
             backend, str(e).split("\n")[0], q.report()), pytrace=False)
