@@ -97,6 +97,13 @@ def setup_xenbox(p, s):
     return vm
 
 
+def disk_mark(q, start, t0):
+    """Seconds from t0 to dom0's kernel line for the guest's loop device
+    (the domain is built, its devices being set up): a phase marker."""
+    m = q.wait_for(rb"loop\d+: detected capacity change", start=start, timeout=5)
+    return q.arrival(m.start()) - t0
+
+
 def console_marks(q, tag, start, t0):
     """Seconds from t0 (host monotonic) to the watcher's TAG-FIRST and
     TAG-UP lines, by their arrival on the serial; waits for TAG-IDLE."""
@@ -129,6 +136,7 @@ def run_xenbox(q, p, s, vm, i):
     if Q.ok(p.VM.get_power_state(s, vm)) != "Running":
         raise BenchError("xenbox: VM.start returned but the VM is not Running")
     r.update(console_marks(q, tag, start, t0))
+    r["disk"] = disk_mark(q, start, t0)
     check_guest(q, XB_NAME, domid)
     Q.ok(p.VM.hard_shutdown(s, vm))
     return r
@@ -145,6 +153,7 @@ def run_xl(q, i):
     t0 = q.arrival(t0m.start())
     r = {"running": q.arrival(rm.start()) - t0}
     r.update(console_marks(q, tag, start, t0))
+    r["disk"] = disk_mark(q, start, t0)
     _, domid = q.run("xl domid %s" % XL_NAME)
     check_guest(q, XL_NAME, domid.strip())
     q.run("xl destroy %s" % XL_NAME, timeout=120)
@@ -155,8 +164,8 @@ def run_xl(q, i):
 
 
 def fmt(r):
-    return "running %5.2f s, console %5.2f s (first byte %5.2f s, idle %5.2f s)" % (
-        r["running"], r["up"], r["first"], r["idle"])
+    return ("running %5.2f s, console %5.2f s (disk attached %5.2f s, first byte %5.2f s, "
+            "idle %5.2f s)" % (r["running"], r["up"], r["disk"], r["first"], r["idle"]))
 
 
 def main(argv):
