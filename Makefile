@@ -143,6 +143,7 @@ include $(sort $(wildcard $(TOPDIR)/package/*/*.mk))
 include $(TOPDIR)/src/xenbox.mk
 include $(TOPDIR)/tests/tests.mk
 include $(wildcard $(TOPDIR)/board/*.mk $(TOPDIR)/board/*/*.mk)
+include $(wildcard $(TOPDIR)/bench/*/*.mk)
 
 all: $(IMAGES_DIR)/xenbox
 world: all

@@ -31,26 +31,10 @@ SYS_DOM0_GUEST ?= y
 # for +11 MB of initramfs).
 SYS_GUEST_KERNELS ?= vmlinuz
 
-# ---- Xen tools the image needs beyond package/xen -------------------------
-# The xenstore client (one multi-call binary: xenstore-read, -write, -ls,
-# -list, -rm, -exists, -chmod, -watch), linked like xenstored; /init writes
-# dom0's entries with it.  Built in package/xen's tree after its daemons
-# (they share objects).  Candidate to move into package/xen/xen.mk.
-XS_CLIENTS := read write ls list rm exists chmod watch
-
+# ---- Xen tools ------------------------------------------------------------
+# xenstored, xenconsoled and the xenstore client come from package/xen;
+# /init writes dom0's entries with the client.
 ifeq ($(CONFIG_XB_PACKAGE_XEN_DAEMONS),y)
-$(XEN_DIR)/.stamp_xenstore_client: $(XEN_DIR)/.stamp_daemons
-	@echo "  BUILD   xen $(XEN_VERSION) xenstore client"
-	$(Q)$(PKG_ENV) $(MAKE) -s -C $(XEN_DIR)/tools/xenstore $(XEN_MAKE_OPTS) \
-		APPEND_LDFLAGS="$(XEN_DAEMON_LDFLAGS)" xenstore >>$(XEN_DIR)/build.out 2>&1 \
-		|| { tail -40 $(XEN_DIR)/build.out; exit 1; }
-	$(Q)touch $@
-
-$(IMAGES_DIR)/xen-tools/xenstore: $(XEN_DIR)/.stamp_xenstore_client
-	$(Q)mkdir -p $(@D)
-	$(Q)strip --strip-all -R .comment -R .note -o $@ $(XEN_DIR)/tools/xenstore/xenstore
-	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
-
 # tests/system/xs_watch_test.c: a watch through the static libxenstore.
 $(SYS_DIR)/xs-watch-test: $(TOPDIR)/tests/system/xs_watch_test.c $(XEN_DIR)/.stamp_installed
 	@mkdir -p $(@D)
@@ -60,7 +44,7 @@ $(SYS_DIR)/xs-watch-test: $(TOPDIR)/tests/system/xs_watch_test.c $(XEN_DIR)/.sta
 		$(STAGING_DIR)/lib/libxentoolcore.a -lpthread
 
 SYS_XEN_TOOLS := $(IMAGES_DIR)/xenbox $(IMAGES_DIR)/xen-tools/xenstored \
-	$(IMAGES_DIR)/xen-tools/xenconsoled $(IMAGES_DIR)/xen-tools/xenstore \
+	$(IMAGES_DIR)/xen-tools/xenconsoled $(XEN_XENSTORE_CLIENT) \
 	$(SYS_DIR)/xs-watch-test
 else
 SYS_XEN_TOOLS := sys-no-xen-daemons
@@ -132,8 +116,8 @@ $(SYS_DOM0_CPIO): $(SYS_DOM0_DEPS)
 	$(Q)cp $(IMAGES_DIR)/xenbox $(SYS_DIR)/dom0/usr/sbin/xenbox
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(SYS_DIR)/dom0/usr/sbin/
-	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstore $(SYS_DIR)/dom0/usr/bin/xenstore
-	$(Q)for c in $(XS_CLIENTS); do ln -sfn xenstore $(SYS_DIR)/dom0/usr/bin/xenstore-$$c; done
+	$(Q)cp $(XEN_XENSTORE_CLIENT) $(SYS_DIR)/dom0/usr/bin/xenstore
+	$(Q)for c in $(XEN_XENSTORE_COMMANDS); do ln -sfn xenstore $(SYS_DIR)/dom0/usr/bin/xenstore-$$c; done
 	$(Q)cp $(SYS_DIR)/xs-watch-test $(SYS_DIR)/dom0/usr/lib/xenbox/tests/
 ifeq ($(SYS_DOM0_GUEST),y)
 	$(Q)mkdir -p $(SYS_DIR)/dom0/usr/share/xenbox/guest

@@ -8,6 +8,8 @@
 #   size        `make size` within the Kconfig budget
 #   build       offline, reproducibility and static-link checks (slow)
 #   fuzz        a short bounded pass of each libFuzzer target
+#   system      the system images (Xen, dom0 and guest initramfs), then
+#               tests/system: real Xen + our dom0 under QEMU TCG (slow-ish)
 # and prints "check: N passed, N failed" over the suites.
 # CHECK_SKIP="build fuzz" skips suites (for quick local runs).
 set -u
@@ -54,6 +56,15 @@ suite size make -s O="$O" size
 suite build env CHECK_O="$O" $PY -m pytest -q tests/build
 suite fuzz make -s O="$O" fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 suite usb sh -c 'make -s O="$1" pc_x86_64_usb_defconfig >/dev/null && make -s -j"$2" O="$1" usb-check' - "$O/usb" "$JOBS"
+
+# XB_SYSTEM_REQUIRED=1: a missing QEMU, image or backend fails the suite
+# instead of skipping it.  Console logs stay in $O/system-logs.
+system_suite() {
+	make -s -j"$JOBS" O="$O" system-images &&
+	env XB_SYSTEM_REQUIRED=1 XB_SYSTEM_IMAGES="$O/images" XB_SYSTEM_LOGS="$O/system-logs" \
+		$PY -m pytest -q -m system tests/system
+}
+suite system system_suite
 
 printf '%s\n' "${results[@]}"
 echo "check: $passed passed, $failed failed"

@@ -78,12 +78,14 @@ fetch_one() {
 	200) ;;
 	404)
 		rm -f "$tmp"
+		local fix="support/refresh-lock.sh $name"
+		case $file in *.deb) fix="support/pin-debs.sh $name=${file%%_*}" ;; esac
 		cat >&2 <<-MSG
 		download: $url: 404 Not Found.
 		  The pinned version of $name ($version) has vanished from the mirror
 		  (Debian removes superseded versions from the pool).  Pick up the
 		  current one with
-		      support/refresh-lock.sh $name
+		      $fix
 		  review the diff of package/sources.lock, then run \`make source\` again.
 		MSG
 		exit 1 ;;

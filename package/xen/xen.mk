@@ -1,5 +1,6 @@
 # Xen tools libraries (libxenctrl, libxenguest, libxenstore and what they
-# need), static with musl, and optionally static xenstored and xenconsoled.
+# need), static with musl, and optionally static xenstored, xenconsoled and
+# the xenstore client.
 # The facts behind this recipe: docs/BUILDING.md, "xen".
 include $(TOPDIR)/package/pkg-utils.mk
 
@@ -151,6 +152,25 @@ $(IMAGES_DIR)/xen-tools/xenstored: $(XEN_DIR)/.stamp_daemons
 $(IMAGES_DIR)/xen-tools/xenconsoled: $(XEN_DIR)/.stamp_daemons
 	$(Q)mkdir -p $(@D)
 	$(Q)strip --strip-all -R .comment -R .note -o $@ $(XEN_DIR)/tools/console/daemon/xenconsoled
+	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
+
+# The xenstore client: Xen's tools/xenstore multi-call `xenstore`
+# (xenstore-read, -write, ... by argv[0]: $(XEN_XENSTORE_COMMANDS)),
+# linked like the daemons, whose objects it shares (so built after them).
+# Not in `all`: the system images (board/board.mk) ask for it.
+XEN_XENSTORE_COMMANDS := read write ls list rm exists chmod watch
+XEN_XENSTORE_CLIENT   := $(IMAGES_DIR)/xen-tools/xenstore
+
+$(XEN_DIR)/.stamp_xenstore_client: $(XEN_DIR)/.stamp_daemons
+	@echo "  BUILD   xen $(XEN_VERSION) xenstore client"
+	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D)/tools/xenstore $(XEN_MAKE_OPTS) \
+		APPEND_LDFLAGS="$(XEN_DAEMON_LDFLAGS)" xenstore >>$(@D)/build.out 2>&1 \
+		|| { tail -40 $(@D)/build.out; exit 1; }
+	$(Q)touch $@
+
+$(XEN_XENSTORE_CLIENT): $(XEN_DIR)/.stamp_xenstore_client
+	$(Q)mkdir -p $(@D)
+	$(Q)strip --strip-all -R .comment -R .note -o $@ $(XEN_DIR)/tools/xenstore/xenstore
 	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
 
 XEN_IMAGES := $(if $(filter y,$(CONFIG_XB_PACKAGE_XEN_DAEMONS)), \

@@ -185,3 +185,24 @@ def test_vanished_version_explains_refresh(tmp_path):
     assert r.returncode != 0
     assert "404" in r.stderr and "vanished" in r.stderr, r.stderr
     assert "support/refresh-lock.sh zlib" in r.stderr, r.stderr
+
+
+def test_vanished_deb_explains_pin_debs(tmp_path):
+    """A 404 for a pinned .deb points at support/pin-debs.sh, not at the
+    source-package tool."""
+    (tmp_path / "www").mkdir()
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(tmp_path / "www"))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        lock = tmp_path / "sources.lock"
+        lock.write_text("xl-libc6 2.36-9 " + "0" * 64 +
+                        " debian/pool/main/g/glibc/libc6_2.36-9_amd64.deb\n")
+        r = subprocess.run([TOP / "support" / "download.sh", lock, tmp_path / "dl"],
+                           env={**os.environ, "XB_MIRROR": f"http://127.0.0.1:{srv.server_port}"},
+                           capture_output=True, text=True)
+    finally:
+        srv.shutdown()
+    assert r.returncode != 0
+    assert "support/pin-debs.sh xl-libc6=libc6" in r.stderr, r.stderr

@@ -3,7 +3,8 @@
 Each test module boots one QEMU (module-scoped fixture) and its tests share
 it.  Skipped, with the reason, when QEMU is missing or the images are not
 built (`make system-images`; XB_SYSTEM_IMAGES names the images directory,
-default output/images).  When a test fails, the Xen and dom0 consoles are
+default output/images); failed instead with XB_SYSTEM_REQUIRED=1, as
+`make check` runs them.  When a test fails, the Xen and dom0 consoles are
 attached to its report; every console log is kept in
 $XB_SYSTEM_LOGS (default: <images>/../system-logs/).
 """
@@ -41,11 +42,11 @@ def pytest_runtest_makereport(item, call):
 def _images_or_skip():
     why = Q.qemu_missing()
     if why:
-        pytest.skip(why)
+        Q.skip_or_fail(why)
     try:
         return Q.images()
     except Q.QemuError as e:
-        pytest.skip(str(e))
+        Q.skip_or_fail(str(e))
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ Run by hand:  python3 tests/system/qemu.py [--backend sim|xen] [dom0 args]
 boots, prints the console, forwards :80/:443 to printed host ports, and
 passes your terminal's input to dom0's shell (Ctrl-C stops QEMU).
 """
+import bisect
 import os
 import re
 import shutil
@@ -91,13 +92,15 @@ class Qemu:
     dom0_args: extra dom0 kernel arguments (xenbox.backend=sim, ...);
     commas are doubled for QEMU's -initrd list here.  xen_args: extra Xen
     arguments.  forwards: guest TCP ports forwarded to free host ports
-    (self.ports[guest_port]).
+    (self.ports[guest_port]).  initrd: dom0's initramfs, a file name in the
+    images directory or a path (default dom0-initramfs.cpio.gz).
     """
 
     def __init__(self, image_dir=None, dom0_args=(), xen_args=(), memory=1024,
                  dom0_mem="512M", forwards=(80, 443), log_path=None, echo=False,
-                 kernel=None, quiet=None):
+                 kernel=None, quiet=None, initrd=None):
         self.images = images(image_dir)
+        self.initrd = os.path.join(self.images, initrd or "dom0-initramfs.cpio.gz")
         # The uncompressed vmlinux saves Xen 2-3 s of XZ; vmlinuz works too.
         self.kernel = kernel or os.environ.get("XB_SYSTEM_KERNEL") or (
             "vmlinux" if os.path.exists(os.path.join(self.images, "vmlinux")) else "vmlinuz")
@@ -118,6 +121,7 @@ class Qemu:
         self.t0 = None
         self.marks = {}          # marker -> seconds after start, by wait_for
         self._buf = bytearray()
+        self._arrivals = ([], [])   # console offsets, monotonic times of the reads
         self._cond = threading.Condition()
         self._eof = False
         self._seq = 0
@@ -130,7 +134,7 @@ class Qemu:
                "dom0_max_vcpus=1", "loglvl=all", "guest_loglvl=all"] + self.xen_args
         dom0 = ["console=hvc0"] + (["quiet"] if self.quiet else ["earlyprintk=xen"]) + self.dom0_args
         kernel = " ".join([os.path.join(self.images, self.kernel)] + dom0)
-        initrd = os.path.join(self.images, "dom0-initramfs.cpio.gz")
+        initrd = self.initrd
         fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-:%d" % (h, g)
                        for g, h in self.ports.items())
         return [QEMU, "-accel", "tcg", "-cpu", "max,-smap", "-m", str(self.memory),
@@ -171,6 +175,8 @@ class Qemu:
                 sys.stdout.buffer.write(data)
                 sys.stdout.flush()
             with self._cond:
+                self._arrivals[0].append(len(self._buf))
+                self._arrivals[1].append(time.monotonic())
                 self._buf += data
                 self._cond.notify_all()
         with self._cond:
@@ -256,6 +262,14 @@ class Qemu:
                         pattern, timeout, self.report(80)))
                 self._cond.wait(min(left, 1.0))
 
+    def arrival(self, offset):
+        """time.monotonic() when the console byte at offset was read from
+        QEMU (for timing a marker found by wait_for, whenever it was
+        looked for)."""
+        with self._cond:
+            i = bisect.bisect_right(self._arrivals[0], offset) - 1
+            return self._arrivals[1][max(i, 0)] if self._arrivals[1] else None
+
     def mark(self):
         """Current console offset, for wait_for(start=...)."""
         with self._cond:
@@ -309,6 +323,19 @@ def _pytest():
     return pytest
 
 
+def required():
+    """XB_SYSTEM_REQUIRED=1 (support/check.sh sets it): what would skip a
+    system test (no QEMU, no images, no Xen backend in the binary) fails
+    it instead, so that `make check` cannot pass without running them."""
+    return os.environ.get("XB_SYSTEM_REQUIRED", "0") not in ("", "0")
+
+
+def skip_or_fail(why):
+    if required():
+        _pytest().fail("system tests required (XB_SYSTEM_REQUIRED=1): " + why, pytrace=False)
+    _pytest().skip(why)
+
+
 def logs_dir(images):
     d = os.environ.get("XB_SYSTEM_LOGS") or os.path.join(os.path.dirname(images), "system-logs")
     os.makedirs(d, exist_ok=True)
@@ -328,7 +355,7 @@ def boot(images, pwhash, name, backend, extra=(), timeout=240):
     except QemuError as e:
         q.stop()
         if "is not in this build" in q.output:
-            _pytest().skip("this xenbox has no %s backend (daemon: \"%s\")" % (
+            skip_or_fail("this xenbox has no %s backend (daemon: \"%s\")" % (
                 backend, [l for l in q.output.split("\n") if "is not in this build" in l][0].strip()))
         _pytest().fail("boot (%s backend) failed: %s\n\nfull consoles:\n%s" % (
             backend, str(e).split("\n")[0], q.report()), pytrace=False)
