@@ -1,10 +1,13 @@
 """The daemon on the Xen backend (src/vmm/xen.c) in a real dom0 under QEMU:
-host and dom0 from the hypervisor, then a PV guest (the test guest built
-by `make guest-initramfs`, same kernel as dom0) started, seen running on
-its console, shut down cleanly.  Skipped when the image's xenbox has no Xen
-backend."""
+host and dom0 from the hypervisor; a PV guest (the test guest built by
+`make guest-initramfs`, same kernel as dom0) with a disk and a NIC started,
+seen on its console, its stats read, shut down cleanly, started again,
+adopted by a daemon killed -9 and restarted, shut down hard; a PVH guest
+through pause, reboots and adoption; guest-initiated shutdowns.  Skipped
+when the image's xenbox has no Xen backend (failed in `make check`)."""
 import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -43,6 +46,13 @@ def test_host_and_dom0_from_the_hypervisor(dom0, api):
     # QEMU has 1 GiB; dom0 has 512 MiB of it
     assert 900 * MiB < int(m["memory_total"]) <= 1024 * MiB, m
     assert int(m["memory_free"]) > 300 * MiB, m
+
+
+def rrd_dump(dom0, s, path):
+    """/host_rrd or /vm_rrd: the RRD as rrdtool's dump XML."""
+    url = dom0.url() + path + ("&" if "?" in path else "?") + "session_id=" + s
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return ET.fromstring(r.read())
 
 
 def console_log(dom0, name):
@@ -89,6 +99,23 @@ def test_pv_guest_lifecycle_with_disk_and_nic(dom0, api):
     _, br = dom0.run("ls /sys/class/net/xenbr0/brif")
     assert "vif%s.0" % domid in br, br          # netback's vif on the bridge
 
+    # Stats from the real backend: the guest's RRD has its CPU, memory,
+    # netback and blkback sources, and blkback counted the stamp written.
+    uuid = r["uuid"]
+
+    def vm_sources():
+        x = rrd_dump(dom0, s, "vm_rrd?uuid=" + uuid)
+        return {d.findtext("name"): float(d.findtext("last_ds")) for d in x.findall("ds")}
+    ds = wait_until(lambda: (lambda d: d if d.get("vbd_xvda_write", 0) >= 512 else None)(
+        vm_sources()), timeout=60, step=5, what="vbd_xvda_write >= 512 in /vm_rrd")
+    for name in ("cpu0", "memory", "memory_target", "vif_0_rx", "vif_0_tx",
+                 "vbd_xvda_read", "vbd_xvda_write"):
+        assert name in ds, ds
+    host = {d.findtext("name"): float(d.findtext("last_ds"))
+            for d in rrd_dump(dom0, s, "host_rrd").findall("ds")}
+    assert host.get("pif_eth0_rx", 0) > 0, host     # this test's own traffic
+    assert "memory_free_kib" in host and "cpu_avg" in host, host
+
     ok(p.VM.clean_shutdown(s, vm))
     assert ok(p.VM.get_power_state(s, vm)) == "Halted"
     # the guest's init saw the request (the kernel ran busybox poweroff)
@@ -97,6 +124,27 @@ def test_pv_guest_lifecycle_with_disk_and_nic(dom0, api):
     assert rc != 0, "domain %s is still in xenstore" % domid
     _, br = dom0.run("ls /sys/class/net/xenbr0/brif")
     assert "vif%s.0" % domid not in br, br
+
+    # Started again with the same devices; the daemon killed -9 and
+    # restarted while it runs adopts it (same domid, one domain, its vif
+    # still on the bridge); hard_shutdown takes it and its devices down.
+    ok(p.VM.start(s, vm, False, False))
+    r = ok(p.VM.get_record(s, vm))
+    assert r["power_state"] == "Running" and int(r["domid"]) not in (-1, int(domid)), r
+    domid = int(r["domid"])
+    wait_marker(dom0, s, vm, "GUEST-IDLE")
+    p, s = restart_daemon_hard(dom0)
+    r = ok(p.VM.get_record(s, vm))
+    assert r["power_state"] == "Running" and int(r["domid"]) == domid, r
+    assert domains_named(dom0, "guest1") == [domid]
+    _, br = dom0.run("ls /sys/class/net/xenbr0/brif")
+    assert "vif%d.0" % domid in br, br
+    ok(p.VM.hard_shutdown(s, vm))
+    r = ok(p.VM.get_record(s, vm))
+    assert r["power_state"] == "Halted" and r["domid"] == "-1", r
+    assert domains_named(dom0, "guest1") == []
+    _, br = dom0.run("ls /sys/class/net/xenbr0/brif")
+    assert "vif%d.0" % domid not in br, br
 
     # the guest's stamp is in the VDI's first sector
     loc = ok(p.VDI.get_location(s, vdi))
