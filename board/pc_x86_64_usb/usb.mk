@@ -58,7 +58,7 @@ $(IMAGES_DIR)/modules/hw/hw.alias: $(LINUX_DIR)/.stamp_extracted $(TOPDIR)/packa
 # symbol table (kallsyms is inside), gzip'd.  Xen builds dom0 from it
 # ~1.5 s faster under TCG than from the XZ vmlinuz, for +2.3 MiB.
 $(USB_PARTS)/vmlinux.gz: $(IMAGES_DIR)/vmlinux
-	$(Q)mkdir -p $(@D)
+	$(Q)mkdir -p $(@D) $(USB_BUILD)
 	$(Q)strip --strip-all -o $(USB_BUILD)/vmlinux $<
 	$(Q)gzip -9n -c $(USB_BUILD)/vmlinux >$@.tmp && rm -f $(USB_BUILD)/vmlinux && mv $@.tmp $@
 	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
