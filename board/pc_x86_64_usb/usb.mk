@@ -28,7 +28,7 @@ USB_IMG   := $(IMAGES_DIR)/xenbox-usb.img
 USB_PWFILE := $(IMAGES_DIR)/xenbox-usb.password
 
 # Xen's and dom0's command lines, for both boot loaders.
-USB_XEN_ARGS  ?= console=com1,vga com1=115200,8n1 dom0_mem=1024M,max:1024M
+USB_XEN_ARGS  ?= console=com1,vga com1=115200,8n1 dom0_mem=512M,max:512M
 USB_DOM0_ARGS ?= console=hvc0 quiet
 
 USB_INITRD_OVERLAY := $(shell find $(TOPDIR)/rootfs/usb/initrd -type f 2>/dev/null)
