@@ -20,10 +20,16 @@ import usbqemu as U  # noqa: E402
 
 MARKS = [("Xen", r"\(XEN\) Xen version"),
          ("dom0 /init", r"XENBOX-INITRD"),
+         ("initrd modules", r"initrd: modules loaded"),
+         ("root mounted", r"initrd: root mounted"),
          ("rcS", r"starting pid \d+, tty '': '/etc/init.d/rcS'"),
+         ("modules", r"\] modules loaded"),
+         ("network", r"\] network started"),
+         ("state", r"\] state mounted"),
          ("Xen daemons", r"XENBOX-XEN-READY"),
          ("rcS done", r"XENBOX-BOOT "),
-         ("daemon", r"XENBOX-DAEMON started")]
+         ("daemon", r"XENBOX-DAEMON started"),
+         ("lease", r"XENBOX-NET ")]
 
 
 def main():

@@ -28,8 +28,8 @@ USB_IMG   := $(IMAGES_DIR)/xenbox-usb.img
 USB_PWFILE := $(IMAGES_DIR)/xenbox-usb.password
 
 # Xen's and dom0's command lines, for both boot loaders.
-USB_XEN_ARGS  ?= console=com1,vga com1=115200,8n1 dom0_mem=1024M,max:1024M
-USB_DOM0_ARGS ?= console=hvc0 quiet
+USB_XEN_ARGS  ?= console=com1,vga com1=115200,8n1 dom0_mem=512M,max:512M
+USB_DOM0_ARGS ?= console=hvc0 quiet cryptomgr.notests
 
 USB_INITRD_OVERLAY := $(shell find $(TOPDIR)/rootfs/usb/initrd -type f 2>/dev/null)
 USB_ROOT_OVERLAY   := $(shell find $(TOPDIR)/rootfs/usb/root -type f 2>/dev/null)
@@ -96,7 +96,7 @@ $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 	$(Q)cp -a $(TOPDIR)/rootfs/usb/root/. $(USB_BUILD)/root/
 	$(Q)for f in shadow hostname hosts resolv.conf; do ln -sfn ../run/$$f $(USB_BUILD)/root/etc/$$f; done
 	$(Q)find $(USB_BUILD)/root -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
-	$(Q)rm -f $@.tmp && mksquashfs $(USB_BUILD)/root $@.tmp -all-root -comp xz -b 256K \
+	$(Q)rm -f $@.tmp && mksquashfs $(USB_BUILD)/root $@.tmp -all-root -comp zstd -Xcompression-level 19 -b 256K \
 		-noappend -no-progress -quiet >/dev/null
 	$(Q)mv $@.tmp $@
 	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
@@ -122,7 +122,8 @@ $(USB_BUILD)/xenbox.conf: $(TOPDIR)/rootfs/usb/xenbox.conf $(USB_PWFILE) $(IMAGE
 
 USB_FAT_FILES := $(USB_BUILD)/xenbox.conf $(USB_PARTS)/initrd.gz $(USB_PARTS)/rootfs.sqfs \
 	$(IMAGES_DIR)/xen.gz $(USB_PARTS)/vmlinux.gz $(SYSLINUX_DIR)/.stamp_extracted \
-	$(USB_BOARD)/syslinux.cfg $(USB_BOARD)/BOOTX64.cfg $(USB_BOARD)/mkimage.sh
+	$(USB_BOARD)/syslinux.cfg $(USB_BOARD)/BOOTX64.cfg $(USB_BOARD)/mkimage.sh \
+	$(USB_BOARD)/usb.mk
 
 $(USB_IMG): $(USB_FAT_FILES)
 	@echo "  FAT     boot partition"
