@@ -345,6 +345,8 @@ static void job_run(struct job *jb)
 	}
 	if (!j->create)
 		return;
+	/* the build has begun: a daemon told to stop now waits for it */
+	worker_progress(jb, j->destroyed ? 0.3 : 0.1);
 	j->rc = vmm_create(api_vmm, &j->cfg, &j->domid, j->err, sizeof(j->err));
 	if (j->rc)
 		return;

@@ -121,8 +121,11 @@ def test_stop_during_a_build_records_it(state_dir):
     d = Daemon(state_dir, "shutdown_delay=200,create_delay=1500").start()
     p, s = d.login()
     vm = new_vm(p, s)
-    ok(p.Async.VM.start(s, vm, False, False))
-    wait_for(lambda: ok(p.VM.get_current_operations(s, vm)))
+    task = ok(p.Async.VM.start(s, vm, False, False))
+    # progress > 0: the worker has begun the build (a start still queued
+    # when the daemon stops is cancelled instead, and the VM stays Halted)
+    wait_for(lambda: ok(p.task.get_progress(s, task)) > 0)
+    assert ok(p.VM.get_current_operations(s, vm))
     assert d.stop() == 0, d.read_log()
     assert "AddressSanitizer" not in d.read_log()
     d.start()
