@@ -29,7 +29,20 @@ def slow(state_dir):
     assert rc == 0, log
 
 
-def test_slow_start_does_not_block_other_clients(slow):
+@pytest.fixture
+def slower(state_dir):
+    """Builds of 4 s: room for calls that answer in well under a second
+    even on a loaded CI machine, while the build still runs."""
+    d = Daemon(state_dir, "shutdown_delay=200,create_delay=4000").start()
+    yield d
+    rc = d.stop()
+    log = d.read_log()
+    assert "ERROR: AddressSanitizer" not in log, log
+    assert rc == 0, log
+
+
+def test_slow_start_does_not_block_other_clients(slower):
+    slow = slower
     p, s = slow.login()
     vm = new_vm(p, s)
     result = {}
@@ -43,13 +56,14 @@ def test_slow_start_does_not_block_other_clients(slow):
     wait_for(lambda: ok(p.VM.get_current_operations(s, vm)), timeout=5)
     # while the build runs: other calls answer at once
     q = slow.proxy()
-    for _ in range(5):
+    # (a blocked loop would answer only when the 4 s build is done)
+    for _ in range(2):
         r, t = timed(lambda: q.session.login_with_password("root", "s3cret-for-tests",
                                                             "1.0", "other"))
-        assert t < 0.5, t
+        assert t < 1.0, t
         s2 = ok(r)
         (rec, t) = timed(lambda: ok(q.VM.get_record(s2, vm)))
-        assert t < 0.5, t
+        assert t < 1.0, t
         assert rec["power_state"] == "Halted"
         assert list(rec["current_operations"].values()) == ["start"]
         assert rec["allowed_operations"] == []
@@ -63,7 +77,7 @@ def test_slow_start_does_not_block_other_clients(slow):
     th.join(20)
     assert not th.is_alive()
     ok(result["r"])
-    assert result["t"] >= 1.9, result["t"]
+    assert result["t"] >= 3.9, result["t"]
     rec = ok(p.VM.get_record(s, vm))
     assert rec["power_state"] == "Running" and rec["current_operations"] == {}
     assert "clean_shutdown" in rec["allowed_operations"]
@@ -75,7 +89,7 @@ def test_async_start_progress_and_result(slow):
     p, s = slow.login()
     vm = new_vm(p, s)
     task, t = timed(lambda: ok(p.Async.VM.start(s, vm, False, False)))
-    assert t < 0.5, t                           # the task ref comes back at once
+    assert t < 1.0, t                           # at once, not after the 2 s build
     rec = ok(p.task.get_record(s, task))
     assert rec["status"] == "pending" and 0.0 <= rec["progress"] < 1.0, rec
     assert rec["name_label"] == "Async.VM.start"
