@@ -7,6 +7,7 @@
 #include "lib/util.h"
 #include "stats/rrd.h"
 #include "stats/rrd_priv.h"
+#include "stats/rrd_xport.h"
 
 /* ---- the image: native byte order, fixed-width fields ---- */
 
@@ -148,14 +149,7 @@ bad:
 static void num(struct buf *out, const char *tag, double v)
 {
 	buf_addf(out, "<%s>", tag);
-	if (isnan(v))
-		buf_adds(out, "NaN");
-	else if (isinf(v))
-		buf_adds(out, v > 0 ? "Infinity" : "-Infinity");
-	else if (v == 0)
-		buf_adds(out, "0.0");
-	else
-		buf_addf(out, "%.4f", v);
+	rrd_xport_num(out, v);
 	buf_addf(out, "</%s>", tag);
 }
 

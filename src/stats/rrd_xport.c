@@ -52,7 +52,7 @@ static unsigned find_best(const struct rrd *r, int64_t pdp_interval,
 	return n;
 }
 
-static void add_num(struct buf *out, double v)
+void rrd_xport_num(struct buf *out, double v)
 {
 	if (isnan(v))
 		buf_adds(out, "NaN");
@@ -172,7 +172,7 @@ int rrd_xport(struct buf *out, const struct rrd_xport_src *src, unsigned n,
 						buf_addc(out, ',');
 					if (!json)
 						buf_adds(out, "<v>");
-					add_num(out, rrd_row(src[s].rrd, pick[s][j], row, i));
+					rrd_xport_num(out, rrd_row(src[s].rrd, pick[s][j], row, i));
 					if (!json)
 						buf_adds(out, "</v>");
 				}

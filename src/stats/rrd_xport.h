@@ -36,4 +36,8 @@ int rrd_xport(struct buf *out, const struct rrd_xport_src *src, unsigned n,
 	      int64_t start, int64_t interval, enum rrd_cf cf, bool all_cf,
 	      bool json);
 
+/* A value as XAPI writes RRD numbers: NaN, Infinity, -Infinity, 0.0, or
+ * four decimals.  rrd_updates and the RRD dump share it. */
+void rrd_xport_num(struct buf *out, double v);
+
 #endif
