@@ -92,7 +92,8 @@ $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(USB_BUILD)/root/usr/sbin/
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstore $(USB_BUILD)/root/usr/bin/xenstore
-	$(Q)for c in $(XS_CLIENTS); do ln -sfn xenstore $(USB_BUILD)/root/usr/bin/xenstore-$$c; done
+	$(Q)for c in $(XEN_XENSTORE_COMMANDS); do ln -sfn xenstore $(USB_BUILD)/root/usr/bin/xenstore-$$c; done
+	$(Q)[ -x $(USB_BUILD)/root/usr/bin/xenstore-write ] || { echo "usb: no xenstore-write in the root" >&2; exit 1; }
 	$(Q)cp -a $(TOPDIR)/rootfs/usb/root/. $(USB_BUILD)/root/
 	$(Q)for f in shadow hostname hosts resolv.conf; do ln -sfn ../run/$$f $(USB_BUILD)/root/etc/$$f; done
 	$(Q)find $(USB_BUILD)/root -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +

@@ -46,6 +46,19 @@ def check_xen_host(p, s):
     assert len(dom0) == 1 and dom0[0]["power_state"] == "Running", vms
 
 
+# What a boot script prints when a step of it fails: a missing command
+# (a link left out of the root), a busybox applet built without an option,
+# or rcS's own XENBOX-FAILED line.
+BOOT_ERRORS = re.compile(r"XENBOX-FAILED|: not found|unrecognized option|"
+                         r"invalid option|^Usage: |out of range", re.M)
+
+
+def check_clean_console(q):
+    """Every boot step succeeded: nothing on the console says otherwise."""
+    bad = [l for l in q.output.splitlines() if BOOT_ERRORS.search(l)]
+    assert not bad, "boot errors on the console:\n" + "\n".join(bad)
+
+
 def test_bios_boot(stick, boot, password):
     outside = stick.regions_outside_state()
     q = boot(stick)
@@ -53,6 +66,7 @@ def test_bios_boot(stick, boot, password):
     p, s = login_api(q, password)
     assert host_record(p, s)["hostname"] == "xenbox"
     check_xen_host(p, s)
+    check_clean_console(q)
 
     q.login("root", password)
     _, mounts = q.run("cat /proc/mounts")
@@ -105,6 +119,7 @@ def test_uefi_boot(stick, boot, password):
     assert host_record(p, s)["hostname"] == "xenbox"
     check_xen_host(p, s)
     assert "Xen 4.17" in q.output and "EFI loader" in q.output
+    check_clean_console(q)
     q.stop()
     assert masked(stick.regions_outside_state()[:start]) == masked(outside[:start])
 
