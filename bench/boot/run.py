@@ -20,13 +20,14 @@ import usbqemu as U  # noqa: E402
 
 MARKS = [("Xen", r"\(XEN\) Xen version"),
          ("dom0 /init", r"XENBOX-INITRD"),
-         ("initrd modules", r"initrd: modules loaded"),
          ("root mounted", r"initrd: root mounted"),
          ("rcS", r"starting pid \d+, tty '': '/etc/init.d/rcS'"),
+         ("hw drivers", r"\] hardware drivers loaded"),
          ("modules", r"\] modules loaded"),
+         ("Xen daemons", r"XENBOX-XEN-READY"),
+         ("stick", r"\] stick found"),
          ("network", r"\] network started"),
          ("state", r"\] state mounted"),
-         ("Xen daemons", r"XENBOX-XEN-READY"),
          ("rcS done", r"XENBOX-BOOT "),
          ("daemon", r"XENBOX-DAEMON started"),
          ("lease", r"XENBOX-NET ")]

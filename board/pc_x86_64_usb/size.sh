@@ -3,9 +3,11 @@
 # image against the budgets: Xen + kernel + modules + root filesystem at
 # most 20 MiB, the image file at most 32 MiB.  Exits 1 over budget.
 #
-#   board/pc_x86_64_usb/size.sh FATDIR IMAGE MODULESDIR
+#   board/pc_x86_64_usb/size.sh FATDIR IMAGE MODULESDIR [ROOTFS]
+# ROOTFS: the root filesystem (rootfs.sqfs), which travels inside the
+# initramfs; default: beside the image, in usb/.
 set -eu
-fat=$1 img=$2 mods=$3
+fat=$1 img=$2 mods=$3 sqfs=${4:-$(dirname "$2")/usb/rootfs.sqfs}
 budget_parts=$((20 * 1024 * 1024))
 budget_img=$((32 * 1024 * 1024))
 
@@ -14,22 +16,22 @@ row() { printf '  %-40s %10d  %7.2f MiB\n' "$1" "$2" "$(echo "$2" | awk '{print 
 sum() { s=0; for f in "$@"; do s=$((s + $(sz "$f"))); done; echo $s; }
 
 xen=$(sum "$fat/xenbox/xen.gz" "$fat/EFI/BOOT/BOOTX64.EFI")
-kernel=$(sz "$fat/xenbox/vmlinux.gz")
-initrd=$(sz "$fat/xenbox/initrd.gz")
-rootfs=$(sz "$fat/xenbox/rootfs.sqfs")
+kernel=$(sz "$fat/xenbox/vmlinux.zst")
+initrd=$(sz "$fat/xenbox/initrd.img")
+rootfs=$(sz "$sqfs")
 loader=$(sum "$fat"/syslinux/*.c32 "$fat/EFI/BOOT/BOOTX64.cfg" "$fat/syslinux/syslinux.cfg")
-parts=$((xen + kernel + initrd + rootfs))
+parts=$((xen + kernel + initrd))
 
 echo "USB image parts (bytes on the boot partition):"
 row "Xen (xen.gz BIOS + xen.efi UEFI)" "$xen"
 row "  xen.gz" "$(sz "$fat/xenbox/xen.gz")"
 row "  xen.efi (/EFI/BOOT/BOOTX64.EFI)" "$(sz "$fat/EFI/BOOT/BOOTX64.EFI")"
-row "dom0 kernel (vmlinux.gz)" "$kernel"
-row "initramfs (initrd.gz)" "$initrd"
+row "dom0 kernel (vmlinux.zst)" "$kernel"
+row "initramfs (initrd.img, cpio)" "$initrd"
 row "  its modules ($(wc -l <"$mods/initrd/load-order"), uncompressed)" "$(cat "$mods"/initrd/*.ko | wc -c)"
-row "root filesystem (rootfs.sqfs, zstd)" "$rootfs"
-row "  its modules ($(wc -l <"$mods/root/load-order"), uncompressed)" "$(cat "$mods"/root/*.ko | wc -c)"
-row "  hardware drivers ($(wc -l <"$mods/hw/load-order"), uncompressed)" "$(cat "$mods"/hw/*.ko | wc -c)"
+row "  root filesystem (rootfs.sqfs, zstd)" "$rootfs"
+row "    its modules ($(wc -l <"$mods/root/load-order"), uncompressed)" "$(cat "$mods"/root/*.ko | wc -c)"
+row "    hardware drivers ($(wc -l <"$mods/hw/load-order"), uncompressed)" "$(cat "$mods"/hw/*.ko | wc -c)"
 row "boot loader files (SYSLINUX, cfgs)" "$loader"
 row "xenbox.conf" "$(sz "$fat/xenbox.conf")"
 echo
