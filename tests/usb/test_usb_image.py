@@ -124,12 +124,14 @@ def test_uefi_boot(stick, boot, password):
     assert masked(stick.regions_outside_state()[:start]) == masked(outside[:start])
 
 
-def test_config_edit_and_bad_lines(stick, boot, password):
+def test_config_edit_and_bad_lines(stick, boot, password, tmp_path):
     conf = stick.read_conf()
     assert "\nhostname = xenbox\n" in conf and "\nnetwork = dhcp\n" in conf
     conf = conf.replace("\nhostname = xenbox\n", "\nhostname = usb-edited\n")
     conf = conf.replace("\nnetwork = dhcp\n", "\nnetwork = static\naddress = 10.0.2.50/24\n"
                         "gateway = 10.0.2.2\ndns = 10.0.2.3\n")
+    assert "\nntp = pool.ntp.org\n" in conf
+    conf = conf.replace("\nntp = pool.ntp.org\n", "\nntp = 10.0.2.2,10.0.2.3\n")
     conf += "colour = blue\nthis line is not a setting\naddress = 10.0.2.300/24\n"
     lines = conf.split("\n")
     bad = {lines.index("colour = blue") + 1: "colour: unknown key",
@@ -152,11 +154,33 @@ def test_config_edit_and_bad_lines(stick, boot, password):
     assert "default via 10.0.2.2" in out and "nameserver 10.0.2.3" in out, out
     rc, _ = q.run("pidof udhcpc", check=False)
     assert rc != 0, "DHCP runs although network = static"
+    # The clock: busybox ntpd with the servers of xenbox.conf (no NTP
+    # server answers in QEMU's restricted network; the setting is what
+    # this checks).
+    _, ntpd = q.run("cat /proc/$(pidof ntpd)/cmdline | tr '\\0' ' '")
+    assert re.search(r"ntpd .*-p 10\.0\.2\.2 -p 10\.0\.2\.3", ntpd), ntpd
     _, log = q.run("cat /state/log/boot.log")
     _, daemon_log = q.run("logread | grep 'xenbox.conf:'", check=False)
     for n, what in bad.items():
         assert "xenbox.conf:%d: %s" % (n, what) in log, log
         assert "xenbox.conf:%d: %s" % (n, what) in daemon_log, daemon_log
+
+    # A clean power-off (rcK): the daemon stopped (not killed: SQLite's
+    # WAL is checkpointed and gone, the RRDs saved) and not restarted, the
+    # state partition left clean (no journal to replay), the shutdown in
+    # the persistent log.
+    at = q.mark()
+    q.send("poweroff\n")
+    q.proc.wait(timeout=120)
+    assert "XENBOX-DAEMON started" not in q.since(at), "the daemon was restarted at shutdown"
+    header = stick.state_fs_header()
+    assert re.search(r"^Filesystem state:\s+clean$", header, re.M), header
+    assert "needs_recovery" not in header, header
+    assert not stick.state_file("/xenbox/xenbox.db-wal", str(tmp_path / "wal")), \
+        "the database's WAL is left: the daemon did not close it"
+    assert stick.state_file("/xenbox/stats.rrd", str(tmp_path / "rrd")), "no RRDs saved"
+    log_tail = stick.state_text("/log/boot.log").strip().split("\n")[-1]
+    assert log_tail.endswith(" shutdown"), log_tail
 
 
 def test_power_cut_while_writing(stick, boot, password, tmp_path):

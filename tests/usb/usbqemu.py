@@ -98,15 +98,35 @@ class Stick:
             tail = f.read()
         return head + tail
 
+    def _state_partition(self, d):
+        start, size = self.partitions()[-1]
+        part = os.path.join(d, "state.img")
+        subprocess.run(["dd", "if=" + self.path, "of=" + part, "bs=1M", "status=none",
+                        "skip=%d" % (start // MiB), "count=%d" % (size // MiB)], check=True)
+        return part
+
+    def state_fs_header(self):
+        """dumpe2fs -h of the state partition as it is on the stick (no
+        journal replayed)."""
+        with tempfile.TemporaryDirectory() as d:
+            return subprocess.run(["dumpe2fs", "-h", self._state_partition(d)], check=True,
+                                  capture_output=True, text=True).stdout
+
+    def state_text(self, inside):
+        """A text file of the state partition, as the kernel would see it."""
+        with tempfile.TemporaryDirectory() as d:
+            dest = os.path.join(d, "out")
+            if not self.state_file(inside, dest):
+                raise UsbError("no %s on the state partition" % inside)
+            with open(dest) as f:
+                return f.read()
+
     def state_file(self, inside, dest):
         """Copy a file out of the state partition (ext4) to dest, after
         replaying its journal on a copy, as the kernel would at mount.
         Returns False if the file is not there."""
-        start, size = self.partitions()[-1]
         with tempfile.TemporaryDirectory() as d:
-            part = os.path.join(d, "state.img")
-            subprocess.run(["dd", "if=" + self.path, "of=" + part, "bs=1M", "status=none",
-                            "skip=%d" % (start // MiB), "count=%d" % (size // MiB)], check=True)
+            part = self._state_partition(d)
             r = subprocess.run(["e2fsck", "-fy", part], capture_output=True, text=True)
             if r.returncode >= 4:
                 raise UsbError("e2fsck of the state partition: rc %d\n%s%s" % (
@@ -236,6 +256,11 @@ class UsbQemu:
     def mark(self):
         with self._cond:
             return len(self._buf)
+
+    def since(self, mark):
+        """The console's text after a mark()."""
+        with self._cond:
+            return text(self._buf[mark:])
 
     def wait_for(self, pattern, timeout=180, start=0):
         if isinstance(pattern, str):
