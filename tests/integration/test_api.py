@@ -429,10 +429,14 @@ def test_restart_with_nothing_changed_writes_nothing(state_dir):
 
 
 def test_schema_upgrade_and_bad_rows(state_dir):
-    """An older database (fewer columns, a bad value) is upgraded in place."""
+    """An older database (fewer columns, a bad value) is upgraded in place.
+    Its schema mark (user_version: the datamodel it was made with) is
+    another one, so the daemon checks and upgrades its tables, then marks
+    it with its own, the same at every start."""
     import sqlite3
     db = sqlite3.connect(os.path.join(state_dir, "xenbox.db"))
     db.execute('CREATE TABLE "VM" (ref TEXT PRIMARY KEY, uuid, name_label, power_state)')
+    db.execute("PRAGMA user_version=12345")
     db.execute('INSERT INTO "VM" VALUES (?, ?, ?, ?)',
                ("OpaqueRef:11111111-2222-3333-4444-555555555555",
                 "11111111-2222-3333-4444-555555555556", "old", "Exploded"))
@@ -455,3 +459,14 @@ def test_schema_upgrade_and_bad_rows(state_dir):
     assert db.execute('SELECT PV_args FROM "VM" WHERE ref = ?',
                       ("OpaqueRef:11111111-2222-3333-4444-555555555555",)).fetchone() == ("x",)
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    mark = db.execute("PRAGMA user_version").fetchone()[0]
+    assert mark not in (0, 12345)
+    db.close()
+    d = Daemon(state_dir).start()
+    try:
+        p, s = d.login()
+        assert ok(p.VM.get_PV_args(s, "OpaqueRef:11111111-2222-3333-4444-555555555555")) == "x"
+    finally:
+        assert d.stop() == 0
+    db = sqlite3.connect(os.path.join(state_dir, "xenbox.db"))
+    assert db.execute("PRAGMA user_version").fetchone()[0] == mark
