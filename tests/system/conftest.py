@@ -13,30 +13,15 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import qemu as Q  # noqa: E402
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "system: boots Xen + dom0 under QEMU (tests/system, slow-ish)")
+from qemu_pytest import mark_system, pytest_configure, pytest_runtest_makereport  # noqa: E402,F401
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "tests/system/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.system)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    if rep.failed:
-        for name in getattr(item, "fixturenames", ()):
-            q = item.funcargs.get(name) if hasattr(item, "funcargs") else None
-            if isinstance(q, Q.Qemu):
-                rep.sections.append(("QEMU consoles (%s)" % name, q.report()))
+    mark_system(items, HERE)
 
 
 def _images_or_skip():

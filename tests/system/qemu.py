@@ -19,35 +19,22 @@ Run by hand:  python3 tests/system/qemu.py [--backend sim|xen] [dom0 args]
 boots, prints the console, forwards :80/:443 to printed host ports, and
 passes your terminal's input to dom0's shell (Ctrl-C stops QEMU).
 """
-import bisect
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import xmlrpc.client
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from qemuconsole import QEMU, QemuConsole, QemuError  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-QEMU = os.environ.get("XB_QEMU", "qemu-system-x86_64")
 
 # A dom0 that reached one of these will not reach a marker any more.
 FATAL = re.compile(rb"XENBOX-FAILED[^\n]*|Kernel panic[^\n]*|\(XEN\) Panic on CPU[^\n]*|"
                    rb"\(XEN\) \*\*\*\*\*\*\*\*\*\*\*\*\*\*[^\n]*|"
                    rb"\(XEN\) Reboot in five seconds[^\n]*")
-
-
-class QemuError(Exception):
-    pass
-
-
-def _text(raw):
-    """Console bytes as text: dom0's lines end in \\r\\r\\n on the serial
-    (the tty's ONLCR, then Xen's own)."""
-    return re.sub(r"\r+\n", "\n", bytes(raw).decode("utf-8", "replace"))
 
 
 def images(path=None):
@@ -70,14 +57,6 @@ def qemu_missing():
     return None
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def password_hash(password, xenbox=None):
     """`xenbox passwd --print` with the image's binary (static: runs here)."""
     exe = xenbox or os.path.join(images(), "xenbox")
@@ -86,19 +65,23 @@ def password_hash(password, xenbox=None):
     return r.stdout.strip()
 
 
-class Qemu:
-    """One QEMU running Xen and our dom0.
+class Qemu(QemuConsole):
+    """One QEMU running Xen and our dom0 (tests/lib/qemuconsole.py: the
+    console, run(), wait_for(), xmlrpc()).
 
     dom0_args: extra dom0 kernel arguments (xenbox.backend=sim, ...);
     commas are doubled for QEMU's -initrd list here.  xen_args: extra Xen
     arguments.  forwards: guest TCP ports forwarded to free host ports
     (self.ports[guest_port]).  initrd: dom0's initramfs, a file name in the
     images directory or a path (default dom0-initramfs.cpio.gz).
+    run() drives the root shell /init leaves on hvc0.
     """
+    FATAL = FATAL
 
     def __init__(self, image_dir=None, dom0_args=(), xen_args=(), memory=1024,
                  dom0_mem="512M", forwards=(80, 443), log_path=None, echo=False,
                  kernel=None, quiet=None, initrd=None):
+        super().__init__(log_path=log_path, echo=echo, ports=forwards, stderr_apart=True)
         self.images = images(image_dir)
         self.initrd = os.path.join(self.images, initrd or "dom0-initramfs.cpio.gz")
         # The uncompressed vmlinux saves Xen 2-3 s of XZ; vmlinuz works too.
@@ -111,23 +94,7 @@ class Qemu:
         self.xen_args = list(xen_args)
         self.memory = memory
         self.dom0_mem = dom0_mem
-        self.ports = {p: free_port() for p in forwards}
-        # Kept after stop(): the log is what explains a failure.
-        self.log_path = log_path or os.path.join(tempfile.mkdtemp(prefix="xb-qemu-"),
-                                                 "console.log")
-        self.stderr_path = self.log_path + ".qemu-stderr"
-        self.echo = echo
-        self.proc = None
-        self.t0 = None
-        self.marks = {}          # marker -> seconds after start, by wait_for
-        self._buf = bytearray()
-        self._arrivals = ([], [])   # console offsets, monotonic times of the reads
-        self._cond = threading.Condition()
-        self._eof = False
-        self._seq = 0
-        self._reader = None
 
-    # ---- command line ----
     def command(self):
         xen = ["console=com1", "com1=115200,8n1",
                "dom0_mem=%s,max:%s" % (self.dom0_mem, self.dom0_mem),
@@ -148,75 +115,6 @@ class Qemu:
                 "-initrd", kernel.replace(",", ",,") + "," + initrd,
                 "-nic", "user,model=e1000" + ("," + fwd if fwd else "")]
 
-    # ---- lifetime ----
-    def start(self):
-        self.t0 = time.monotonic()
-        self._log = open(self.log_path, "wb")
-        self._stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self._stderr,
-                                     bufsize=0)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        return self
-
-    def _read(self):
-        fd = self.proc.stdout.fileno()
-        while True:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            self._log.write(data)
-            self._log.flush()
-            if self.echo:
-                sys.stdout.buffer.write(data)
-                sys.stdout.flush()
-            with self._cond:
-                self._arrivals[0].append(len(self._buf))
-                self._arrivals[1].append(time.monotonic())
-                self._buf += data
-                self._cond.notify_all()
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
-
-    def stop(self):
-        """Kill QEMU (dom0's state is all tmpfs: nothing to flush)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-        if self.proc:
-            self.proc.wait(30)
-        if self._reader:
-            self._reader.join(10)
-        for f in ("_log", "_stderr"):
-            if hasattr(self, f):
-                getattr(self, f).close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def elapsed(self):
-        return time.monotonic() - self.t0
-
-    # ---- console ----
-    @property
-    def output(self):
-        with self._cond:
-            return _text(self._buf)
-
-    def qemu_stderr(self):
-        try:
-            with open(self.stderr_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
     def xen_log(self):
         return "\n".join(l for l in self.output.split("\n") if l.startswith("(XEN)"))
 
@@ -233,85 +131,6 @@ class Qemu:
                 "%s---- full log: %s ----" % (
                     "last %d lines" % tail if tail else "all", "\n".join(x), "\n".join(d),
                     "---- QEMU stderr ----\n%s\n" % err if err else "", self.log_path))
-
-    def wait_for(self, pattern, timeout=120, start=0, fatal=True):
-        """Wait until pattern (a regex, str or bytes) appears at or after
-        byte offset `start` of the console; returns the match (bytes).
-        Fails at once on QEMU's exit or, with fatal, on a failure marker
-        (XENBOX-FAILED, a kernel or Xen panic)."""
-        if isinstance(pattern, str):
-            pattern = pattern.encode()
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                m = rx.search(self._buf, start)
-                if m:
-                    self.marks.setdefault(pattern.decode(errors="replace"), self.elapsed())
-                    return m
-                bad = FATAL.search(self._buf, start) if fatal else None
-                if bad:
-                    raise QemuError("console shows %r while waiting for %r\n%s" % (
-                        bad.group(0).decode(errors="replace"), pattern, self.report(80)))
-                if self._eof:
-                    raise QemuError("QEMU exited (rc %s) while waiting for %r\n%s" % (
-                        self.proc.poll(), pattern, self.report(80)))
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise QemuError("no %r on the console within %d s\n%s" % (
-                        pattern, timeout, self.report(80)))
-                self._cond.wait(min(left, 1.0))
-
-    def arrival(self, offset):
-        """time.monotonic() when the console byte at offset was read from
-        QEMU (for timing a marker found by wait_for, whenever it was
-        looked for)."""
-        with self._cond:
-            i = bisect.bisect_right(self._arrivals[0], offset) - 1
-            return self._arrivals[1][max(i, 0)] if self._arrivals[1] else None
-
-    def mark(self):
-        """Current console offset, for wait_for(start=...)."""
-        with self._cond:
-            return len(self._buf)
-
-    def send(self, text):
-        """Type text into dom0's console.  Xen's serial input ring is small
-        and dom0 is slow under TCG: small chunks, paced."""
-        data = text.encode()
-        for i in range(0, len(data), 16):
-            self.proc.stdin.write(data[i:i + 16])
-            self.proc.stdin.flush()
-            time.sleep(0.02)
-
-    def run(self, cmd, timeout=60, check=True):
-        """Run a shell command in dom0 (the root shell on hvc0, after
-        XENBOX-SHELL); returns (rc, output).  The command is one line."""
-        assert "\n" not in cmd
-        self._seq += 1
-        n = self._seq
-        start = self.mark()
-        # The markers as typed (echoed by the tty) differ from the output.
-        self.send('echo XB-B"%d"; %s; echo XB-E"%d"-$?\n' % (n, cmd, n))
-        m = self.wait_for(r"XB-E%d-(\d+)" % n, timeout=timeout, start=start)
-        b = self.wait_for(r"XB-B%d\r*\n" % n, timeout=1, start=start)
-        out = _text(self._buf[b.end():m.start()])
-        rc = int(m.group(1))
-        if check and rc != 0:
-            raise QemuError("dom0: `%s` exited %d:\n%s" % (cmd, rc, out))
-        return rc, out
-
-    # ---- XenAPI ----
-    def url(self, port=80, scheme="http"):
-        return "%s://127.0.0.1:%d/" % (scheme, self.ports[port])
-
-    def xmlrpc(self, timeout=60):
-        class T(xmlrpc.client.Transport):
-            def make_connection(self, host):
-                c = super().make_connection(host)
-                c.timeout = timeout
-                return c
-        return xmlrpc.client.ServerProxy(self.url(), transport=T(), allow_none=True)
 
 
 # ---- helpers for the tests (tests/system/test_*.py) --------------------------

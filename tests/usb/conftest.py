@@ -14,21 +14,17 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import usbqemu as U  # noqa: E402
+from qemu_pytest import mark_system, pytest_configure, pytest_runtest_makereport  # noqa: E402,F401
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "system: boots Xen + dom0 under QEMU (tests/system, tests/usb; slow-ish)")
+TOP = os.path.dirname(os.path.dirname(HERE))
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "tests/usb/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.system)
+    mark_system(items, HERE)
 
 
 @pytest.fixture(scope="session")
@@ -84,11 +80,6 @@ def boot(logs, request):
     yield _boot
     for q in started:
         q.stop()
-
-
-def xapi_ok(r):
-    assert r["Status"] == "Success", r
-    return r["Value"]
 
 
 def sh(*cmd):

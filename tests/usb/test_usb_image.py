@@ -2,16 +2,13 @@
 XenAPI from the host, a read-only root, nothing written outside the state
 partition, xenbox.conf edited with mtools, a bad line reported, and a hard
 power-off while the daemon writes.  docs/USB_IMAGE.md."""
-import os
 import re
 import sys
 import threading
 import time
 
-import pytest
-
-from conftest import xapi_ok
 import usbqemu as U
+from usbqemu import xapi_ok
 
 # MBR entry 2 (the state partition) is rewritten once, when the partition
 # grows on first boot; nothing else outside the state partition may change.

@@ -16,34 +16,24 @@ bench/boot.
 """
 import os
 import re
-import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import xmlrpc.client
 
-QEMU = os.environ.get("XB_QEMU", "qemu-system-x86_64")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from qemuconsole import QEMU, QemuConsole, QemuError  # noqa: E402
+
 MiB = 1024 * 1024
 FATAL = re.compile(rb"XENBOX-FAILED initrd[^\n]*|Kernel panic[^\n]*|\(XEN\) Panic on CPU[^\n]*|"
                    rb"\(XEN\) Reboot in five seconds[^\n]*")
 
 
-class UsbError(Exception):
+class UsbError(QemuError):
     pass
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def text(raw):
-    return re.sub(r"\r+\n", "\n", bytes(raw).decode("utf-8", "replace"))
 
 
 class Stick:
@@ -136,6 +126,12 @@ class Stick:
             return os.path.exists(dest) and os.path.getsize(dest) > 0
 
 
+def xapi_ok(r):
+    """A XenAPI call's Value, asserting its Status is Success."""
+    assert r["Status"] == "Success", r
+    return r["Value"]
+
+
 def integrity_check(db_path):
     """PRAGMA integrity_check on a database file (and its -wal beside it)."""
     c = sqlite3.connect(db_path)
@@ -145,26 +141,24 @@ def integrity_check(db_path):
         c.close()
 
 
-class UsbQemu:
-    """One QEMU booting a stick image (SeaBIOS, or OVMF with uefi=True).
-    forwards: {guest_port: (host_port, guest_addr or None)}."""
+class UsbQemu(QemuConsole):
+    """One QEMU booting a stick image (SeaBIOS, or OVMF with uefi=True),
+    its console driven by tests/lib/qemuconsole.py.  The XenAPI's ports
+    80 and 443 are forwarded to self.ports[80], self.ports[443] (to
+    guest_addr, default the first DHCP address)."""
+    FATAL = FATAL
+    Error = UsbError
 
     def __init__(self, image, uefi=False, ovmf=None, memory=2048, log_path=None,
                  guest_addr=None, restrict=True):
+        super().__init__(log_path=log_path or os.path.join(
+            tempfile.mkdtemp(prefix="xb-usb-"), "console.log"))
         self.image = image
         self.uefi = uefi
         self.ovmf = ovmf or os.environ.get("XB_OVMF")
         self.memory = memory
         self.guest_addr = guest_addr or ""
         self.restrict = restrict
-        self.ports = {80: free_port(), 443: free_port()}
-        self.log_path = log_path or os.path.join(tempfile.mkdtemp(prefix="xb-usb-"), "console.log")
-        self.proc = None
-        self._buf = bytearray()
-        self._cond = threading.Condition()
-        self._eof = False
-        self._seq = 0
-        self._arrivals = []     # (end offset, seconds): when bytes came
 
     def command(self):
         fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-%s:%d" % (h, self.guest_addr, g)
@@ -185,151 +179,11 @@ class UsbQemu:
                 "-device", "usb-storage,bus=xhci.0,drive=stick,bootindex=0",
                 "-nic", "user,model=e1000%s,%s" % (",restrict=on" if self.restrict else "", fwd)]
 
-    def start(self):
-        self.t0 = time.monotonic()
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        return self
-
-    def _read(self):
-        fd = self.proc.stdout.fileno()
-        while True:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            self._log.write(data)
-            self._log.flush()
-            with self._cond:
-                self._buf += data
-                self._arrivals.append((len(self._buf), self.elapsed()))
-                self._cond.notify_all()
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
-
-    def stop(self):
-        """Power off, hard (SIGKILL: nothing is flushed)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-        if self.proc:
-            self.proc.wait(30)
-            self._reader.join(10)
-            self._log.close()
-            self.proc.stdin.close()
-            self.proc.stdout.close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def elapsed(self):
-        return time.monotonic() - self.t0
-
-    @property
-    def output(self):
-        with self._cond:
-            return text(self._buf)
-
     def tail(self, n=60):
-        return "\n".join(self.output.split("\n")[-n:]) + "\n(full console: %s)" % self.log_path
-
-    def milestones(self, marks):
-        """[(name, seconds after start the regex's first match arrived, or
-        None)] for marks = [(name, regex)]."""
-        with self._cond:
-            buf, arr = bytes(self._buf), list(self._arrivals)
-        out = []
-        for name, rx in marks:
-            m = re.search(rx.encode(), buf)
-            t = next((t for end, t in arr if end >= m.end()), None) if m else None
-            out.append((name, t))
-        return out
-
-    def mark(self):
-        with self._cond:
-            return len(self._buf)
-
-    def since(self, mark):
-        """The console's text after a mark()."""
-        with self._cond:
-            return text(self._buf[mark:])
-
-    def wait_for(self, pattern, timeout=180, start=0):
-        if isinstance(pattern, str):
-            pattern = pattern.encode()
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                m = rx.search(self._buf, start)
-                if m:
-                    return m
-                bad = FATAL.search(self._buf, start)
-                if bad:
-                    raise UsbError("console shows %r while waiting for %r\n%s" % (
-                        bad.group(0).decode(errors="replace"), pattern, self.tail()))
-                if self._eof:
-                    raise UsbError("QEMU exited (rc %s) waiting for %r\n%s" % (
-                        self.proc.poll(), pattern, self.tail()))
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise UsbError("no %r on the console within %d s\n%s" % (
-                        pattern, timeout, self.tail()))
-                self._cond.wait(min(left, 1.0))
-
-    def send(self, s):
-        """Type into dom0's console: small paced chunks (Xen's serial ring
-        is small, dom0 slow under TCG)."""
-        data = s.encode()
-        for i in range(0, len(data), 16):
-            self.proc.stdin.write(data[i:i + 16])
-            self.proc.stdin.flush()
-            time.sleep(0.02)
-
-    def login(self, user, password, timeout=120):
-        m = self.wait_for(r"login: ", timeout=timeout)
-        start = m.start()
-        self.send(user + "\n")
-        self.wait_for(r"Password: ", timeout=30, start=start)
-        at = self.mark()
-        self.send(password + "\n")
-        self.wait_for(r"# ", timeout=30, start=at)
-
-    def run(self, cmd, timeout=60, check=True):
-        """A shell command in the logged-in console; returns (rc, output)."""
-        assert "\n" not in cmd
-        self._seq += 1
-        n = self._seq
-        start = self.mark()
-        self.send('echo XB-B"%d"; %s; echo XB-E"%d"-$?\n' % (n, cmd, n))
-        m = self.wait_for(r"XB-E%d-(\d+)" % n, timeout=timeout, start=start)
-        b = self.wait_for(r"XB-B%d\r*\n" % n, timeout=1, start=start)
-        with self._cond:
-            out = text(self._buf[b.end():m.start()])
-        rc = int(m.group(1))
-        if check and rc:
-            raise UsbError("dom0: `%s` exited %d:\n%s" % (cmd, rc, out))
-        return rc, out
-
-    # ---- XenAPI ----
-    def url(self, port=80, scheme="http"):
-        return "%s://127.0.0.1:%d/" % (scheme, self.ports[port])
+        return self.report(n)
 
     def proxy(self, timeout=30):
-        class T(xmlrpc.client.Transport):
-            def make_connection(self, host):
-                c = super().make_connection(host)
-                c.timeout = timeout
-                return c
-        return xmlrpc.client.ServerProxy(self.url(), transport=T(), allow_none=True)
+        return self.xmlrpc(timeout)
 
     def wait_api(self, timeout=240):
         """Poll until the XenAPI answers over HTTP (system.listMethods:
