@@ -2,14 +2,15 @@
 # Install the Debian packages the build and the tests need, if missing.
 # Uses the machine's apt as configured (never changes it).
 # qemu-system-x86 and cpio: the system tests (tests/system, dom0 initramfs).
-# mtools, dosfstools, e2fsprogs, squashfs-tools, fdisk (sfdisk): the USB
-# image, built without root (board/pc_x86_64_usb/mkimage.sh, tests/usb).
+# mtools, dosfstools, e2fsprogs, squashfs-tools, fdisk (sfdisk), zstd: the
+# USB image, built without root (board/pc_x86_64_usb/mkimage.sh, tests/usb);
+# libdevmapper1.02.1: the unpacked grub-mkimage links it (package/grub).
 set -e
 PKGS="build-essential musl-tools kconfig-frontends libcmocka-dev python3 python3-pytest
 clang curl ca-certificates xz-utils bzip2 patch perl tcl file util-linux openssl
 iproute2 binutils python3-prometheus-client
 qemu-system-x86 cpio
-mtools dosfstools e2fsprogs squashfs-tools fdisk"
+mtools dosfstools e2fsprogs squashfs-tools fdisk zstd libdevmapper1.02.1"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -13,7 +13,8 @@
 # | ext4 "XENBOX-STATE" to the end (grows to fill the stick on first
 # boot).  BIOS: SYSLINUX's mbr.bin boots the active partition, SYSLINUX
 # (ldlinux.sys, /syslinux/) loads Xen with mboot.c32.  UEFI: the firmware
-# runs /EFI/BOOT/BOOTX64.EFI (xen.efi), which reads BOOTX64.cfg.
+# runs /EFI/BOOT/BOOTX64.EFI (a standalone GRUB), which reads grub.cfg
+# beside it and loads Xen by multiboot2.
 # Partitions are made as separate files (mkfs.vfat, mtools, the mtools
 # SYSLINUX installer, mke2fs) and copied in at their offsets: no loop
 # devices, no mounts.  Host tools from support/deps.sh.

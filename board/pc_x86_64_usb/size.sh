@@ -15,24 +15,24 @@ sz() { stat -c %s "$1"; }
 row() { printf '  %-40s %10d  %7.2f MiB\n' "$1" "$2" "$(echo "$2" | awk '{print $1 / 1048576}')"; }
 sum() { s=0; for f in "$@"; do s=$((s + $(sz "$f"))); done; echo $s; }
 
-xen=$(sum "$fat/xenbox/xen.gz" "$fat/EFI/BOOT/BOOTX64.EFI")
+xen=$(sz "$fat/xenbox/xen.gz")
 kernel=$(sz "$fat/xenbox/vmlinux.zst")
 initrd=$(sz "$fat/xenbox/initrd.img")
 rootfs=$(sz "$sqfs")
-loader=$(sum "$fat"/syslinux/*.c32 "$fat/EFI/BOOT/BOOTX64.cfg" "$fat/syslinux/syslinux.cfg")
+loader=$(sum "$fat"/syslinux/*.c32 "$fat/syslinux/syslinux.cfg" "$fat/EFI/BOOT/BOOTX64.EFI" \
+	"$fat/EFI/BOOT/grub.cfg")
 parts=$((xen + kernel + initrd))
 
 echo "USB image parts (bytes on the boot partition):"
-row "Xen (xen.gz BIOS + xen.efi UEFI)" "$xen"
-row "  xen.gz" "$(sz "$fat/xenbox/xen.gz")"
-row "  xen.efi (/EFI/BOOT/BOOTX64.EFI)" "$(sz "$fat/EFI/BOOT/BOOTX64.EFI")"
+row "Xen (xen.gz, BIOS and UEFI)" "$xen"
 row "dom0 kernel (vmlinux.zst)" "$kernel"
 row "initramfs (initrd.img, cpio)" "$initrd"
 row "  its modules ($(wc -l <"$mods/initrd/load-order"), uncompressed)" "$(cat "$mods"/initrd/*.ko | wc -c)"
 row "  root filesystem (rootfs.sqfs, zstd)" "$rootfs"
 row "    its modules ($(wc -l <"$mods/root/load-order"), uncompressed)" "$(cat "$mods"/root/*.ko | wc -c)"
 row "    hardware drivers ($(wc -l <"$mods/hw/load-order"), uncompressed)" "$(cat "$mods"/hw/*.ko | wc -c)"
-row "boot loader files (SYSLINUX, cfgs)" "$loader"
+row "boot loaders (SYSLINUX, GRUB EFI, cfgs)" "$loader"
+row "  GRUB EFI (/EFI/BOOT/BOOTX64.EFI)" "$(sz "$fat/EFI/BOOT/BOOTX64.EFI")"
 row "xenbox.conf" "$(sz "$fat/xenbox.conf")"
 echo
 row "Xen + kernel + modules + root (budget 20 MiB)" "$parts"

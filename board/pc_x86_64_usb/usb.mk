@@ -9,7 +9,7 @@
 #                              hw-modules + root-modules, rootfs/usb/root/
 #   $(USB_PARTS)/initrd.img    busybox, loop + squashfs (initrd-modules),
 #                              rootfs/usb/initrd/init and rootfs.sqfs
-#   $(USB_IMG)                 BIOS (SYSLINUX) + UEFI (xen.efi) image:
+#   $(USB_IMG)                 BIOS (SYSLINUX) + UEFI (GRUB) image:
 #                              mkimage.sh
 #   make usb-size              each part against the budgets (also in `make size`)
 #   make run [UEFI=1]          boot it under QEMU as a USB stick (support/run.sh,
@@ -143,7 +143,7 @@ $(USB_BUILD)/xenbox.conf: $(TOPDIR)/rootfs/usb/xenbox.conf $(USB_PWFILE) $(IMAGE
 
 USB_FAT_FILES := $(USB_BUILD)/xenbox.conf $(USB_PARTS)/initrd.img \
 	$(IMAGES_DIR)/xen.gz $(USB_PARTS)/vmlinux.zst $(SYSLINUX_DIR)/.stamp_extracted \
-	$(USB_BOARD)/syslinux.cfg $(USB_BOARD)/BOOTX64.cfg $(USB_BOARD)/mkimage.sh \
+	$(USB_BOARD)/syslinux.cfg $(GRUB_EFI) $(USB_BOARD)/grub.cfg $(USB_BOARD)/mkimage.sh \
 	$(USB_BOARD)/usb.mk
 
 $(USB_IMG): $(USB_FAT_FILES)
@@ -156,10 +156,9 @@ $(USB_IMG): $(USB_FAT_FILES)
 	$(Q)cp $(addprefix $(SYSLINUX_BIOS)/,ldlinux.c32 libcom32.c32 mboot.c32) $(USB_BUILD)/fat/syslinux/
 	$(Q)sed -e 's|@XEN_ARGS@|$(USB_XEN_ARGS)|' -e 's|@DOM0_ARGS@|$(USB_DOM0_ARGS)|' \
 		$(USB_BOARD)/syslinux.cfg >$(USB_BUILD)/fat/syslinux/syslinux.cfg
-	$(Q)cp $(XEN_HV_DIR)/root/boot/xen-*-amd64.efi $(USB_BUILD)/fat/EFI/BOOT/BOOTX64.EFI
+	$(Q)cp $(GRUB_EFI) $(USB_BUILD)/fat/EFI/BOOT/BOOTX64.EFI
 	$(Q)sed -e 's|@XEN_ARGS@|$(USB_XEN_ARGS)|' -e 's|@DOM0_ARGS@|$(USB_DOM0_ARGS)|' \
-		-e 's|@KERNEL@|\\xenbox\\vmlinux.zst|' -e 's|@INITRD@|\\xenbox\\initrd.img|' \
-		$(USB_BOARD)/BOOTX64.cfg >$(USB_BUILD)/fat/EFI/BOOT/BOOTX64.cfg
+		$(USB_BOARD)/grub.cfg >$(USB_BUILD)/fat/EFI/BOOT/grub.cfg
 	$(Q)find $(USB_BUILD)/fat -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 	$(Q)$(USB_BOARD)/mkimage.sh $@ $(USB_BUILD)/fat $(SYSLINUX_DIR)/root
 
