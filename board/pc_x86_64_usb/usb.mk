@@ -32,6 +32,12 @@ USB_PWFILE := $(IMAGES_DIR)/xenbox-usb.password
 USB_XEN_ARGS  ?= console=com1,vga com1=115200,8n1 dom0_mem=512M,max:512M
 USB_DOM0_ARGS ?= console=hvc0 quiet cryptomgr.notests
 
+# Kernel modules: Debian signs them; the image strips the signatures
+# (package/linux/unsign-modules.sh says why: ~1 s of the boot under TCG).
+# USB_MODULE_SIGNATURES=keep keeps them.
+USB_MODULE_SIGNATURES ?= strip
+USB_UNSIGN = $(if $(filter keep,$(USB_MODULE_SIGNATURES)),true,$(TOPDIR)/package/linux/unsign-modules.sh)
+
 USB_INITRD_OVERLAY := $(shell find $(TOPDIR)/rootfs/usb/initrd -type f 2>/dev/null)
 USB_ROOT_OVERLAY   := $(shell find $(TOPDIR)/rootfs/usb/root -type f 2>/dev/null)
 
@@ -77,7 +83,8 @@ $(USB_PARTS)/vmlinux.zst: $(IMAGES_DIR)/vmlinux
 # modules.dep and modules.alias (package/linux/depmod.sh) for modprobe,
 # and root-modules, the list rcS loads.
 $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
-		$(IMAGES_DIR)/modules/hw/load-order $(TOPDIR)/package/linux/depmod.sh $(SYS_XEN_TOOLS) \
+		$(IMAGES_DIR)/modules/hw/load-order $(TOPDIR)/package/linux/depmod.sh \
+		$(TOPDIR)/package/linux/unsign-modules.sh $(SYS_XEN_TOOLS) \
 		$(USB_ROOT_OVERLAY) $(USB_BOARD)/usb.mk
 	@echo "  ROOTFS  usb root"
 	$(Q)rm -rf $(USB_BUILD)/root && mkdir -p $(USB_BUILD)/root $(@D)
@@ -85,7 +92,7 @@ $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 	$(Q)m=$(USB_BUILD)/root/lib/modules/$$(cat $(LINUX_DIR)/kernel-release) && mkdir -p $$m && \
 		cp $(IMAGES_DIR)/modules/hw/*.ko $(IMAGES_DIR)/modules/root/*.ko $$m/ && \
 		cp $(IMAGES_DIR)/modules/root/load-order $$m/root-modules && \
-		$(TOPDIR)/package/linux/depmod.sh $$m
+		$(USB_UNSIGN) $$m/*.ko && $(TOPDIR)/package/linux/depmod.sh $$m
 	$(Q)mkdir -p $(addprefix $(USB_BUILD)/root/,boot dev proc sys run tmp var state etc root)
 	$(Q)cp $(IMAGES_DIR)/xenbox $(USB_BUILD)/root/usr/sbin/xenbox
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
@@ -113,6 +120,7 @@ $(USB_PARTS)/initrd.img: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/initrd/load-order 
 	$(Q)rm -rf $(USB_BUILD)/initrd && mkdir -p $(USB_BUILD)/initrd $(@D)
 	$(call sys-busybox,$(USB_BUILD)/initrd)
 	$(call sys-modules,$(USB_BUILD)/initrd,initrd)
+	$(Q)$(USB_UNSIGN) $(USB_BUILD)/initrd/lib/modules/*.ko
 	$(Q)mkdir -p $(addprefix $(USB_BUILD)/initrd/,dev proc sys newroot)
 	$(Q)cp -a $(TOPDIR)/rootfs/usb/initrd/. $(USB_BUILD)/initrd/
 	$(Q)cp $(USB_PARTS)/rootfs.sqfs $(USB_BUILD)/initrd/rootfs.sqfs
