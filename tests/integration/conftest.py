@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import http.client
@@ -13,17 +14,12 @@ import xmlrpc.client
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ports import free_port  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 XENBOX = os.environ.get("XENBOX", os.path.join(TOP, "output/check/host/bin/xenbox"))
 PASSWORD = "s3cret-for-tests"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):

@@ -11,13 +11,14 @@ One serial port carries Xen's console (lines "(XEN) ...") and dom0's
 import bisect
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import xmlrpc.client
+
+from ports import free_port
 
 QEMU = os.environ.get("XB_QEMU", "qemu-system-x86_64")
 
@@ -29,14 +30,6 @@ class QemuError(Exception):
 def text(raw):
     """Console bytes as text, serial line ends (CR LF, CR CR LF) as LF."""
     return re.sub(r"\r+\n", "\n", bytes(raw).decode("utf-8", "replace"))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class QemuConsole:
