@@ -23,7 +23,16 @@ XB_HDIR := $(HOST_DIR)/build/xenbox
 
 XB_WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Werror=implicit-function-declaration -std=gnu11
-XB_CPPFLAGS = -I$(TOPDIR)/src -include $(AUTOHEADER) -DXB_VERSION='"$(XB_VERSION)"'
+XB_CPPFLAGS = -I$(TOPDIR)/src -I$(XB_GEN) -include $(AUTOHEADER) -DXB_VERSION='"$(XB_VERSION)"'
+
+# Generated headers: the datamodel's field indexes as constants (FLD(VM,
+# power_state)), read from the one declaration in api/model.c.
+XB_GEN := $(O)/gen
+XB_GEN_HDRS := $(XB_GEN)/dm_fields.h
+$(XB_GEN)/dm_fields.h: $(TOPDIR)/src/api/model.c $(TOPDIR)/support/gen-fields.awk
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $(notdir $@)"
+	$(Q)awk -f $(TOPDIR)/support/gen-fields.awk $< >$@.tmp && mv $@.tmp $@
 
 ifeq ($(CONFIG_XB_DEBUG),y)
 XB_TARGET_OPT := -O1 -g
@@ -37,13 +46,13 @@ XB_HOST_OBJS   := $(patsubst %.c,$(XB_HDIR)/%.o,$(filter-out main.c,$(XB_SRCS)))
 -include $(XB_TARGET_OBJS:.o=.d) $(XB_HOST_OBJS:.o=.d) $(XB_HDIR)/main.d
 
 # Objects depend on the staged headers of the packages they may include.
-$(XB_TARGET_OBJS): $(XB_TDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_TARGET_DEPS)
+$(XB_TARGET_OBJS): $(XB_TDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_TARGET_DEPS) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $*.c"
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) $(XB_TARGET_OPT) $(XB_WARN) $(XB_CPPFLAGS) \
 		-I$(STAGING_DIR)/include $(XB_TARGET_INCLUDES) -MMD -MP -c -o $@ $<
 
-$(XB_HOST_OBJS) $(XB_HDIR)/main.o: $(XB_HDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_HOST_DEPS)
+$(XB_HOST_OBJS) $(XB_HDIR)/main.o: $(XB_HDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_HOST_DEPS) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $*.c"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(XB_WARN) $(XB_CPPFLAGS) -DXB_HOST_BUILD \

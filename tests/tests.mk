@@ -23,7 +23,7 @@ FUZZ_BINS := $(patsubst $(TOPDIR)/tests/fuzz/%.c,$(HOST_DIR)/fuzz/%,$(FUZZ_SRCS)
 FUZZ_SECONDS ?= 60
 # libFuzzer needs clang; the fuzzed code is compiled again with coverage.
 FUZZ_SRCS_LIB := lib/buf.c lib/arena.c rpc/value.c rpc/xmlrpc.c rpc/json.c http/http.c
-$(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(wildcard $(TOPDIR)/tests/fuzz/*.h) $(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB)) $(AUTOHEADER)
+$(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(wildcard $(TOPDIR)/tests/fuzz/*.h) $(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB)) $(AUTOHEADER) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  tests/fuzz/$*.c"
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
@@ -32,7 +32,7 @@ $(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(wildcard $(TOPDIR)/tests/fuzz/*.h
 
 # The API target fuzzes the whole dispatcher on the sim backend.
 FUZZ_API_SRCS := $(filter api/% vmm/% lib/% rpc/% http/%,$(XB_SRCS))
-$(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER)
+$(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  tests/fuzz/fuzz_api.c"
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
@@ -41,7 +41,7 @@ $(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(addprefix $(TOPDIR)
 
 # The RRD image reader (stats): rrd.c and rrd_file.c with their helpers.
 FUZZ_RRD_SRCS := lib/buf.c lib/util.c stats/rrd.c stats/rrd_file.c stats/rrd_xport.c
-$(HOST_DIR)/fuzz/fuzz_rrd: $(TOPDIR)/tests/fuzz/fuzz_rrd.c $(addprefix $(TOPDIR)/src/,$(FUZZ_RRD_SRCS)) $(AUTOHEADER)
+$(HOST_DIR)/fuzz/fuzz_rrd: $(TOPDIR)/tests/fuzz/fuzz_rrd.c $(addprefix $(TOPDIR)/src/,$(FUZZ_RRD_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  tests/fuzz/fuzz_rrd.c"
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \

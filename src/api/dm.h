@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dm_fields.h"     /* FLD(cls, field): generated from model.c */
+
 /* ---- types ---- */
 
 enum dm_kind {

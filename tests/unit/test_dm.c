@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#define DM_FIELDS_TABLE
 #include "api/dm.h"
 
 static int setup(void **state)
@@ -239,6 +240,29 @@ static void test_model_is_sound(void **state)
 	assert_non_null(dm_msg_find(dm_class_find("VM"), "start"));
 }
 
+/* The generated constants (support/gen-fields.awk) name the same fields
+ * as dm_init's numbering, every one of them, and only those. */
+static void test_field_constants(void **state)
+{
+	size_t n = sizeof(dm_fields_table) / sizeof(dm_fields_table[0]), total = 0;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		const struct dm_class *k = dm_class_find(dm_fields_table[i].cls);
+		const struct dm_field *f;
+
+		assert_non_null(k);
+		f = dm_field_find(k, dm_fields_table[i].field);
+		assert_non_null(f);
+		assert_int_equal(f->idx, dm_fields_table[i].idx);
+	}
+	for (size_t i = 0; i < dm_nclasses; i++)
+		total += (size_t)dm_classes[i]->nfields;
+	assert_int_equal(total, n);
+	assert_int_equal(FLD(VM, uuid), dm_class_find("VM")->f_uuid);
+	assert_string_equal(dm_class_find("VM")->fields[FLD(VM, power_state)].name, "power_state");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_uuid_reindex_and_maps),
 		cmocka_unit_test(test_uuid_syntax),
 		cmocka_unit_test(test_model_is_sound),
+		cmocka_unit_test(test_field_constants),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
