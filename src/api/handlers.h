@@ -12,6 +12,7 @@ HANDLER(api_session_login);
 HANDLER(api_session_logout);
 HANDLER(api_session_subjects);
 HANDLER(api_host_get_servertime);
+HANDLER(api_host_get_server_localtime);
 HANDLER(api_host_get_server_certificate);
 HANDLER(api_vm_start);
 HANDLER(api_vm_start_on);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -224,6 +225,26 @@ HANDLER(api_host_get_servertime)
 	if (!api_obj(c, "host", args[0].u.s))
 		return -1;
 	res->u.i = now_wall();
+	return 0;
+}
+
+/* The wall clock in the daemon's zone (TZ, else /etc/localtime) with no
+ * zone suffix, as XAPI's Date.localtime prints it: 20240101T14:00:00. */
+HANDLER(api_host_get_server_localtime)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char s[32];
+	size_t n;
+
+	(void)res;
+	if (!api_obj(c, "host", args[0].u.s))
+		return -1;
+	n = strftime(s, sizeof(s), "%Y%m%dT%H:%M:%S", localtime_r(&now, &tm));
+	if (c->e->ops->datetime_str)
+		c->e->ops->datetime_str(c->e, s, n);
+	else
+		emit_strn(c->e, s, n);
 	return 0;
 }
 

@@ -288,7 +288,7 @@ static const struct dm_param p_host[] = { P("host ref", "host"), PEND };
 
 static struct dm_msg host_msgs[] = {
 	M("get_servertime", "datetime", p_host, api_host_get_servertime, 0),
-	M("get_server_localtime", "datetime", p_host, api_host_get_servertime, 0),
+	M("get_server_localtime", NULL, p_host, api_host_get_server_localtime, DM_M_RAW),
 	M("get_server_certificate", "string", p_host, api_host_get_server_certificate, 0),
 	MEND
 };
