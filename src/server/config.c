@@ -23,7 +23,7 @@ void config_defaults(struct config *c)
 	set(&c->state_dir, "/var/lib/xenbox");
 	set(&c->http, "");
 	set(&c->https, "0.0.0.0:443");
-	set(&c->unix_path, "/run/xenbox/xapi");
+	set(&c->unix_path, "/var/lib/xcp/xapi");    /* XenAPI.py's xapi_local() */
 	set(&c->sim_opts, "");
 	set(&c->network, "dhcp");
 	c->clean_shutdown_timeout = 120;

@@ -247,7 +247,8 @@ static int daemon_main(int argc, char **argv)
 	}
 	/* plain listeners last: once any port answers, every one does */
 	if ((*cfg.http && server_listen_tcp(cfg.http, 0, err, sizeof(err))) ||
-	    (*cfg.unix_path && server_listen_unix(cfg.unix_path, err, sizeof(err)))) {
+	    (*cfg.unix_path && (mkdir_parents(cfg.unix_path, 0755, err, sizeof(err)) ||
+				server_listen_unix(cfg.unix_path, err, sizeof(err))))) {
 		log_err("listen: %s", err);
 		goto out;
 	}

@@ -121,3 +121,34 @@ def test_check_config_for_the_usb_boot(state_dir):
     r = subprocess.run([XENBOX, "daemon", "--config", conf, "--check-config"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and r.stderr == "" and "xb_hostname='ok'" in r.stdout, r
+
+
+def test_unix_socket_directory_is_created(state_dir, tmp_path):
+    """--unix in a directory that does not exist yet: the daemon makes it
+    (and its parents), 0755, and the socket answers; an existing directory
+    keeps its mode."""
+    import stat
+    sock = tmp_path / "new" / "dir" / "xapi"
+    d = Daemon(state_dir)
+    d.start(["--unix", str(sock)])
+    try:
+        assert stat.S_ISSOCK(os.stat(sock).st_mode)
+        for p in (sock.parent, sock.parent.parent):
+            assert stat.S_IMODE(os.stat(p).st_mode) == 0o755, oct(os.stat(p).st_mode)
+        d.unix = str(sock)
+        u = d.unix_proxy()
+        ok(u.session.login_with_password("root", ""))
+    finally:
+        assert d.stop() == 0
+    os.chmod(sock.parent, 0o700)
+    d.start(["--unix", str(sock)])
+    try:
+        assert stat.S_IMODE(os.stat(sock.parent).st_mode) == 0o700
+    finally:
+        assert d.stop() == 0
+    # a path whose parent is a file: a clear error at start, exit 1
+    (tmp_path / "file").write_text("x")
+    r = subprocess.run([XENBOX, "daemon", "--state-dir", state_dir, "--backend", "sim",
+                        "--http", "", "--https", "", "--unix", str(tmp_path / "file" / "sock")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and str(tmp_path / "file") in r.stderr, r

@@ -82,6 +82,11 @@ def test_bios_boot(stick, boot, password):
     assert int(df.split()[1]) > 200 * 1024, df
     _, log = q.run("cat /state/log/boot.log")
     assert "boot: " in log and "up: hostname xenbox" in log, log
+    # XAPI's local socket, where XenAPI.py's xapi_local() looks; the
+    # daemon made its directory on /var's tmpfs.
+    # (busybox here has test and ls, not stat -c)
+    _, sock = q.run("[ -S /var/lib/xcp/xapi ] && ls -ld /var/lib/xcp")
+    assert sock.startswith("drwxr-xr-x "), sock
 
     # The supervisor restarts a daemon that dies; the XenAPI comes back.
     at = q.mark()
