@@ -14,6 +14,7 @@ HANDLER(api_session_subjects);
 HANDLER(api_host_get_servertime);
 HANDLER(api_host_get_server_localtime);
 HANDLER(api_host_get_server_certificate);
+HANDLER(api_host_set_https_only);
 HANDLER(api_vm_start);
 HANDLER(api_vm_start_on);
 HANDLER(api_vm_clean_shutdown);

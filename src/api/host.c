@@ -19,6 +19,7 @@ struct obj *api_this_host, *api_pool;
 struct vmm *api_vmm;
 char *api_state_dir;
 char *api_sr_dir;
+int (*api_https_only_hook)(int on, char *err, size_t errlen);
 
 static struct obj *first_of(const char *cls)
 {
@@ -245,6 +246,22 @@ HANDLER(api_host_get_server_localtime)
 		c->e->ops->datetime_str(c->e, s, n);
 	else
 		emit_strn(c->e, s, n);
+	return 0;
+}
+
+/* XAPI's closes port 80 in the firewall; here the plain listener moves to
+ * loopback (or back), through the daemon's hook. */
+HANDLER(api_host_set_https_only)
+{
+	struct obj *h = api_obj(c, "host", args[0].u.s);
+	char err[256];
+
+	(void)res;
+	if (!h)
+		return -1;
+	if (api_https_only_hook && api_https_only_hook(args[1].u.i != 0, err, sizeof(err)))
+		return api_fail(c, "INTERNAL_ERROR", err, NULL);
+	I(h, "https_only", args[1].u.i != 0);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 #ifndef XB_API_HOST_H
 #define XB_API_HOST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct vmm;
@@ -11,6 +12,9 @@ extern struct vmm *api_vmm;
 extern char *api_state_dir;
 extern char *api_sr_dir;
 extern int api_clean_timeout_s;         /* clean_shutdown/reboot wait */
+/* host.set_https_only's effect, set by the daemon: close or open the plain
+ * HTTP listener.  0, or -1 with err (the policy then stays as it was). */
+extern int (*api_https_only_hook)(int on, char *err, size_t errlen);
 
 /* VM lifecycle (api/vm.c) */
 void api_vm_handle_domain_events(void);

@@ -26,6 +26,7 @@ void config_defaults(struct config *c)
 	set(&c->unix_path, "/var/lib/xcp/xapi");    /* XenAPI.py's xapi_local() */
 	set(&c->sim_opts, "");
 	set(&c->network, "dhcp");
+	c->https_only = 1;
 	c->clean_shutdown_timeout = 120;
 	c->stats_save_interval = 3600;
 	c->log_level = LOG_INFO;
@@ -170,6 +171,14 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 			set((char **)((char *)c + strs[i].off), v);
 			return 0;
 		}
+	if (!strcmp(k, "https_only")) {
+		if (strcmp(v, "true") && strcmp(v, "false")) {
+			*why = "expected true or false";
+			return -1;
+		}
+		c->https_only = !strcmp(v, "true");
+		return 0;
+	}
 	if (!strcmp(k, "clean_shutdown_timeout") || !strcmp(k, "log_level") ||
 	    !strcmp(k, "stats_save_interval")) {
 		n = strtol(v, &end, 10);

@@ -28,6 +28,7 @@ struct config {
 	char *pool_master;
 	char *pool_username;
 	char *pool_password;
+	int https_only;         /* plain HTTP on loopback only (default 1) */
 	int clean_shutdown_timeout;
 	int stats_save_interval;        /* s; 0: only at clean shutdown */
 	int log_level;

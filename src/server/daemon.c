@@ -246,7 +246,7 @@ static int daemon_main(int argc, char **argv)
 #endif
 	}
 	/* plain listeners last: once any port answers, every one does */
-	if ((*cfg.http && server_listen_tcp(cfg.http, 0, err, sizeof(err))) ||
+	if (https_only_init(cfg.http, cfg.https_only, err, sizeof(err)) ||
 	    (*cfg.unix_path && (mkdir_parents(cfg.unix_path, 0755, err, sizeof(err)) ||
 				server_listen_unix(cfg.unix_path, err, sizeof(err))))) {
 		log_err("listen: %s", err);
@@ -272,6 +272,7 @@ out:
 	api_async_dispose();
 	api_console_log_dispose();
 	server_shutdown();
+	https_only_dispose();
 #ifdef CONFIG_XB_STATS
 	stats_dispose();
 #endif

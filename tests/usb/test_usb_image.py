@@ -2,6 +2,7 @@
 XenAPI from the host, a read-only root, nothing written outside the state
 partition, xenbox.conf edited with mtools, a bad line reported, and a hard
 power-off while the daemon writes.  docs/USB_IMAGE.md."""
+import http.client
 import re
 import sys
 import threading
@@ -87,6 +88,19 @@ def test_bios_boot(stick, boot, password):
     # (busybox here has test and ls, not stat -c)
     _, sock = q.run("[ -S /var/lib/xcp/xapi ] && ls -ld /var/lib/xcp")
     assert sock.startswith("drwxr-xr-x "), sock
+    # HTTPS only (the default): plain HTTP answers on dom0's loopback, and
+    # not through the forwarded port 80, which arrives from the network.
+    _, page = q.run("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 80")
+    assert page.startswith("HTTP/1.1 200") and "XenAPI" in page, page
+    c = http.client.HTTPConnection("127.0.0.1", q.ports[80], timeout=10)
+    try:
+        c.request("GET", "/")
+        r = c.getresponse()
+        raise AssertionError("plain HTTP from the network answered: %d" % r.status)
+    except (http.client.HTTPException, OSError):
+        pass
+    finally:
+        c.close()
 
     # The supervisor restarts a daemon that dies; the XenAPI comes back.
     at = q.mark()
