@@ -221,6 +221,29 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 	return 0;
 }
 
+void api_host_netinfo(const struct api_netinfo *ni)
+{
+	struct obj *pif = NULL;
+	struct dm_class *k = dm_class_find("PIF");
+	int fm = dm_field_idx(k, "management");
+
+	if (!api_this_host)
+		return;
+	S(api_this_host, "address", ni->address);
+	for (struct obj *o = k->first; o && !pif; o = o->next)
+		if (o->f[fm].u.i && !strcmp(dm_get_str(o, dm_field_idx(k, "host")), api_this_host->ref))
+			pif = o;
+	if (!pif)
+		return;
+	S(pif, "MAC", ni->mac);
+	I(pif, "MTU", ni->mtu);
+	S(pif, "IP", ni->ip);
+	S(pif, "netmask", ni->netmask);
+	S(pif, "gateway", ni->gateway);
+	S(pif, "DNS", ni->dns);
+	dm_set_enum(pif, dm_field_idx(k, "ip_configuration_mode"), ni->mode);
+}
+
 HANDLER(api_host_get_servertime)
 {
 	if (!api_obj(c, "host", args[0].u.s))

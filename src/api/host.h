@@ -16,6 +16,20 @@ extern int api_clean_timeout_s;         /* clean_shutdown/reboot wait */
  * HTTP listener.  0, or -1 with err (the policy then stays as it was). */
 extern int (*api_https_only_hook)(int on, char *err, size_t errlen);
 
+/* The management interface as the OS shows it (server/netinfo.c probes
+ * it; the API is told).  Strings, "" when unknown or absent. */
+struct api_netinfo {
+	char mac[18];
+	char ip[16], netmask[16], gateway[16];  /* IPv4 */
+	char address[46];       /* what host.address says: ip, else a global IPv6 */
+	char dns[256];          /* nameservers, comma separated (PIF.DNS) */
+	const char *mode;       /* ip_configuration_mode: None, DHCP, Static */
+	int mtu;
+};
+/* host.address and the management PIF's MAC, MTU, IP, netmask, gateway,
+ * DNS, ip_configuration_mode; only what differs changes (and makes events). */
+void api_host_netinfo(const struct api_netinfo *ni);
+
 /* VM lifecycle (api/vm.c) */
 void api_vm_handle_domain_events(void);
 int64_t api_vm_tick(int64_t now);

@@ -252,6 +252,7 @@ static int daemon_main(int argc, char **argv)
 		log_err("listen: %s", err);
 		goto out;
 	}
+	netinfo_start(cfg.management_interface, cfg.network);
 	loop_watch(vmm_event_fd(vmm), LOOP_READ, on_vmm, NULL);
 	loop_watch(worker_fd(), LOOP_READ, on_worker, NULL);
 	store_flush();
@@ -273,6 +274,7 @@ out:
 	api_console_log_dispose();
 	server_shutdown();
 	https_only_dispose();
+	netinfo_stop();
 #ifdef CONFIG_XB_STATS
 	stats_dispose();
 #endif

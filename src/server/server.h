@@ -26,4 +26,10 @@ int addr_is_loopback(const char *addr);
 int https_only_init(const char *http, int on, char *err, size_t errlen);
 void https_only_dispose(void);
 
+/* server/netinfo.c: host.address and the management PIF from the
+ * interface ifname (else the default route's, else loopback), kept up to
+ * date from the loop; network: xenbox.conf's ("dhcp", "static"). */
+void netinfo_start(const char *ifname, const char *network);
+void netinfo_stop(void);
+
 #endif

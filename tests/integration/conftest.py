@@ -49,10 +49,11 @@ class Daemon:
         self.proc = None
         self.log = os.path.join(state_dir, "daemon.log")
 
-    def start(self, extra=(), https=False, listen="127.0.0.1"):
+    def start(self, extra=(), https=False, listen="127.0.0.1", prefix=()):
         """listen: the address of the HTTP (and HTTPS) listeners; the
         daemon is waited for on 127.0.0.1, or ::1 for an IPv6 address
-        (https_only keeps plain HTTP on loopback)."""
+        (https_only keeps plain HTTP on loopback).  prefix: a command
+        the daemon's runs under (unshare ...)."""
         lspec = "[%s]" % listen if ":" in listen else listen
         self.port = free_port()
         self.https_port = free_port() if https else None
@@ -60,7 +61,7 @@ class Daemon:
         logf = open(self.log, "a")
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
         self.proc = subprocess.Popen(
-            [XENBOX, "daemon", "--state-dir", self.state, "--backend", "sim",
+            [*prefix, XENBOX, "daemon", "--state-dir", self.state, "--backend", "sim",
              "--http", "%s:%d" % (lspec, self.port),
              "--https", "%s:%d" % (lspec, self.https_port) if https else "",
              "--unix", self.unix, "--sim-opts", self.sim_opts, *extra],

@@ -152,3 +152,22 @@ def test_unix_socket_directory_is_created(state_dir, tmp_path):
                         "--http", "", "--https", "", "--unix", str(tmp_path / "file" / "sock")],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and str(tmp_path / "file") in r.stderr, r
+
+
+def test_management_interface_key(state_dir):
+    conf = os.path.join(state_dir, "xenbox.conf")
+    with open(conf, "w") as f:
+        f.write("management_interface = eth0:1\n"
+                "management_interface = a-name-far-too-long\n"
+                "management_interface = lo\n")
+    d = Daemon(state_dir).start(["--config", conf])
+    try:
+        log = d.read_log()
+        for n in (1, 2):
+            assert "%s:%d: management_interface: expected a network interface name" % (
+                conf, n) in log, log
+        p, s = d.login()
+        host = ok(p.host.get_record(s, ok(p.host.get_all(s))[0]))
+        assert host["address"] == "127.0.0.1"          # lo, as named
+    finally:
+        assert d.stop() == 0

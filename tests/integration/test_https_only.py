@@ -104,7 +104,7 @@ def test_network_clients_get_https_only(state_dir):
     """In a network namespace with a non-loopback address: plain HTTP from
     the network is refused (and an open plain connection is closed when
     https_only comes on); HTTPS works; loopback keeps plain HTTP."""
-    with netns("10.213.0.1/24") as ns:
+    with netns("10.213.0.1/24"):
         d = Daemon(state_dir).start(https=True, listen="0.0.0.0")
         try:
             with pytest.raises(ConnectionRefusedError):

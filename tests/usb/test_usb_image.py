@@ -33,6 +33,21 @@ def host_record(p, s):
     return xapi_ok(p.host.get_record(s, hosts[0]))
 
 
+def check_management(p, s, want_host, want_pif, timeout=30):
+    """host.address and the management PIF show xenbr0 as dom0 has it
+    (the daemon follows it: the lease may land after the API answers)."""
+    deadline = time.time() + timeout
+    while True:
+        host = host_record(p, s)
+        pif = [r for r in xapi_ok(p.PIF.get_all_records(s)).values() if r["management"]]
+        got_host = {k: host[k] for k in want_host}
+        got_pif = {k: pif[0][k] for k in want_pif} if pif else {}
+        if got_host == want_host and got_pif == want_pif:
+            return
+        assert time.time() < deadline, (got_host, got_pif)
+        time.sleep(0.5)
+
+
 def report(name, seconds):
     sys.stderr.write("\nusb: %s: first XenAPI answer %.1f s after QEMU started\n" % (name, seconds))
 
@@ -65,6 +80,10 @@ def test_bios_boot(stick, boot, password):
     assert host_record(p, s)["hostname"] == "xenbox"
     check_xen_host(p, s)
     check_clean_console(q)
+    # QEMU's user network: DHCP gives 10.0.2.15, router .2, DNS .3
+    check_management(p, s, {"address": "10.0.2.15"},
+                     {"IP": "10.0.2.15", "netmask": "255.255.255.0", "gateway": "10.0.2.2",
+                      "DNS": "10.0.2.3", "ip_configuration_mode": "DHCP"})
 
     q.login("root", password)
     _, mounts = q.run("cat /proc/mounts")
@@ -166,6 +185,9 @@ def test_config_edit_and_bad_lines(stick, boot, password, tmp_path):
     report("BIOS, edited xenbox.conf", q.wait_api())
     p, s = login_api(q, password)
     assert host_record(p, s)["hostname"] == "usb-edited"
+    check_management(p, s, {"address": "10.0.2.50"},
+                     {"IP": "10.0.2.50", "netmask": "255.255.255.0", "gateway": "10.0.2.2",
+                      "DNS": "10.0.2.3", "ip_configuration_mode": "Static"})
 
     q.login("root", password)
     _, out = q.run("hostname; ip -4 -o addr show dev xenbr0; ip route; cat /etc/resolv.conf")
