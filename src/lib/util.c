@@ -78,7 +78,7 @@ int mkdir_parents(const char *path, unsigned mode, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(dir, path, n + 1);
-	for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
+	for (char *p = dir + 1; (p = strchr(p, '/')) && p[1]; p++) {
 		*p = 0;
 		if (mkdir(dir, (mode_t)mode) < 0 && errno != EEXIST) {
 			snprintf(err, errlen, "%s: %s", dir, strerror(errno));

@@ -172,6 +172,10 @@ static int daemon_main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
+	if (mkdir_parents(cfg.state_dir, 0755, err, sizeof(err))) {
+		log_err("state directory: %s", err);
+		goto out;
+	}
 	if (mkdir(cfg.state_dir, 0700) < 0 && errno != EEXIST) {
 		log_err("state directory %s: %s", cfg.state_dir, strerror(errno));
 		goto out;

@@ -171,3 +171,20 @@ def test_management_interface_key(state_dir):
         assert host["address"] == "127.0.0.1"          # lo, as named
     finally:
         assert d.stop() == 0
+
+
+def test_state_directory_is_created_with_its_parents(tmp_path):
+    """The sibling of the socket's directory: a --state-dir whose parents
+    do not exist yet is made (parents 0755, the state directory 0700)."""
+    import stat
+    state = tmp_path / "a" / "b" / "state"
+    d = Daemon(str(tmp_path))
+    d.state = str(state)
+    d.start(["--state-dir", str(state) + "/"])
+    try:
+        d.unix_proxy().session.login_with_password("root", "")
+    finally:
+        assert d.stop() == 0
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(state.parent).st_mode) == 0o755
+    assert (state / "xenbox.db").exists()
