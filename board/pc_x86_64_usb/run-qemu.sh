@@ -1,7 +1,9 @@
 #!/bin/bash
 # Boot the USB image under QEMU (TCG) as a USB stick (make usb-run, from
 # `make run`): qemu-xhci + usb-storage, SeaBIOS (or OVMF with UEFI=1), the
-# XenAPI on 127.0.0.1 (HTTPS XB_HTTPS_PORT=8443, HTTP XB_HTTP_PORT=8080),
+# XenAPI on 127.0.0.1 (HTTPS XB_HTTPS_PORT=8443; HTTP XB_HTTP_PORT=8080,
+# which answers only with https_only = false in the stick's xenbox.conf:
+# forwarded connections reach dom0's network address, not its loopback),
 # the serial console on this terminal (Xen's and dom0's; typing goes to
 # dom0's login; Ctrl-A X quits QEMU).
 #
@@ -32,7 +34,8 @@ pw=
 [ -n "$pwfile" ] && [ -f "$pwfile" ] && pw=$(cat "$pwfile")
 cat <<MSG
 xenbox: booting $run_img as a USB stick ($how, QEMU TCG: 20-30 s to the XenAPI).
-        XenAPI: https://127.0.0.1:$https/  (and http://127.0.0.1:$http/)
+        XenAPI: https://127.0.0.1:$https/  (http://127.0.0.1:$http/ only with
+                https_only = false in xenbox.conf: plain HTTP stays in the host)
         user root, password ${pw:-(see xenbox.conf)}; the console login takes the same
         the certificate's SHA-256 fingerprint is printed when the XenAPI answers
         Ctrl-A X quits QEMU; Ctrl-A C its monitor

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "api/where.h"
 #include "lib/util.h"
 #include "rpc/xmlrpc.h"
 
@@ -265,7 +266,7 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 enum gen_kind {
 	G_NONE, G_GET_ALL, G_GET_ALL_RECORDS, G_GET_RECORD, G_GET_BY_UUID,
 	G_GET_BY_NAME_LABEL, G_GET_FIELD, G_SET_FIELD, G_ADD_TO, G_REMOVE_FROM,
-	G_ADD, G_REMOVE, G_CREATE, G_DESTROY,
+	G_ADD, G_REMOVE, G_CREATE, G_DESTROY, G_GET_ALL_WHERE, G_GET_ALL_RECORDS_WHERE,
 };
 
 struct gen {
@@ -289,6 +290,10 @@ static struct gen gen_lookup(const struct dm_class *k, const char *name)
 		return (struct gen){ G_GET_ALL, NULL, 0 };
 	if (!strcmp(name, "get_all_records"))
 		return (struct gen){ G_GET_ALL_RECORDS, NULL, 0 };
+	if (!strcmp(name, "get_all_where"))
+		return (struct gen){ G_GET_ALL_WHERE, NULL, 1 };
+	if (!strcmp(name, "get_all_records_where"))
+		return (struct gen){ G_GET_ALL_RECORDS_WHERE, NULL, 1 };
 	if (!strcmp(name, "get_record"))
 		return (struct gen){ G_GET_RECORD, NULL, 1 };
 	if (!strcmp(name, "get_by_uuid") && k->f_uuid >= 0)
@@ -414,6 +419,9 @@ static int run_generated(struct call *c, struct dm_class *k, const struct gen *g
 		}
 		emit_struct_end(c->e);
 		return 0;
+	case G_GET_ALL_WHERE:
+	case G_GET_ALL_RECORDS_WHERE:
+		return api_where_run(c, k, g->kind == G_GET_ALL_RECORDS_WHERE);
 	case G_GET_RECORD:
 		if (self_obj(c, k, &o))
 			return -1;
@@ -765,6 +773,8 @@ static void list_class(struct emit *e, const struct dm_class *k, struct buf *tmp
 		return;
 	NAME("%s.get_all", k->name);
 	NAME("%s.get_all_records", k->name);
+	NAME("%s.get_all_where", k->name);
+	NAME("%s.get_all_records_where", k->name);
 	NAME("%s.get_record", k->name);
 	if (k->f_uuid >= 0)
 		NAME("%s.get_by_uuid", k->name);

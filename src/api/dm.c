@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "lib/util.h"
 
@@ -575,6 +576,13 @@ struct obj *dm_obj_by_uuid(const struct dm_class *c, const char *uuid)
 	return NULL;
 }
 
+/* A change: the next generation, and the second it happened. */
+static void stamp(struct obj *o)
+{
+	o->gen_modified = ++dm_gen;
+	o->mtime = (uint32_t)time(NULL);
+}
+
 /* ---- inverse relation maintenance ---- */
 
 static void inv_remove(struct obj *target, int idx, const char *ref)
@@ -587,7 +595,7 @@ static void inv_remove(struct obj *target, int idx, const char *ref)
 			free(l->v[i].u.s);
 			memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(l->v[0]));
 			l->n--;
-			target->gen_modified = ++dm_gen;
+			stamp(target);
 			return;
 		}
 }
@@ -597,7 +605,7 @@ static void inv_add(struct obj *target, int idx, const char *ref)
 	struct dm_val e = { .u.s = xstrdup(ref) };
 
 	dm_list_push(NULL, &target->f[idx], &e);
-	target->gen_modified = ++dm_gen;
+	stamp(target);
 }
 
 static void inv_update(struct obj *o, const struct dm_field *f, const char *oldref,
@@ -658,7 +666,8 @@ struct obj *dm_obj_new(struct dm_class *c, const char *ref, const char *uuid)
 	h_insert(&h_ref, o);
 	if (c->f_uuid >= 0)
 		h_insert(&h_uuid, o);
-	o->gen_created = o->gen_modified = ++dm_gen;
+	stamp(o);
+	o->gen_created = o->gen_modified;
 	o->dirty = 1;
 	for (int i = 0; i < c->nfields; i++)
 		if (c->fields[i].inv_cls)
@@ -690,6 +699,7 @@ void dm_obj_delete(struct obj *o)
 	t->cls = c;
 	memcpy(t->ref, o->ref, sizeof(t->ref));
 	t->gen = ++dm_gen;
+	t->time = (uint32_t)time(NULL);
 	t->persisted = (c->flags & DM_C_VOLATILE) || o->transient;
 	h_remove(&h_ref, o);
 	if (c->f_uuid >= 0)
@@ -742,7 +752,7 @@ void dm_tombs_persisted(void)
 
 void dm_touch(struct obj *o)
 {
-	o->gen_modified = ++dm_gen;
+	stamp(o);
 	changed();
 }
 

@@ -154,6 +154,10 @@ struct obj {
 	struct obj *hnext_ref, *hnext_uuid;
 	unsigned dirty : 1;             /* changed since the store's last flush */
 	unsigned transient : 1;         /* never persisted (local sessions) */
+	/* wall-clock second of gen_modified (events' timestamps); in memory
+	 * only: after a restart, the time the object was loaded.  Fills the
+	 * padding before f[], so it costs no memory. */
+	uint32_t mtime;
 	struct dm_val f[];
 };
 
@@ -218,6 +222,7 @@ struct dm_tomb {
 	char ref[DM_REF_LEN];
 	uint64_t gen;
 	int persisted;
+	uint32_t time;                  /* wall-clock second of the deletion */
 };
 /* deletions newer than gen (oldest first); returns count; *lost set if
  * tombstones older than what is kept were asked for */

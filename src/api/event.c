@@ -98,17 +98,21 @@ static void emit_token(struct emit *e, uint64_t gen)
 	emit_str(e, tok);
 }
 
+/* timestamp: the second of the change, as XAPI's event.next writes it
+ * (OCaml's string_of_float of Unix.time: "1724300000.").  XAPI's
+ * event.from sends "0.0"; xenbox tells the time in both. */
 static void emit_event(struct emit *e, const char *op, const struct dm_class *k,
-		       const char *ref, const struct obj *o, uint64_t gen)
+		       const char *ref, const struct obj *o, uint64_t gen, uint32_t t)
 {
-	char id[24];
+	char id[24], ts[16];
 
 	snprintf(id, sizeof(id), "%" PRIu64, gen);
+	snprintf(ts, sizeof(ts), "%" PRIu32 ".", t);
 	emit_struct_begin(e);
 	emit_member(e, "id");
 	emit_str(e, id);
 	emit_member(e, "timestamp");
-	emit_str(e, "0.0");
+	emit_str(e, ts);
 	emit_member(e, "class");
 	emit_str(e, k->lname);
 	emit_member(e, "operation");
@@ -141,7 +145,8 @@ static size_t collect(struct emit *e, const struct sub *s, size_t ns, uint64_t g
 					continue;
 				n++;
 				if (e)
-					emit_event(e, add ? "add" : "mod", k, o->ref, o, o->gen_modified);
+					emit_event(e, add ? "add" : "mod", k, o->ref, o, o->gen_modified,
+						   o->mtime);
 			}
 		}
 	nt = dm_tombs_since(gen, &t, &lost);
@@ -151,7 +156,7 @@ static size_t collect(struct emit *e, const struct sub *s, size_t ns, uint64_t g
 			continue;
 		n++;
 		if (e)
-			emit_event(e, "del", t[i].cls, t[i].ref, NULL, t[i].gen);
+			emit_event(e, "del", t[i].cls, t[i].ref, NULL, t[i].gen, t[i].time);
 	}
 	return n;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -18,6 +19,7 @@ struct obj *api_this_host, *api_pool;
 struct vmm *api_vmm;
 char *api_state_dir;
 char *api_sr_dir;
+int (*api_https_only_hook)(int on, char *err, size_t errlen);
 
 static struct obj *first_of(const char *cls)
 {
@@ -219,11 +221,70 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 	return 0;
 }
 
+void api_host_netinfo(const struct api_netinfo *ni)
+{
+	struct obj *pif = NULL;
+	struct dm_class *k = dm_class_find("PIF");
+	int fm = dm_field_idx(k, "management");
+
+	if (!api_this_host)
+		return;
+	S(api_this_host, "address", ni->address);
+	for (struct obj *o = k->first; o && !pif; o = o->next)
+		if (o->f[fm].u.i && !strcmp(dm_get_str(o, dm_field_idx(k, "host")), api_this_host->ref))
+			pif = o;
+	if (!pif)
+		return;
+	S(pif, "MAC", ni->mac);
+	I(pif, "MTU", ni->mtu);
+	S(pif, "IP", ni->ip);
+	S(pif, "netmask", ni->netmask);
+	S(pif, "gateway", ni->gateway);
+	S(pif, "DNS", ni->dns);
+	dm_set_enum(pif, dm_field_idx(k, "ip_configuration_mode"), ni->mode);
+}
+
 HANDLER(api_host_get_servertime)
 {
 	if (!api_obj(c, "host", args[0].u.s))
 		return -1;
 	res->u.i = now_wall();
+	return 0;
+}
+
+/* The wall clock in the daemon's zone (TZ, else /etc/localtime) with no
+ * zone suffix, as XAPI's Date.localtime prints it: 20240101T14:00:00. */
+HANDLER(api_host_get_server_localtime)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char s[32];
+	size_t n;
+
+	(void)res;
+	if (!api_obj(c, "host", args[0].u.s))
+		return -1;
+	n = strftime(s, sizeof(s), "%Y%m%dT%H:%M:%S", localtime_r(&now, &tm));
+	if (c->e->ops->datetime_str)
+		c->e->ops->datetime_str(c->e, s, n);
+	else
+		emit_strn(c->e, s, n);
+	return 0;
+}
+
+/* XAPI's closes port 80 in the firewall; here the plain listener moves to
+ * loopback (or back), through the daemon's hook. */
+HANDLER(api_host_set_https_only)
+{
+	struct obj *h = api_obj(c, "host", args[0].u.s);
+	char err[256];
+
+	(void)res;
+	if (!h)
+		return -1;
+	if (api_https_only_hook && api_https_only_hook(args[1].u.i != 0, err, sizeof(err)))
+		return api_fail(c, "INTERNAL_ERROR", err, NULL);
+	I(h, "https_only", args[1].u.i != 0);
 	return 0;
 }
 

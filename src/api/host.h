@@ -2,6 +2,7 @@
 #ifndef XB_API_HOST_H
 #define XB_API_HOST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct vmm;
@@ -11,6 +12,23 @@ extern struct vmm *api_vmm;
 extern char *api_state_dir;
 extern char *api_sr_dir;
 extern int api_clean_timeout_s;         /* clean_shutdown/reboot wait */
+/* host.set_https_only's effect, set by the daemon: close or open the plain
+ * HTTP listener.  0, or -1 with err (the policy then stays as it was). */
+extern int (*api_https_only_hook)(int on, char *err, size_t errlen);
+
+/* The management interface as the OS shows it (server/netinfo.c probes
+ * it; the API is told).  Strings, "" when unknown or absent. */
+struct api_netinfo {
+	char mac[18];
+	char ip[16], netmask[16], gateway[16];  /* IPv4 */
+	char address[46];       /* what host.address says: ip, else a global IPv6 */
+	char dns[256];          /* nameservers, comma separated (PIF.DNS) */
+	const char *mode;       /* ip_configuration_mode: None, DHCP, Static */
+	int mtu;
+};
+/* host.address and the management PIF's MAC, MTU, IP, netmask, gateway,
+ * DNS, ip_configuration_mode; only what differs changes (and makes events). */
+void api_host_netinfo(const struct api_netinfo *ni);
 
 /* VM lifecycle (api/vm.c) */
 void api_vm_handle_domain_events(void);

@@ -275,7 +275,9 @@ static struct dm_field host_fields[] = {
 	F("pending_guidances", "update_guidances set", RO, NULL),
 	F("tls_verification_enabled", "bool", RO, NULL),
 	F("last_software_update", "datetime", RO, NULL),
-	F("https_only", "bool", RO, NULL),
+	/* the policy in force: xenbox.conf's https_only at start, then
+	 * host.set_https_only (not persisted: the file decides at start) */
+	FV("https_only", "bool", RO, "true"),
 	F("latest_synced_updates_applied", "latest_synced_updates_applied_state", RO, "unknown"),
 	F("numa_affinity_policy", "string", RO, "default_policy"),
 	F("pending_guidances_recommended", "update_guidances set", RO, NULL),
@@ -285,11 +287,13 @@ static struct dm_field host_fields[] = {
 };
 
 static const struct dm_param p_host[] = { P("host ref", "host"), PEND };
+static const struct dm_param p_host_bool[] = { P("host ref", "self"), P("bool", "value"), PEND };
 
 static struct dm_msg host_msgs[] = {
 	M("get_servertime", "datetime", p_host, api_host_get_servertime, 0),
-	M("get_server_localtime", "datetime", p_host, api_host_get_servertime, 0),
+	M("get_server_localtime", NULL, p_host, api_host_get_server_localtime, DM_M_RAW),
 	M("get_server_certificate", "string", p_host, api_host_get_server_certificate, 0),
+	M("set_https_only", "void", p_host_bool, api_host_set_https_only, 0),
 	MEND
 };
 

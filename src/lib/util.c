@@ -1,7 +1,10 @@
 #include "lib/util.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void *check(void *p)
@@ -63,4 +66,25 @@ void secure_zero(void *p, size_t n)
 
 	while (n--)
 		*v++ = 0;
+}
+
+int mkdir_parents(const char *path, unsigned mode, char *err, size_t errlen)
+{
+	char dir[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(dir, path, n + 1);
+	for (char *p = dir + 1; (p = strchr(p, '/')) && p[1]; p++) {
+		*p = 0;
+		if (mkdir(dir, (mode_t)mode) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
 }

@@ -17,6 +17,12 @@ int64_t now_ms(void);           /* CLOCK_MONOTONIC */
 int64_t now_wall(void);         /* seconds since the epoch */
 double now_wall_f(void);
 
+/* mkdir -p of path's directory (every component before the last; a
+ * trailing '/' does not make the last one a directory to create), new
+ * directories with mode (umask applies); existing ones are left as they
+ * are.  0, or -1 with err naming the directory that could not be made. */
+int mkdir_parents(const char *path, unsigned mode, char *err, size_t errlen);
+
 /* Overwrite memory the compiler may not optimise away (secrets). */
 void secure_zero(void *p, size_t n);
 

@@ -23,9 +23,11 @@ void config_defaults(struct config *c)
 	set(&c->state_dir, "/var/lib/xenbox");
 	set(&c->http, "");
 	set(&c->https, "0.0.0.0:443");
-	set(&c->unix_path, "/run/xenbox/xapi");
+	set(&c->unix_path, "/var/lib/xcp/xapi");    /* XenAPI.py's xapi_local() */
 	set(&c->sim_opts, "");
 	set(&c->network, "dhcp");
+	set(&c->management_interface, "xenbr0");
+	c->https_only = 1;
 	c->clean_shutdown_timeout = 120;
 	c->stats_save_interval = 3600;
 	c->log_level = LOG_INFO;
@@ -42,6 +44,7 @@ void config_free(struct config *c)
 	free(c->hostname);
 	free(c->root_password_hash);
 	free(c->network);
+	free(c->management_interface);
 	free(c->address);
 	free(c->gateway);
 	free(c->dns);
@@ -66,7 +69,8 @@ static char *trim(char *s)
 }
 
 /* Value checks.  Each returns NULL if v is fine, else why not. */
-enum { V_ANY, V_BACKEND, V_HOST, V_NETWORK, V_CIDR, V_IPV4, V_IPV4S, V_HOSTS, V_CRYPT };
+enum { V_ANY, V_BACKEND, V_HOST, V_NETWORK, V_CIDR, V_IPV4, V_IPV4S, V_HOSTS, V_CRYPT,
+       V_IFNAME };
 
 static int is_ipv4(const char *s, size_t n)
 {
@@ -131,6 +135,9 @@ static const char *check(int kind, const char *v)
 		return *v && each(v, is_ipv4) ? NULL : "expected IPv4 addresses, comma separated";
 	case V_HOSTS:
 		return each(v, is_host) ? NULL : "expected server names, comma separated";
+	case V_IFNAME:
+		return !*v || strlen(v) > 15 || strpbrk(v, "/: \t") ?
+		       "expected a network interface name (1 to 15 bytes, no '/', ':' or blank)" : NULL;
 	case V_CRYPT:
 		return (strncmp(v, "$6$", 3) && strncmp(v, "$5$", 3)) || strpbrk(v, ": \t'") ?
 		       "expected a SHA-512 or SHA-256 crypt hash ($6$... from `mkpasswd -m sha-512`)" : NULL;
@@ -150,6 +157,7 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 		{ "hostname", offsetof(struct config, hostname), V_HOST },
 		{ "root_password_hash", offsetof(struct config, root_password_hash), V_ANY },
 		{ "network", offsetof(struct config, network), V_NETWORK },
+		{ "management_interface", offsetof(struct config, management_interface), V_IFNAME },
 		{ "address", offsetof(struct config, address), V_CIDR },
 		{ "gateway", offsetof(struct config, gateway), V_IPV4 },
 		{ "dns", offsetof(struct config, dns), V_IPV4S },
@@ -170,6 +178,14 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 			set((char **)((char *)c + strs[i].off), v);
 			return 0;
 		}
+	if (!strcmp(k, "https_only")) {
+		if (strcmp(v, "true") && strcmp(v, "false")) {
+			*why = "expected true or false";
+			return -1;
+		}
+		c->https_only = !strcmp(v, "true");
+		return 0;
+	}
 	if (!strcmp(k, "clean_shutdown_timeout") || !strcmp(k, "log_level") ||
 	    !strcmp(k, "stats_save_interval")) {
 		n = strtol(v, &end, 10);

@@ -18,7 +18,7 @@ struct config {
 	/* For the USB image's boot scripts (docs/USB_IMAGE.md): validated here,
 	 * handed to them by `xenbox daemon --check-config`, unused by the
 	 * daemon itself. */
-	char *network;          /* "dhcp" or "static" */
+	char *network;          /* "dhcp" or "static"; also PIF.ip_configuration_mode */
 	char *address;          /* A.B.C.D/PREFIX (static) */
 	char *gateway;          /* A.B.C.D (static) */
 	char *dns;              /* A.B.C.D[,A.B.C.D...] (static) */
@@ -28,6 +28,8 @@ struct config {
 	char *pool_master;
 	char *pool_username;
 	char *pool_password;
+	char *management_interface;     /* host.address's (server/netinfo.c) */
+	int https_only;         /* plain HTTP on loopback only (default 1) */
 	int clean_shutdown_timeout;
 	int stats_save_interval;        /* s; 0: only at clean shutdown */
 	int log_level;

@@ -66,6 +66,7 @@ struct conn {
 	struct emit e;
 	int keep_alive, closing, in_process, json, list_methods;
 	int stalled;                    /* waits for the reply queue to drain */
+	int plain_net;                  /* plain HTTP from beyond loopback */
 	struct rpc_call rc;
 	int64_t since;                  /* first byte of the pending request */
 	int64_t active;
@@ -519,6 +520,7 @@ void server_on_accept(int fd, int events, void *opaque)
 			else if (ss.ss_family == AF_INET6)
 				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
 			snprintf(c->peer, sizeof(c->peer), "%s", addr);
+			c->plain_net = !l->tls && !addr_is_loopback(addr);
 		}
 #ifdef CONFIG_XB_TLS
 		if (l->tls && !(c->tls = tls_conn_new(cfd))) {
@@ -682,6 +684,34 @@ void server_flush_output(void)
 		n = c->next;
 		if (c->out.len)
 			on_io(c->fd, LOOP_WRITE, c);   /* may close c */
+	}
+}
+
+void server_close_plain(int net)
+{
+	struct conn *c, *n;
+
+	for (int i = 0; i < nlisteners;) {
+		struct listener *l = &listeners[i];
+
+		if (l->tls || l->unix_sock) {
+			i++;
+			continue;
+		}
+		loop_unwatch(l->fd);
+		close(l->fd);
+		*l = listeners[--nlisteners];   /* the last one moves here */
+		if (i < nlisteners && !paused)
+			loop_watch(l->fd, LOOP_READ, server_on_accept, l);
+	}
+	for (c = conns; net && c; c = n) {
+		n = c->next;
+		if (!c->plain_net)
+			continue;
+		if (c->in_process || c->out.len)
+			c->closing = 1;         /* after the reply it is making */
+		else
+			conn_close(c);          /* a waiting call is cancelled */
 	}
 }
 

@@ -172,6 +172,10 @@ static int daemon_main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
+	if (mkdir_parents(cfg.state_dir, 0755, err, sizeof(err))) {
+		log_err("state directory: %s", err);
+		goto out;
+	}
 	if (mkdir(cfg.state_dir, 0700) < 0 && errno != EEXIST) {
 		log_err("state directory %s: %s", cfg.state_dir, strerror(errno));
 		goto out;
@@ -246,11 +250,13 @@ static int daemon_main(int argc, char **argv)
 #endif
 	}
 	/* plain listeners last: once any port answers, every one does */
-	if ((*cfg.http && server_listen_tcp(cfg.http, 0, err, sizeof(err))) ||
-	    (*cfg.unix_path && server_listen_unix(cfg.unix_path, err, sizeof(err)))) {
+	if (https_only_init(cfg.http, cfg.https_only, err, sizeof(err)) ||
+	    (*cfg.unix_path && (mkdir_parents(cfg.unix_path, 0755, err, sizeof(err)) ||
+				server_listen_unix(cfg.unix_path, err, sizeof(err))))) {
 		log_err("listen: %s", err);
 		goto out;
 	}
+	netinfo_start(cfg.management_interface, cfg.network);
 	loop_watch(vmm_event_fd(vmm), LOOP_READ, on_vmm, NULL);
 	loop_watch(worker_fd(), LOOP_READ, on_worker, NULL);
 	store_flush();
@@ -271,6 +277,8 @@ out:
 	api_async_dispose();
 	api_console_log_dispose();
 	server_shutdown();
+	https_only_dispose();
+	netinfo_stop();
 #ifdef CONFIG_XB_STATS
 	stats_dispose();
 #endif

@@ -14,5 +14,22 @@ void server_on_accept(int fd, int events, void *opaque);
 int64_t server_tick(int64_t now);
 void server_flush_output(void);
 void server_shutdown(void);
+/* Close the plain TCP listeners; with net, also the plain connections from
+ * beyond loopback (idle ones now, the others after their current reply). */
+void server_close_plain(int net);
+
+/* server/https_only.c.  127.0.0.0/8, ::1 or ::ffff:127.x (as inet_ntop
+ * writes them). */
+int addr_is_loopback(const char *addr);
+/* Open the plain listener http ("" none) as the policy allows, set
+ * host.https_only, and take host.set_https_only's hook. */
+int https_only_init(const char *http, int on, char *err, size_t errlen);
+void https_only_dispose(void);
+
+/* server/netinfo.c: host.address and the management PIF from the
+ * interface ifname (else the default route's, else loopback), kept up to
+ * date from the loop; network: xenbox.conf's ("dhcp", "static"). */
+void netinfo_start(const char *ifname, const char *network);
+void netinfo_stop(void);
 
 #endif

@@ -49,22 +49,28 @@ class Daemon:
         self.proc = None
         self.log = os.path.join(state_dir, "daemon.log")
 
-    def start(self, extra=(), https=False):
+    def start(self, extra=(), https=False, listen="127.0.0.1", prefix=()):
+        """listen: the address of the HTTP (and HTTPS) listeners; the
+        daemon is waited for on 127.0.0.1, or ::1 for an IPv6 address
+        (https_only keeps plain HTTP on loopback).  prefix: a command
+        the daemon's runs under (unshare ...)."""
+        lspec = "[%s]" % listen if ":" in listen else listen
         self.port = free_port()
         self.https_port = free_port() if https else None
         self.unix = os.path.join(self.state, "xapi.sock")
         logf = open(self.log, "a")
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
         self.proc = subprocess.Popen(
-            [XENBOX, "daemon", "--state-dir", self.state, "--backend", "sim",
-             "--http", "127.0.0.1:%d" % self.port,
-             "--https", "127.0.0.1:%d" % self.https_port if https else "",
+            [*prefix, XENBOX, "daemon", "--state-dir", self.state, "--backend", "sim",
+             "--http", "%s:%d" % (lspec, self.port),
+             "--https", "%s:%d" % (lspec, self.https_port) if https else "",
              "--unix", self.unix, "--sim-opts", self.sim_opts, *extra],
             stdout=logf, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                socket.create_connection(("::1" if ":" in listen else "127.0.0.1",
+                                          self.port), 0.2).close()
                 return self
             except OSError:
                 if self.proc.poll() is not None:

@@ -359,6 +359,66 @@ def test_legacy_events(daemon):
     ok(p.event.unregister(s, ["vm"]))
 
 
+def _ts(e):
+    """An event's timestamp: XAPI's string_of_float of the epoch second
+    ("1724300000."), the time of the change."""
+    import re
+    assert re.match(r"^[0-9]+\.$", e["timestamp"]), e["timestamp"]
+    return float(e["timestamp"])
+
+
+def test_event_timestamps_are_the_time_of_the_change(daemon):
+    p, s = daemon.login()
+    token = ok(getattr(p.event, "from")(s, ["vm"], "", 0.0))["token"]
+    t0 = int(time.time())
+    vm = new_vm(p, s, name_label="stamped")
+    t1 = time.time()
+    time.sleep(1.5)         # so that "now" and "the change" differ
+    r = ok(getattr(p.event, "from")(s, ["vm"], token, 5.0))
+    (add,) = [e for e in r["events"] if e["ref"] == vm]
+    assert t0 <= _ts(add) <= t1
+    token = r["token"]
+    t0 = int(time.time())
+    ok(p.VM.set_name_label(s, vm, "restamped"))
+    ok(p.VM.destroy(s, vm))
+    t1 = time.time()
+    r = ok(getattr(p.event, "from")(s, ["vm"], token, 5.0))
+    (d,) = [e for e in r["events"] if e["ref"] == vm]
+    assert d["operation"] == "del" and t0 <= _ts(d) <= t1
+    # the full dump: every object has the time of its last change, never 0
+    first = ok(getattr(p.event, "from")(s, ["*"], "", 0.0))
+    assert all(0 < _ts(e) <= time.time() for e in first["events"])
+    # event.next (legacy) carries the same stamps
+    ok(p.event.register(s, ["vm"]))
+    t0 = int(time.time())
+    new_vm(p, s, name_label="legacy-stamp")
+    evs = ok(p.event.next(s))
+    assert evs and all(t0 <= _ts(e) <= time.time() for e in evs)
+
+
+def test_server_localtime_is_local(state_dir):
+    """host.get_server_localtime: the wall clock in the daemon's time zone
+    (TZ, else /etc/localtime), without a zone suffix, as XAPI's
+    Date.localtime; get_servertime stays UTC with "Z"."""
+    import calendar
+    os.environ["TZ"] = "XBT-5:30"     # a POSIX zone 5 h 30 min east of UTC
+    try:
+        d = Daemon(state_dir).start()
+    finally:
+        del os.environ["TZ"]
+    try:
+        p, s = d.login()
+        h = ok(p.host.get_all(s))[0]
+        utc = ok(p.host.get_servertime(s, h)).value
+        local = ok(p.host.get_server_localtime(s, h)).value
+        assert utc.endswith("Z") and not local.endswith("Z"), (utc, local)
+        u = calendar.timegm(time.strptime(utc, "%Y%m%dT%H:%M:%SZ"))
+        lt = calendar.timegm(time.strptime(local, "%Y%m%dT%H:%M:%S"))
+        assert abs((lt - u) - 5.5 * 3600) < 60, (utc, local)
+    finally:
+        assert d.stop() == 0
+
+
 def test_persistence_and_adoption(state_dir):
     d = Daemon(state_dir).start()
     p, s = d.login()

@@ -121,3 +121,70 @@ def test_check_config_for_the_usb_boot(state_dir):
     r = subprocess.run([XENBOX, "daemon", "--config", conf, "--check-config"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and r.stderr == "" and "xb_hostname='ok'" in r.stdout, r
+
+
+def test_unix_socket_directory_is_created(state_dir, tmp_path):
+    """--unix in a directory that does not exist yet: the daemon makes it
+    (and its parents), 0755, and the socket answers; an existing directory
+    keeps its mode."""
+    import stat
+    sock = tmp_path / "new" / "dir" / "xapi"
+    d = Daemon(state_dir)
+    d.start(["--unix", str(sock)])
+    try:
+        assert stat.S_ISSOCK(os.stat(sock).st_mode)
+        for p in (sock.parent, sock.parent.parent):
+            assert stat.S_IMODE(os.stat(p).st_mode) == 0o755, oct(os.stat(p).st_mode)
+        d.unix = str(sock)
+        u = d.unix_proxy()
+        ok(u.session.login_with_password("root", ""))
+    finally:
+        assert d.stop() == 0
+    os.chmod(sock.parent, 0o700)
+    d.start(["--unix", str(sock)])
+    try:
+        assert stat.S_IMODE(os.stat(sock.parent).st_mode) == 0o700
+    finally:
+        assert d.stop() == 0
+    # a path whose parent is a file: a clear error at start, exit 1
+    (tmp_path / "file").write_text("x")
+    r = subprocess.run([XENBOX, "daemon", "--state-dir", state_dir, "--backend", "sim",
+                        "--http", "", "--https", "", "--unix", str(tmp_path / "file" / "sock")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and str(tmp_path / "file") in r.stderr, r
+
+
+def test_management_interface_key(state_dir):
+    conf = os.path.join(state_dir, "xenbox.conf")
+    with open(conf, "w") as f:
+        f.write("management_interface = eth0:1\n"
+                "management_interface = a-name-far-too-long\n"
+                "management_interface = lo\n")
+    d = Daemon(state_dir).start(["--config", conf])
+    try:
+        log = d.read_log()
+        for n in (1, 2):
+            assert "%s:%d: management_interface: expected a network interface name" % (
+                conf, n) in log, log
+        p, s = d.login()
+        host = ok(p.host.get_record(s, ok(p.host.get_all(s))[0]))
+        assert host["address"] == "127.0.0.1"          # lo, as named
+    finally:
+        assert d.stop() == 0
+
+
+def test_state_directory_is_created_with_its_parents(tmp_path):
+    """The sibling of the socket's directory: a --state-dir whose parents
+    do not exist yet is made (parents 0755, the state directory 0700)."""
+    import stat
+    state = tmp_path / "a" / "b" / "state"
+    d = Daemon(str(tmp_path))
+    d.state = str(state)
+    d.start(["--state-dir", str(state) + "/"])
+    try:
+        d.unix_proxy().session.login_with_password("root", "")
+    finally:
+        assert d.stop() == 0
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(state.parent).st_mode) == 0o755
+    assert (state / "xenbox.db").exists()

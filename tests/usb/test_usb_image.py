@@ -2,6 +2,7 @@
 XenAPI from the host, a read-only root, nothing written outside the state
 partition, xenbox.conf edited with mtools, a bad line reported, and a hard
 power-off while the daemon writes.  docs/USB_IMAGE.md."""
+import http.client
 import re
 import sys
 import threading
@@ -30,6 +31,21 @@ def host_record(p, s):
     hosts = xapi_ok(p.host.get_all(s))
     assert len(hosts) == 1
     return xapi_ok(p.host.get_record(s, hosts[0]))
+
+
+def check_management(p, s, want_host, want_pif, timeout=30):
+    """host.address and the management PIF show xenbr0 as dom0 has it
+    (the daemon follows it: the lease may land after the API answers)."""
+    deadline = time.time() + timeout
+    while True:
+        host = host_record(p, s)
+        pif = [r for r in xapi_ok(p.PIF.get_all_records(s)).values() if r["management"]]
+        got_host = {k: host[k] for k in want_host}
+        got_pif = {k: pif[0][k] for k in want_pif} if pif else {}
+        if got_host == want_host and got_pif == want_pif:
+            return
+        assert time.time() < deadline, (got_host, got_pif)
+        time.sleep(0.5)
 
 
 def report(name, seconds):
@@ -64,6 +80,10 @@ def test_bios_boot(stick, boot, password):
     assert host_record(p, s)["hostname"] == "xenbox"
     check_xen_host(p, s)
     check_clean_console(q)
+    # QEMU's user network: DHCP gives 10.0.2.15, router .2, DNS .3
+    check_management(p, s, {"address": "10.0.2.15"},
+                     {"IP": "10.0.2.15", "netmask": "255.255.255.0", "gateway": "10.0.2.2",
+                      "DNS": "10.0.2.3", "ip_configuration_mode": "DHCP"})
 
     q.login("root", password)
     _, mounts = q.run("cat /proc/mounts")
@@ -82,6 +102,24 @@ def test_bios_boot(stick, boot, password):
     assert int(df.split()[1]) > 200 * 1024, df
     _, log = q.run("cat /state/log/boot.log")
     assert "boot: " in log and "up: hostname xenbox" in log, log
+    # XAPI's local socket, where XenAPI.py's xapi_local() looks; the
+    # daemon made its directory on /var's tmpfs.
+    # (busybox here has test and ls, not stat -c)
+    _, sock = q.run("[ -S /var/lib/xcp/xapi ] && ls -ld /var/lib/xcp")
+    assert sock.startswith("drwxr-xr-x "), sock
+    # HTTPS only (the default): plain HTTP answers on dom0's loopback, and
+    # not through the forwarded port 80, which arrives from the network.
+    _, page = q.run("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 80")
+    assert page.startswith("HTTP/1.1 200") and "XenAPI" in page, page
+    c = http.client.HTTPConnection("127.0.0.1", q.ports[80], timeout=10)
+    try:
+        c.request("GET", "/")
+        r = c.getresponse()
+        raise AssertionError("plain HTTP from the network answered: %d" % r.status)
+    except (http.client.HTTPException, OSError):
+        pass
+    finally:
+        c.close()
 
     # The supervisor restarts a daemon that dies; the XenAPI comes back.
     at = q.mark()
@@ -147,6 +185,9 @@ def test_config_edit_and_bad_lines(stick, boot, password, tmp_path):
     report("BIOS, edited xenbox.conf", q.wait_api())
     p, s = login_api(q, password)
     assert host_record(p, s)["hostname"] == "usb-edited"
+    check_management(p, s, {"address": "10.0.2.50"},
+                     {"IP": "10.0.2.50", "netmask": "255.255.255.0", "gateway": "10.0.2.2",
+                      "DNS": "10.0.2.3", "ip_configuration_mode": "Static"})
 
     q.login("root", password)
     _, out = q.run("hostname; ip -4 -o addr show dev xenbr0; ip route; cat /etc/resolv.conf")
