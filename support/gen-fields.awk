@@ -3,7 +3,8 @@
 #   awk -f support/gen-fields.awk src/api/model.c > dm_fields.h
 #
 # model.c declares each class's fields as an array, one field per line
-# (F(...), FV(...), INV(...) or a { .name = ... } initialiser), ended by END;
+# (F(...), FV(...), INV(...) or a { .name = ... } initialiser; comments on
+# lines of their own between them), ended by END;
 # a field's index is its position there (dm_init() numbers them the same
 # way).  For every class and field this writes
 #
@@ -34,6 +35,11 @@ function flush_class(decl,    name, arr) {
 }
 
 infields && /^[ \t]*END/ { infields = 0; next }
+
+# comments and blank lines between fields
+infields && incomment { if ($0 ~ /\*\//) incomment = 0; next }
+infields && /^[ \t]*\/\*/ { if ($0 !~ /\*\//) incomment = 1; next }
+infields && /^[ \t]*$/ { next }
 
 infields {
 	if (!match($0, /"[^"]*"/)) {
