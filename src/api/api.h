@@ -67,6 +67,9 @@ void api_events_changed(void);
  * the next deadline or -1. */
 int64_t api_events_tick(int64_t now);
 void api_events_cancel(struct call *c);   /* connection went away */
+/* A session ends (logout, GC): its legacy event registration goes, and
+ * its waiting event.from/next calls fail with SESSION_INVALID. */
+void api_events_session_gone(const char *session);
 
 /* Daemon exit: free the inner calls of Async.* requests still waiting. */
 void api_async_dispose(void);
