@@ -74,6 +74,11 @@ void api_events_session_gone(const char *session);
 /* Daemon exit: free the inner calls of Async.* requests still waiting. */
 void api_async_dispose(void);
 
+/* Tasks (api/task.c): collected as XAPI's GC does (now in seconds); the
+ * tick runs that every 30 s and returns the ms until the next run. */
+void api_tasks_gc(int64_t now);
+int64_t api_tasks_tick(int64_t now_ms);
+
 /* Subsystem start-up (api/host.c): create or adopt this host's objects. */
 struct vmm;
 /* A message object (api/message.c): cls is a "cls" enum name ("VM",

@@ -1,19 +1,91 @@
 /* Tasks: what Async.<class>.<message> returns.  The result is stored as
- * XAPI stores it: the XML-RPC encoding of the value, as a string. */
+ * XAPI stores it: the XML-RPC encoding of the value, as a string.
+ *
+ * Collection follows XAPI's database GC (db_gc_util.ml timeout_tasks),
+ * every 30 s and whenever a task is made beyond the cap: finished tasks go
+ * 65 min after finishing, pending ones 24 h after they were made, and
+ * beyond 200 tasks the oldest finished go (pending ones never go for
+ * room).  Tasks are not persisted, as in XAPI: a restart forgets them.
+ */
 #include <string.h>
 
 #include "api/api.h"
 #include "api/handlers.h"
 #include "lib/util.h"
 
+#define TASK_MAX 200                    /* XAPI's max_tasks */
+#define TASK_DONE_KEEP_S 3900           /* completed_task_timeout */
+#define TASK_PENDING_KEEP_S 86400       /* pending_task_timeout */
+#define TASK_GC_MS 30000                /* db_GC_TIMER */
+
+#define TF(name) dm_field_idx(k, name)
+
 struct obj *api_task_new(struct call *c, const char *name);
 void api_task_finish(struct obj *task, struct call *err, const char *xml_result);
+
+static int is_pending(struct obj *t)
+{
+	const char *st = dm_get_enum(t, dm_field_idx(t->cls, "status"));
+
+	return !strcmp(st, "pending") || !strcmp(st, "cancelling");
+}
+
+/* O(tasks), and O(tasks) more per finished task beyond max (one at a
+ * time: a new task makes room for itself at once, so that is one). */
+static void gc(int64_t now, size_t max)
+{
+	struct dm_class *k = dm_class_find("task");
+	int fc = TF("created"), ff = TF("finished");
+	size_t pending = 0, done = 0;
+	struct obj *t, *next, *oldest;
+
+	for (t = k->first; t; t = next) {
+		next = t->next;
+		if (is_pending(t) ? now - t->f[fc].u.i > TASK_PENDING_KEEP_S
+				  : now - t->f[ff].u.i > TASK_DONE_KEEP_S) {
+			dm_obj_delete(t);
+			continue;
+		}
+		if (is_pending(t))
+			pending++;
+		else
+			done++;
+	}
+	while (pending + done > max && done) {
+		oldest = NULL;
+		for (t = k->first; t; t = t->next)
+			if (!is_pending(t) && (!oldest || t->f[ff].u.i < oldest->f[ff].u.i))
+				oldest = t;
+		dm_obj_delete(oldest);
+		done--;
+	}
+}
+
+void api_tasks_gc(int64_t now)
+{
+	gc(now, TASK_MAX);
+}
+
+int64_t api_tasks_tick(int64_t now_ms)
+{
+	static int64_t next;
+
+	if (now_ms >= next) {
+		api_tasks_gc(now_wall());
+		next = now_ms + TASK_GC_MS;
+	}
+	return next - now_ms;
+}
 
 struct obj *api_task_new(struct call *c, const char *name)
 {
 	struct dm_class *k = dm_class_find("task");
-	struct obj *t = dm_obj_new(k, NULL, NULL);
+	struct obj *t;
 	struct dm_val ops = { 0 }, e;
+
+	if (k->count >= TASK_MAX)
+		gc(now_wall(), TASK_MAX - 1);
+	t = dm_obj_new(k, NULL, NULL);
 
 	dm_set_str(t, dm_field_idx(k, "name_label"), name);
 	dm_set_int(t, dm_field_idx(k, "created"), now_wall());
