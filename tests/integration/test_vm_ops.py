@@ -1,6 +1,7 @@
 """VM operations on the sim backend: slow builds in the worker thread (the
 loop keeps serving), Async.VM.* tasks, the console log, guest-initiated
 shutdowns and actions_after_*, VM.destroy taking its devices along."""
+import os
 import threading
 import time
 import urllib.parse
@@ -286,3 +287,74 @@ def test_destroy_takes_vbds_and_vifs(daemon):
     assert ok(p.VDI.get_VBDs(s, vdi)) == []     # the VDI stays, unused
     assert ok(p.network.get_VIFs(s, net)) == []
     ok(p.VDI.destroy(s, vdi))
+
+
+def _guest_daemon(state_dir, guest_opts, extra=()):
+    """A daemon whose VM "g" behaves as guest_opts says (with {uuid})."""
+    d = Daemon(state_dir).start(list(extra))
+    p, s = d.login()
+    vm = new_vm(p, s, name_label="g")
+    uuid = ok(p.VM.get_uuid(s, vm))
+    d.stop()
+    d.sim_opts = "shutdown_delay=200," + guest_opts.format(uuid=uuid)
+    d.start(list(extra))
+    p, s = d.login()
+    return d, p, s, vm, uuid
+
+
+def test_hard_shutdown_cancels_a_clean_one(state_dir):
+    """As XAPI: hard_shutdown during a clean_shutdown's wait cancels the
+    clean one (its caller gets TASK_CANCELLED) and shuts the VM down."""
+    d, p, s, vm, uuid = _guest_daemon(state_dir, "guest={uuid}:uncooperative")
+    try:
+        ok(p.VM.start(s, vm, False, False))
+        task = ok(p.Async.VM.clean_shutdown(s, vm))
+        assert ok(p.VM.get_current_operations(s, vm)) == {task: "clean_shutdown"}
+        assert sorted(ok(p.VM.get_allowed_operations(s, vm))) == ["hard_reboot",
+                                                                   "hard_shutdown"]
+        fails(p.VM.pause(s, vm), "OTHER_OPERATION_IN_PROGRESS", "VM", vm, "clean_shutdown", task)
+        ok(p.VM.hard_shutdown(s, vm))
+        rec = ok(p.task.get_record(s, task))
+        assert rec["status"] == "cancelled", rec
+        assert rec["error_info"] == ["TASK_CANCELLED", task], rec
+        assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+        assert ok(p.VM.get_current_operations(s, vm)) == {}
+
+        # a synchronous caller: its call fails TASK_CANCELLED [the operation's id]
+        ok(p.VM.start(s, vm, False, False))
+        result = {}
+        th = threading.Thread(target=lambda: result.update(
+            r=d.proxy().VM.clean_reboot(s, vm)))
+        th.start()
+        wait_for(lambda: ok(p.VM.get_current_operations(s, vm)) != {})
+        op_id = list(ok(p.VM.get_current_operations(s, vm)))[0]
+        ok(p.VM.hard_reboot(s, vm))
+        th.join(20)
+        fails(result["r"], "TASK_CANCELLED", op_id)
+        assert ok(p.VM.get_power_state(s, vm)) == "Running"
+        ok(p.VM.hard_shutdown(s, vm))
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+def test_shutdown_falls_back_to_hard(state_dir):
+    """VM.shutdown (XAPI): a clean shutdown, and a hard one when that fails
+    (an uncooperative guest past the timeout) or cannot be (a paused VM)."""
+    conf = os.path.join(state_dir, "xenbox.conf")
+    with open(conf, "w") as f:
+        f.write("clean_shutdown_timeout = 1\n")
+    d, p, s, vm, uuid = _guest_daemon(state_dir, "guest={uuid}:uncooperative",
+                                      ["--config", conf])
+    try:
+        ok(p.VM.start(s, vm, False, False))
+        fails(p.VM.clean_shutdown(s, vm), "VM_SHUTDOWN_TIMEOUT", vm)
+        ok(p.VM.shutdown(s, vm))
+        assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+        ok(p.VM.start(s, vm, True, False))
+        assert ok(p.VM.get_power_state(s, vm)) == "Paused"
+        assert "shutdown" in ok(p.VM.get_allowed_operations(s, vm))
+        ok(p.VM.shutdown(s, vm))
+        assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+        fails(p.VM.shutdown(s, vm), "VM_BAD_POWER_STATE", vm)
+    finally:
+        assert d.stop() == 0, d.read_log()
