@@ -11,7 +11,10 @@
  * VM_SHUTDOWN_TIMEOUT (VM.shutdown then shuts it down hard, as XAPI).
  * hard_shutdown and hard_reboot cancel such a wait (its caller gets
  * TASK_CANCELLED).  Shutdowns the guest does on its own arrive through the
- * backend's events and apply actions_after_shutdown / _reboot / _crash.
+ * backend's events and apply actions_after_shutdown / _reboot / _crash,
+ * with xenopsd's brakes on a guest that keeps stopping (api_vmm->restart):
+ * a crash soon after a start is not restarted, a restart soon after a
+ * start waits a while.
  *
  * Domain builds and destroys are slow on Xen (seconds), so they run as
  * jobs in the worker thread (lib/worker.h): the handler checks, copies
@@ -48,10 +51,10 @@ static int is_state(struct obj *vm, const char *s)
 	return !strcmp(dm_get_enum(vm, VMF(vm, "power_state")), s);
 }
 
-/* ---- what waits in the loop: a guest asked to stop ---- */
+/* ---- what waits in the loop: a guest asked to stop, a delayed restart ---- */
 
-enum wait_kind { W_CLEAN_SHUTDOWN, W_CLEAN_REBOOT, W_SHUTDOWN };
-static const char *const wait_op[] = { "clean_shutdown", "clean_reboot", "shutdown" };
+enum wait_kind { W_CLEAN_SHUTDOWN, W_CLEAN_REBOOT, W_SHUTDOWN, W_RESTART_DELAY };
+static const char *const wait_op[] = { "clean_shutdown", "clean_reboot", "shutdown", "hard_reboot" };
 
 struct pending {
 	struct pending *next;
@@ -163,7 +166,8 @@ static int op_check(struct call *c, struct obj *vm, const char *op)
 			    "This operation is not allowed on the control domain");
 	if (dm_list_len(cur)) {
 		p = pending_of(vm->ref);
-		if (!p || !(!strcmp(op, "hard_shutdown") || !strcmp(op, "hard_reboot"))) {
+		if (!p || !(!strcmp(op, "hard_shutdown") ||
+			    (!strcmp(op, "hard_reboot") && p->kind != W_RESTART_DELAY))) {
 			const struct dm_type *t = vm->cls->fields[VMF(vm, "current_operations")].t;
 
 			return FAIL(c, "OTHER_OPERATION_IN_PROGRESS", "VM", vm->ref,
@@ -723,7 +727,7 @@ static void end_wait(struct pending *p, struct obj *vm, const char *code, const 
 }
 
 /* hard_shutdown / hard_reboot: as XAPI, they cancel a clean shutdown or
- * reboot in wait (its caller gets TASK_CANCELLED). */
+ * reboot in wait (its caller gets TASK_CANCELLED) or a delayed restart. */
 static void preempt(struct obj *vm)
 {
 	struct pending *p = take_pending(vm->ref);
@@ -889,14 +893,22 @@ HANDLER(api_vm_shutdown)
 	return clean_op(c, args[0].u.s, W_SHUTDOWN);
 }
 
-/* A wait's time is up: a guest that did not shut down in time fails the
- * call and runs on, unless it was VM.shutdown, which then shuts it down
- * hard. */
+static void restart_now(struct obj *vm);
+
+/* A wait's time is up: a delayed restart happens; a guest that did not
+ * shut down in time fails the call and runs on, unless it was VM.shutdown,
+ * which then shuts it down hard. */
 static void wait_expired(struct pending *p, struct obj *vm)
 {
 	char secs[16];
 	int rc;
 
+	if (vm && p->kind == W_RESTART_DELAY) {
+		free(p);
+		set_current_op(vm, NULL, NULL);
+		restart_now(vm);
+		return;
+	}
 	if (vm && p->kind == W_SHUTDOWN) {
 		set_current_op(vm, NULL, NULL);
 		log_info("vm: %s did not shut down in %d s: shutting it down hard", p->vm,
@@ -936,7 +948,7 @@ int api_vm_task_cancel(const char *task)
 			return 0;
 		}
 	for (p = pendings; p; p = p->next)
-		if (!strcmp(p->id, task)) {
+		if (p->kind != W_RESTART_DELAY && !strcmp(p->id, task)) {
 			/* the guest was asked already and may still act on it */
 			struct obj *vm = dm_obj_by_ref(p->vm);
 
@@ -971,13 +983,31 @@ static struct obj *vm_by_uuid(const char *uuid)
 	return dm_obj_by_uuid(dm_class_find("VM"), uuid);
 }
 
-/* What to do with a guest that stopped by itself: its actions_after_*.
- * 1 restart, 0 destroy, -1 handled (preserved). */
+/* Destroy the stopped domain and build a new one (no caller). */
+static void restart_now(struct obj *vm)
+{
+	if (start_job(NULL, vm, 0, vm->f[VMF(vm, "domid")].u.i, "hard_reboot") < 0) {
+		/* the restart cannot even begin (e.g. PV_kernel unset since) */
+		log_err("vm: %s: cannot restart it; destroying its domain", vm->ref);
+		destroy_job(NULL, vm, "hard_shutdown");
+	}
+}
+
+/* What to do with a guest that stopped by itself: its actions_after_*,
+ * braked as xenopsd brakes them (VM_check_state): a crash within
+ * crash_window of the start is not restarted (the VM halts, a VM_CRASHED
+ * message says why), and a restart within reboot_window of the start
+ * waits reboot_delay (hard_shutdown cancels it).  1 restart, 0 destroy,
+ * -1 handled (preserved, or restart delayed). */
 static int self_stop_policy(struct obj *vm, enum vmm_shutdown_reason reason)
 {
+	const struct vmm_restart_policy *rp = &api_vmm->restart;
+	struct obj *m = metrics_of(vm);
+	int64_t ran_ms = (now_wall() - m->f[VMF(m, "start_time")].u.i) * 1000;
 	int crash = reason == VMM_REASON_CRASH || reason == VMM_REASON_WATCHDOG;
 	const char *action = dm_get_enum(vm, VMF(vm, crash ? "actions_after_crash" :
 			reason == VMM_REASON_REBOOT ? "actions_after_reboot" : "actions_after_shutdown"));
+	char body[160];
 
 	if (!strcmp(action, "preserve")) {
 		/* as XAPI (preserve maps to xenopsd's Pause): the dead domain
@@ -990,7 +1020,23 @@ static int self_stop_policy(struct obj *vm, enum vmm_shutdown_reason reason)
 	}
 	log_info("vm: %s shut down by itself (%s): %s", vm->ref, vmm_reason_name(reason), action);
 	/* coredump_and_* and rename_restart: no core dumps here */
-	return strstr(action, "restart") != NULL;
+	if (!strstr(action, "restart"))
+		return 0;
+	if (crash && ran_ms < rp->crash_window_ms) {
+		snprintf(body, sizeof(body), "The VM crashed %lld s after it started: not "
+			 "restarted (a crash within %u s of a start is not)",
+			 (long long)(ran_ms / 1000), rp->crash_window_ms / 1000);
+		log_warn("vm: %s: %s", vm->ref, body);
+		api_message_create("VM_CRASHED", 2, "VM", dm_get_str(vm, vm->cls->f_uuid), body);
+		return 0;
+	}
+	if (ran_ms < rp->reboot_window_ms && rp->reboot_delay_ms) {
+		log_warn("vm: %s restarts %lld s after its start: waiting %u ms first", vm->ref,
+			 (long long)(ran_ms / 1000), rp->reboot_delay_ms);
+		wait_add(vm, NULL, W_RESTART_DELAY, now_ms() + rp->reboot_delay_ms);
+		return -1;
+	}
+	return 1;
 }
 
 /* A domain stopped: what the caller asked for, or what the VM says to do.
@@ -1004,6 +1050,13 @@ static void on_shutdown(struct obj *vm, enum vmm_shutdown_reason reason)
 	const char *op;
 	int want_restart, rc;
 
+	if (p && p->kind == W_RESTART_DELAY) {
+		/* the stopped domain went away meanwhile: restart now */
+		free(p);
+		set_current_op(vm, NULL, NULL);
+		restart_now(vm);
+		return;
+	}
 	if (p) {
 		c = p->c;
 		want_restart = p->kind == W_CLEAN_REBOOT;
@@ -1053,8 +1106,12 @@ static void domain_event(void *opaque, const struct vmm_event *ev)
 		return;         /* ours, in flight: its done() reconciles */
 	switch (ev->type) {
 	case VMM_EVENT_CHANGED:
-		if (ev->state == VMM_STATE_SHUTDOWN)
-			on_shutdown(vm, ev->reason);
+		if (ev->state == VMM_STATE_SHUTDOWN) {
+			struct pending *p = pending_of(vm->ref);
+
+			if (!p || p->kind != W_RESTART_DELAY)
+				on_shutdown(vm, ev->reason);
+		}
 		break;
 	case VMM_EVENT_DIED:
 		if (!is_state(vm, "Halted"))
@@ -1071,7 +1128,7 @@ void api_vm_handle_domain_events(void)
 }
 
 /* Daemon exit: the worker is stopped (every job done), so only the
- * waits for the guests are left; their callers get no answer. */
+ * waits in the loop are left; their callers get no answer. */
 void api_vm_dispose(void)
 {
 	struct pending *p;

@@ -221,8 +221,9 @@ def test_guest_initiated_shutdowns_apply_actions(state_dir):
     vms = {n: new_vm(p, s, name_label=n) for n in GUESTS}
     uuids = {n: ok(p.VM.get_uuid(s, vms[n])) for n in GUESTS}
     d.stop()
-    # each guest stops itself 500 ms after each boot
-    d.sim_opts = "shutdown_delay=200," + ",".join(
+    # each guest stops itself 500 ms after each boot; the brakes on guests
+    # that keep stopping are off here (test_crash_loop_is_braked has them)
+    d.sim_opts = "shutdown_delay=200,crash_window=0,reboot_window=0," + ",".join(
         "stop=%s:%s:500" % (uuids[n], GUESTS[n][0]) for n in GUESTS)
     d.start()
     try:
@@ -300,6 +301,54 @@ def _guest_daemon(state_dir, guest_opts, extra=()):
     d.start(list(extra))
     p, s = d.login()
     return d, p, s, vm, uuid
+
+
+def test_crash_loop_is_braked(state_dir):
+    """As xenopsd: a guest that crashes within 120 s of its start is not
+    restarted (actions_after_crash=restart notwithstanding); it halts and a
+    VM_CRASHED message says why."""
+    d, p, s, vm, uuid = _guest_daemon(state_dir, "stop={uuid}:crash:300")
+    try:
+        assert ok(p.VM.get_actions_after_crash(s, vm)) == "restart"
+        ok(p.VM.start(s, vm, False, False))
+        wait_for(lambda: ok(p.VM.get_power_state(s, vm)) == "Halted")
+        rec = ok(p.VM.get_record(s, vm))
+        assert rec["domid"] == "-1" and rec["current_operations"] == {}, rec
+        assert "start" in rec["allowed_operations"]
+        assert console_log(d, s, ref=vm)[1].count("booted") == 1
+        msgs = list(ok(p.message.get(s, "VM", uuid, "19700101T00:00:00Z")).values())
+        assert [m["name"] for m in msgs] == ["VM_CRASHED"], msgs
+        assert msgs[0]["priority"] == "2" and "not restarted" in msgs[0]["body"], msgs
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+def test_reboot_loop_waits(state_dir):
+    """As xenopsd: a guest that reboots soon after its start is restarted
+    after a delay (here 1.5 s; 15 s by default); meanwhile the VM shows the
+    restart in current_operations and hard_shutdown (only) cancels it."""
+    d, p, s, vm, uuid = _guest_daemon(state_dir, "reboot_delay=1500,stop={uuid}:reboot:300")
+    try:
+        ok(p.VM.start(s, vm, False, False))
+        first = int(ok(p.VM.get_domid(s, vm)))
+        wait_for(lambda: list(ok(p.VM.get_current_operations(s, vm)).values())
+                 == ["hard_reboot"])
+        rec = ok(p.VM.get_record(s, vm))
+        assert rec["power_state"] == "Running" and int(rec["domid"]) == first, rec
+        assert rec["allowed_operations"] == ["hard_shutdown"], rec
+        # after the delay, a new domain
+        wait_for(lambda: int(ok(p.VM.get_domid(s, vm))) not in (first, -1))
+        second = int(ok(p.VM.get_domid(s, vm)))
+        # it reboots again: this time, stop it during the delay
+        wait_for(lambda: ok(p.VM.get_current_operations(s, vm)) != {} and
+                 int(ok(p.VM.get_domid(s, vm))) == second)
+        fails(p.VM.hard_reboot(s, vm), "OTHER_OPERATION_IN_PROGRESS", "VM", vm, "hard_reboot")
+        ok(p.VM.hard_shutdown(s, vm))
+        rec = ok(p.VM.get_record(s, vm))
+        assert rec["power_state"] == "Halted" and rec["current_operations"] == {}, rec
+        assert "waiting 1500 ms first" in d.read_log()
+    finally:
+        assert d.stop() == 0, d.read_log()
 
 
 def test_hard_shutdown_cancels_a_clean_one(state_dir):
