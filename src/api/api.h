@@ -50,6 +50,10 @@ int api_dispatch(struct call *c);
 int api_fail(struct call *c, const char *code, ...) __attribute__((sentinel));
 int api_failf_internal(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Whether <class>.<name> is answered (a message of its own or a derived
+ * accessor, create, destroy). */
+int api_msg_exists(const struct dm_class *k, const char *name);
+
 /* The object named by ref if it is of class cls, else HANDLE_INVALID. */
 struct obj *api_obj(struct call *c, const char *cls, const char *ref);
 
@@ -67,9 +71,19 @@ void api_events_changed(void);
  * the next deadline or -1. */
 int64_t api_events_tick(int64_t now);
 void api_events_cancel(struct call *c);   /* connection went away */
+/* A session ends (logout, GC): its legacy event registration goes, and
+ * its waiting event.from/next calls fail with SESSION_INVALID. */
+void api_events_session_gone(const char *session);
 
 /* Daemon exit: free the inner calls of Async.* requests still waiting. */
 void api_async_dispose(void);
+
+/* Tasks (api/task.c): collected as XAPI's GC does (now in seconds); the
+ * tick runs that every 30 s and returns the ms until the next run.  An
+ * operation marks its task cancellable while it can stop. */
+void api_tasks_gc(int64_t now);
+int64_t api_tasks_tick(int64_t now_ms);
+void api_task_set_cancellable(const char *ref, int yes);
 
 /* Subsystem start-up (api/host.c): create or adopt this host's objects. */
 struct vmm;

@@ -338,6 +338,12 @@ static struct gen gen_lookup(const struct dm_class *k, const char *name)
 	return g;
 }
 
+/* Whether <class>.<name> is a message this build answers, its own or
+ * derived: what an allowed_operations entry may promise. */
+int api_msg_exists(const struct dm_class *k, const char *name)
+{
+	return dm_msg_find(k, name) || gen_lookup(k, name).kind != G_NONE;
+}
 
 static int arg_str(struct call *c, int i, const char **out)
 {

@@ -335,10 +335,10 @@ HANDLER(api_event_register)
 	return 0;
 }
 
-HANDLER(api_event_unregister)
+static void reg_drop(const char *session)
 {
 	for (struct reg **p = &regs; *p; p = &(*p)->next)
-		if (!strcmp((*p)->session, c->session->ref)) {
+		if (!strcmp((*p)->session, session)) {
 			struct reg *r = *p;
 
 			*p = r->next;
@@ -348,7 +348,31 @@ HANDLER(api_event_unregister)
 			free(r);
 			break;
 		}
+}
+
+HANDLER(api_event_unregister)
+{
+	reg_drop(c->session->ref);
 	return 0;
+}
+
+/* As XAPI (Xapi_event.on_session_deleted): the registration goes with the
+ * session, and its waiting calls are answered SESSION_INVALID.  O(waiters
+ * + registrations). */
+void api_events_session_gone(const char *session)
+{
+	struct call *c, *n;
+
+	reg_drop(session);
+	for (c = waiters; c; c = n) {
+		n = c->wait_next;
+		if (!c->session || strcmp(c->session->ref, session))
+			continue;
+		unlink_waiter(c);
+		api_fail(c, "SESSION_INVALID", session, NULL);
+		c->session = NULL;
+		c->complete(c);
+	}
 }
 
 HANDLER(api_event_next)

@@ -20,6 +20,7 @@ HANDLER(api_vm_start_on);
 HANDLER(api_vm_clean_shutdown);
 HANDLER(api_vm_hard_shutdown);
 HANDLER(api_vm_clean_reboot);
+HANDLER(api_vm_shutdown);
 HANDLER(api_vm_hard_reboot);
 HANDLER(api_vm_pause);
 HANDLER(api_vm_unpause);

@@ -34,6 +34,9 @@ void api_host_netinfo(const struct api_netinfo *ni);
 void api_vm_handle_domain_events(void);
 int64_t api_vm_tick(int64_t now);
 void api_vm_cancel(struct call *c);
+/* task.cancel: stop the operation running under that task (0), or -1 if
+ * none does. */
+int api_vm_task_cancel(const char *task);
 /* Match running domains to VMs after a (re)start: adopt, never stop. */
 void api_vm_adopt(void);
 /* After worker_stop(), before dm_dispose(): frees what still waits. */

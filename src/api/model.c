@@ -438,7 +438,7 @@ static struct dm_msg vm_msgs[] = {
 	M("start_on", "void", p_vm_start_on, api_vm_start_on, DM_M_ASYNC),
 	M("clean_shutdown", "void", p_vm, api_vm_clean_shutdown, DM_M_ASYNC),
 	M("hard_shutdown", "void", p_vm, api_vm_hard_shutdown, DM_M_ASYNC),
-	M("shutdown", "void", p_vm, api_vm_clean_shutdown, DM_M_ASYNC),
+	M("shutdown", "void", p_vm, api_vm_shutdown, DM_M_ASYNC),
 	M("clean_reboot", "void", p_vm, api_vm_clean_reboot, DM_M_ASYNC),
 	M("hard_reboot", "void", p_vm, api_vm_hard_reboot, DM_M_ASYNC),
 	M("pause", "void", p_vm, api_vm_pause, DM_M_ASYNC),

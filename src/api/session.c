@@ -181,6 +181,12 @@ static int check_password(const char *pwd)
 
 /* ---- sessions ---- */
 
+static void session_end(struct obj *s)
+{
+	api_events_session_gone(s->ref);
+	dm_obj_delete(s);
+}
+
 void api_session_gc(const char *originator)
 {
 	struct dm_class *k = dm_class_find("session");
@@ -195,7 +201,7 @@ void api_session_gc(const char *originator)
 		if (!o->f[f_last].u.i)
 			o->f[f_last].u.i = now;         /* loaded: a restart counts as use */
 		if (now - o->f[f_last].u.i > SESSION_IDLE_S) {
-			dm_obj_delete(o);
+			session_end(o);
 			continue;
 		}
 		if (originator && !strcmp(dm_get_str(o, f_orig), originator)) {
@@ -205,7 +211,7 @@ void api_session_gc(const char *originator)
 		}
 	}
 	if (same >= SESSION_CAP && oldest)
-		dm_obj_delete(oldest);
+		session_end(oldest);
 }
 
 HANDLER(api_session_login)
@@ -248,7 +254,7 @@ HANDLER(api_session_login)
 
 HANDLER(api_session_logout)
 {
-	dm_obj_delete(c->session);
+	session_end(c->session);
 	c->session = NULL;
 	return 0;
 }

@@ -1,19 +1,31 @@
 /* VM lifecycle: XenAPI VMs mapped onto backend domains by uuid.
  *
- * Power states and allowed_operations follow XAPI's table.  Clean shutdown
- * and reboot only ask the guest; the call waits (without blocking the loop)
- * for the domain's SHUTDOWN event or fails with VM_SHUTDOWN_TIMEOUT.
- * Shutdowns the guest does on its own arrive through the backend's events
- * and apply actions_after_shutdown / _reboot / _crash.
+ * Which operation is possible when is declared once, in vm_ops[] (XAPI's
+ * power-state table, xapi_vm_lifecycle.ml): every handler checks its
+ * operation with op_check(), and allowed_operations is op_check() asked
+ * for each operation, so the two cannot disagree; an operation whose
+ * message this build does not answer is never listed.
+ *
+ * Clean shutdown and reboot only ask the guest; the call waits (without
+ * blocking the loop) for the domain's SHUTDOWN event or fails with
+ * VM_SHUTDOWN_TIMEOUT (VM.shutdown then shuts it down hard, as XAPI).
+ * hard_shutdown and hard_reboot cancel such a wait (its caller gets
+ * TASK_CANCELLED).  Shutdowns the guest does on its own arrive through the
+ * backend's events and apply actions_after_shutdown / _reboot / _crash,
+ * with xenopsd's brakes on a guest that keeps stopping (api_vmm->restart):
+ * a crash soon after a start is not restarted, a restart soon after a
+ * start waits a while.
  *
  * Domain builds and destroys are slow on Xen (seconds), so they run as
  * jobs in the worker thread (lib/worker.h): the handler checks, copies
  * what the backend needs into a self-contained job, marks the VM's
  * current_operations and returns "pending"; the job's done() runs in the
  * loop thread, updates the datamodel and completes the call (or its
- * task).  While an operation is in flight, conflicting calls fail with
- * OTHER_OPERATION_IN_PROGRESS and the VM's domain events are ignored (the
- * job reconciles when done).  Only the loop thread touches the datamodel.
+ * task).  A job's task can cancel it while it is queued, or while it
+ * builds (the new domain is then destroyed).  While an operation is in
+ * flight, conflicting calls fail with OTHER_OPERATION_IN_PROGRESS and the
+ * VM's domain events are ignored (the job reconciles when done).  Only the
+ * loop thread touches the datamodel.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,67 +44,218 @@
 int api_clean_timeout_s = 120;
 
 #define VMF(o, name) dm_field_idx((o)->cls, name)
+#define FAIL(c, ...) ((c) ? api_fail((c), __VA_ARGS__, NULL) : -1)
 
 static int is_state(struct obj *vm, const char *s)
 {
 	return !strcmp(dm_get_enum(vm, VMF(vm, "power_state")), s);
 }
 
-static void lower(char *out, size_t n, const char *s)
-{
-	size_t i;
+/* ---- what waits in the loop: a guest asked to stop, a delayed restart ---- */
 
-	for (i = 0; s[i] && i + 1 < n; i++)
-		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
-	out[i] = 0;
+enum wait_kind { W_CLEAN_SHUTDOWN, W_CLEAN_REBOOT, W_SHUTDOWN, W_RESTART_DELAY };
+static const char *const wait_op[] = { "clean_shutdown", "clean_reboot", "shutdown", "hard_reboot" };
+
+struct pending {
+	struct pending *next;
+	struct call *c;                 /* NULL: none, or the caller went away */
+	char vm[DM_REF_LEN];
+	char id[DM_REF_LEN];            /* its current_operations key (its task) */
+	enum wait_kind kind;
+	int64_t deadline;
+};
+static struct pending *pendings;
+
+static struct pending *pending_of(const char *vmref)
+{
+	for (struct pending *p = pendings; p; p = p->next)
+		if (!strcmp(p->vm, vmref))
+			return p;
+	return NULL;
 }
 
-static int bad_power_state(struct call *c, struct obj *vm, const char *expected)
+static struct pending *take_pending(const char *vmref)
 {
-	char exp[16], act[16];
+	for (struct pending **pp = &pendings; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->vm, vmref)) {
+			struct pending *p = *pp;
 
-	lower(exp, sizeof(exp), expected);
-	lower(act, sizeof(act), dm_get_enum(vm, VMF(vm, "power_state")));
+			*pp = p->next;
+			return p;
+		}
+	return NULL;
+}
+
+/* ---- operations: possible now? ---- */
+
+enum { ST_H = 1, ST_P = 2, ST_R = 4, ST_S = 8, /* power states */
+       TMPL = 16,       /* also on templates */
+       BUILD = 32 };    /* builds a domain: the VM must be one xenbox can build */
+
+/* XAPI's table, cut to what xenbox does (destroy: Halted only).  An entry
+ * whose message is not answered (api_msg_exists) is never listed: add
+ * operations here as they are implemented (export has no message: it is
+ * an HTTP handler; give it a test of its own when it comes). */
+static const struct vm_op {
+	const char *op, *msg;           /* msg NULL: the operation's name */
+	unsigned char flags;
+} vm_ops[] = {
+	{ "start", NULL, ST_H | BUILD },
+	{ "start_on", NULL, ST_H | BUILD },
+	{ "destroy", NULL, ST_H | TMPL },
+	{ "make_into_template", "set_is_a_template", ST_H },
+	{ "changing_VCPUs", "set_VCPUs_max", ST_H | TMPL },
+	{ "changing_dynamic_range", "set_memory_dynamic_range", ST_H | ST_R | TMPL },
+	{ "changing_static_range", "set_memory_static_range", ST_H | TMPL },
+	{ "changing_memory_limits", "set_memory_limits", ST_H | TMPL },
+	{ "changing_VCPUs_live", "set_VCPUs_number_live", ST_R },
+	{ "clean_shutdown", NULL, ST_R },
+	{ "clean_reboot", NULL, ST_R | BUILD },
+	{ "shutdown", NULL, ST_P | ST_R | ST_S },
+	{ "hard_shutdown", NULL, ST_P | ST_R | ST_S },
+	{ "hard_reboot", NULL, ST_P | ST_R | BUILD },
+	{ "pause", NULL, ST_R },
+	{ "unpause", NULL, ST_P },
+	{ "power_state_reset", NULL, ST_H | ST_S },     /* more: see its handler */
+};
+
+static const struct vm_op *vm_op(const char *op)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vm_ops); i++)
+		if (!strcmp(vm_ops[i].op, op))
+			return &vm_ops[i];
+	return NULL;
+}
+
+/* Why xenbox cannot build a domain for vm, or NULL. */
+static const char *cannot_build(struct obj *vm)
+{
+	const char *dt = dm_get_enum(vm, VMF(vm, "domain_type"));
+
+	if (strcmp(dt, "pv") && strcmp(dt, "pvh"))
+		return "xenbox starts PV and PVH guests only (domain_type pv or pvh)";
+	if (!*dm_get_str(vm, VMF(vm, "PV_kernel")))
+		return "PV_kernel is not set";
+	return NULL;
+}
+
+static int state_bit(struct obj *vm)
+{
+	return 1 << vm->f[VMF(vm, "power_state")].u.i;   /* Halted Paused Running Suspended */
+}
+
+/* Whether op may run on vm now: 0, or -1 after the failure XAPI gives
+ * (c NULL: no failure recorded; that is how allowed_operations asks).
+ * hard_shutdown and hard_reboot may preempt a wait (their handlers cancel
+ * it); nothing else runs beside an operation in flight. */
+static int op_check(struct call *c, struct obj *vm, const char *op)
+{
+	const struct vm_op *o = vm_op(op);
+	const struct dm_type *pt = vm->cls->fields[VMF(vm, "power_state")].t;
+	const struct dm_type *bt = vm->cls->fields[VMF(vm, "blocked_operations")].t;
+	struct dm_val *cur = &vm->f[VMF(vm, "current_operations")];
+	struct dm_val *blocked;
+	struct pending *p;
+	char exp[48], act[16];
+	size_t n = 0;
+
+	if (!o)
+		return FAIL(c, "INTERNAL_ERROR", "unknown VM operation");
+	if (vm->f[VMF(vm, "is_control_domain")].u.i)
+		return FAIL(c, "OPERATION_NOT_ALLOWED",
+			    "This operation is not allowed on the control domain");
+	if (dm_list_len(cur)) {
+		p = pending_of(vm->ref);
+		if (!p || !(!strcmp(op, "hard_shutdown") ||
+			    (!strcmp(op, "hard_reboot") && p->kind != W_RESTART_DELAY))) {
+			const struct dm_type *t = vm->cls->fields[VMF(vm, "current_operations")].t;
+
+			return FAIL(c, "OTHER_OPERATION_IN_PROGRESS", "VM", vm->ref,
+				    t->elem->en->v[cur->u.l->v[1].u.i], cur->u.l->v[0].u.s);
+		}
+	}
+	blocked = &vm->f[VMF(vm, "blocked_operations")];   /* {op: reason} */
+	for (size_t i = 0; i + 1 < dm_list_len(blocked); i += 2)
+		if (!strcmp(bt->key->en->v[blocked->u.l->v[i].u.i], op))
+			return FAIL(c, "OPERATION_BLOCKED", vm->ref, blocked->u.l->v[i + 1].u.s);
+	if (vm->f[VMF(vm, "is_a_template")].u.i && (!(o->flags & TMPL) ||
+	    (vm->f[VMF(vm, "is_default_template")].u.i && !strcmp(op, "destroy"))))
+		return FAIL(c, "VM_IS_TEMPLATE", vm->ref, op);
+	if (o->flags & state_bit(vm)) {
+		const char *why = o->flags & BUILD ? cannot_build(vm) : NULL;
+
+		return why ? FAIL(c, "OPERATION_NOT_ALLOWED", why) : 0;
+	}
+	if (!c)
+		return -1;
+	/* VM_BAD_POWER_STATE [vm, expected, actual], lower case, XAPI's
+	 * "a, b" for several */
+	exp[0] = 0;
+	for (int i = 0; i < pt->en->n; i++)
+		if (o->flags & (1 << i)) {
+			n += (size_t)snprintf(exp + n, sizeof(exp) - n, "%s%s", n ? ", " : "",
+					      pt->en->v[i]);
+			if (n >= sizeof(exp))
+				n = sizeof(exp) - 1;
+		}
+	snprintf(act, sizeof(act), "%s", dm_get_enum(vm, VMF(vm, "power_state")));
+	for (char *s = exp; *s; s++)
+		*s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+	act[0] = (char)(act[0] >= 'A' && act[0] <= 'Z' ? act[0] + 32 : act[0]);
 	return api_fail(c, "VM_BAD_POWER_STATE", vm->ref, exp, act, NULL);
 }
 
-/* allowed_operations from the power state (XAPI's xapi_vm_lifecycle) */
+/* The VM named by ref, if op may run on it now. */
+static struct obj *vm_arg(struct call *c, const char *ref, const char *op)
+{
+	struct obj *vm = api_obj(c, "VM", ref);
+
+	return vm && !op_check(c, vm, op) ? vm : NULL;
+}
+
+/* allowed_operations: every operation op_check() lets through now whose
+ * message exists (looked up once: O(operations x messages)). */
 static void update_allowed(struct obj *vm)
 {
-	static const char *const halted[] = {
-		"start", "start_on", "clone", "copy", "export", "destroy", "provision",
-		"changing_dynamic_range", "changing_static_range", "changing_memory_limits",
-		"changing_VCPUs", "make_into_template", NULL };
-	static const char *const running[] = {
-		"clean_shutdown", "clean_reboot", "hard_shutdown", "hard_reboot", "pause",
-		"shutdown", "changing_dynamic_range", "power_state_reset", NULL };
-	static const char *const paused[] = {
-		"unpause", "hard_shutdown", "hard_reboot", "power_state_reset", NULL };
-	static const char *const suspended[] = { "hard_shutdown", "power_state_reset", NULL };
-	static const char *const none[] = { NULL };
-	const char *const *ops;
+	static uint32_t answered;       /* bit i: vm_ops[i]'s message exists */
+	static int looked;
 	const struct dm_type *t = vm->cls->fields[VMF(vm, "allowed_operations")].t;
 	struct dm_val set = { 0 };
-	const char *ps = dm_get_enum(vm, VMF(vm, "power_state"));
 
-	if (vm->f[VMF(vm, "is_control_domain")].u.i || vm->f[VMF(vm, "is_a_template")].u.i ||
-	    dm_list_len(&vm->f[VMF(vm, "current_operations")]))
-		ops = none;
-	else if (!strcmp(ps, "Halted"))
-		ops = halted;
-	else if (!strcmp(ps, "Running"))
-		ops = running;
-	else if (!strcmp(ps, "Paused"))
-		ops = paused;
-	else
-		ops = suspended;
-	for (; *ops; ops++) {
-		struct dm_val e = { .u.i = dm_enum_index(t->elem->en, *ops, strlen(*ops)) };
+	for (size_t i = 0; !looked && i < ARRAY_SIZE(vm_ops); i++)
+		if (api_msg_exists(vm->cls, vm_ops[i].msg ? vm_ops[i].msg : vm_ops[i].op))
+			answered |= 1u << i;
+	looked = 1;
+	for (size_t i = 0; i < ARRAY_SIZE(vm_ops); i++) {
+		const struct vm_op *o = &vm_ops[i];
+		struct dm_val e;
 
+		if (!(answered & (1u << i)) || op_check(NULL, vm, o->op))
+			continue;
+		e.u.i = dm_enum_index(t->elem->en, o->op, strlen(o->op));
 		dm_list_push(NULL, &set, &e);
 	}
 	dm_set(vm, VMF(vm, "allowed_operations"), &set);
 	dm_val_free(t, &set);
+}
+
+/* Clients change what allowed_operations depends on through plain setters
+ * too (is_a_template, blocked_operations): once per loop iteration, the
+ * VMs changed since the last look are looked at again.  O(VMs) when
+ * anything changed. */
+static void refresh_allowed(void)
+{
+	static uint64_t seen;
+	struct dm_class *k = dm_class_find("VM");
+
+	if (dm_gen == seen)
+		return;
+	if (dm_gen < seen)
+		seen = 0;       /* a new datamodel */
+	for (struct obj *vm = k->first; vm; vm = vm->next)
+		if (vm->gen_modified > seen)
+			update_allowed(vm);
+	seen = dm_gen;
 }
 
 static struct obj *metrics_of(struct obj *vm)
@@ -226,6 +389,7 @@ struct vm_job {
 	char vm[DM_REF_LEN];
 	struct call *c;                 /* the waiting call, or NULL */
 	char task[DM_REF_LEN];          /* its task ("": none) */
+	int task_cancel;                /* the task asked it to stop */
 	int destroy;                    /* destroy domid first */
 	uint32_t domid;                 /* in: to destroy; out: created */
 	int create, paused;
@@ -262,13 +426,11 @@ static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 	struct vmm_domain_config *cfg = &j->cfg;
 	struct dm_val *pl = &vm->f[VMF(vm, "platform")];
 	const char *dt = dm_get_enum(vm, VMF(vm, "domain_type"));
+	const char *why = cannot_build(vm);
 	char vdev[VMM_VDEV_MAX];
 
-	if (strcmp(dt, "pv") && strcmp(dt, "pvh"))
-		return c ? api_fail(c, "OPERATION_NOT_ALLOWED",
-				    "xenbox starts PV and PVH guests only (domain_type pv or pvh)", NULL) : -1;
-	if (!*dm_get_str(vm, VMF(vm, "PV_kernel")))
-		return c ? api_fail(c, "OPERATION_NOT_ALLOWED", "PV_kernel is not set", NULL) : -1;
+	if (why)
+		return FAIL(c, "OPERATION_NOT_ALLOWED", why);
 	cfg->uuid = keep(j, dm_get_str(vm, vm->cls->f_uuid));
 	cfg->name = keep(j, dm_get_str(vm, vm->cls->f_name_label));
 	cfg->type = strcmp(dt, "pvh") ? VMM_TYPE_PV : VMM_TYPE_PVH;
@@ -329,27 +491,46 @@ static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 }
 
 /* Worker thread: destroy, then build and start, as asked. */
+
+/* Worker thread: destroy, then build and start, as asked.  A task's
+ * cancel is honoured between the steps: before anything, after the old
+ * domain is gone, and after the build (the new domain is destroyed). */
 static void job_run(struct job *jb)
 {
 	struct vm_job *j = (struct vm_job *)jb;
 	char e2[VMM_ERR_MAX];
 
+	if (worker_cancelled(jb)) {
+		j->rc = -ECANCELED;
+		return;
+	}
 	if (j->destroy) {
+		if (!j->create)
+			worker_progress(jb, 0.1);       /* begun: past cancelling */
 		j->rc = vmm_destroy(api_vmm, j->domid, j->err, sizeof(j->err));
 		if (j->rc == -ENOENT)
 			j->rc = 0;      /* gone already: what we wanted */
 		if (j->rc)
 			return;
 		j->destroyed = 1;
-		worker_progress(jb, j->create ? 0.2 : 1.0);
+		if (!j->create)
+			return;
+		worker_progress(jb, 0.2);
+		if (worker_cancelled(jb)) {
+			j->rc = -ECANCELED;
+			return;
+		}
 	}
-	if (!j->create)
-		return;
 	/* the build has begun: a daemon told to stop now waits for it */
 	worker_progress(jb, j->destroyed ? 0.3 : 0.1);
 	j->rc = vmm_create(api_vmm, &j->cfg, &j->domid, j->err, sizeof(j->err));
 	if (j->rc)
 		return;
+	if (worker_cancelled(jb)) {
+		vmm_destroy(api_vmm, j->domid, e2, sizeof(e2));
+		j->rc = -ECANCELED;
+		return;
+	}
 	worker_progress(jb, 0.9);
 	if (!j->paused && (j->rc = vmm_unpause(api_vmm, j->domid, j->err, sizeof(j->err)))) {
 		vmm_destroy(api_vmm, j->domid, e2, sizeof(e2));
@@ -358,16 +539,50 @@ static void job_run(struct job *jb)
 	j->created = 1;
 }
 
+/* Loop thread: the task follows; past the last step that can stop (a
+ * destroy begun, a domain built) it can no longer be cancelled. */
 static void job_progress(struct job *jb, double p)
 {
 	struct vm_job *j = (struct vm_job *)jb;
 	struct obj *t = *j->task ? dm_obj_by_ref_cls(dm_class_find("task"), j->task) : NULL;
 
-	if (t)
-		dm_set_float(t, dm_field_idx(t->cls, "progress"), p);
+	if (!t)
+		return;
+	dm_set_float(t, dm_field_idx(t->cls, "progress"), p);
+	if (!j->create || p >= 0.9)
+		api_task_set_cancellable(j->task, 0);
 }
 
-static void set_current_op(struct obj *vm, const char *op, const char *task);
+/* current_operations: {id: op} (XAPI keys it by the task running it), or
+ * nothing when op is NULL. */
+static void set_current_op(struct obj *vm, const char *op, const char *id)
+{
+	const struct dm_field *f = &vm->cls->fields[VMF(vm, "current_operations")];
+	struct dm_val m = { 0 };
+
+	if (op) {
+		struct dm_val k, v;
+
+		k.u.s = xstrdup(id);
+		v.u.i = dm_enum_index(f->t->elem->en, op, strlen(op));
+		dm_list_push(NULL, &m, &k);
+		dm_list_push(NULL, &m, &v);
+	}
+	dm_set(vm, f->idx, &m);
+	dm_val_free(f->t, &m);
+	update_allowed(vm);
+}
+
+/* The key of an operation: its task, or a ref of its own (sync calls). */
+static const char *op_id(struct call *c, char id[DM_REF_LEN])
+{
+	if (c && c->task)
+		snprintf(id, DM_REF_LEN, "%s", c->task);
+	else
+		dm_new_ref(id);
+	return id;
+}
+
 static void on_shutdown(struct obj *vm, enum vmm_shutdown_reason reason);
 
 /* Loop thread: record the outcome, then answer the caller. */
@@ -391,7 +606,9 @@ static void job_done(struct job *jb)
 			mark_running(vm, j->domid, j->paused, now_wall());
 		}
 	}
-	if (jb->cancelled)
+	if (j->rc == -ECANCELED || (jb->cancelled && j->task_cancel))
+		rc = j->c ? api_fail(j->c, "TASK_CANCELLED", j->task, NULL) : -1;
+	else if (jb->cancelled)
 		rc = j->c ? api_fail(j->c, "INTERNAL_ERROR", "the daemon is stopping", NULL) : -1;
 	else if (j->rc)
 		rc = backend_fail_mem(j->c, j->cfg.mem_static_max, j->rc, j->err);
@@ -441,17 +658,21 @@ static void job_free(struct vm_job *j)
  * worker and the job ran at once. */
 static int job_submit(struct call *c, struct obj *vm, struct vm_job *j, const char *op)
 {
+	char id[DM_REF_LEN];
 	int rc;
 
 	j->c = c;
 	if (c && c->task)
 		snprintf(j->task, sizeof(j->task), "%s", c->task);
-	set_current_op(vm, op, *j->task ? j->task : NULL);
+	set_current_op(vm, op, op_id(c, id));
 	j->next = active;
 	active = j;
 	worker_submit(&j->job);
-	if (!j->job.inline_run)
+	if (!j->job.inline_run) {
+		if (*j->task)
+			api_task_set_cancellable(j->task, 1);
 		return 1;
+	}
 	rc = j->result;
 	job_free(j);
 	return rc;
@@ -492,38 +713,43 @@ static int destroy_job(struct call *c, struct obj *vm, const char *op)
 	return job_submit(c, vm, j, op);
 }
 
-static struct obj *vm_arg(struct call *c, const char *ref)
+/* A wait ends without what it waited for: its caller, if any, gets the
+ * failure (code, p2), the VM's operation is over. */
+static void end_wait(struct pending *p, struct obj *vm, const char *code, const char *p2)
 {
-	struct obj *vm = api_obj(c, "VM", ref);
-
-	if (!vm)
-		return NULL;
-	if (vm->f[VMF(vm, "is_control_domain")].u.i) {
-		api_fail(c, "OPERATION_NOT_ALLOWED", "This operation is not allowed on the control domain", NULL);
-		return NULL;
+	if (vm)
+		set_current_op(vm, NULL, NULL);
+	if (p->c) {
+		api_fail(p->c, code, p2 ? p->vm : p->id, p2, NULL);
+		p->c->complete(p->c);
 	}
-	if (dm_list_len(&vm->f[VMF(vm, "current_operations")])) {
-		struct dm_list *l = vm->f[VMF(vm, "current_operations")].u.l;
-		const struct dm_type *t = vm->cls->fields[VMF(vm, "current_operations")].t;
+	free(p);
+}
 
-		api_fail(c, "OTHER_OPERATION_IN_PROGRESS", "VM", vm->ref,
-			 t->elem->en->v[l->v[1].u.i], l->v[0].u.s, NULL);
-		return NULL;
+/* hard_shutdown / hard_reboot: as XAPI, they cancel a clean shutdown or
+ * reboot in wait (its caller gets TASK_CANCELLED) or a delayed restart. */
+static void preempt(struct obj *vm)
+{
+	struct pending *p = take_pending(vm->ref);
+
+	if (p) {
+		log_info("vm: %s: %s cancelled by a hard one", vm->ref, wait_op[p->kind]);
+		end_wait(p, vm, "TASK_CANCELLED", NULL);
 	}
-	return vm;
+}
+
+/* ---- the operations ---- */
+
+static int start_op(struct call *c, const char *ref, int paused, const char *op)
+{
+	struct obj *vm = vm_arg(c, ref, op);
+
+	return vm ? start_job(c, vm, paused, -1, op) : -1;
 }
 
 HANDLER(api_vm_start)
 {
-	struct obj *vm = vm_arg(c, args[0].u.s);
-
-	if (!vm)
-		return -1;
-	if (vm->f[VMF(vm, "is_a_template")].u.i)
-		return api_fail(c, "VM_IS_TEMPLATE", vm->ref, "start", NULL);
-	if (!is_state(vm, "Halted"))
-		return bad_power_state(c, vm, "Halted");
-	return start_job(c, vm, (int)args[1].u.i, -1, "start");
+	return start_op(c, args[0].u.s, (int)args[1].u.i, "start");
 }
 
 HANDLER(api_vm_start_on)
@@ -532,58 +758,65 @@ HANDLER(api_vm_start_on)
 		return -1;
 	if (strcmp(args[1].u.s, api_this_host->ref))
 		return api_fail(c, "OPERATION_NOT_ALLOWED", "start_on: only this host", NULL);
-	args[1] = args[2];
-	args[2] = args[3];
-	return api_vm_start(c, args, res);
+	return start_op(c, args[0].u.s, (int)args[2].u.i, "start_on");
 }
 
 HANDLER(api_vm_hard_shutdown)
 {
-	struct obj *vm = vm_arg(c, args[0].u.s);
+	struct obj *vm = vm_arg(c, args[0].u.s, "hard_shutdown");
 
 	if (!vm)
 		return -1;
-	if (is_state(vm, "Halted"))
-		return bad_power_state(c, vm, "Running");
+	preempt(vm);
 	return destroy_job(c, vm, "hard_shutdown");
-}
-
-HANDLER(api_vm_power_state_reset)
-{
-	struct obj *vm = api_obj(c, "VM", args[0].u.s);
-
-	if (!vm)
-		return -1;
-	if (job_of(vm->ref))
-		return vm_arg(c, args[0].u.s) ? 0 : -1;  /* OTHER_OPERATION_IN_PROGRESS */
-	mark_halted(vm);
-	return 0;
 }
 
 HANDLER(api_vm_hard_reboot)
 {
-	struct obj *vm = vm_arg(c, args[0].u.s);
+	struct obj *vm = vm_arg(c, args[0].u.s, "hard_reboot");
 
 	if (!vm)
 		return -1;
-	if (!is_state(vm, "Running") && !is_state(vm, "Paused"))
-		return bad_power_state(c, vm, "Running");
+	preempt(vm);
 	return start_job(c, vm, 0, vm->f[VMF(vm, "domid")].u.i, "hard_reboot");
+}
+
+/* Halted in the database only.  As XAPI: refused (DOMAIN_EXISTS) while
+ * the VM has a domain here, so a live domain is never forgotten; so it
+ * is listed for Halted (and Suspended) only, where it always works. */
+HANDLER(api_vm_power_state_reset)
+{
+	struct obj *vm = api_obj(c, "VM", args[0].u.s);
+	int64_t domid;
+	struct vmm_domain_info di;
+	char e[VMM_ERR_MAX];
+
+	if (!vm)
+		return -1;
+	domid = vm->f[VMF(vm, "domid")].u.i;
+	if (is_state(vm, "Running") || is_state(vm, "Paused")) {
+		if (vm->f[VMF(vm, "is_control_domain")].u.i ||
+		    dm_list_len(&vm->f[VMF(vm, "current_operations")]))
+			return op_check(c, vm, "power_state_reset");    /* says why not */
+		if (domid > 0 && !vmm_info(api_vmm, (uint32_t)domid, &di, e, sizeof(e)))
+			return api_fail(c, "DOMAIN_EXISTS", vm->ref, NULL);
+	} else if (op_check(c, vm, "power_state_reset")) {
+		return -1;
+	}
+	mark_halted(vm);
+	return 0;
 }
 
 /* Pause or unpause: from one power state to the other (fast: in the loop). */
 static int pause_op(struct call *c, const char *ref, int pause)
 {
-	struct obj *vm = vm_arg(c, ref);
-	const char *from = pause ? "Running" : "Paused";
+	struct obj *vm = vm_arg(c, ref, pause ? "pause" : "unpause");
 	char e[VMM_ERR_MAX];
 	uint32_t domid;
 	int rc;
 
 	if (!vm)
 		return -1;
-	if (!is_state(vm, from))
-		return bad_power_state(c, vm, from);
 	domid = (uint32_t)vm->f[VMF(vm, "domid")].u.i;
 	rc = pause ? vmm_pause(api_vmm, domid, e, sizeof(e))
 		   : vmm_unpause(api_vmm, domid, e, sizeof(e));
@@ -606,101 +839,91 @@ HANDLER(api_vm_unpause)
 
 /* ---- clean shutdown and reboot: ask, then wait for the guest ---- */
 
-struct pending {
-	struct pending *next;
-	struct call *c;                 /* NULL once the caller went away */
-	char vm[DM_REF_LEN];
-	int reboot;
-	int64_t deadline;
-};
-static struct pending *pendings;
-
-/* current_operations: {task: op} (XAPI keys it by the task running it), or
- * nothing when op is NULL. */
-static void set_current_op(struct obj *vm, const char *op, const char *task)
+static struct pending *wait_add(struct obj *vm, struct call *c, enum wait_kind kind,
+				int64_t deadline)
 {
-	const struct dm_field *f = &vm->cls->fields[VMF(vm, "current_operations")];
-	struct dm_val m = { 0 };
+	struct pending *p = xcalloc(1, sizeof(*p));
 
-	if (op) {
-		char id[DM_REF_LEN];
-		struct dm_val k, v;
-
-		if (task)
-			snprintf(id, sizeof(id), "%s", task);
-		else
-			dm_new_ref(id);
-		k.u.s = xstrdup(id);
-		v.u.i = dm_enum_index(f->t->elem->en, op, strlen(op));
-		dm_list_push(NULL, &m, &k);
-		dm_list_push(NULL, &m, &v);
-	}
-	dm_set(vm, f->idx, &m);
-	dm_val_free(f->t, &m);
-	update_allowed(vm);
+	p->c = c;
+	snprintf(p->vm, sizeof(p->vm), "%s", vm->ref);
+	p->kind = kind;
+	p->deadline = deadline;
+	p->next = pendings;
+	pendings = p;
+	set_current_op(vm, wait_op[kind], op_id(c, p->id));
+	return p;
 }
 
-static int clean_op(struct call *c, const char *ref, int reboot)
+static int clean_op(struct call *c, const char *ref, enum wait_kind kind)
 {
-	struct obj *vm = vm_arg(c, ref);
-	struct pending *p;
+	struct obj *vm = vm_arg(c, ref, wait_op[kind]);
 	char e[VMM_ERR_MAX];
 	int rc;
 
 	if (!vm)
 		return -1;
-	if (!is_state(vm, "Running"))
-		return bad_power_state(c, vm, "Running");
+	/* VM.shutdown (XAPI): clean when running, hard otherwise or when the
+	 * clean one fails */
+	if (kind == W_SHUTDOWN && !is_state(vm, "Running"))
+		return destroy_job(c, vm, "shutdown");
 	rc = vmm_shutdown(api_vmm, (uint32_t)vm->f[VMF(vm, "domid")].u.i,
-			  reboot ? VMM_REQ_REBOOT : VMM_REQ_POWEROFF, e, sizeof(e));
+			  kind == W_CLEAN_REBOOT ? VMM_REQ_REBOOT : VMM_REQ_POWEROFF, e, sizeof(e));
+	if (rc && kind == W_SHUTDOWN)
+		return destroy_job(c, vm, "shutdown");
 	if (rc)
 		return backend_fail(c, vm, rc, e);
-	p = xcalloc(1, sizeof(*p));
-	p->c = c;
-	snprintf(p->vm, sizeof(p->vm), "%s", vm->ref);
-	p->reboot = reboot;
-	p->deadline = now_ms() + (int64_t)api_clean_timeout_s * 1000;
-	p->next = pendings;
-	pendings = p;
-	set_current_op(vm, reboot ? "clean_reboot" : "clean_shutdown", c->task);
+	wait_add(vm, c, kind, now_ms() + (int64_t)api_clean_timeout_s * 1000);
+	if (c->task)
+		api_task_set_cancellable(c->task, 1);
 	return 1;       /* completes on the domain's shutdown event */
 }
 
 HANDLER(api_vm_clean_shutdown)
 {
-	return clean_op(c, args[0].u.s, 0);
+	return clean_op(c, args[0].u.s, W_CLEAN_SHUTDOWN);
 }
 
 HANDLER(api_vm_clean_reboot)
 {
-	return clean_op(c, args[0].u.s, 1);
+	return clean_op(c, args[0].u.s, W_CLEAN_REBOOT);
 }
 
-static struct pending *take_pending(const char *vmref)
+HANDLER(api_vm_shutdown)
 {
-	for (struct pending **pp = &pendings; *pp; pp = &(*pp)->next)
-		if (!strcmp((*pp)->vm, vmref)) {
-			struct pending *p = *pp;
-
-			*pp = p->next;
-			return p;
-		}
-	return NULL;
+	return clean_op(c, args[0].u.s, W_SHUTDOWN);
 }
 
-/* The guest did not shut down in time: the call fails, the VM runs on. */
-static void pending_timed_out(struct pending *p, struct obj *vm)
+static void restart_now(struct obj *vm);
+
+/* A wait's time is up: a delayed restart happens; a guest that did not
+ * shut down in time fails the call and runs on, unless it was VM.shutdown,
+ * which then shuts it down hard. */
+static void wait_expired(struct pending *p, struct obj *vm)
 {
-	if (vm)
+	char secs[16];
+	int rc;
+
+	if (vm && p->kind == W_RESTART_DELAY) {
+		free(p);
 		set_current_op(vm, NULL, NULL);
-	if (p->c) {
-		char secs[16];
-
-		snprintf(secs, sizeof(secs), "%d", api_clean_timeout_s);
-		api_fail(p->c, "VM_SHUTDOWN_TIMEOUT", p->vm, secs, NULL);
-		p->c->complete(p->c);
+		restart_now(vm);
+		return;
 	}
-	free(p);
+	if (vm && p->kind == W_SHUTDOWN) {
+		set_current_op(vm, NULL, NULL);
+		log_info("vm: %s did not shut down in %d s: shutting it down hard", p->vm,
+			 api_clean_timeout_s);
+		rc = destroy_job(p->c, vm, "shutdown");
+		if (rc != 1 && p->c) {
+			if (!rc)
+				emit_str(p->c->e, "");
+			p->c->complete(p->c);
+		}
+		free(p);
+		return;
+	}
+	snprintf(secs, sizeof(secs), "%d", api_clean_timeout_s);
+	end_wait(p, vm, "VM_SHUTDOWN_TIMEOUT", secs);
 }
 
 void api_vm_cancel(struct call *c)
@@ -713,18 +936,40 @@ void api_vm_cancel(struct call *c)
 			j->c = NULL;
 }
 
+int api_vm_task_cancel(const char *task)
+{
+	struct pending *p;
+
+	for (struct vm_job *j = active; j; j = j->next)
+		if (!strcmp(j->task, task)) {
+			j->task_cancel = 1;
+			if (worker_cancel(&j->job) == 1)
+				job_done(&j->job);      /* it never ran */
+			return 0;
+		}
+	for (p = pendings; p; p = p->next)
+		if (p->kind != W_RESTART_DELAY && !strcmp(p->id, task)) {
+			/* the guest was asked already and may still act on it */
+			struct obj *vm = dm_obj_by_ref(p->vm);
+
+			take_pending(p->vm);
+			end_wait(p, vm, "TASK_CANCELLED", NULL);
+			return 0;
+		}
+	return -1;
+}
+
 int64_t api_vm_tick(int64_t now)
 {
 	int64_t next = -1;
 	struct pending *p, *n;
 
+	refresh_allowed();
 	for (p = pendings; p; p = n) {
 		n = p->next;
 		if (now >= p->deadline) {
-			struct obj *vm = dm_obj_by_ref(p->vm);
-
 			take_pending(p->vm);
-			pending_timed_out(p, vm);
+			wait_expired(p, dm_obj_by_ref(p->vm));
 			continue;
 		}
 		if (next < 0 || p->deadline - now < next)
@@ -738,49 +983,91 @@ static struct obj *vm_by_uuid(const char *uuid)
 	return dm_obj_by_uuid(dm_class_find("VM"), uuid);
 }
 
+/* Destroy the stopped domain and build a new one (no caller). */
+static void restart_now(struct obj *vm)
+{
+	if (start_job(NULL, vm, 0, vm->f[VMF(vm, "domid")].u.i, "hard_reboot") < 0) {
+		/* the restart cannot even begin (e.g. PV_kernel unset since) */
+		log_err("vm: %s: cannot restart it; destroying its domain", vm->ref);
+		destroy_job(NULL, vm, "hard_shutdown");
+	}
+}
+
+/* What to do with a guest that stopped by itself: its actions_after_*,
+ * braked as xenopsd brakes them (VM_check_state): a crash within
+ * crash_window of the start is not restarted (the VM halts, a VM_CRASHED
+ * message says why), and a restart within reboot_window of the start
+ * waits reboot_delay (hard_shutdown cancels it).  1 restart, 0 destroy,
+ * -1 handled (preserved, or restart delayed). */
+static int self_stop_policy(struct obj *vm, enum vmm_shutdown_reason reason)
+{
+	const struct vmm_restart_policy *rp = &api_vmm->restart;
+	struct obj *m = metrics_of(vm);
+	int64_t ran_ms = (now_wall() - m->f[VMF(m, "start_time")].u.i) * 1000;
+	int crash = reason == VMM_REASON_CRASH || reason == VMM_REASON_WATCHDOG;
+	const char *action = dm_get_enum(vm, VMF(vm, crash ? "actions_after_crash" :
+			reason == VMM_REASON_REBOOT ? "actions_after_reboot" : "actions_after_shutdown"));
+	char body[160];
+
+	if (!strcmp(action, "preserve")) {
+		/* as XAPI (preserve maps to xenopsd's Pause): the dead domain
+		 * stays for inspection, the VM shows Paused */
+		log_info("vm: %s shut down by itself (%s): preserved", vm->ref,
+			 vmm_reason_name(reason));
+		dm_set_enum(vm, VMF(vm, "power_state"), "Paused");
+		update_allowed(vm);
+		return -1;
+	}
+	log_info("vm: %s shut down by itself (%s): %s", vm->ref, vmm_reason_name(reason), action);
+	/* coredump_and_* and rename_restart: no core dumps here */
+	if (!strstr(action, "restart"))
+		return 0;
+	if (crash && ran_ms < rp->crash_window_ms) {
+		snprintf(body, sizeof(body), "The VM crashed %lld s after it started: not "
+			 "restarted (a crash within %u s of a start is not)",
+			 (long long)(ran_ms / 1000), rp->crash_window_ms / 1000);
+		log_warn("vm: %s: %s", vm->ref, body);
+		api_message_create("VM_CRASHED", 2, "VM", dm_get_str(vm, vm->cls->f_uuid), body);
+		return 0;
+	}
+	if (ran_ms < rp->reboot_window_ms && rp->reboot_delay_ms) {
+		log_warn("vm: %s restarts %lld s after its start: waiting %u ms first", vm->ref,
+			 (long long)(ran_ms / 1000), rp->reboot_delay_ms);
+		wait_add(vm, NULL, W_RESTART_DELAY, now_ms() + rp->reboot_delay_ms);
+		return -1;
+	}
+	return 1;
+}
+
 /* A domain stopped: what the caller asked for, or what the VM says to do.
  * Either way the old domain is destroyed (and a new one built) in the
  * worker; a caller waiting for a clean shutdown/reboot is answered then. */
 static void on_shutdown(struct obj *vm, enum vmm_shutdown_reason reason)
 {
 	struct pending *p = take_pending(vm->ref);
-	struct call *c = p ? p->c : NULL;
+	struct call *c = NULL;
 	int64_t domid = vm->f[VMF(vm, "domid")].u.i;
-	const char *action, *op;
+	const char *op;
 	int want_restart, rc;
 
+	if (p && p->kind == W_RESTART_DELAY) {
+		/* the stopped domain went away meanwhile: restart now */
+		free(p);
+		set_current_op(vm, NULL, NULL);
+		restart_now(vm);
+		return;
+	}
 	if (p) {
-		want_restart = p->reboot;
-		op = p->reboot ? "clean_reboot" : "clean_shutdown";
+		c = p->c;
+		want_restart = p->kind == W_CLEAN_REBOOT;
+		op = wait_op[p->kind];
 		free(p);
 		set_current_op(vm, NULL, NULL);
 	} else {
-		switch (reason) {
-		case VMM_REASON_REBOOT:
-			action = dm_get_enum(vm, VMF(vm, "actions_after_reboot"));
-			break;
-		case VMM_REASON_CRASH:
-		case VMM_REASON_WATCHDOG:
-			action = dm_get_enum(vm, VMF(vm, "actions_after_crash"));
-			break;
-		default:
-			action = dm_get_enum(vm, VMF(vm, "actions_after_shutdown"));
-			break;
-		}
-		if (!strcmp(action, "preserve")) {
-			/* as XAPI (preserve maps to xenopsd's Pause): the dead
-			 * domain stays for inspection, the VM shows Paused */
-			log_info("vm: %s shut down by itself (%s): preserved", vm->ref,
-				 vmm_reason_name(reason));
-			dm_set_enum(vm, VMF(vm, "power_state"), "Paused");
-			update_allowed(vm);
+		want_restart = self_stop_policy(vm, reason);
+		if (want_restart < 0)
 			return;
-		}
-		/* coredump_and_* and rename_restart: no core dumps here */
-		want_restart = strstr(action, "restart") != NULL;
 		op = want_restart ? "hard_reboot" : "hard_shutdown";
-		log_info("vm: %s shut down by itself (%s): %s", vm->ref,
-			 vmm_reason_name(reason), action);
 	}
 	if (want_restart)
 		rc = start_job(c, vm, 0, domid, op);
@@ -819,8 +1106,12 @@ static void domain_event(void *opaque, const struct vmm_event *ev)
 		return;         /* ours, in flight: its done() reconciles */
 	switch (ev->type) {
 	case VMM_EVENT_CHANGED:
-		if (ev->state == VMM_STATE_SHUTDOWN)
-			on_shutdown(vm, ev->reason);
+		if (ev->state == VMM_STATE_SHUTDOWN) {
+			struct pending *p = pending_of(vm->ref);
+
+			if (!p || p->kind != W_RESTART_DELAY)
+				on_shutdown(vm, ev->reason);
+		}
 		break;
 	case VMM_EVENT_DIED:
 		if (!is_state(vm, "Halted"))
@@ -837,7 +1128,7 @@ void api_vm_handle_domain_events(void)
 }
 
 /* Daemon exit: the worker is stopped (every job done), so only the
- * waits for clean shutdowns are left; their callers get no answer. */
+ * waits in the loop are left; their callers get no answer. */
 void api_vm_dispose(void)
 {
 	struct pending *p;
@@ -863,11 +1154,11 @@ void api_vm_adopt(void)
 	for (struct obj *vm = k->first; vm; vm = vm->next) {
 		struct vmm_domain_info *d = NULL;
 
+		/* operations in flight died with the last daemon; what was
+		 * allowed then was stored with them */
+		set_current_op(vm, NULL, NULL);
 		if (vm->f[VMF(vm, "is_control_domain")].u.i)
 			continue;
-		/* operations in flight died with the last daemon */
-		if (dm_list_len(&vm->f[VMF(vm, "current_operations")]))
-			set_current_op(vm, NULL, NULL);
 		for (size_t i = 0; i < n; i++)
 			if (doms[i].domid && !strcasecmp(doms[i].uuid, dm_get_str(vm, k->f_uuid)))
 				d = &doms[i];
@@ -905,12 +1196,8 @@ int api_vm_on_destroy(struct call *c, struct obj *vm)
 {
 	struct obj *m;
 
-	if (vm->f[VMF(vm, "is_control_domain")].u.i)
-		return api_fail(c, "OPERATION_NOT_ALLOWED", "cannot destroy the control domain", NULL);
-	if (!is_state(vm, "Halted"))
-		return bad_power_state(c, vm, "Halted");
-	if (!vm_arg(c, vm->ref))
-		return -1;      /* e.g. a start in flight */
+	if (op_check(c, vm, "destroy"))
+		return -1;      /* not halted, a start in flight, ... */
 	/* as XAPI: the VM's VBDs and VIFs go with it (its VDIs stay) */
 	{
 		static const char *const sets[] = { "VBDs", "VIFs" };

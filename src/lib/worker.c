@@ -79,7 +79,7 @@ int worker_fd(void)
 void worker_submit(struct job *j)
 {
 	j->next = NULL;
-	j->cancelled = 0;
+	j->cancelled = j->cancel_asked = 0;
 	j->progress_now = j->progress_seen = 0;
 	if (!running) {
 		j->inline_run = 1;
@@ -103,6 +103,44 @@ void worker_progress(struct job *j, double p)
 	j->progress_now = p;
 	kick();
 	pthread_mutex_unlock(&lock);
+}
+
+int worker_cancel(struct job *j)
+{
+	int rc = -1;
+
+	if (!running)
+		return -1;
+	pthread_mutex_lock(&lock);
+	if (j == current) {
+		j->cancel_asked = 1;
+		rc = 0;
+	}
+	/* O(queued jobs) */
+	for (struct job **pp = &todo; rc < 0 && *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			if (todo_tail == &j->next)
+				todo_tail = pp;
+			j->next = NULL;
+			j->cancelled = 1;
+			rc = 1;
+			break;
+		}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+int worker_cancelled(struct job *j)
+{
+	int r;
+
+	if (j->inline_run)
+		return 0;
+	pthread_mutex_lock(&lock);
+	r = j->cancel_asked;
+	pthread_mutex_unlock(&lock);
+	return r;
 }
 
 void worker_handle(void)

@@ -13,7 +13,11 @@
  * submit runs the job at once in the caller's thread, done() included, and
  * sets job->inline_run, so a caller can finish synchronously.
  *
- * Jobs run one at a time, in submission order. */
+ * Jobs run one at a time, in submission order.
+ *
+ * worker_cancel() takes a job back while it is still queued (its done() is
+ * then the caller's business), or asks a running job to stop: run() polls
+ * worker_cancelled() between its steps and decides what stopping means. */
 #ifndef XB_WORKER_H
 #define XB_WORKER_H
 
@@ -25,6 +29,7 @@ struct job {
 	double progress_now;            /* written by the worker, under its lock */
 	double progress_seen;           /* last value passed to progress() */
 	int cancelled;
+	int cancel_asked;               /* under the worker's lock */
 	int inline_run;
 };
 
@@ -41,5 +46,11 @@ void worker_handle(void);
 void worker_submit(struct job *j);
 /* Worker thread, from run(): p in 0..1. */
 void worker_progress(struct job *j, double p);
+/* Loop thread: 1 if j was still queued (it is out of the queue, cancelled
+ * set, and no done() will come: call it yourself), 0 if it runs (it is
+ * asked to stop; its done() comes as usual), -1 if it has run already. */
+int worker_cancel(struct job *j);
+/* Worker thread, from run(): whether worker_cancel() asked j to stop. */
+int worker_cancelled(struct job *j);
 
 #endif

@@ -75,6 +75,7 @@ static int64_t before_sleep(void)
 
 	t = api_events_tick(now);
 	t = min_pos(t, api_vm_tick(now));
+	t = min_pos(t, api_tasks_tick(now));
 	t = min_pos(t, server_tick(now));
 #ifdef CONFIG_XB_STATS
 	t = min_pos(t, stats_tick(now));

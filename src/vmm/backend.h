@@ -253,9 +253,20 @@ struct vmm_ops {
 				size_t len);
 };
 
+/* What the toolstack does with a guest that keeps stopping by itself
+ * (xenopsd's rule): a crash within crash_window_ms of its start is not
+ * restarted; a restart within reboot_window_ms of the start waits
+ * reboot_delay_ms first.  Backends set VMM_RESTART_DEFAULT at open (the
+ * sim's options may change it). */
+struct vmm_restart_policy {
+	uint32_t crash_window_ms, reboot_window_ms, reboot_delay_ms;
+};
+#define VMM_RESTART_DEFAULT ((struct vmm_restart_policy){ 120000, 120000, 15000 })
+
 /* Backends embed this as the first member of their own handle. */
 struct vmm {
 	const struct vmm_ops *ops;
+	struct vmm_restart_policy restart;
 };
 
 /* ---- opening ---- */

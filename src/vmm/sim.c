@@ -662,6 +662,7 @@ static int sim_open(const char *opts, struct vmm **out, char *err,
 	if (!s)
 		abort();
 	s->vmm.ops = &sim_ops;
+	s->vmm.restart = VMM_RESTART_DEFAULT;
 	pthread_mutex_init(&s->lock, NULL);
 	s->lock_fd = s->epfd = s->evfd = s->tfd = -1;
 	s->real_clock = true;

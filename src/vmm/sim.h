@@ -58,9 +58,13 @@
  *                 Console: "sim: NAME crashed" ... as for crash= etc.
  *   create_delay=MS  every create takes MS ms longer (a real sleep, not
  *                 holding the backend's lock), like a build on Xen.
+ *   crash_window=MS (120000)  reboot_window=MS (120000)  reboot_delay=MS
+ *                 (15000)  the restart policy the API layer applies to
+ *                 guests that stop by themselves (backend.h,
+ *                 vmm_restart_policy); 0 turns a rule off.
  *   advance=MS    manual clock only: sim_advance(MS).
  *   mem=SIZE  cpus=N  shutdown_delay=MS  console_max=SIZE  check_paths=0|1
- *   create_delay=MS
+ *   create_delay=MS  crash_window=MS  reboot_window=MS  reboot_delay=MS
  */
 #ifndef XB_VMM_SIM_H
 #define XB_VMM_SIM_H

@@ -298,6 +298,21 @@ static int set_create_delay(struct sim *s, const char *key, const char *val,
 	return 0;
 }
 
+/* crash_window= reboot_window= reboot_delay= MS: the restart policy. */
+static int set_restart(struct sim *s, const char *key, const char *val,
+		       char *err, size_t errlen)
+{
+	struct vmm_restart_policy *r = &s->vmm.restart;
+	uint32_t *f = key[0] == 'c' ? &r->crash_window_ms :
+		      key[7] == 'w' ? &r->reboot_window_ms : &r->reboot_delay_ms;
+	uint64_t ms;
+
+	if (sim_parse_u64(val, &ms) || ms > UINT32_MAX)
+		return BAD("expected milliseconds");
+	*f = (uint32_t)ms;
+	return 0;
+}
+
 /* crash= poweroff= reboot= watchdog= DOMID: the guest stops itself. */
 static int guest_stops(struct sim *s, const char *key, const char *val,
 		       char *err, size_t errlen)
@@ -358,6 +373,9 @@ static const struct item items[] = {
 	{ "nomem", SETTING, set_nomem },
 	{ "fail", SETTING, set_fail },
 	{ "create_delay", SETTING, set_create_delay },
+	{ "crash_window", SETTING, set_restart },
+	{ "reboot_window", SETTING, set_restart },
+	{ "reboot_delay", SETTING, set_restart },
 	{ "guest", ACTION, set_guest },
 	{ "stop", ACTION, set_stop },
 	{ "crash", ACTION, guest_stops },

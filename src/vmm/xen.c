@@ -714,6 +714,7 @@ static int xen_open(const char *opts, struct vmm **out, char *err,
 	if (!x)
 		return vmm_seterr(err, errlen, -ENOMEM, "out of memory");
 	x->vmm.ops = &xen_ops;
+	x->vmm.restart = VMM_RESTART_DEFAULT;
 	x->logger.vmessage = logger_vmessage;
 	x->logger.destroy = logger_destroy;
 	x->epfd = x->kickfd = -1;

@@ -1,6 +1,7 @@
 """VM operations on the sim backend: slow builds in the worker thread (the
 loop keeps serving), Async.VM.* tasks, the console log, guest-initiated
 shutdowns and actions_after_*, VM.destroy taking its devices along."""
+import os
 import threading
 import time
 import urllib.parse
@@ -220,8 +221,9 @@ def test_guest_initiated_shutdowns_apply_actions(state_dir):
     vms = {n: new_vm(p, s, name_label=n) for n in GUESTS}
     uuids = {n: ok(p.VM.get_uuid(s, vms[n])) for n in GUESTS}
     d.stop()
-    # each guest stops itself 500 ms after each boot
-    d.sim_opts = "shutdown_delay=200," + ",".join(
+    # each guest stops itself 500 ms after each boot; the brakes on guests
+    # that keep stopping are off here (test_crash_loop_is_braked has them)
+    d.sim_opts = "shutdown_delay=200,crash_window=0,reboot_window=0," + ",".join(
         "stop=%s:%s:500" % (uuids[n], GUESTS[n][0]) for n in GUESTS)
     d.start()
     try:
@@ -286,3 +288,122 @@ def test_destroy_takes_vbds_and_vifs(daemon):
     assert ok(p.VDI.get_VBDs(s, vdi)) == []     # the VDI stays, unused
     assert ok(p.network.get_VIFs(s, net)) == []
     ok(p.VDI.destroy(s, vdi))
+
+
+def _guest_daemon(state_dir, guest_opts, extra=()):
+    """A daemon whose VM "g" behaves as guest_opts says (with {uuid})."""
+    d = Daemon(state_dir).start(list(extra))
+    p, s = d.login()
+    vm = new_vm(p, s, name_label="g")
+    uuid = ok(p.VM.get_uuid(s, vm))
+    d.stop()
+    d.sim_opts = "shutdown_delay=200," + guest_opts.format(uuid=uuid)
+    d.start(list(extra))
+    p, s = d.login()
+    return d, p, s, vm, uuid
+
+
+def test_crash_loop_is_braked(state_dir):
+    """As xenopsd: a guest that crashes within 120 s of its start is not
+    restarted (actions_after_crash=restart notwithstanding); it halts and a
+    VM_CRASHED message says why."""
+    d, p, s, vm, uuid = _guest_daemon(state_dir, "stop={uuid}:crash:300")
+    try:
+        assert ok(p.VM.get_actions_after_crash(s, vm)) == "restart"
+        ok(p.VM.start(s, vm, False, False))
+        wait_for(lambda: ok(p.VM.get_power_state(s, vm)) == "Halted")
+        rec = ok(p.VM.get_record(s, vm))
+        assert rec["domid"] == "-1" and rec["current_operations"] == {}, rec
+        assert "start" in rec["allowed_operations"]
+        assert console_log(d, s, ref=vm)[1].count("booted") == 1
+        msgs = list(ok(p.message.get(s, "VM", uuid, "19700101T00:00:00Z")).values())
+        assert [m["name"] for m in msgs] == ["VM_CRASHED"], msgs
+        assert msgs[0]["priority"] == "2" and "not restarted" in msgs[0]["body"], msgs
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+def test_reboot_loop_waits(state_dir):
+    """As xenopsd: a guest that reboots soon after its start is restarted
+    after a delay (here 1.5 s; 15 s by default); meanwhile the VM shows the
+    restart in current_operations and hard_shutdown (only) cancels it."""
+    d, p, s, vm, uuid = _guest_daemon(state_dir, "reboot_delay=1500,stop={uuid}:reboot:300")
+    try:
+        ok(p.VM.start(s, vm, False, False))
+        first = int(ok(p.VM.get_domid(s, vm)))
+        wait_for(lambda: list(ok(p.VM.get_current_operations(s, vm)).values())
+                 == ["hard_reboot"])
+        rec = ok(p.VM.get_record(s, vm))
+        assert rec["power_state"] == "Running" and int(rec["domid"]) == first, rec
+        assert rec["allowed_operations"] == ["hard_shutdown"], rec
+        # after the delay, a new domain
+        wait_for(lambda: int(ok(p.VM.get_domid(s, vm))) not in (first, -1))
+        second = int(ok(p.VM.get_domid(s, vm)))
+        # it reboots again: this time, stop it during the delay
+        wait_for(lambda: ok(p.VM.get_current_operations(s, vm)) != {} and
+                 int(ok(p.VM.get_domid(s, vm))) == second)
+        fails(p.VM.hard_reboot(s, vm), "OTHER_OPERATION_IN_PROGRESS", "VM", vm, "hard_reboot")
+        ok(p.VM.hard_shutdown(s, vm))
+        rec = ok(p.VM.get_record(s, vm))
+        assert rec["power_state"] == "Halted" and rec["current_operations"] == {}, rec
+        assert "waiting 1500 ms first" in d.read_log()
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+def test_hard_shutdown_cancels_a_clean_one(state_dir):
+    """As XAPI: hard_shutdown during a clean_shutdown's wait cancels the
+    clean one (its caller gets TASK_CANCELLED) and shuts the VM down."""
+    d, p, s, vm, uuid = _guest_daemon(state_dir, "guest={uuid}:uncooperative")
+    try:
+        ok(p.VM.start(s, vm, False, False))
+        task = ok(p.Async.VM.clean_shutdown(s, vm))
+        assert ok(p.VM.get_current_operations(s, vm)) == {task: "clean_shutdown"}
+        assert sorted(ok(p.VM.get_allowed_operations(s, vm))) == ["hard_reboot",
+                                                                   "hard_shutdown"]
+        fails(p.VM.pause(s, vm), "OTHER_OPERATION_IN_PROGRESS", "VM", vm, "clean_shutdown", task)
+        ok(p.VM.hard_shutdown(s, vm))
+        rec = ok(p.task.get_record(s, task))
+        assert rec["status"] == "cancelled", rec
+        assert rec["error_info"] == ["TASK_CANCELLED", task], rec
+        assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+        assert ok(p.VM.get_current_operations(s, vm)) == {}
+
+        # a synchronous caller: its call fails TASK_CANCELLED [the operation's id]
+        ok(p.VM.start(s, vm, False, False))
+        result = {}
+        th = threading.Thread(target=lambda: result.update(
+            r=d.proxy().VM.clean_reboot(s, vm)))
+        th.start()
+        wait_for(lambda: ok(p.VM.get_current_operations(s, vm)) != {})
+        op_id = list(ok(p.VM.get_current_operations(s, vm)))[0]
+        ok(p.VM.hard_reboot(s, vm))
+        th.join(20)
+        fails(result["r"], "TASK_CANCELLED", op_id)
+        assert ok(p.VM.get_power_state(s, vm)) == "Running"
+        ok(p.VM.hard_shutdown(s, vm))
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+def test_shutdown_falls_back_to_hard(state_dir):
+    """VM.shutdown (XAPI): a clean shutdown, and a hard one when that fails
+    (an uncooperative guest past the timeout) or cannot be (a paused VM)."""
+    conf = os.path.join(state_dir, "xenbox.conf")
+    with open(conf, "w") as f:
+        f.write("clean_shutdown_timeout = 1\n")
+    d, p, s, vm, uuid = _guest_daemon(state_dir, "guest={uuid}:uncooperative",
+                                      ["--config", conf])
+    try:
+        ok(p.VM.start(s, vm, False, False))
+        fails(p.VM.clean_shutdown(s, vm), "VM_SHUTDOWN_TIMEOUT", vm)
+        ok(p.VM.shutdown(s, vm))
+        assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+        ok(p.VM.start(s, vm, True, False))
+        assert ok(p.VM.get_power_state(s, vm)) == "Paused"
+        assert "shutdown" in ok(p.VM.get_allowed_operations(s, vm))
+        ok(p.VM.shutdown(s, vm))
+        assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+        fails(p.VM.shutdown(s, vm), "VM_BAD_POWER_STATE", vm)
+    finally:
+        assert d.stop() == 0, d.read_log()

@@ -258,11 +258,14 @@ def test_pvh_guest_power_cycle_and_daemon_kill(dom0, api):
 
 def test_guest_reboots_crashes_powers_off_by_itself(dom0, api):
     """Guest-initiated shutdowns, noticed through @releaseDomain and the
-    domain's shutdown reason: reboot -> restart, crash -> restart, poweroff
-    -> destroy.  PV_args is changed before each so the next boot does the
-    next thing."""
+    domain's shutdown reason, with xenopsd's brakes on a guest that keeps
+    stopping: reboot -> restart (15 s later: it rebooted within 120 s of its
+    start), crash -> no restart (within 120 s of its start: Halted and a
+    VM_CRASHED message), poweroff -> destroy.  PV_args is changed before
+    each so the next boot does the next thing."""
     p, s = login(dom0)              # the previous test restarted the daemon
     vm = ok(p.VM.create(s, guest_record("self1", "pv", "guest.reboot=1")))
+    uuid = ok(p.VM.get_uuid(s, vm))
     ok(p.VM.set_actions_after_reboot(s, vm, "restart"))
     ok(p.VM.set_actions_after_crash(s, vm, "restart"))
     ok(p.VM.set_actions_after_shutdown(s, vm, "destroy"))
@@ -273,17 +276,21 @@ def test_guest_reboots_crashes_powers_off_by_itself(dom0, api):
                     int(ok(p.VM.get_domid(s, vm))), timeout=180, step=1,
                     what="restart after the guest's reboot")
     assert "GUEST-REBOOT" in api_console(dom0, s, vm)
-    ok(p.VM.set_PV_args(s, vm, "console=hvc0 quiet guest.poweroff=1"))
-    d3 = wait_until(lambda: int(ok(p.VM.get_domid(s, vm))) not in (-1, d1, d2) and
-                    int(ok(p.VM.get_domid(s, vm))), timeout=180, step=1,
-                    what="restart after the guest's crash")
+    wait_until(lambda: ok(p.VM.get_power_state(s, vm)) == "Halted", timeout=180, step=1,
+               what="Halted after the guest's crash")
     assert "GUEST-CRASH" in api_console(dom0, s, vm)
+    msgs = ok(p.message.get(s, "VM", uuid, "19700101T00:00:00Z")).values()
+    assert [m["name"] for m in msgs] == ["VM_CRASHED"], msgs
+    ok(p.VM.set_PV_args(s, vm, "console=hvc0 quiet guest.poweroff=1"))
+    ok(p.VM.start(s, vm, False, False))
+    d3 = int(ok(p.VM.get_domid(s, vm)))
     wait_until(lambda: ok(p.VM.get_power_state(s, vm)) == "Halted", timeout=180, step=1,
                what="Halted after the guest's poweroff")
     assert "GUEST-POWEROFF" in api_console(dom0, s, vm)
     assert domains_named(dom0, "self1") == []
-    _, log = dom0.run("grep 'shut down by itself' /var/log/xenbox.log")
-    assert "(reboot): restart" in log and "(crash): restart" in log, log
+    _, log = dom0.run("grep 'vm: ' /var/log/xenbox.log")
+    assert "(reboot): restart" in log and "waiting 15000 ms first" in log, log
+    assert "(crash): restart" in log and "not restarted" in log, log
     assert "(poweroff): destroy" in log, log
     assert d3 > d2 > d1
     ok(p.VM.destroy(s, vm))

@@ -1,0 +1,137 @@
+"""allowed_operations tells the truth: an operation is listed only if its
+call exists and succeeds now; a lifecycle call that is not listed fails
+(the list and the checks come from one table in src/api/vm.c)."""
+import pytest
+
+from conftest import Daemon, fails, ok
+from test_api import new_vm, wait_for
+
+# how each VM operation XAPI names is called (vm, host)
+VM_CALLS = {
+    "start": lambda p, s, vm, h: p.VM.start(s, vm, False, False),
+    "start_on": lambda p, s, vm, h: p.VM.start_on(s, vm, h, False, False),
+    "destroy": lambda p, s, vm, h: p.VM.destroy(s, vm),
+    "clean_shutdown": lambda p, s, vm, h: p.VM.clean_shutdown(s, vm),
+    "clean_reboot": lambda p, s, vm, h: p.VM.clean_reboot(s, vm),
+    "shutdown": lambda p, s, vm, h: p.VM.shutdown(s, vm),
+    "hard_shutdown": lambda p, s, vm, h: p.VM.hard_shutdown(s, vm),
+    "hard_reboot": lambda p, s, vm, h: p.VM.hard_reboot(s, vm),
+    "pause": lambda p, s, vm, h: p.VM.pause(s, vm),
+    "unpause": lambda p, s, vm, h: p.VM.unpause(s, vm),
+    "power_state_reset": lambda p, s, vm, h: p.VM.power_state_reset(s, vm),
+    # plain field setters: listed where XAPI allows them; xenbox's derived
+    # setters also work elsewhere, so only "listed => works" is checked
+    "make_into_template": lambda p, s, vm, h: p.VM.set_is_a_template(s, vm, True),
+    "changing_VCPUs": lambda p, s, vm, h: p.VM.set_VCPUs_max(s, vm, "2"),
+}
+SETTERS = {"make_into_template", "changing_VCPUs"}
+
+# the methods other classes' operations stand for; a class whose objects
+# list an operation missing here fails the test (teach it, with a check)
+OTHER_CALLS = {
+    "task": {"cancel": "task.cancel"},
+}
+
+
+def _in_state(d, p, s, state):
+    """A fresh VM in state, and a clean-up for whatever waits on it."""
+    if state == "template":
+        return new_vm(p, s, is_a_template=True)
+    if state == "hvm":              # xenbox builds PV and PVH guests only
+        return new_vm(p, s, domain_type="hvm")
+    if state == "no kernel":
+        return new_vm(p, s, PV_kernel="")
+    vm = new_vm(p, s)
+    if state in ("running", "clean wait"):
+        ok(p.VM.start(s, vm, False, False))
+    if state == "paused":
+        ok(p.VM.start(s, vm, True, False))
+    if state == "clean wait":       # the guest takes its time
+        task = ok(p.Async.VM.clean_shutdown(s, vm))
+        wait_for(lambda: ok(p.VM.get_current_operations(s, vm)) == {task: "clean_shutdown"})
+    return vm
+
+
+@pytest.mark.parametrize("state", ["halted", "running", "paused", "template", "hvm",
+                                   "no kernel", "clean wait"])
+def test_vm_allowed_operations_are_true(state_dir, state):
+    # guests honour a clean request after 100 ms, or (the wait) after 10 min
+    delay = 600000 if state == "clean wait" else 100
+    d = Daemon(state_dir, "shutdown_delay=%d" % delay).start()
+    try:
+        p, s = d.login()
+        host = ok(p.host.get_all(s))[0]
+        listed = set(ok(p.VM.get_allowed_operations(s, _in_state(d, p, s, state))))
+        assert listed <= set(VM_CALLS), listed - set(VM_CALLS)
+        assert listed, state
+        assert ("start" in listed) == (state == "halted"), listed
+        for op, call in VM_CALLS.items():
+            vm = _in_state(d, p, s, state)
+            assert set(ok(p.VM.get_allowed_operations(s, vm))) == listed
+            r = call(p, s, vm, host)
+            if op in listed:
+                assert r["Status"] == "Success", (state, op, r)
+            elif op not in SETTERS:
+                assert r["Status"] == "Failure", (state, op, r)
+                assert r["ErrorDescription"][0] != "MESSAGE_METHOD_UNKNOWN", (state, op, r)
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+def test_nothing_lists_what_is_not_there(state_dir):
+    """Every object of every class: what allowed_operations lists is a
+    method the daemon answers; the control domain lists nothing."""
+    d = Daemon(state_dir, "shutdown_delay=100,create_delay=1000").start()
+    try:
+        p, s = d.login()
+        methods = set(d.proxy().system.listMethods())
+        pool = list(ok(p.pool.get_all_records(s)).values())[0]
+        vm = new_vm(p, s)
+        vdi = ok(p.VDI.create(s, {"SR": pool["default_SR"], "virtual_size": "1048576",
+                                  "name_label": "d", "type": "user", "sharable": False,
+                                  "read_only": False, "other_config": {}}))
+        ok(p.VBD.create(s, {"VM": vm, "VDI": vdi, "userdevice": "0", "bootable": True,
+                            "mode": "RW", "type": "Disk", "empty": False, "other_config": {}}))
+        ok(p.VIF.create(s, {"VM": vm, "network": ok(p.network.get_all(s))[0], "device": "0",
+                            "MAC": "", "MTU": "1500", "other_config": {}}))
+        task = ok(p.Async.VM.start(s, vm, False, False))        # pending: cancellable
+        seen = set()
+        for cls in sorted({m.split(".")[0] for m in methods if m.endswith(".get_all_records")}):
+            for ref, rec in ok(getattr(p, cls).get_all_records(s)).items():
+                for op in rec.get("allowed_operations", []):
+                    if cls == "VM":
+                        assert op in VM_CALLS, (cls, op)
+                        continue
+                    method = OTHER_CALLS.get(cls, {}).get(op)
+                    assert method in methods, (cls, ref, op)
+                    seen.add((cls, op))
+                if cls == "VM" and rec["is_control_domain"]:
+                    assert rec["allowed_operations"] == [], rec
+        assert ("task", "cancel") in seen
+        wait_for(lambda: ok(p.task.get_status(s, task)) != "pending", timeout=20)
+        assert ok(p.task.get_allowed_operations(s, task)) == []
+    finally:
+        assert d.stop() == 0, d.read_log()
+
+
+def test_plain_setters_change_what_is_allowed(daemon):
+    """is_a_template and blocked_operations are set through derived setters;
+    allowed_operations follows them, and a blocked operation is refused
+    with OPERATION_BLOCKED, as XAPI."""
+    p, s = daemon.login()
+    vm = new_vm(p, s)
+    ok(p.VM.add_to_blocked_operations(s, vm, "start", "under maintenance"))
+    assert "start" not in ok(p.VM.get_allowed_operations(s, vm))
+    assert "start_on" in ok(p.VM.get_allowed_operations(s, vm))
+    fails(p.VM.start(s, vm, False, False), "OPERATION_BLOCKED", vm, "under maintenance")
+    ok(p.VM.remove_from_blocked_operations(s, vm, "start"))
+    assert "start" in ok(p.VM.get_allowed_operations(s, vm))
+    ok(p.VM.set_is_a_template(s, vm, True))
+    assert sorted(ok(p.VM.get_allowed_operations(s, vm))) == ["changing_VCPUs", "destroy"]
+    fails(p.VM.start(s, vm, False, False), "VM_IS_TEMPLATE", vm, "start")
+    ok(p.VM.set_is_a_template(s, vm, False))
+    ok(p.VM.set_PV_kernel(s, vm, ""))
+    assert "start" not in ok(p.VM.get_allowed_operations(s, vm))
+    ok(p.VM.set_PV_kernel(s, vm, "/boot/vmlinuz"))
+    ok(p.VM.start(s, vm, False, False))
+    ok(p.VM.hard_shutdown(s, vm))
