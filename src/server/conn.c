@@ -459,6 +459,7 @@ static void conn_close(struct conn *c)
 	if (c->busy) {
 		api_events_cancel(c->busy);
 		api_vm_cancel(c->busy);
+		api_session_cancel(c->busy);
 		c->busy = NULL;
 	}
 	out_queued -= c->out.len - c->out_off;
