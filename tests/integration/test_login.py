@@ -5,6 +5,7 @@ The root password here is hashed with ITER iterations, so that each check
 takes a visible while; a storm of K checks is a backlog of K of them.  No
 test asserts a duration: each asserts an order of events (calls answered
 while storm logins are still unanswered)."""
+import base64
 import hashlib
 import http.client
 import os
@@ -45,13 +46,19 @@ def slowhash(state_dir):
 
 
 class Pending:
-    """One login sent from source address src, its answer read later."""
+    """One login (or, basic: a GET /metrics with Basic credentials) sent
+    from source address src, its answer read later."""
 
-    def __init__(self, d, src, password="wrong"):
+    def __init__(self, d, src, password="wrong", basic=False):
         self.c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60,
                                             source_address=(src, 0))
-        body = xmlrpc.client.dumps(("root", password), "session.login_with_password")
-        self.c.request("POST", "/", body, {"Content-Type": "text/xml"})
+        self.basic = basic
+        if basic:
+            auth = base64.b64encode(("root:" + password).encode()).decode()
+            self.c.request("GET", "/metrics", headers={"Authorization": "Basic " + auth})
+        else:
+            body = xmlrpc.client.dumps(("root", password), "session.login_with_password")
+            self.c.request("POST", "/", body, {"Content-Type": "text/xml"})
         self.result = None
 
     def answered(self):
@@ -66,15 +73,25 @@ class Pending:
     def get(self):
         if self.result is None:
             r = self.c.getresponse()
-            assert r.status == 200
-            self.result = xmlrpc.client.loads(r.read())[0][0]
+            body = r.read()
+            if self.basic:
+                self.result = r.status
+            else:
+                assert r.status == 200
+                self.result = xmlrpc.client.loads(body)[0][0]
             self.c.close()
         return self.result
 
+    def check_failed(self):
+        if self.basic:
+            assert self.get() == 401
+        else:
+            fails(self.get(), "SESSION_AUTHENTICATION_FAILED", "root")
 
-def storm(d, n, first=2, password="wrong"):
+
+def storm(d, n, first=2, password="wrong", basic=False):
     """n logins, each from its own address 127.0.0.<first+i>."""
-    return [Pending(d, "127.0.0.%d" % (first + i), password=password) for i in range(n)]
+    return [Pending(d, "127.0.0.%d" % (first + i), password, basic) for i in range(n)]
 
 
 def first_answer(logins):
@@ -82,14 +99,16 @@ def first_answer(logins):
     assert r, "no storm login was answered"
 
 
-def test_storm_does_not_stall_an_established_session(slowhash):
-    """While wrong-password logins from STORM addresses wait for their
-    checks, an established session's calls are answered: all M of them
-    before the last storm login is.  With the checks in the loop thread,
-    every call waited for the storm's whole backlog."""
+@pytest.mark.parametrize("basic", [False, True], ids=["logins", "basic-gets"])
+def test_storm_does_not_stall_an_established_session(slowhash, basic):
+    """While wrong-password logins (or GETs with wrong Basic credentials)
+    from STORM addresses wait for their checks, an established session's
+    calls are answered: all M of them before the last storm request is.
+    With the checks in the loop thread, every call waited for the storm's
+    whole backlog."""
     d = slowhash
     p, s = d.login()                    # one check; the password is cached now
-    logins = storm(d, STORM)
+    logins = storm(d, STORM, basic=basic)
     first_answer(logins)                # checks are under way
     m = 20
     for _ in range(m):
@@ -97,7 +116,7 @@ def test_storm_does_not_stall_an_established_session(slowhash):
     waiting = [x for x in logins if not x.answered()]
     assert waiting, "all %d storm logins were answered before %d calls" % (STORM, m)
     for x in logins:
-        fails(x.get(), "SESSION_AUTHENTICATION_FAILED", "root")
+        x.check_failed()
 
 
 def test_storm_beyond_the_bound_fails_fast(slowhash):
