@@ -4,10 +4,12 @@
  *   pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>
  * in <state>/passwd (written by `xenbox passwd`) or given in the config.
  * Passwords are never logged.  Failed logins are limited per client
- * address.  Sessions are persisted, as XAPI's, so remote clients survive a
- * daemon restart; last_active is not (a call writes nothing).  Sessions of
- * the local superuser over the Unix socket (xe, the console: one per
- * command) are never written.
+ * address; the hash is checked off the loop thread, boundedly (below).
+ * The GET routes' Basic credentials take the same check.  Sessions are
+ * persisted, as XAPI's, so remote clients survive a daemon restart;
+ * last_active is not (a call writes nothing).  Sessions of the local
+ * superuser over the Unix socket (xe, the console: one per command) are
+ * never written.
  */
 #include <stdio.h>
 #include <stdlib.h>
