@@ -15,12 +15,13 @@
 
 #include "lib/worker.h"
 
-static sem_t release, started;
+static sem_t started;
 static pthread_t main_thread;
 
 struct tjob {
 	struct job job;
-	int block;              /* wait for `release` in run() */
+	int block;              /* wait for release in run() */
+	sem_t release;
 	int ran, done, nice;
 	pthread_t run_thread;
 };
@@ -33,7 +34,7 @@ static void t_run(struct job *j)
 	t->nice = getpriority(PRIO_PROCESS, 0);
 	if (t->block) {
 		sem_post(&started);
-		sem_wait(&release);
+		sem_wait(&t->release);
 	}
 	t->ran = 1;
 }
@@ -66,6 +67,8 @@ static void test_lanes_are_independent(void **state)
 	struct tjob build2 = { .job = { .lane = WORKER_SLOW, .run = t_run, .done = t_done }, .block = 0 };
 
 	(void)state;
+	sem_init(&build.release, 0, 0);
+	sem_init(&hash2.release, 0, 0);
 	assert_int_equal(worker_start(), 0);
 	assert_true(worker_fd() >= 0);
 	/* a build that blocks: a hash submitted after it is done */
@@ -80,12 +83,12 @@ static void test_lanes_are_independent(void **state)
 	/* and the reverse: a hash that blocks does not hold a build */
 	worker_submit(&hash2.job);
 	sem_wait(&started);
-	sem_post(&release);             /* the first build */
+	sem_post(&build.release);
 	wait_done(&build.done);
 	worker_submit(&build2.job);
 	wait_done(&build2.done);
 	assert_false(hash2.done);
-	sem_post(&release);
+	sem_post(&hash2.release);
 	wait_done(&hash2.done);
 	worker_stop();
 	assert_int_equal(worker_fd(), -1);
@@ -110,7 +113,6 @@ int main(void)
 	};
 
 	main_thread = pthread_self();
-	sem_init(&release, 0, 0);
 	sem_init(&started, 0, 0);
 	return cmocka_run_group_tests_name("worker", tests, NULL, NULL);
 }
