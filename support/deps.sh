@@ -8,7 +8,7 @@
 set -e
 PKGS="build-essential musl-tools kconfig-frontends libcmocka-dev python3 python3-pytest
 clang curl ca-certificates xz-utils bzip2 patch perl tcl file util-linux openssl
-iproute2 binutils python3-prometheus-client
+iproute2 binutils python3-prometheus-client prometheus
 qemu-system-x86 cpio
 mtools dosfstools e2fsprogs squashfs-tools fdisk zstd libdevmapper1.02.1"
 missing=

@@ -22,7 +22,7 @@ FUZZ_SRCS := $(sort $(wildcard $(TOPDIR)/tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst $(TOPDIR)/tests/fuzz/%.c,$(HOST_DIR)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 # libFuzzer needs clang; the fuzzed code is compiled again with coverage.
-FUZZ_SRCS_LIB := lib/buf.c lib/arena.c rpc/value.c rpc/xmlrpc.c rpc/json.c http/http.c
+FUZZ_SRCS_LIB := lib/buf.c lib/arena.c lib/base64.c rpc/value.c rpc/xmlrpc.c rpc/json.c http/http.c
 $(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(wildcard $(TOPDIR)/tests/fuzz/*.h) $(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB)) $(AUTOHEADER) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  tests/fuzz/$*.c"

@@ -98,5 +98,15 @@ extern struct obj *api_this_host, *api_pool;
 int api_auth_init(const char *state_dir, const char *hash_override);
 /* Drop sessions idle for 24 h; with originator, cap that originator's. */
 void api_session_gc(const char *originator);
+/* A login or a Basic check of c waits for its password hash: forget c
+ * (its connection went away; the check still counts). */
+void api_session_cancel(struct call *c);
+/* HTTP handlers' credentials (server/conn.c).  ?session_id=: 1 if ref is
+ * a session (a use: its last_active is now), else 0.  Basic user:pass:
+ * root's password, checked as a login's (address limits, the cache, the
+ * hash off the loop); ends in c->complete(c), now or later (returns 1),
+ * with c->nerr 0 when good, else SESSION_AUTHENTICATION_FAILED. */
+int api_session_use(const char *ref);
+int api_http_basic(struct call *c, const char *user, const char *pass);
 
 #endif

@@ -93,14 +93,13 @@ void api_console_log_dispose(void)
 	}
 }
 
-int api_console_log_get(const char *session, const char *ref, const char *uuid,
-			struct buf *b)
+int api_console_log_get(int authed, const char *ref, const char *uuid, struct buf *b)
 {
 	struct dm_class *k = dm_class_find("VM");
 	struct obj *vm;
 	struct con_log *l;
 
-	if (!session || !dm_obj_by_ref_cls(dm_class_find("session"), session))
+	if (!authed)
 		return 401;
 	if (ref)
 		vm = dm_obj_by_ref_cls(k, ref);

@@ -48,10 +48,10 @@ void api_vm_dispose(void);
 void api_console_log_read(const char *vmref, uint32_t domid);
 void api_console_log_forget(const char *vmref);
 void api_console_log_dispose(void);
-/* GET /console_log?session_id=S&ref=VM (or &uuid=U): the HTTP status;
- * on 200 b holds the log (bytes as the guest wrote them). */
+/* GET /console_log?ref=VM (or &uuid=U): the HTTP status (401 unless
+ * authed: the server checked the credentials); on 200 b holds the log
+ * (bytes as the guest wrote them). */
 struct buf;
-int api_console_log_get(const char *session, const char *ref, const char *uuid,
-			struct buf *b);
+int api_console_log_get(int authed, const char *ref, const char *uuid, struct buf *b);
 
 #endif

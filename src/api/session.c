@@ -4,10 +4,12 @@
  *   pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>
  * in <state>/passwd (written by `xenbox passwd`) or given in the config.
  * Passwords are never logged.  Failed logins are limited per client
- * address.  Sessions are persisted, as XAPI's, so remote clients survive a
- * daemon restart; last_active is not (a call writes nothing).  Sessions of
- * the local superuser over the Unix socket (xe, the console: one per
- * command) are never written.
+ * address; the hash is checked off the loop thread, boundedly (below).
+ * The GET routes' Basic credentials take the same check.  Sessions are
+ * persisted, as XAPI's, so remote clients survive a daemon restart;
+ * last_active is not (a call writes nothing).  Sessions of the local
+ * superuser over the Unix socket (xe, the console: one per command) are
+ * never written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "lib/log.h"
 #include "lib/sha256.h"
 #include "lib/util.h"
+#include "lib/worker.h"
 
 #define SESSION_IDLE_S (24 * 3600)      /* XAPI: GC after 24 h idle */
 #define SESSION_CAP 500                 /* XAPI: per originator */
@@ -135,48 +138,199 @@ static struct fail {
 	char peer[64];
 	int64_t since;
 	int count;
+	int inflight;                   /* its checks queued or running */
 } fails[64];
 
+/* O(table) per call.  A slot with checks in flight is never reused. */
 static struct fail *fail_slot(const char *peer, int create)
 {
-	struct fail *oldest = &fails[0];
+	struct fail *oldest = NULL;
 
 	for (size_t i = 0; i < ARRAY_SIZE(fails); i++) {
 		if (!strcmp(fails[i].peer, peer))
 			return &fails[i];
-		if (fails[i].since < oldest->since)
+		if (!fails[i].inflight && (!oldest || fails[i].since < oldest->since))
 			oldest = &fails[i];
 	}
 	if (!create)
 		return NULL;
+	oldest = oldest ? oldest : &fails[0];   /* not reached: HASH_MAX < 64 */
 	snprintf(oldest->peer, sizeof(oldest->peer), "%s", peer);
 	oldest->since = now_ms();
-	oldest->count = 0;
+	oldest->count = oldest->inflight = 0;
 	return oldest;
 }
 
-static int check_password(const char *pwd)
-{
-	unsigned char mac[32];
-	int rc, diff = 0;
+/* ---- password checks: PBKDF2 in the worker's CPU lane ----
+ *
+ * A check costs one PBKDF2 (AUTH_DEFAULT_ITER rounds, ~0.2 s on a slow
+ * core), so it never runs in the loop thread: a job in the worker's CPU
+ * lane (one thread, nice 10) hashes, and its done() answers the call.  At
+ * most HASH_MAX checks are queued or running; beyond that a login fails at
+ * once ("in progress"), and an address's checks in flight count against
+ * its FAIL_MAX.  A password that passed once is recognised without a hash
+ * by its HMAC under a per-process random key (fast_mac), compared in
+ * constant time.  Figures: docs/DAEMON.md. */
 
-	if (!root_hash[0])
-		return 1;
+#define HASH_MAX 8
+
+struct pw_job {
+	struct job job;
+	struct pw_job *next;            /* in flight (loop thread) */
+	struct call *c;                 /* NULL once the caller went away */
+	const char *orig;               /* a login's originator (c's arena), else NULL */
+	char peer[64];
+	char *pwd;                      /* heap; zeroed before it is freed */
+	unsigned char mac[32];          /* HMAC of pwd under fast_key */
+	char hash[sizeof(root_hash)];
+	int rc;                         /* auth_hash_check's */
+	int result;                     /* inline runs: check_start's */
+};
+static struct pw_job *checking;
+static int nchecking;
+
+static void pw_run(struct job *jb)
+{
+	struct pw_job *j = (struct pw_job *)jb;
+
+	j->rc = auth_hash_check(j->hash, j->pwd);
+}
+
+/* The outcome of a check for peer: 0 good, else -1 after api_fail on c
+ * (if any).  A failure counts against the address, a success clears it. */
+static int check_end(struct call *c, const char *peer, int bad, const char *uname)
+{
+	struct fail *fl = fail_slot(peer, bad);
+
+	if (!bad) {
+		if (fl)
+			fl->count = 0;
+		return 0;
+	}
+	if (!fl->count)
+		fl->since = now_ms();
+	fl->count++;
+	log_warn("auth: failed login for '%.32s' from %s", uname, peer);
+	return c ? api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
+			    "Authentication failure", NULL) : -1;
+}
+
+static const char *session_new(struct call *c, const char *orig);
+
+static void pw_done(struct job *jb)
+{
+	struct pw_job *j = (struct pw_job *)jb;
+	struct fail *fl = fail_slot(j->peer, 0);
+	struct call *c = j->c;
+	int rc;
+
+	for (struct pw_job **pp = &checking; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	nchecking--;
+	if (fl && fl->inflight)
+		fl->inflight--;
+	if (jb->cancelled) {
+		rc = c ? api_fail(c, "INTERNAL_ERROR", "the daemon is stopping", NULL) : -1;
+	} else {
+		if (j->rc < 0)
+			log_err("auth: the stored root password hash is malformed");
+		if (!j->rc) {
+			memcpy(fast_mac, j->mac, sizeof(fast_mac));
+			fast_valid = 1;
+		}
+		rc = check_end(c, j->peer, j->rc != 0, "root");
+	}
+	secure_zero(j->pwd, strlen(j->pwd));
+	free(j->pwd);
+	if (jb->inline_run) {
+		j->result = rc;
+		return;         /* check_start answers and frees */
+	}
+	if (c) {
+		if (!rc && j->orig)
+			emit_str(c->e, session_new(c, j->orig));
+		c->complete(c);
+	}
+	free(j);
+}
+
+/* Check uname/pwd for c.  0: good; -1 after api_fail; 1: a job checks
+ * and answers c later (orig: a login's originator, else an HTTP check). */
+static int check_start(struct call *c, const char *uname, const char *pwd, const char *orig)
+{
+	const char *peer = c->peer ? c->peer : "";
+	struct fail *fl = fail_slot(peer, 0);
+	unsigned char mac[32];
+	struct pw_job *j;
+	int diff = 0, rc;
+
+	if (c->local_root && !strcmp(uname, "root"))
+		return 0;
+	if (fl && now_ms() - fl->since > FAIL_WINDOW_MS)
+		fl->count = 0;
+	if (fl && fl->count + fl->inflight >= FAIL_MAX && !c->local_root)
+		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
+				"Too many failed logins from this address; try again later", NULL);
+	if (strcmp(uname, "root") || c->local_root || !root_hash[0])
+		return check_end(c, peer, 1, uname);
 	hmac_sha256(fast_key, sizeof(fast_key), pwd, strlen(pwd), mac);
-	if (fast_valid) {
-		for (int i = 0; i < 32; i++)
-			diff |= mac[i] ^ fast_mac[i];
-		if (!diff)
-			return 0;
-	}
-	rc = auth_hash_check(root_hash, pwd);
-	if (rc == 0) {
-		memcpy(fast_mac, mac, sizeof(mac));
-		fast_valid = 1;
-	} else if (rc < 0) {
-		log_err("auth: the stored root password hash is malformed");
-	}
-	return rc ? 1 : 0;
+	for (int i = 0; i < 32; i++)
+		diff |= mac[i] ^ fast_mac[i];
+	if (fast_valid && !diff)
+		return check_end(c, peer, 0, uname);
+	if (nchecking >= HASH_MAX)
+		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
+				"Too many logins in progress; try again later", NULL);
+	j = xcalloc(1, sizeof(*j));
+	j->job.lane = WORKER_CPU;
+	j->job.run = pw_run;
+	j->job.done = pw_done;
+	j->c = c;
+	j->orig = orig ? arena_strdup(c->a, orig) : NULL;
+	snprintf(j->peer, sizeof(j->peer), "%s", peer);
+	j->pwd = xstrdup(pwd);
+	memcpy(j->mac, mac, sizeof(mac));
+	memcpy(j->hash, root_hash, sizeof(root_hash));
+	fl = fl ? fl : fail_slot(peer, 1);
+	fl->inflight++;
+	nchecking++;
+	j->next = checking;
+	checking = j;
+	worker_submit(&j->job);
+	if (!j->job.inline_run)
+		return 1;
+	rc = j->result;
+	free(j);
+	return rc;
+}
+
+void api_session_cancel(struct call *c)
+{
+	for (struct pw_job *j = checking; j; j = j->next)
+		if (j->c == c)
+			j->c = NULL;    /* the check goes on: its outcome still counts */
+}
+
+int api_http_basic(struct call *c, const char *user, const char *pass)
+{
+	if (check_start(c, user, pass, NULL) == 1)
+		return 1;
+	c->complete(c);
+	return 0;
+}
+
+int api_session_use(const char *ref)
+{
+	struct obj *s = ref ? dm_obj_by_ref_cls(dm_class_find("session"), ref) : NULL;
+
+	/* a use, as a call is (no event, no write): a scraper's session does
+	 * not expire while it scrapes */
+	if (s)
+		s->f[dm_field_idx(s->cls, "last_active")].u.i = now_wall();
+	return s != NULL;
 }
 
 /* ---- sessions ---- */
@@ -214,31 +368,11 @@ void api_session_gc(const char *originator)
 		session_end(oldest);
 }
 
-HANDLER(api_session_login)
+static const char *session_new(struct call *c, const char *orig)
 {
-	const char *uname = args[0].u.s, *pwd = args[1].u.s, *orig = args[3].u.s;
-	const char *peer = c->peer ? c->peer : "";
 	struct dm_class *k = dm_class_find("session");
-	struct fail *fl = fail_slot(peer, 0);
 	struct obj *s;
 
-	if (fl && now_ms() - fl->since > FAIL_WINDOW_MS)
-		fl->count = 0;
-	if (fl && fl->count >= FAIL_MAX && !c->local_root)
-		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
-				"Too many failed logins from this address; try again later", NULL);
-	if (strcmp(uname, "root") ||
-	    (!c->local_root && (!root_hash[0] || check_password(pwd)))) {
-		fl = fl ? fl : fail_slot(peer, 1);
-		if (!fl->count)
-			fl->since = now_ms();
-		fl->count++;
-		log_warn("auth: failed login for '%.32s' from %s", uname, peer);
-		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
-				"Authentication failure", NULL);
-	}
-	if (fl)
-		fl->count = 0;
 	api_session_gc(orig);
 	s = dm_obj_new(k, NULL, NULL);
 	s->transient = c->local_root;
@@ -248,8 +382,16 @@ HANDLER(api_session_login)
 	dm_set_str(s, dm_field_idx(k, "originator"), orig);
 	dm_set_int(s, dm_field_idx(k, "is_local_superuser"), 1);
 	dm_set_str(s, dm_field_idx(k, "auth_user_name"), "root");
-	res->u.s = xstrdup(s->ref);
-	return 0;
+	return s->ref;
+}
+
+HANDLER(api_session_login)
+{
+	int rc = check_start(c, args[0].u.s, args[1].u.s, args[3].u.s);
+
+	if (!rc)
+		res->u.s = xstrdup(session_new(c, args[3].u.s));
+	return rc;
 }
 
 HANDLER(api_session_logout)

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/base64.h"
+
 const struct http_limits http_default_limits = {
 	.max_head = 8192,
 	.max_line = 1024,
@@ -720,4 +722,37 @@ const char *http_query_get(struct arena *a, const char *query, const char *key)
 			p++;
 	}
 	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Credentials */
+
+int http_basic_auth(struct arena *a, const char *value, const char **user,
+		    const char **pass)
+{
+	size_t n;
+	char *d, *colon;
+	long len;
+
+	if (!value || strncasecmp(value, "basic", 5))
+		return 1;
+	if (value[5] != ' ' && value[5] != '\t')
+		return value[5] ? 1 : -1;       /* "Basicx": another; "Basic": bad */
+	value += 6;
+	value += strspn(value, " \t");
+	n = strlen(value);
+	d = arena_alloc(a, n / 4 * 3 + 1);
+	if (!d || (len = b64_decode(value, n, d)) < 0)
+		return -1;
+	for (long i = 0; i < len; i++)
+		if ((unsigned char)d[i] < 0x20 || d[i] == 0x7f)
+			return -1;      /* RFC 7617: no control characters (nor NUL) */
+	d[len] = 0;
+	colon = strchr(d, ':');
+	if (!colon)
+		return -1;
+	*colon = 0;
+	*user = d;
+	*pass = colon + 1;
+	return 0;
 }

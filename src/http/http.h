@@ -101,4 +101,12 @@ const char *http_query_get(struct arena *a, const char *query, const char *key);
 /* Percent-decode s into the arena; NULL on a bad escape or an embedded NUL. */
 char *http_pct_decode(struct arena *a, const char *s, size_t n, int plus_is_space);
 
+/* The credentials of an Authorization value "Basic base64(user:pass)"
+ * (RFC 7617; the scheme's case is free): decoded into the arena, user up
+ * to the first ':', pass the rest.  0; 1 when value is NULL or of another
+ * scheme; -1 when the credentials are malformed: not padded base64, no
+ * ':', a control character or NUL (or out of arena).  O(length). */
+int http_basic_auth(struct arena *a, const char *value, const char **user,
+		    const char **pass);
+
 #endif

@@ -1,18 +1,22 @@
-/* The worker thread: a queue in, a queue out, an eventfd to wake the loop. */
+/* The worker threads: a queue in per lane, one queue out, an eventfd to
+ * wake the loop. */
 #include "lib/worker.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static pthread_t thread;
-static int running, stopping, efd = -1;
-static struct job *todo, *finished, *current;   /* todo, finished: FIFO via tails */
-static struct job **todo_tail = &todo, **finished_tail = &finished;
+static struct lane {
+	pthread_t thread;
+	pthread_cond_t wake;
+	struct job *todo, **todo_tail, *current;        /* todo: FIFO via its tail */
+} lanes[WORKER_LANES];
+static int nthreads, stopping, efd = -1;        /* nthreads: lanes started */
+static struct job *finished, **finished_tail = &finished;
 
 static void kick(void)
 {
@@ -24,24 +28,28 @@ static void kick(void)
 
 static void *main_fn(void *arg)
 {
+	struct lane *l = arg;
 	struct job *j;
 
-	(void)arg;
+	/* CPU work (password hashes) yields to the loop thread and to the
+	 * builds: Linux's nice value is per thread (who 0: this one). */
+	if (l == &lanes[WORKER_CPU])
+		(void)setpriority(PRIO_PROCESS, 0, 10);
 	pthread_mutex_lock(&lock);
 	for (;;) {
-		while (!todo && !stopping)
-			pthread_cond_wait(&wake, &lock);
-		if (!todo)
+		while (!l->todo && !stopping)
+			pthread_cond_wait(&l->wake, &lock);
+		if (!l->todo)
 			break;
-		j = todo;
-		todo = j->next;
-		if (!todo)
-			todo_tail = &todo;
-		current = j;
+		j = l->todo;
+		l->todo = j->next;
+		if (!l->todo)
+			l->todo_tail = &l->todo;
+		l->current = j;
 		pthread_mutex_unlock(&lock);
 		j->run(j);
 		pthread_mutex_lock(&lock);
-		current = NULL;
+		l->current = NULL;
 		j->next = NULL;
 		*finished_tail = j;
 		finished_tail = &j->next;
@@ -53,35 +61,47 @@ static void *main_fn(void *arg)
 
 int worker_start(void)
 {
-	int r;
+	int r = 0;
 
-	if (running)
+	if (nthreads)
 		return 0;
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (efd < 0)
 		return -errno;
 	stopping = 0;
-	r = pthread_create(&thread, NULL, main_fn, NULL);
-	if (r) {
+	while (nthreads < WORKER_LANES) {
+		struct lane *l = &lanes[nthreads];
+
+		l->todo = NULL;
+		l->todo_tail = &l->todo;
+		pthread_cond_init(&l->wake, NULL);
+		r = pthread_create(&l->thread, NULL, main_fn, l);
+		if (r)
+			break;
+		nthreads++;
+	}
+	if (r && nthreads) {
+		worker_stop();          /* the lanes that started */
+	} else if (r) {
 		close(efd);
 		efd = -1;
-		return -r;
 	}
-	running = 1;
-	return 0;
+	return -r;
 }
 
 int worker_fd(void)
 {
-	return running ? efd : -1;
+	return nthreads ? efd : -1;
 }
 
 void worker_submit(struct job *j)
 {
+	struct lane *l = &lanes[j->lane];
+
 	j->next = NULL;
 	j->cancelled = j->cancel_asked = 0;
 	j->progress_now = j->progress_seen = 0;
-	if (!running) {
+	if (!nthreads) {
 		j->inline_run = 1;
 		j->run(j);
 		j->done(j);
@@ -89,9 +109,9 @@ void worker_submit(struct job *j)
 	}
 	j->inline_run = 0;
 	pthread_mutex_lock(&lock);
-	*todo_tail = j;
-	todo_tail = &j->next;
-	pthread_cond_signal(&wake);
+	*l->todo_tail = j;
+	l->todo_tail = &j->next;
+	pthread_cond_signal(&l->wake);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -107,21 +127,22 @@ void worker_progress(struct job *j, double p)
 
 int worker_cancel(struct job *j)
 {
+	struct lane *l = &lanes[j->lane];
 	int rc = -1;
 
-	if (!running)
+	if (!nthreads)
 		return -1;
 	pthread_mutex_lock(&lock);
-	if (j == current) {
+	if (j == l->current) {
 		j->cancel_asked = 1;
 		rc = 0;
 	}
-	/* O(queued jobs) */
-	for (struct job **pp = &todo; rc < 0 && *pp; pp = &(*pp)->next)
+	/* O(jobs queued in j's lane) */
+	for (struct job **pp = &l->todo; rc < 0 && *pp; pp = &(*pp)->next)
 		if (*pp == j) {
 			*pp = j->next;
-			if (todo_tail == &j->next)
-				todo_tail = pp;
+			if (l->todo_tail == &j->next)
+				l->todo_tail = pp;
 			j->next = NULL;
 			j->cancelled = 1;
 			rc = 1;
@@ -145,9 +166,9 @@ int worker_cancelled(struct job *j)
 
 void worker_handle(void)
 {
-	struct job *done, *j, *cur;
+	struct job *done, *j, *cur[WORKER_LANES];
+	double p[WORKER_LANES];
 	uint64_t n;
-	double p = 0;
 	ssize_t r;
 
 	if (efd < 0)
@@ -158,15 +179,17 @@ void worker_handle(void)
 	done = finished;
 	finished = NULL;
 	finished_tail = &finished;
-	cur = current;
-	if (cur)
-		p = cur->progress_now;
-	pthread_mutex_unlock(&lock);
-	/* cur stays valid: only this thread frees jobs, in done() */
-	if (cur && cur->progress && p != cur->progress_seen) {
-		cur->progress_seen = p;
-		cur->progress(cur, p);
+	for (int i = 0; i < WORKER_LANES; i++) {
+		cur[i] = lanes[i].current;
+		p[i] = cur[i] ? cur[i]->progress_now : 0;
 	}
+	pthread_mutex_unlock(&lock);
+	/* cur[] stay valid: only this thread frees jobs, in done() */
+	for (int i = 0; i < WORKER_LANES; i++)
+		if (cur[i] && cur[i]->progress && p[i] != cur[i]->progress_seen) {
+			cur[i]->progress_seen = p[i];
+			cur[i]->progress(cur[i], p[i]);
+		}
 	while ((j = done)) {
 		done = j->next;
 		j->done(j);
@@ -177,23 +200,28 @@ void worker_stop(void)
 {
 	struct job *j;
 
-	if (!running)
+	if (!nthreads)
 		return;
 	pthread_mutex_lock(&lock);
 	stopping = 1;
-	/* queued jobs come back cancelled, after the one running */
-	while ((j = todo)) {
-		todo = j->next;
-		j->cancelled = 1;
-		j->next = NULL;
-		*finished_tail = j;
-		finished_tail = &j->next;
+	/* queued jobs come back cancelled, after the ones running */
+	for (int i = 0; i < WORKER_LANES; i++) {
+		struct lane *l = &lanes[i];
+
+		while ((j = l->todo)) {
+			l->todo = j->next;
+			j->cancelled = 1;
+			j->next = NULL;
+			*finished_tail = j;
+			finished_tail = &j->next;
+		}
+		l->todo_tail = &l->todo;
+		pthread_cond_signal(&l->wake);
 	}
-	todo_tail = &todo;
-	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
-	pthread_join(thread, NULL);
-	running = 0;
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(lanes[i].thread, NULL);
+	nthreads = 0;
 	worker_handle();
 	close(efd);
 	efd = -1;

@@ -1,7 +1,10 @@
-/* One worker thread for slow blocking work (domain builds, destroys), so
- * the event loop keeps serving other clients meanwhile.
+/* Worker threads for slow work, so the event loop keeps serving other
+ * clients meanwhile: one per lane.  WORKER_SLOW (0, the default) runs
+ * blocking backend calls (domain builds, destroys); WORKER_CPU runs CPU
+ * work (password hashes) at nice 10, so that neither waits for the other
+ * and hashing yields the CPU to the loop and the builds.
  *
- * The loop thread submits a job; the worker calls job->run in its thread;
+ * The loop thread submits a job; its lane's thread calls job->run;
  * the loop thread gets job->done back when it handles worker_fd().  A job
  * is self-contained: run() must not touch anything the loop thread owns
  * (the datamodel, the store, calls).  Progress the worker reports with
@@ -13,7 +16,8 @@
  * submit runs the job at once in the caller's thread, done() included, and
  * sets job->inline_run, so a caller can finish synchronously.
  *
- * Jobs run one at a time, in submission order.
+ * The jobs of a lane run one at a time, in submission order.  A lane's
+ * queue is unbounded: its submitters bound it (api/session.c).
  *
  * worker_cancel() takes a job back while it is still queued (its done() is
  * then the caller's business), or asks a running job to stop: run() polls
@@ -21,8 +25,11 @@
 #ifndef XB_WORKER_H
 #define XB_WORKER_H
 
+enum { WORKER_SLOW, WORKER_CPU, WORKER_LANES };
+
 struct job {
 	struct job *next;               /* worker's queues */
+	int lane;                       /* WORKER_SLOW (0) or WORKER_CPU */
 	void (*run)(struct job *j);     /* worker thread */
 	void (*done)(struct job *j);    /* loop thread */
 	void (*progress)(struct job *j, double p);      /* loop thread; may be NULL */
@@ -35,8 +42,8 @@ struct job {
 
 /* 0, or a negative errno (no thread, no eventfd).  Idempotent. */
 int worker_start(void);
-/* Waits for the running job, cancels queued ones, delivers every pending
- * done() and stops the thread.  Idempotent; submits after it run inline. */
+/* Waits for the running jobs, cancels queued ones, delivers every pending
+ * done() and stops the threads.  Idempotent; submits after it run inline. */
 void worker_stop(void);
 /* Readable when done()s or progress are pending; -1 without a worker. */
 int worker_fd(void);

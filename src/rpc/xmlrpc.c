@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/base64.h"
 #include "rpc/codec.h"
 
 /* ---------------------------------------------------------------------
@@ -630,69 +631,24 @@ static int parse_double(struct xp *x, const char *s, size_t n, double *d)
 	return isinf(*d) ? -1 : 0;
 }
 
-static int b64_digit(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Padded base64, whitespace ignored, into a new XV_STRING.  O(n). */
 static int parse_base64(struct xp *x, const char *at, const char *s,
 			size_t n, struct xv **out)
 {
 	char *buf = arena_alloc(x->a, n / 4 * 3 + 3);
-	uint32_t acc = 0;
-	size_t i, len = 0, k = 0, pad = 0;
+	long len;
 
 	if (!buf)
 		return xnomem(x);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int d;
-
-		if (is_ws(c))
-			continue;
-		if (c == '=') {
-			if (k % 4 < 2 || ++pad > 2)
-				goto bad;
-			k++;
-			continue;
-		}
-		if (pad || (d = b64_digit(c)) < 0)
-			goto bad;
-		acc = acc << 6 | (uint32_t)d;
-		if (++k % 4 == 0) {
-			buf[len++] = (char)(acc >> 16);
-			buf[len++] = (char)(acc >> 8);
-			buf[len++] = (char)acc;
-			acc = 0;
-		}
-	}
-	if (k % 4)
-		goto bad;
-	if (pad) {              /* the last quantum held 4 - pad symbols */
-		acc <<= 6 * pad;
-		buf[len++] = (char)(acc >> 16);
-		if (pad == 1)
-			buf[len++] = (char)(acc >> 8);
-	}
+	len = b64_decode(s, n, buf);
+	if (len < 0)
+		return xfail_at(x, at, "bad base64");
 	if (mk(x, XV_STRING, out) < 0)
 		return -1;
 	buf[len] = 0;
 	(*out)->u.s = buf;
-	(*out)->len = len;
+	(*out)->len = (size_t)len;
 	return 0;
-bad:
-	return xfail_at(x, at, "bad base64");
 }
 
 static int parse_scalar(struct xp *x, const struct tag *t, struct xv **out)

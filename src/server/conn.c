@@ -225,6 +225,112 @@ static void run_rpc(struct conn *c, const char *body, size_t len, int json)
 	api_dispatch(call);
 }
 
+/* ---- GET handlers: credentials as XAPI's ----
+ * ?session_id= if given, else Authorization: Basic (root's password: the
+ * hash may answer later, so the request waits as a call, c->busy); the
+ * Unix socket's root needs neither.  Each handler answers 401 for a known
+ * path without credentials, so an unknown path stays 403 and costs no
+ * hash.  The realm is XAPI's handler name (get_rrd_updates, ...). */
+
+struct get_call {
+	struct call call;
+	struct http_req req;            /* its strings live in c->a */
+};
+
+static void reply_401(struct conn *c, const char *path)
+{
+	static const char body[] = "<html><body><h1>HTTP 401 Unauthorised</h1></body></html>";
+	char extra[80];
+
+	snprintf(extra, sizeof(extra), "WWW-Authenticate: Basic realm=\"get_%.32s\"\r\n", path + 1);
+	reply(c, 401, "text/html", body, sizeof(body) - 1, extra);
+}
+
+/* Answers, or returns 401 without answering. */
+static int get_route(struct conn *c, const struct http_req *req, int authed)
+{
+	if (!strcmp(req->path, "/")) {
+		static const char page[] = "<html><body>xenbox " XB_VERSION
+					   ": XenAPI on POST / and /jsonrpc</body></html>";
+
+		reply(c, 200, "text/html", page, sizeof(page) - 1, NULL);
+		return 0;
+	}
+	if (!strcmp(req->path, "/console_log")) {
+		struct buf b = BUF_INIT;
+		int status = api_console_log_get(authed, http_query_get(&c->a, req->query, "ref"),
+						 http_query_get(&c->a, req->query, "uuid"), &b);
+
+		if (status == 200)
+			reply(c, 200, "text/plain; charset=utf-8", b.data ? b.data : "", b.len, CORS);
+		else if (status != 401)
+			reply_status(c, status, 0);
+		buf_free(&b);
+		return status == 401 ? 401 : 0;
+	}
+#ifdef CONFIG_XB_STATS
+	{
+		struct buf b = BUF_INIT;
+		const char *ctype = NULL;
+		int status = stats_http(&c->a, req->path, req->query, req->accept, authed, &b, &ctype);
+
+		if (status == 200)
+			reply(c, 200, ctype, b.data, b.len, CORS);
+		else if (status > 0 && status != 401)
+			reply_status(c, status, 0);
+		buf_free(&b);
+		if (status >= 0)
+			return status == 401 ? 401 : 0;
+	}
+#endif
+	reply_status(c, 403, 0);
+	return 0;
+}
+
+static void get_checked(struct call *call)
+{
+	struct get_call *g = (struct get_call *)call;
+	struct conn *c = call->conn;
+
+	if (call->nerr || get_route(c, &g->req, 1) == 401)
+		reply_401(c, g->req.path);
+	c->busy = NULL;
+	arena_free(&c->a);
+	if (!c->in_process)
+		process(c);
+}
+
+static void run_get(struct conn *c, const struct http_req *req)
+{
+	const char *sid = http_query_get(&c->a, req->query, "session_id"), *user, *pass;
+	struct get_call *g;
+	int r;
+
+	if (get_route(c, req, c->local_root || api_session_use(sid)) != 401)
+		return;
+	r = sid ? 1 : http_basic_auth(&c->a, req->authorization, &user, &pass);
+	if (r < 0) {
+		reply_status(c, 400, 0);
+		return;
+	}
+	if (r) {
+		reply_401(c, req->path);
+		return;
+	}
+	g = arena_alloc(&c->a, sizeof(*g));
+	if (!g) {
+		reply_status(c, 500, 0);
+		return;
+	}
+	g->req = *req;
+	g->call.a = &c->a;
+	g->call.peer = c->peer;
+	g->call.complete = get_checked;
+	g->call.conn = c;
+	c->busy = &g->call;
+	api_http_basic(&g->call, user, pass);
+}
+
 static void route(struct conn *c, const struct http_req *req, const char *body, size_t len)
 {
 	if (req->method == HTTP_OPTIONS) {
@@ -251,41 +357,10 @@ static void route(struct conn *c, const struct http_req *req, const char *body, 
 		run_rpc(c, body, len, 0);
 		return;
 	}
-	if (req->method == HTTP_GET && !strcmp(req->path, "/")) {
-		static const char page[] = "<html><body>xenbox " XB_VERSION
-					   ": XenAPI on POST / and /jsonrpc</body></html>";
-
-		reply(c, 200, "text/html", page, sizeof(page) - 1, NULL);
-		return;
-	}
-	if (req->method == HTTP_GET && !strcmp(req->path, "/console_log")) {
-		struct buf b = BUF_INIT;
-		int status = api_console_log_get(http_query_get(&c->a, req->query, "session_id"),
-						 http_query_get(&c->a, req->query, "ref"),
-						 http_query_get(&c->a, req->query, "uuid"), &b);
-
-		if (status == 200)
-			reply(c, 200, "text/plain; charset=utf-8", b.data ? b.data : "", b.len, CORS);
-		else
-			reply_status(c, status, 0);
-		buf_free(&b);
-		return;
-	}
-#ifdef CONFIG_XB_STATS
 	if (req->method == HTTP_GET) {
-		struct buf b = BUF_INIT;
-		const char *ctype = NULL;
-		int status = stats_http(&c->a, req->path, req->query, req->accept, &b, &ctype);
-
-		if (status == 200)
-			reply(c, 200, ctype, b.data, b.len, CORS);
-		else if (status > 0)
-			reply_status(c, status, 0);
-		buf_free(&b);
-		if (status >= 0)
-			return;
+		run_get(c, req);
+		return;
 	}
-#endif
 	reply_status(c, 403, 0);
 }
 
@@ -460,6 +535,7 @@ static void conn_close(struct conn *c)
 	if (c->busy) {
 		api_events_cancel(c->busy);
 		api_vm_cancel(c->busy);
+		api_session_cancel(c->busy);
 		c->busy = NULL;
 	}
 	out_queued -= c->out.len - c->out_off;

@@ -844,21 +844,15 @@ static void metrics(struct buf *out)
 }
 
 int stats_http(struct arena *a, const char *path, const char *query,
-	       const char *accept, struct buf *out, const char **ctype)
+	       const char *accept, int authed, struct buf *out, const char **ctype)
 {
-	const char *sid = http_query_get(a, query, "session_id");
 	bool updates = !strcmp(path, "/rrd_updates"), host = !strcmp(path, "/host_rrd");
 	bool vm = !strcmp(path, "/vm_rrd"), prom = !strcmp(path, "/metrics");
-	struct obj *session;
 
 	if (!updates && !host && !vm && !prom && strcmp(path, "/sr_rrd"))
 		return -1;
-	session = sid ? dm_obj_by_ref_cls(dm_class_find("session"), sid) : NULL;
-	if (!session)
+	if (!authed)
 		return 401;
-	/* a use, as a call is (no event, no write): a scraper's session does
-	 * not expire while it scrapes */
-	session->f[dm_field_idx(session->cls, "last_active")].u.i = now_wall();
 	if (!st.host)
 		return 500;
 	if (updates)

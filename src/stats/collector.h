@@ -27,15 +27,16 @@ int64_t stats_tick(int64_t now);
 int stats_save(void);
 
 /* GET path?query (raw; accept: the Accept header or NULL):
- *   /rrd_updates?session_id=&start=&interval=&cf=&host=&vm_uuid=&json
- *   /host_rrd?session_id=, /vm_rrd?session_id=&uuid=  (RRD dump XML)
- *   /metrics?session_id=  (Prometheus text format)
+ *   /rrd_updates?start=&interval=&cf=&host=&vm_uuid=&json
+ *   /host_rrd, /vm_rrd?uuid=  (RRD dump XML)
+ *   /metrics  (Prometheus text format)
  *   /sr_rrd  (no SR data sources yet: 404)
  * -1 when path is none of these.  Else appends the body to out and sets
- * *ctype on 200, or returns the HTTP status to answer: 401 (missing or
- * unknown session, as XAPI), 400 (bad start, interval or cf), 404 (no such
- * RRD), 500 (nothing to export, or no archive of that CF, as xcp-rrdd). */
+ * *ctype on 200, or returns the HTTP status to answer: 401 unless authed
+ * (the server checked the session or Basic credentials, as XAPI), 400
+ * (bad start, interval or cf), 404 (no such RRD), 500 (nothing to export,
+ * or no archive of that CF, as xcp-rrdd). */
 int stats_http(struct arena *a, const char *path, const char *query,
-	       const char *accept, struct buf *out, const char **ctype);
+	       const char *accept, int authed, struct buf *out, const char **ctype);
 
 #endif

@@ -4,7 +4,9 @@
  * response head.  A parsed request is written back from its fields, read
  * again and compared; every proper prefix of it must ask for more data
  * and allocate nothing; the query string and the percent-decoder are
- * exercised on what came in. */
+ * exercised on what came in.  Basic credentials, from the Authorization
+ * header and from the raw input, are checked (no control characters, no
+ * ':' in the user) and encoded again, which must decode the same. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +108,53 @@ static void query(struct arena *a, const struct http_req *r)
 	http_pct_decode(a, r->query, strlen(r->query), 1);
 }
 
+static void b64(struct buf *b, const char *s, size_t n)
+{
+	static const char sym[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
+
+		v |= i + 1 < n ? (uint32_t)(unsigned char)s[i + 1] << 8 : 0;
+		v |= i + 2 < n ? (unsigned char)s[i + 2] : 0;
+		buf_addc(b, sym[v >> 18 & 63]);
+		buf_addc(b, sym[v >> 12 & 63]);
+		buf_addc(b, i + 1 < n ? sym[v >> 6 & 63] : '=');
+		buf_addc(b, i + 2 < n ? sym[v & 63] : '=');
+	}
+}
+
+static void credentials(const char *value)
+{
+	const char *u = NULL, *p = NULL, *u2, *p2;
+	struct buf b = BUF_INIT, up = BUF_INIT;
+	struct arena ca, *a = &ca;
+	int rc;
+
+	arena_init(&ca, 0);
+	rc = http_basic_auth(a, value, &u, &p);
+	CHECK(rc >= -1 && rc <= 1);
+	if (rc) {
+		CHECK(!u && !p);
+		arena_free(&ca);
+		return;
+	}
+	CHECK(u && p && !strchr(u, ':'));
+	for (const char *q = u; *q; q++)
+		CHECK((unsigned char)*q >= 0x20 && *q != 0x7f);
+	for (const char *q = p; *q; q++)
+		CHECK((unsigned char)*q >= 0x20 && *q != 0x7f);
+	buf_addf(&up, "%s:%s", u, p);
+	buf_adds(&b, "Basic ");
+	b64(&b, up.data, up.len);
+	buf_addc(&b, 0);
+	CHECK(http_basic_auth(a, b.data, &u2, &p2) == 0);
+	CHECK(!strcmp(u, u2) && !strcmp(p, p2));
+	buf_free(&b);
+	buf_free(&up);
+	arena_free(&ca);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct http_limits tiny = { 200, 40, 4, 30 };
@@ -126,6 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rewrite(&a, &r);
 		prefixes(&a, s, hl);
 		query(&a, &r);
+		credentials(r.authorization);
 	} else if (rc == HTTP_PARSE_ERROR) {
 		CHECK(st == 400 || st == 411 || st == 413 || st == 414 ||
 		      st == 431 || st == 501 || st == 505);
@@ -141,11 +191,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	http_pct_decode(&a, s, size, size & 1);
 	if (size && memchr(s, 0, size) == NULL) {
-		char *z = malloc(size + 1);
+		char *z = malloc(size + 7);
 
-		memcpy(z, s, size);
-		z[size] = 0;
-		http_query_get(&a, z, "a");
+		memcpy(z, "Basic ", 6);
+		memcpy(z + 6, s, size);
+		z[size + 6] = 0;
+		http_query_get(&a, z + 6, "a");
+		credentials(z + 6);
+		credentials(z);
 		free(z);
 	}
 	arena_free(&a);

@@ -1,5 +1,6 @@
 /* http/http.c: request/response head parsing, limits and status codes,
- * pipelining, head writing, query strings and percent-decoding. */
+ * pipelining, head writing, query strings and percent-decoding, Basic
+ * credentials and the base64 they are in (lib/base64.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "lib/base64.h"
 
 static struct arena A;
 static struct buf B;
@@ -684,6 +686,80 @@ static void test_pct_decode(void **state)
 	}
 }
 
+static void test_base64(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_int_equal(b64_decode("", 0, out), 0);
+	assert_int_equal(b64_decode("cm9vdA==", 8, out), 4);
+	assert_memory_equal(out, "root", 4);
+	assert_int_equal(b64_decode("cm9vdDo=", 8, out), 5);
+	assert_memory_equal(out, "root:", 5);
+	assert_int_equal(b64_decode("cm9vdDpw", 8, out), 6);
+	assert_memory_equal(out, "root:p", 6);
+	assert_int_equal(b64_decode(" cm9v\r\ndA== ", 12, out), 4);       /* whitespace */
+	assert_int_equal(b64_decode("+/+/", 4, out), 3);
+	assert_memory_equal(out, "\xfb\xff\xbf", 3);
+	assert_int_equal(b64_decode("AA\0A", 4, out), -1);                /* NUL symbol */
+	assert_int_equal(b64_decode("cm9vdA", 6, out), -1);                 /* unpadded */
+	assert_int_equal(b64_decode("cm9vdA=", 7, out), -1);
+	assert_int_equal(b64_decode("cm9vd===", 8, out), -1);               /* 3 '=' */
+	assert_int_equal(b64_decode("cm9v=A==", 8, out), -1);               /* '=' early */
+	assert_int_equal(b64_decode("cm9vdA==cm9v", 12, out), -1);          /* data after '=' */
+	assert_int_equal(b64_decode("cm9-dA==", 8, out), -1);               /* URL alphabet */
+}
+
+static void test_basic_auth(void **state)
+{
+	const char *u = "x", *p = "x";
+
+	(void)state;
+	assert_int_equal(http_basic_auth(&A, "Basic cm9vdDpwdw==", &u, &p), 0);
+	assert_string_equal(u, "root");
+	assert_string_equal(p, "pw");
+	/* the scheme's case is free; spaces or tabs after it */
+	assert_int_equal(http_basic_auth(&A, "bASIC \t cm9vdDpwdw==", &u, &p), 0);
+	assert_string_equal(p, "pw");
+	/* the password may hold ':' (split at the first), user or password may be empty */
+	assert_int_equal(http_basic_auth(&A, "Basic cm9vdDphOmI6", &u, &p), 0);       /* root:a:b: */
+	assert_string_equal(u, "root");
+	assert_string_equal(p, "a:b:");
+	assert_int_equal(http_basic_auth(&A, "Basic Og==", &u, &p), 0);               /* ":" */
+	assert_string_equal(u, "");
+	assert_string_equal(p, "");
+	/* UTF-8 is fine */
+	assert_int_equal(http_basic_auth(&A, "Basic cm9vdDrDqQ==", &u, &p), 0);
+	assert_string_equal(p, "\xc3\xa9");
+	/* other schemes, or none: 1, untouched outputs */
+	u = p = NULL;
+	assert_int_equal(http_basic_auth(&A, NULL, &u, &p), 1);
+	assert_int_equal(http_basic_auth(&A, "Bearer abc", &u, &p), 1);
+	assert_int_equal(http_basic_auth(&A, "Basicx cm9vdDpwdw==", &u, &p), 1);
+	assert_int_equal(http_basic_auth(&A, "Digest username=\"root\"", &u, &p), 1);
+	assert_int_equal(http_basic_auth(&A, "", &u, &p), 1);
+	assert_null(u);
+	assert_null(p);
+	/* malformed Basic: -1 */
+	assert_int_equal(http_basic_auth(&A, "Basic", &u, &p), -1);
+	assert_int_equal(http_basic_auth(&A, "Basic ", &u, &p), -1);
+	assert_int_equal(http_basic_auth(&A, "Basic !!!!", &u, &p), -1);
+	assert_int_equal(http_basic_auth(&A, "Basic cm9vdDpwdw", &u, &p), -1);        /* unpadded */
+	assert_int_equal(http_basic_auth(&A, "Basic cm9vdA==", &u, &p), -1);          /* no ':' */
+	assert_int_equal(http_basic_auth(&A, "Basic cm9vdDpwAHg=", &u, &p), -1);      /* root:p\0x */
+	assert_int_equal(http_basic_auth(&A, "Basic cm9vdDoBcA==", &u, &p), -1);      /* \x01 */
+	assert_int_equal(http_basic_auth(&A, "Basic cm9vdDp/", &u, &p), -1);          /* DEL */
+	assert_null(u);
+	/* out of arena */
+	{
+		struct arena small;
+
+		arena_init(&small, 4);
+		assert_int_equal(http_basic_auth(&small, "Basic cm9vdDpwdw==", &u, &p), -1);
+		arena_free(&small);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -705,6 +781,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pct_decode, setup, teardown),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test_setup_teardown(test_basic_auth, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
