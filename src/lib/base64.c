@@ -1,9 +1,11 @@
 #include "lib/base64.h"
 
+const char base64_chars[65] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 size_t base64_encode(char *out, const void *in, size_t n)
 {
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *abc = base64_chars;
 	const unsigned char *p = in;
 	char *o = out;
 	size_t i;

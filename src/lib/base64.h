@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 
+/* The 64 characters, in order (and a NUL). */
+extern const char base64_chars[65];
+
 /* Characters base64_encode writes for n bytes, without the NUL. */
 #define BASE64_LEN(n) (((n) + 2) / 3 * 4)
 

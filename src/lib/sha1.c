@@ -1,15 +1,15 @@
 /* SHA-1 (FIPS 180-4 section 6.1), written for size: a 16-word rolling
- * message schedule and one loop over the 80 rounds.  O(n). */
+ * message schedule and one loop over the 80 rounds. */
 #include "lib/sha1.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 
-static void block(struct sha1 *s, const unsigned char *p)
+static void block(uint32_t *h, const unsigned char *p)
 {
-	uint32_t w[16], a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3],
-		 e = s->h[4], f, k, t;
+	uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f, k, t;
 	int i;
 
 	for (i = 0; i < 16; i++)
@@ -31,51 +31,27 @@ static void block(struct sha1 *s, const unsigned char *p)
 		t = ROL(a, 5) + f + e + k + w[i & 15];
 		e = d; d = c; c = ROL(b, 30); b = a; a = t;
 	}
-	s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d; s->h[4] += e;
+	h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
 }
 
-void sha1_init(struct sha1 *s)
+void sha1(const void *data, size_t n, unsigned char out[20])
 {
-	static const uint32_t iv[5] = {
-		0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0,
-	};
-
-	memcpy(s->h, iv, sizeof(iv));
-	s->len = 0;
-	s->n = 0;
-}
-
-void sha1_update(struct sha1 *s, const void *data, size_t n)
-{
+	uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
 	const unsigned char *p = data;
+	unsigned char tail[128] = { 0 };
+	uint64_t bits = (uint64_t)n * 8;
+	size_t i, last;
 
-	s->len += n;
-	while (n) {
-		size_t k = 64 - s->n < n ? 64 - s->n : n;
-
-		memcpy(s->buf + s->n, p, k);
-		s->n += k;
-		p += k;
-		n -= k;
-		if (s->n == 64) {
-			block(s, s->buf);
-			s->n = 0;
-		}
-	}
-}
-
-void sha1_final(struct sha1 *s, unsigned char out[20])
-{
-	uint64_t bits = s->len * 8;
-	unsigned char pad = 0x80, zero = 0, len[8];
-	int i;
-
-	sha1_update(s, &pad, 1);
-	while (s->n != 56)
-		sha1_update(s, &zero, 1);
+	for (; n >= 64; p += 64, n -= 64)
+		block(h, p);
+	/* the rest, 0x80, zeros, and the length in bits: one block or two */
+	memcpy(tail, p, n);
+	tail[n] = 0x80;
+	last = n < 56 ? 64 : 128;
 	for (i = 0; i < 8; i++)
-		len[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha1_update(s, len, 8);
+		tail[last - 1 - i] = (unsigned char)(bits >> (8 * i));
+	for (i = 0; i < last; i += 64)
+		block(h, tail + i);
 	for (i = 0; i < 20; i++)
-		out[i] = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
+		out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
 }

@@ -22,29 +22,13 @@ static int utf8_feed(unsigned char s[3], const unsigned char *p, size_t n)
 		if (need) {
 			if (c < lo || c > hi)
 				return -1;
-			need--;
-			lo = 0x80, hi = 0xbf;
-			continue;
-		}
-		if (c < 0x80)
-			continue;
-		lo = 0x80, hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else {
-			return -1;
+			need--, lo = 0x80, hi = 0xbf;
+		} else if (c >= 0x80) {
+			if (c < 0xc2 || c > 0xf4)
+				return -1;
+			need = 1 + (c >= 0xe0) + (c >= 0xf0);
+			lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+			hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
 		}
 	}
 	s[0] = (unsigned char)need, s[1] = (unsigned char)lo, s[2] = (unsigned char)hi;
@@ -58,13 +42,6 @@ void ws_dec_init(struct ws_dec *d, int server, size_t max_msg)
 	d->max_msg = max_msg ? max_msg : WS_MAX_MSG;
 }
 
-static int fail(struct ws_dec *d, unsigned code, const char *why)
-{
-	d->fail = (uint16_t)code;
-	d->err = why;
-	return WS_ERROR;
-}
-
 /* Codes a peer may send (RFC 6455 7.4.1 and 7.4.2, with IANA's 1012..1014);
  * 1005, 1006 and 1015 are for reporting only, never for the wire. */
 static int close_code_ok(unsigned c)
@@ -76,117 +53,127 @@ static int close_code_ok(unsigned c)
 int ws_decode(struct ws_dec *d, unsigned char *data, size_t len,
 	      struct ws_frame *f, size_t *frame_len)
 {
-	unsigned char *p = data, u8[3];
-	unsigned op, fin, masked, n7;
-	size_t hl, room;
+	unsigned char *p = data, *pl, u8[3] = { 0 };
+	unsigned op, fin, masked, n7, code = WS_CLOSE_PROTOCOL;
+	const char *why;
+	size_t hl, i;
 	uint64_t plen = 0;
-	int text, i;
 
 	*frame_len = 0;
 	if (d->fail)
 		return WS_ERROR;
 	if (len < 2)
 		return WS_NEED_MORE;
-	if (d->closed)
-		return fail(d, WS_CLOSE_PROTOCOL, "frame after close");
 	fin = p[0] >> 7;
 	op = p[0] & 15;
 	masked = p[1] >> 7;
 	n7 = p[1] & 127;
+	why = "frame after close";
+	if (d->closed)
+		goto bad;
+	why = "reserved bits set";
 	if (p[0] & 0x70)
-		return fail(d, WS_CLOSE_PROTOCOL, "reserved bits set");
-	if (op >= WS_CLOSE) {
-		if (op > WS_PONG)
-			return fail(d, WS_CLOSE_PROTOCOL, "reserved opcode");
+		goto bad;
+	why = "reserved opcode";
+	if ((op & 7) > WS_BIN)
+		goto bad;
+	if (op & 8) {
+		why = "fragmented control frame";
 		if (!fin)
-			return fail(d, WS_CLOSE_PROTOCOL, "fragmented control frame");
+			goto bad;
+		why = "control frame over 125 bytes";
 		if (n7 > WS_MAX_CONTROL)
-			return fail(d, WS_CLOSE_PROTOCOL, "control frame over 125 bytes");
-	} else if (op > WS_BIN) {
-		return fail(d, WS_CLOSE_PROTOCOL, "reserved opcode");
-	} else if (op == WS_CONT && !d->msg_op) {
-		return fail(d, WS_CLOSE_PROTOCOL, "continuation outside a message");
-	} else if (op != WS_CONT && d->msg_op) {
-		return fail(d, WS_CLOSE_PROTOCOL, "new message inside a fragmented one");
+			goto bad;
+	} else if (op == WS_CONT ? !d->msg_op : d->msg_op) {
+		why = op ? "new message inside a fragmented one"
+			 : "continuation outside a message";
+		goto bad;
 	}
+	why = masked ? "masked frame from the server" : "unmasked frame from a client";
 	if (masked != d->server)
-		return fail(d, WS_CLOSE_PROTOCOL,
-			    masked ? "masked frame from the server" : "unmasked frame from a client");
+		goto bad;
 	hl = 2 + (n7 == 126 ? 2 : n7 == 127 ? 8 : 0) + 4 * masked;
 	if (len < hl)
 		return WS_NEED_MORE;
 	if (n7 < 126) {
 		plen = n7;
 	} else {
-		for (i = 0; i < (n7 == 126 ? 2 : 8); i++)
-			plen = plen << 8 | p[2 + i];
+		for (i = 2; i < hl - 4 * masked; i++)
+			plen = plen << 8 | p[i];
 		/* RFC 6455 5.2: the shortest form, and the top bit clear */
+		why = "length not in its shortest form";
 		if (plen < 126 || (n7 == 127 && plen <= 0xffff) || plen >> 63)
-			return fail(d, WS_CLOSE_PROTOCOL, "length not in its shortest form");
+			goto bad;
 	}
-	room = d->max_msg - (op == WS_CONT ? d->msg_len : 0);
-	if (op < WS_CLOSE && plen > room)
-		return fail(d, WS_CLOSE_TOO_BIG, "message too big");
+	code = WS_CLOSE_TOO_BIG;
+	why = "message too big";
+	if (!(op & 8) && plen > d->max_msg - (op ? 0 : d->msg_len))
+		goto bad;
 	*frame_len = hl + (size_t)plen;
 	if (len - hl < plen)
 		return WS_NEED_MORE;
 
 	/* the whole frame is here: from now on d and data change */
+	pl = p + hl;
 	f->op = (int)op;
 	f->fin = (int)fin;
-	f->payload = p + hl;
+	f->payload = pl;
 	f->len = (size_t)plen;
+	f->msg_op = 0;
 	if (masked)
-		ws_mask(f->payload, f->len, p + hl - 4, 0);
-	if (op >= WS_CLOSE) {
-		f->msg_op = 0;
-		if (op == WS_CLOSE) {
-			f->close_code = WS_CLOSE_NO_CODE;
-			f->reason = "";
-			f->reason_len = 0;
-			if (plen == 1)
-				return fail(d, WS_CLOSE_PROTOCOL, "close frame of 1 byte");
-			if (plen >= 2) {
-				f->close_code = (unsigned)f->payload[0] << 8 | f->payload[1];
-				f->reason = (const char *)f->payload + 2;
-				f->reason_len = f->len - 2;
-				if (!close_code_ok(f->close_code))
-					return fail(d, WS_CLOSE_PROTOCOL, "invalid close code");
-				memset(u8, 0, sizeof(u8));
-				if (utf8_feed(u8, f->payload + 2, f->len - 2) || u8[0])
-					return fail(d, WS_CLOSE_BAD_DATA, "close reason not UTF-8");
-			}
-			d->closed = 1;
+		ws_mask(pl, f->len, pl - 4, 0);
+	if (op == WS_CLOSE) {
+		d->closed = 1;
+		f->close_code = WS_CLOSE_NO_CODE;
+		f->reason = (const char *)pl;
+		f->reason_len = 0;
+		code = WS_CLOSE_PROTOCOL;
+		why = "close frame of 1 byte";
+		if (plen == 1)
+			goto bad;
+		if (plen) {
+			f->close_code = (unsigned)pl[0] << 8 | pl[1];
+			f->reason += 2;
+			f->reason_len = f->len - 2;
+			why = "invalid close code";
+			if (!close_code_ok(f->close_code))
+				goto bad;
+			code = WS_CLOSE_BAD_DATA;
+			why = "close reason not UTF-8";
+			if (utf8_feed(u8, pl + 2, f->len - 2) || u8[0])
+				goto bad;
 		}
-		return WS_FRAME;
 	}
-	if (op != WS_CONT) {
+	if (op & 8)
+		return WS_FRAME;
+	if (op) {
 		d->msg_op = (unsigned char)op;
 		d->msg_len = 0;
 		memset(d->u8, 0, sizeof(d->u8));
 	}
 	f->msg_op = d->msg_op;
-	text = d->msg_op == WS_TEXT;
-	if (text && (utf8_feed(d->u8, f->payload, f->len) || (fin && d->u8[0])))
-		return fail(d, WS_CLOSE_BAD_DATA, "text not UTF-8");
+	code = WS_CLOSE_BAD_DATA;
+	why = "text not UTF-8";
+	if (d->msg_op == WS_TEXT &&
+	    (utf8_feed(d->u8, pl, f->len) || (fin && d->u8[0])))
+		goto bad;
 	d->msg_len += f->len;
 	if (fin)
 		d->msg_op = 0;
 	return WS_FRAME;
+bad:
+	d->fail = (uint16_t)code;
+	d->err = why;
+	return WS_ERROR;
 }
 
 size_t ws_head(unsigned char *h, int op, int fin, uint64_t len,
 	       const unsigned char *mask)
 {
-	size_t n = 2, k = 0;
+	size_t n = 2, k = len < 126 ? 0 : len <= 0xffff ? 2 : 8;
 
 	h[0] = (unsigned char)((fin ? 0x80 : 0) | (op & 15));
-	if (len < 126)
-		h[1] = (unsigned char)len;
-	else if (len <= 0xffff)
-		h[1] = 126, k = 2;
-	else
-		h[1] = 127, k = 8;
+	h[1] = (unsigned char)(k == 2 ? 126 : k ? 127 : len);
 	while (k--)
 		h[n++] = (unsigned char)(len >> (8 * k));
 	if (mask) {
@@ -253,8 +240,6 @@ int ws_mask_new(unsigned char mask[4])
 
 /* The handshake */
 
-static const char GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
 int ws_key_new(char key[WS_KEY_LEN + 1])
 {
 	unsigned char b[16];
@@ -267,13 +252,17 @@ int ws_key_new(char key[WS_KEY_LEN + 1])
 
 void ws_accept(const char *key, char out[WS_ACCEPT_LEN + 1])
 {
-	struct sha1 s;
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	char b[WS_KEY_LEN + sizeof(guid)];
 	unsigned char h[20];
+	size_t n = strnlen(key, WS_KEY_LEN + 1);
 
-	sha1_init(&s);
-	sha1_update(&s, key, strlen(key));
-	sha1_update(&s, GUID, sizeof(GUID) - 1);
-	sha1_final(&s, h);
+	*out = 0;
+	if (n > WS_KEY_LEN)
+		return;
+	memcpy(b, key, n);
+	memcpy(b + n, guid, sizeof(guid) - 1);
+	sha1(b, n + sizeof(guid) - 1, h);
 	base64_encode(out, h, sizeof(h));
 }
 
@@ -292,19 +281,16 @@ void ws_request_add(struct buf *out, const char *host, const char *path,
  * subprotocols.  O(length of list). */
 static int has_token(const char *list, const char *tok, int icase)
 {
-	size_t n = strlen(tok), k;
-	const char *p = list, *e;
+	size_t n = strlen(tok);
+	const char *p;
 
-	while (p && *p) {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		e = strchr(p, ',');
-		k = e ? (size_t)(e - p) : strlen(p);
-		while (k && (p[k - 1] == ' ' || p[k - 1] == '\t'))
-			k--;
-		if (k == n && k && (icase ? !strncasecmp(p, tok, n) : !memcmp(p, tok, n)))
+	for (p = list; p; p = strchr(p, ',')) {
+		p += strspn(p, " \t,");
+		/* the element ends at a comma or at the end (strchr finds
+		 * the NUL too) */
+		if (!(icase ? strncasecmp(p, tok, n) : strncmp(p, tok, n)) &&
+		    strchr(",", p[n + strspn(p + n, " \t")]))
 			return 1;
-		p = e;
 	}
 	return 0;
 }
@@ -313,10 +299,7 @@ static int has_token(const char *list, const char *tok, int icase)
  * alphabet, the last of them carrying 2 bits only, then "==". */
 static int key_ok(const char *k)
 {
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	return k && strlen(k) == WS_KEY_LEN && strspn(k, abc) == 22 &&
+	return k && strlen(k) == WS_KEY_LEN && strspn(k, base64_chars) == 22 &&
 	       strchr("AQgw", k[21]) && !strcmp(k + 22, "==");
 }
 
@@ -375,7 +358,7 @@ int ws_check_response(int status, const struct ws_hs *h, const char *key,
 	if ((*why = upgrade_why(h)))
 		return -1;
 	ws_accept(key, acc);
-	if (!h->accept || strcmp(h->accept, acc))
+	if (!h->accept || !*acc || strcmp(h->accept, acc))
 		*why = "wrong Sec-WebSocket-Accept";
 	else if (!h->protocol || strcmp(h->protocol, protocol))
 		*why = "the server chose no or another subprotocol";

@@ -118,7 +118,9 @@ struct ws_hs {
  * 0, or -1 with errno. */
 int ws_key_new(char key[WS_KEY_LEN + 1]);
 
-/* base64(SHA-1(key + RFC 6455's GUID)): the server's Sec-WebSocket-Accept. */
+/* base64(SHA-1(key + RFC 6455's GUID)): the server's Sec-WebSocket-Accept.
+ * Keys are at most WS_KEY_LEN characters (ws_check_request refuses any
+ * other); for a longer one, out is "". */
 void ws_accept(const char *key, char out[WS_ACCEPT_LEN + 1]);
 
 /* Client: append the Upgrade request head for path on host, offering one

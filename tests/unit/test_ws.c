@@ -18,16 +18,12 @@
 
 static const unsigned char RFC_MASK[4] = { 0x37, 0xfa, 0x21, 0x3d };
 
-static void check_sha1(const char *msg, size_t reps, const char *want)
+static void check_sha1(const void *msg, size_t n, const char *want)
 {
-	struct sha1 s;
 	unsigned char d[20];
 	char h[41];
 
-	sha1_init(&s);
-	for (size_t i = 0; i < reps; i++)
-		sha1_update(&s, msg, strlen(msg));
-	sha1_final(&s, d);
+	sha1(msg, n, d);
 	for (int i = 0; i < 20; i++)
 		sprintf(h + 2 * i, "%02x", d[i]);
 	assert_string_equal(h, want);
@@ -35,25 +31,29 @@ static void check_sha1(const char *msg, size_t reps, const char *want)
 
 static void test_sha1_vectors(void **state)
 {
-	char a[1001];
+	static const size_t edges[] = { 55, 56, 63, 64, 65 };
+	static const char *edge_sums[] = {      /* from Python's hashlib */
+		"c1c8bbdc22796e28c0e15163d20899b65621d65a",
+		"c2db330f6083854c99d4b5bfb6e8f29f201be699",
+		"03f09f5b158a7a8cdad920bddc29b81c18a551f5",
+		"0098ba824b5c16427bd7a1122a5a442a25ec644d",
+		"11655326c708d70319be2610e8a57d9a5b959d3b",
+	};
+	char *a = malloc(1000000);
 
 	(void)state;
 	/* FIPS 180 examples */
-	check_sha1("", 1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-	check_sha1("abc", 1, "a9993e364706816aba3e25717850c26c9cd0d89d");
-	check_sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+	check_sha1("", 0, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	check_sha1("abc", 3, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	check_sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
 		   "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-	/* one million 'a's in 1000-byte pieces: crosses block edges */
-	memset(a, 'a', 1000);
-	a[1000] = 0;
-	check_sha1(a, 1000, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
-	/* around the padding's edges (55: length fits, 56: one more block),
-	 * fed a byte at a time (values from Python's hashlib) */
-	check_sha1("a", 55, "c1c8bbdc22796e28c0e15163d20899b65621d65a");
-	check_sha1("a", 56, "c2db330f6083854c99d4b5bfb6e8f29f201be699");
-	check_sha1("a", 63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5");
-	check_sha1("a", 64, "0098ba824b5c16427bd7a1122a5a442a25ec644d");
-	check_sha1("a", 65, "11655326c708d70319be2610e8a57d9a5b959d3b");
+	memset(a, 'a', 1000000);
+	check_sha1(a, 1000000, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	/* around the padding's edges: 55 bytes leave room for the length in
+	 * the last block, 56 do not */
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		check_sha1(a, edges[i], edge_sums[i]);
+	free(a);
 }
 
 static void check_b64(const char *in, const char *want)
@@ -87,6 +87,11 @@ static void test_accept_rfc_example(void **state)
 	(void)state;
 	ws_accept("dGhlIHNhbXBsZSBub25jZQ==", acc);
 	assert_string_equal(acc, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	/* shorter keys hash as they are; longer ones are no key */
+	ws_accept("", acc);
+	assert_int_equal(strlen(acc), WS_ACCEPT_LEN);
+	ws_accept("dGhlIHNhbXBsZSBub25jZQ==x", acc);
+	assert_string_equal(acc, "");
 }
 
 /* Decode a whole buffer that must hold exactly one frame. */
@@ -680,6 +685,10 @@ static void test_handshake_client(void **state)
 	assert_int_equal(check_resp(101, h, &why), -1);
 	h = rfc_resp(), h.extensions = "permessage-deflate";
 	assert_int_equal(check_resp(101, h, &why), -1);
+	/* a key too long has no accept value, not even an empty one */
+	h = rfc_resp(), h.accept = "";
+	assert_int_equal(ws_check_response(101, &h, "dGhlIHNhbXBsZSBub25jZQ==x",
+					   "xenbox-pool.1", &why), -1);
 
 	/* a fresh key: well-formed (the server's check takes it), random */
 	assert_int_equal(ws_key_new(key), 0);
