@@ -57,6 +57,15 @@ $(HOST_DIR)/fuzz/fuzz_rrd: $(TOPDIR)/tests/fuzz/fuzz_rrd.c $(addprefix $(TOPDIR)
 		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_RRD_SRCS)) -lm
 
+# The WebSocket codec (pool): ws.c with SHA-1, base64 and buf.
+FUZZ_WS_SRCS := lib/buf.c lib/sha1.c lib/base64.c pool/ws.c
+$(HOST_DIR)/fuzz/fuzz_ws: $(TOPDIR)/tests/fuzz/fuzz_ws.c $(addprefix $(TOPDIR)/src/,$(FUZZ_WS_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/fuzz_ws.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
+		$(addprefix $(TOPDIR)/src/,$(FUZZ_WS_SRCS))
+
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)FUZZ_ARTIFACTS=$(O)/fuzz-artifacts $(TOPDIR)/support/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
