@@ -111,6 +111,29 @@ class Daemon:
                 return "did not stop within %d s of SIGTERM" % timeout
         return self.proc.returncode
 
+    # --lose-last, a check of the soak itself: the database is put back to
+    # an earlier copy between a kill and the restart.
+
+    def snapshot_db(self):
+        """A consistent copy of the live database (SQLite's backup API reads
+        it as any reader of a WAL database does)."""
+        import sqlite3
+        path = os.path.join(self.state, "xenbox.db.soak-copy")
+        src = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.state, "xenbox.db"),
+                              uri=True)
+        dst = sqlite3.connect(path)
+        src.backup(dst)
+        dst.close()
+        src.close()
+        return path
+
+    def restore_db(self, copy):
+        db = os.path.join(self.state, "xenbox.db")
+        for tail in ("-wal", "-shm"):
+            if os.path.exists(db + tail):
+                os.unlink(db + tail)
+        os.replace(copy, db)
+
     def sample(self):
         pid = self.pid
         return {"rss": proc_status(pid, "VmRSS:"), "hwm": proc_status(pid, "VmHWM:"),

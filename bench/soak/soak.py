@@ -32,8 +32,10 @@ answers, what became of the idle and slow connections, the ledger.
 Exit status: 0, or 1 if an acknowledged change was lost (or could not be
 checked), the daemon died without being killed or stopped answering
 (--wedge seconds without an answer to the probe), or RSS, fds or tasks
-grew without bound: within the longest life of the daemon, the last
-quarter's maximum above the first quarter's maximum times --growth.
+grew without bound: within the longest life of the daemon (after its
+first --warmup seconds, and leaving out a hung client's hold), the last
+quarter's maximum above the first quarter's maximum times --growth and
+by more than a floor (FLOORS).
 Timing is printed, never judged.  Loopback only; every loop is bounded by
 the duration.
 """
@@ -137,6 +139,7 @@ class Soak:
         self.src_lock = threading.Lock()
         self.probe_session = None
         self.probe_failing = None
+        self.snapshot = None
         self.t0 = time.monotonic()
 
     def now(self):
@@ -174,6 +177,11 @@ class Soak:
         self.life += 1
         if not self.gate.close(90):
             self.say("workers still busy 90 s after the kill")
+        if self.snapshot:
+            self.say("--lose-last: the database goes back %g s (a check of the soak)"
+                     % self.args.lose_last)
+            self.daemon.restore_db(self.snapshot)
+            self.snapshot = None
         self.start_daemon()
         self.check("after restart %d (%s)" % (self.life - 1, why))
         self.gate.reopen()
@@ -275,6 +283,9 @@ class Soak:
                                    % (self.now(), rc, tail))
                 self.say("DIED: exit status %s; restarting" % rc)
                 self.restart("died (%s)" % rc)
+            if a.lose_last and kills and self.now() >= kills[0] - a.lose_last and \
+                    not self.snapshot:
+                self.snapshot = self.daemon.snapshot_db()
             if kills and self.now() >= kills[0]:
                 kills.pop(0)
                 self.say("kill -9 (pid %d)" % self.daemon.pid)
@@ -325,8 +336,10 @@ class Soak:
         """Per metric: (first quarter max, last quarter max, ratio, over)
         within the longest life with enough samples."""
         by_life = {}
+        start = {lf["n"]: lf["start"] for lf in self.lives}
         for s in self.samples:
-            if s["load"] and not self.in_hung(s["t"]):
+            if s["load"] and not self.in_hung(s["t"]) and \
+                    s["t"] >= start[s["life"]] + self.args.warmup:
                 by_life.setdefault(s["life"], []).append(s)
         best = max(by_life.values(), key=lambda v: v[-1]["t"] - v[0]["t"], default=[])
         if len(best) < 8:
@@ -447,11 +460,12 @@ class Soak:
         life, g = self.growth()
         reasons = []
         if life is None:
-            P("-- growth: not judged (no life of the daemon has 8 samples)")
+            P("-- growth: not judged (no life of the daemon has 8 samples after its first "
+              "%g s)" % a.warmup)
         else:
-            P("-- growth, within life %d (%.0f-%.0f s): last quarter's max against the first "
-              "quarter's; over the bound if above x%.2f and by more than the floor"
-              % (life[0], life[1], life[2], a.growth))
+            P("-- growth, within life %d (%.0f-%.0f s, after its first %g s): last quarter's "
+              "max against the first quarter's; over the bound if above x%.2f and by more "
+              "than the floor" % (life[0], life[1], life[2], a.warmup, a.growth))
             for m, (f, l, ratio, over) in g.items():
                 P("  %-6s first %8d  last %8d  x%.2f  (floor +%d%s)%s" % (
                     m, f, l, ratio, FLOORS[m], " KiB" if m == "rss" else "",
@@ -533,6 +547,13 @@ def main():
     ap.add_argument("--probe-timeout", type=float, default=10)
     ap.add_argument("--growth", type=float, default=1.5,
                     help="bound on last quarter's max / first quarter's max")
+    ap.add_argument("--warmup", type=float, default=30,
+                    help="seconds at the start of each life left out of the growth "
+                         "judgement (caches filling, VMs made again)")
+    ap.add_argument("--lose-last", type=float, default=0, metavar="S",
+                    help="a check of the soak itself: before each kill, the database goes "
+                         "back to a copy taken S seconds earlier, so changes acknowledged "
+                         "in those S seconds are lost and the soak must say so and fail")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the state directory")
     ap.add_argument("--csv", help="write every sample to this file")
