@@ -139,6 +139,7 @@ class Soak:
         self.src_lock = threading.Lock()
         self.probe_session = None
         self.probe_failing = None
+        self.longest_silence = 0.0      # s without an answer to the probe, alive
         self.snapshot = None
         self.t0 = time.monotonic()
 
@@ -244,6 +245,8 @@ class Soak:
                  sessions=counts.get("session") if counts else None,
                  vms=counts.get("vm") if counts else None)
         self.samples.append(s)
+        if self.probe_failing is not None:
+            self.longest_silence = max(self.longest_silence, t - self.probe_failing)
         if err is None:
             self.probe_failing = None
         elif not self.down.is_set():
@@ -383,7 +386,7 @@ class Soak:
             shown.append(self.samples[-1])
         for s in shown:
             P("%7.0f%s%4d %7s %7s %5s %6s %8s %5s %7.1f %7s %7s %8s %7d" % (
-                s["t"], "h" if self.in_hung(s["t"]) else " " if s["load"] else "e", s["life"],
+                s["t"], "e" if not s["load"] else "h" if self.in_hung(s["t"]) else " ", s["life"],
                 fmt(s["rss"] and s["rss"] / 1024.0),
                 fmt(s["hwm"] and s["hwm"] / 1024.0), fmt(s["fds"], "%d"),
                 fmt(s["tasks"], "%d"), fmt(s["sessions"], "%d"), fmt(s["vms"], "%d"),
@@ -493,8 +496,22 @@ class Soak:
         if self.wedges:
             reasons.append("the daemon stopped answering %d times (alive, but no answer "
                            "for %g s: counted as died)" % (len(self.wedges), a.wedge))
+        # Not judged (the exit status says only what the docstring says),
+        # but worth a look: they are how a shorter stall or a request that
+        # never got processed shows.
+        notes = []
+        bad = sum(self.bad.unexpected.values())
+        if bad:
+            notes.append("%d bad inputs got no clean answer (see above)" % bad)
+        if self.longest_silence:
+            notes.append("the probe went unanswered for up to %.0f s while the daemon was "
+                         "alive (--wedge %g s)" % (self.longest_silence, a.wedge))
+        if st.errors:
+            notes.append("%d unexpected errors" % sum(st.errors.values()))
         P()
         P("VERDICT: %s" % ("FAIL: " + "; ".join(reasons) if reasons else "PASS"))
+        if notes:
+            P("   not judged, but look: " + "; ".join(notes))
         return 1 if reasons else 0
 
 
