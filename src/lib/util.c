@@ -1,5 +1,7 @@
 #include "lib/util.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,4 +65,20 @@ void secure_zero(void *p, size_t n)
 
 	while (n--)
 		*v++ = 0;
+}
+
+int xsnprintf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= n) {
+		if (n)
+			buf[0] = 0;
+		return -1;
+	}
+	return r;
 }

@@ -17,6 +17,11 @@ int64_t now_ms(void);           /* CLOCK_MONOTONIC */
 int64_t now_wall(void);         /* seconds since the epoch */
 double now_wall_f(void);
 
+/* snprintf that never truncates silently: the length, or -1 with buf ""
+ * (n > 0) when the result does not fit or the format fails. */
+int xsnprintf(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Overwrite memory the compiler may not optimise away (secrets). */
 void secure_zero(void *p, size_t n);
 

@@ -192,8 +192,11 @@ static int daemon_main(int argc, char **argv)
 	if (!strcmp(cfg.backend, "sim") && !strstr(cfg.sim_opts, "state=")) {
 		char *o;
 
-		snprintf(path, sizeof(path), "state=%s/sim%s%s", cfg.state_dir,
-			 *cfg.sim_opts ? "," : "", cfg.sim_opts);
+		if (xsnprintf(path, sizeof(path), "state=%s/sim%s%s", cfg.state_dir,
+			      *cfg.sim_opts ? "," : "", cfg.sim_opts) < 0) {
+			log_err("sim_opts or the state directory: too long");
+			goto out;
+		}
 		o = xstrdup(path);
 		free(cfg.sim_opts);
 		cfg.sim_opts = o;
@@ -208,7 +211,10 @@ static int daemon_main(int argc, char **argv)
 		goto out;
 	}
 	dm_set_change_hook(on_change);
-	snprintf(path, sizeof(path), "%s/xenbox.db", cfg.state_dir);
+	if (xsnprintf(path, sizeof(path), "%s/xenbox.db", cfg.state_dir) < 0) {
+		log_err("state directory %s: path too long", cfg.state_dir);
+		goto out;
+	}
 	if (store_open(path, err, sizeof(err)) || store_load(err, sizeof(err))) {
 		log_err("store: %s", err);
 		goto out;

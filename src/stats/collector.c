@@ -517,7 +517,8 @@ static void sample(void)
 
 static void file_path(char *p, size_t n, const char *suffix)
 {
-	snprintf(p, n, "%s/stats.rrd%s", api_state_dir ? api_state_dir : ".", suffix);
+	/* too long: "", which open() refuses (reported) */
+	xsnprintf(p, n, "%s/stats.rrd%s", api_state_dir ? api_state_dir : ".", suffix);
 }
 
 static void add_entry(struct buf *b, uint8_t kind, const char *uuid, const struct rrd *r)
