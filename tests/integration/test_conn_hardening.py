@@ -13,6 +13,29 @@ import pytest
 from conftest import PASSWORD, Daemon, ok
 
 
+# ---- a stats save whose fsync fails ----
+
+def test_stats_save_failure_keeps_no_descriptor(state_dir):
+    """stats.rrd.tmp as a symlink to /dev/zero: the write succeeds, fsync
+    fails (EINVAL).  The failure is reported and the descriptor closed."""
+    conf = os.path.join(state_dir, "xenbox.conf")
+    with open(conf, "w") as f:
+        f.write("stats_save_interval = 1\n")
+    os.symlink("/dev/zero", os.path.join(state_dir, "stats.rrd.tmp"))
+    d = Daemon(state_dir).start(extra=("--config", conf))
+    try:
+        deadline = time.time() + 30
+        while "stats: saving" not in d.read_log():
+            assert time.time() < deadline, d.read_log()
+            time.sleep(0.2)
+        fds = "/proc/%d/fd" % d.proc.pid
+        targets = [os.readlink(os.path.join(fds, n)) for n in os.listdir(fds)]
+        assert "/dev/zero" not in targets, targets
+    finally:
+        rc = d.stop()
+    assert rc == 0, d.read_log()
+
+
 # ---- paths that do not fit the fixed buffers ----
 
 def long_dir(base, total):
