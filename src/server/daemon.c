@@ -35,12 +35,6 @@
 static volatile int stop;
 static struct vmm *vmm;
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void on_change(void)
 {
 	api_events_changed();
@@ -169,8 +163,10 @@ static int daemon_main(int argc, char **argv)
 	log_level = cfg.log_level;
 	api_clean_timeout_s = cfg.clean_shutdown_timeout;
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	if (loop_stop_on_signals(&stop)) {      /* before any thread starts */
+		log_err("signals: %s", strerror(errno));
+		goto out;
+	}
 
 	if (mkdir(cfg.state_dir, 0700) < 0 && errno != EEXIST) {
 		log_err("state directory %s: %s", cfg.state_dir, strerror(errno));
@@ -257,8 +253,11 @@ static int daemon_main(int argc, char **argv)
 		log_err("listen: %s", err);
 		goto out;
 	}
-	loop_watch(vmm_event_fd(vmm), LOOP_READ, on_vmm, NULL);
-	loop_watch(worker_fd(), LOOP_READ, on_worker, NULL);
+	if (loop_watch(vmm_event_fd(vmm), LOOP_READ, on_vmm, NULL) ||
+	    loop_watch(worker_fd(), LOOP_READ, on_worker, NULL)) {
+		log_err("epoll: %s", strerror(errno));
+		goto out;
+	}
 	store_flush();
 	log_info("xenbox %s: backend %s, state %s%s%s%s%s", XB_VERSION, cfg.backend,
 		 cfg.state_dir, *cfg.http ? ", http " : "", cfg.http,
