@@ -132,6 +132,9 @@ static int64_t fake_now;
 static int last_accept_errno, accepts;
 static struct call *deferred[QMAX];
 static int ndeferred;
+/* a call in progress is cancelled only when its client went away, a
+ * timeout may have struck, the loop failed, or at shutdown */
+static int may_cancel;
 
 static struct fsock *S(int fd)
 {
@@ -396,6 +399,9 @@ static void forget(struct call *c)
 
 void api_events_cancel(struct call *c)
 {
+	struct conn *conn = c->conn;
+
+	CHECK(may_cancel || S(conn->fd)->faulted);
 	forget(c);
 }
 
@@ -550,7 +556,8 @@ static void send_request(struct fsock *s, unsigned tpl)
 		break;
 	case 1:
 	case 2: {
-		int json = tpl % 8 == 2, ex = get8() & 1;
+		unsigned f = get8();
+		int json = tpl % 8 == 2, ex = f & 1, cl = f & 2;
 
 		if (json)
 			buf_addf(&body, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":[],\"id\":%u}",
@@ -558,8 +565,9 @@ static void send_request(struct fsock *s, unsigned tpl)
 		else
 			buf_addf(&body, "<?xml version='1.0'?><methodCall><methodName>%s"
 				 "</methodName><params></params></methodCall>", tag);
-		buf_addf(&b, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n\r\n",
-			 json ? "/jsonrpc" : "/", ex ? "Expect: 100-continue\r\n" : "", body.len);
+		buf_addf(&b, "POST %s HTTP/1.1\r\nHost: x\r\n%s%sContent-Length: %zu\r\n\r\n",
+			 json ? "/jsonrpc" : "/", ex ? "Expect: 100-continue\r\n" : "",
+			 cl ? "Connection: close\r\n" : "", body.len);
 		buf_add(&b, body.data, body.len);
 		expect(s, K_ID, tag, NULL);
 		break;
@@ -704,7 +712,7 @@ static void setup(void)
 	fd_limit = 1 << 30;
 	memset(pending, 0, sizeof(pending));
 	memset(pending_head, 0, sizeof(pending_head));
-	accept_err = watch_fail = tls_new_fail = 0;
+	accept_err = watch_fail = tls_new_fail = may_cancel = 0;
 	fake_now = 1000000;
 	ndeferred = 0;
 	for (int i = 0; i < NLIST; i++) {
@@ -791,6 +799,7 @@ static void step(unsigned op)
 		break;
 	case 13:                        /* time passes */
 		fake_now += (int64_t)(get8() % 8) * (get8() % 2 ? 1000 : 60000);
+		may_cancel |= fake_now - 1000000 >= SEND_TIMEOUT_MS;
 		break;
 	case 14: {                      /* the system's failures */
 		unsigned f = get8() % 6;
@@ -804,7 +813,7 @@ static void step(unsigned op)
 		else if (f == 3)
 			fd_limit = 1 << 30;
 		else if (f == 4)
-			watch_fail = 1;
+			watch_fail = may_cancel = 1;
 		else
 			tls_new_fail = 1;
 		break;
@@ -864,6 +873,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_invariants();
 	}
 	drain();
+	may_cancel = 1;
 	server_shutdown();
 	CHECK(nopen == 0);              /* every descriptor closed */
 	CHECK(out_queued == 0 && !ntcp && !nunix);
