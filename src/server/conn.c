@@ -95,6 +95,7 @@ struct conn {
 	struct emit e;
 	int keep_alive, closing, in_process, json, list_methods;
 	int stalled;                    /* waits for the reply queue to drain */
+	int continued;                  /* "100 Continue" sent for this request */
 	struct rpc_call rc;
 	int64_t since;                  /* first byte of the pending request */
 	int64_t active;                 /* last byte read */
@@ -374,12 +375,15 @@ static void process(struct conn *c)
 		if (req.content_length < 0)
 			req.content_length = 0;
 		if (c->in.len < head + (size_t)req.content_length) {
-			if (req.expect_continue && c->in.len == head)
+			if (req.expect_continue && c->in.len == head && !c->continued) {
 				queue_out(c, 100, NULL, NULL, NULL, 0);
+				c->continued = 1;
+			}
 			arena_free(&c->a);
 			break;
 		}
 		c->served++;
+		c->continued = 0;
 		route(c, &req, c->in.data + head, (size_t)req.content_length);
 		if (!c->keep_alive)
 			c->closing = 1;         /* as the reply says: "close" */

@@ -120,6 +120,7 @@ struct fsock {
 	struct expect q[QMAX];
 	int qh, qt;
 	int closed_by_reply;    /* a final reply said close */
+	int continued;          /* a 100 Continue came for the next reply */
 	int refused;
 	unsigned nextid;
 };
@@ -479,6 +480,8 @@ static void client_parse(struct fsock *s)
 			return;
 		}
 		if (r.status == 100) {
+			CHECK(!s->continued);   /* once per request */
+			s->continued = 1;
 			s->got_off += hl;
 			arena_free(&a);
 			continue;
@@ -499,6 +502,7 @@ static void client_parse(struct fsock *s)
 
 			CHECK(s->qh < s->qt);   /* a reply to a request sent */
 			e = &s->q[s->qh++ % QMAX];
+			s->continued = 0;
 			switch (e->kind) {
 			case K_PAGE:
 			case K_PAGE_CLOSE:
@@ -767,18 +771,28 @@ static void step(unsigned op)
 		if ((s = pick()))
 			send_request(s, get8());
 		break;
-	case 5:
-	case 6:                         /* some of it arrives */
+	case 5:                         /* some of it arrives */
 		if ((s = pick()))
 			deliver(s, get16() % 2048);
+		break;
+	case 6:                         /* up to the end of the next head */
+		if ((s = pick()) && s->outbox.len) {
+			char *e = memmem(s->outbox.data, s->outbox.len, "\r\n\r\n", 4);
+
+			deliver(s, e ? (size_t)(e - s->outbox.data) + 4 : s->outbox.len);
+		}
 		break;
 	case 7:                         /* the client reads some */
 		if ((s = pick()))
 			s->wcap += get16() % 8192;
 		break;
 	case 8:                         /* read sizes */
-		if ((s = pick()))
+		if ((s = pick())) {
 			s->rcap = get8();
+			/* TLS: a record with no data for the reader (an
+			 * alert, a ticket) wakes it all the same */
+			s->fresh |= s->tls && (s->rcap & 1);
+		}
 		break;
 	case 9:
 	case 10:
