@@ -66,6 +66,16 @@ $(HOST_DIR)/fuzz/fuzz_ws: $(TOPDIR)/tests/fuzz/fuzz_ws.c $(addprefix $(TOPDIR)/s
 		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_WS_SRCS))
 
+# The connection layer: conn.c itself, included by the target with its
+# system calls, loop, TLS and API replaced by models (tests/fuzz/fuzz_conn.c).
+FUZZ_CONN_SRCS := $(FUZZ_SRCS_LIB) lib/util.c lib/log.c
+$(HOST_DIR)/fuzz/fuzz_conn: $(TOPDIR)/tests/fuzz/fuzz_conn.c $(TOPDIR)/src/server/conn.c $(wildcard $(TOPDIR)/src/server/*.h) $(addprefix $(TOPDIR)/src/,$(FUZZ_CONN_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/fuzz_conn.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
+		$(addprefix $(TOPDIR)/src/,$(FUZZ_CONN_SRCS))
+
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)FUZZ_ARTIFACTS=$(O)/fuzz-artifacts $(TOPDIR)/support/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)

@@ -59,7 +59,7 @@ int api_vdi_on_create(struct call *c, struct obj *vdi)
 	if (size < 0)
 		return api_fail(c, "FIELD_TYPE_ERROR", "virtual_size", NULL);
 	mkdir(api_sr_dir, 0700);
-	snprintf(path, sizeof(path), "%s/%s.img", api_sr_dir, dm_get_str(vdi, vdi->cls->f_uuid));
+	xsnprintf(path, sizeof(path), "%s/%s.img", api_sr_dir, dm_get_str(vdi, vdi->cls->f_uuid));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, size) < 0) {
 		int err = errno;

@@ -195,7 +195,10 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 		I(pbd, "currently_attached", 1);
 		S(pool, "default_SR", sr->ref);
 	}
-	snprintf(path, sizeof(path), "%s/sr", api_state_dir);
+	if (xsnprintf(path, sizeof(path), "%s/sr", api_state_dir) < 0) {
+		snprintf(err, errlen, "%s: path too long", api_state_dir);
+		return -1;
+	}
 	{
 		const char *dc[] = { "path", path, NULL };
 
@@ -298,7 +301,7 @@ HANDLER(api_host_get_server_certificate)
 
 	if (!api_obj(c, "host", args[0].u.s))
 		return -1;
-	snprintf(path, sizeof(path), "%s/xapi-ssl.pem", api_state_dir);
+	xsnprintf(path, sizeof(path), "%s/xapi-ssl.pem", api_state_dir);   /* "": none */
 	f = fopen(path, "r");
 	if (f) {
 		while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)

@@ -115,10 +115,11 @@ int api_auth_init(const char *state_dir, const char *hash_override)
 	if (getrandom(fast_key, sizeof(fast_key), 0) != (ssize_t)sizeof(fast_key))
 		return -1;
 	if (hash_override && *hash_override) {
-		snprintf(root_hash, sizeof(root_hash), "%s", hash_override);
+		if (xsnprintf(root_hash, sizeof(root_hash), "%s", hash_override) < 0)
+			log_err("auth: root_password_hash is too long; ignored");
 		return 0;
 	}
-	snprintf(path, sizeof(path), "%s/passwd", state_dir);
+	xsnprintf(path, sizeof(path), "%s/passwd", state_dir);       /* "": not found */
 	f = fopen(path, "r");
 	if (!f) {
 		log_warn("auth: no root password set (%s); only local root logins over "

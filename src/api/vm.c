@@ -376,7 +376,7 @@ static const char *vdev_of(const char *userdevice, char *buf, size_t n)
 		snprintf(buf, n, "xvd%c", (char)('a' + d));
 		return buf;
 	}
-	snprintf(buf, n, "%s", userdevice);
+	xsnprintf(buf, n, "%s", userdevice);   /* too long: "", refused as a vdev */
 	return buf;
 }
 

@@ -23,6 +23,11 @@ double now_wall_f(void);
  * are.  0, or -1 with err naming the directory that could not be made. */
 int mkdir_parents(const char *path, unsigned mode, char *err, size_t errlen);
 
+/* snprintf that never truncates silently: the length, or -1 with buf ""
+ * (n > 0) when the result does not fit or the format fails. */
+int xsnprintf(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Overwrite memory the compiler may not optimise away (secrets). */
 void secure_zero(void *p, size_t n);
 

@@ -10,10 +10,20 @@
  * written, no new request is started (its reply could be megabytes:
  * VM.get_all_records); work resumes when the queue is below OUT_LOW.
  *
+ * Every byte for a client goes through queue_out(), which counts it in
+ * out_queued; the bytes are written by flush() only, after the store
+ * committed (server_flush_output), never straight from an event.
+ *
  * Limits: 300 KiB bodies (as XAPI: larger gets 500 and a close), request
- * heads per http_default_limits, SERVER_MAX_CONNS connections (the
- * listeners pause beyond), a head must arrive within HEAD_TIMEOUT_MS and
- * idle keep-alive connections close after IDLE_TIMEOUT_MS.
+ * heads per http_default_limits, a head must arrive within HEAD_TIMEOUT_MS,
+ * a reply that makes no progress for SEND_TIMEOUT_MS closes the connection,
+ * idle keep-alive connections close after IDLE_TIMEOUT_MS.  Connections:
+ * SERVER_MAX_CONNS over TCP, SERVER_MAX_PER_PEER from one address and
+ * SERVER_MAX_UNIX on the Unix socket, each its own budget; at a limit the
+ * longest idle connection that may go makes room (evictable()), and when
+ * none may, the new one is refused.  accept() out of descriptors
+ * (EMFILE) also makes room so, or pauses the listeners for
+ * ACCEPT_PAUSE_MS instead of spinning on them.  See docs/DAEMON.md.
  */
 #include "server/server.h"
 
@@ -25,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -51,15 +62,33 @@
 #define READ_CHUNK 16384
 #define OUT_HIGH (16u << 20)
 #define OUT_LOW (4u << 20)
+#define SEND_TIMEOUT_MS 60000
+#define ACCEPT_PAUSE_MS 1000
+
+/* The system calls of a connection; tests/fuzz/fuzz_conn.c includes this
+ * file with its own (short reads and writes, EAGAIN, EMFILE). */
+#ifndef XB_CONN_SYSCALLS
+#define sys_read read
+#define sys_write write
+#define sys_accept4 accept4
+#define sys_close close
+#endif
 
 struct conn {
 	int fd;
 	int local_root;
+	int unix_sock;                  /* on the Unix socket: its own budget */
+	int mask;                       /* what the loop watches */
 	struct tls_conn *tls;           /* NULL: plain */
 	int tls_wants_write;            /* the handshake waits to write */
+	size_t tls_wlen;                /* a TLS write to finish: its length */
+	int wblocked;                   /* the last write would block */
+	unsigned served;                /* requests routed */
 	char peer[64];
 	struct buf in, out;
 	size_t out_off;                 /* bytes of out already written */
+	struct buf more;                /* replies queued while a TLS write of
+					 * out waits: out must not move */
 	struct arena a;
 	struct call *busy;              /* a call waiting to complete */
 	struct buf call_out;
@@ -67,20 +96,23 @@ struct conn {
 	int keep_alive, closing, in_process, json, list_methods;
 	int stalled;                    /* waits for the reply queue to drain */
 	int plain_net;                  /* plain HTTP from beyond loopback */
+	int continued;                  /* "100 Continue" sent for this request */
 	struct rpc_call rc;
 	int64_t since;                  /* first byte of the pending request */
-	int64_t active;
+	int64_t active;                 /* last byte read */
+	int64_t out_since;              /* last write progress, or output queued */
 	struct conn *next, *prev;
 };
 
 static struct conn *conns;
-static int nconns;
+static int ntcp, nunix;
 static struct listener {
 	int fd;
 	int unix_sock;
 	int tls;
 } listeners[8];
-static int nlisteners, paused;
+static int nlisteners;
+static int64_t paused_until;            /* accept() ran out of descriptors */
 static int want_flush;
 static size_t out_queued;               /* reply bytes not yet written */
 static int any_stalled;
@@ -91,27 +123,53 @@ static void on_io(int fd, int events, void *opaque);
 
 /* ---- replies ---- */
 
+static size_t unwritten(const struct conn *c)
+{
+	return c->out.len - c->out_off + c->more.len;
+}
+
+/* The one writer of a connection's output: a head (status 100: the bare
+ * interim "100 Continue") and the body parts, counted in out_queued. */
+static void queue_out(struct conn *c, int status, const char *ctype, const char *extra,
+		      const struct iovec *v, int nv)
+{
+	/* after a TLS write said "again", mbedTLS wants the same (pointer,
+	 * length) again: c->out must not move, later bytes go to c->more */
+	struct buf *b = c->tls_wlen || c->more.len ? &c->more : &c->out;
+	size_t before = b->len, len = 0;
+
+	for (int i = 0; i < nv; i++)
+		len += v[i].iov_len;
+	if (!unwritten(c))
+		c->out_since = now_ms();
+	if (status == 100)
+		buf_adds(b, "HTTP/1.1 100 Continue\r\n\r\n");
+	else
+		http_write_head(b, status, ctype, len, c->keep_alive && !c->closing, extra);
+	buf_reserve(b, len);
+	for (int i = 0; i < nv; i++)
+		buf_add(b, v[i].iov_base, v[i].iov_len);
+	out_queued += b->len - before;
+	want_flush = 1;
+}
+
 static void reply(struct conn *c, int status, const char *ctype, const char *body,
 		  size_t len, const char *extra)
 {
-	size_t before = c->out.len;
+	struct iovec v = { (void *)body, len };
 
-	http_write_head(&c->out, status, ctype, len, c->keep_alive && !c->closing, extra);
-	buf_add(&c->out, body, len);
-	out_queued += c->out.len - before;
-	want_flush = 1;
+	queue_out(c, status, ctype, extra, &v, 1);
 }
 
 static void reply_status(struct conn *c, int status, int close_after)
 {
 	char body[160];
-	int n = snprintf(body, sizeof(body),
-			 "<html><body><h1>HTTP %d %s</h1></body></html>", status,
-			 http_reason(status));
+	int n = xsnprintf(body, sizeof(body), "<html><body><h1>HTTP %d %s</h1></body></html>",
+			  status, http_reason(status));
 
 	if (close_after)
 		c->closing = 1;
-	reply(c, status, "text/html", body, (size_t)n, NULL);
+	reply(c, status, "text/html", body, n < 0 ? 0 : (size_t)n, NULL);
 }
 
 #define CORS "Access-Control-Allow-Origin: *\r\n"
@@ -165,19 +223,11 @@ static void finish_call(struct call *call)
 		xmlrpc_response_end(&post);
 	}
 	{
-		size_t len = pre.len + (with_value ? val->len : 0) + post.len;
+		struct iovec v[3] = { { pre.data, pre.len },
+				      { with_value ? val->data : NULL, with_value ? val->len : 0 },
+				      { post.data, post.len } };
 
-		size_t before = c->out.len;
-
-		http_write_head(&c->out, 200, c->json ? "application/json" : "text/xml", len,
-				c->keep_alive && !c->closing, CORS);
-		buf_reserve(&c->out, len);
-		buf_add(&c->out, pre.data, pre.len);
-		if (with_value)
-			buf_add(&c->out, val->data, val->len);
-		buf_add(&c->out, post.data, post.len);
-		out_queued += c->out.len - before;
-		want_flush = 1;
+		queue_out(c, 200, c->json ? "application/json" : "text/xml", CORS, v, 3);
 	}
 	buf_free(&pre);
 	buf_free(&post);
@@ -334,13 +384,13 @@ static void run_get(struct conn *c, const struct http_req *req)
 static void route(struct conn *c, const struct http_req *req, const char *body, size_t len)
 {
 	if (req->method == HTTP_OPTIONS) {
-		char extra[512];
+		struct buf extra = BUF_INIT;    /* the echoed header is up to a line (1 KiB) */
 
-		snprintf(extra, sizeof(extra),
-			 CORS "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
+		buf_addf(&extra, CORS "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
 			 "Access-Control-Allow-Headers: %s\r\n",
 			 req->ac_request_headers ? req->ac_request_headers : "content-type");
-		reply(c, 200, "text/plain", "", 0, extra);
+		reply(c, 200, "text/plain", "", 0, extra.data);
+		buf_free(&extra);
 		return;
 	}
 	if (req->method == HTTP_POST) {
@@ -401,14 +451,18 @@ static void process(struct conn *c)
 		if (req.content_length < 0)
 			req.content_length = 0;
 		if (c->in.len < head + (size_t)req.content_length) {
-			if (req.expect_continue && c->in.len == head) {
-				buf_adds(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
-				want_flush = 1;
+			if (req.expect_continue && c->in.len == head && !c->continued) {
+				queue_out(c, 100, NULL, NULL, NULL, 0);
+				c->continued = 1;
 			}
 			arena_free(&c->a);
 			break;
 		}
+		c->served++;
+		c->continued = 0;
 		route(c, &req, c->in.data + head, (size_t)req.content_length);
+		if (!c->keep_alive)
+			c->closing = 1;         /* as the reply says: "close" */
 		buf_consume(&c->in, head + (size_t)req.content_length);
 		c->since = c->in.len ? now_ms() : 0;
 		if (!c->busy)
@@ -427,7 +481,6 @@ static ssize_t io_map(struct conn *c, ssize_t r)
 	if (c->tls) {
 		if (r == TLS_WANT_WRITE) {
 			c->tls_wants_write = 1;
-			loop_watch(c->fd, LOOP_READ | LOOP_WRITE, on_io, c);
 			return IO_AGAIN;
 		}
 		return r == TLS_WANT_READ ? IO_AGAIN : r < 0 ? IO_ERROR : r;
@@ -444,7 +497,7 @@ static ssize_t io_read(struct conn *c, void *buf, size_t n)
 	if (c->tls)
 		return io_map(c, tls_read(c->tls, buf, n));
 #endif
-	return io_map(c, read(c->fd, buf, n));
+	return io_map(c, sys_read(c->fd, buf, n));
 }
 
 static ssize_t io_write(struct conn *c, const void *buf, size_t n)
@@ -453,7 +506,7 @@ static ssize_t io_write(struct conn *c, const void *buf, size_t n)
 	if (c->tls)
 		return io_map(c, tls_write(c->tls, buf, n));
 #endif
-	return io_map(c, write(c->fd, buf, n));
+	return io_map(c, sys_write(c->fd, buf, n));
 }
 
 static int io_pending(struct conn *c)
@@ -465,69 +518,113 @@ static int io_pending(struct conn *c)
 #endif
 }
 
+/* Watch for reads always, for writes while a write would block (or a TLS
+ * handshake waits to write).  0, or -1 when it failed and c is closed. */
+static int conn_watch(struct conn *c)
+{
+	int mask = LOOP_READ | (c->wblocked || c->tls_wants_write ? LOOP_WRITE : 0);
+
+	if (mask == c->mask)
+		return 0;
+	if (loop_watch(c->fd, mask, on_io, c)) {
+		log_warn("server: %s: cannot watch the connection: %s", c->peer, strerror(errno));
+		conn_close(c);
+		return -1;
+	}
+	c->mask = mask;
+	return 0;
+}
+
+/* Write what is queued, as far as the socket takes it: an offset, not a
+ * memmove per partial write (large replies would make that quadratic).
+ * 0, or -1 when c was closed. */
+static int flush(struct conn *c)
+{
+	c->wblocked = 0;
+	for (;;) {
+		size_t n;
+		ssize_t r;
+
+		if (c->out_off == c->out.len) {
+			struct buf t = c->out;
+
+			buf_reset(&t);
+			c->out = c->more;
+			c->more = t;
+			c->out_off = 0;
+			trim_buf(&c->more);
+			if (!c->out.len) {
+				trim_buf(&c->out);
+				break;
+			}
+		}
+		/* a TLS write that said "again" is retried with the same
+		 * (pointer, length), as mbedTLS requires */
+		n = c->tls_wlen ? c->tls_wlen : c->out.len - c->out_off;
+		r = io_write(c, c->out.data + c->out_off, n);
+		if (r == IO_AGAIN) {
+			/* TLS may want to read first: then a read retries */
+			c->wblocked = !c->tls || c->tls_wants_write;
+			if (c->tls)
+				c->tls_wlen = n;
+			break;
+		}
+		if (r <= 0 || (size_t)r > n) {
+			conn_close(c);
+			return -1;
+		}
+		c->tls_wlen = 0;
+		c->out_off += (size_t)r;
+		out_queued -= (size_t)r;
+		c->out_since = now_ms();
+	}
+	if (!unwritten(c) && c->closing && !c->busy) {
+		conn_close(c);
+		return -1;
+	}
+	return conn_watch(c);
+}
+
 static void on_io(int fd, int events, void *opaque)
 {
 	struct conn *c = opaque;
+	char tmp[READ_CHUNK];
+	ssize_t r;
 
+	(void)fd;
 	if ((events & LOOP_WRITE) && c->tls_wants_write) {
 		/* a TLS handshake that waited to write goes on via read */
 		c->tls_wants_write = 0;
 		events |= LOOP_READ;
 	}
-	if (events & LOOP_WRITE) {
-		/* an offset, not a memmove per partial write: large replies
-		 * would make that quadratic */
-		while (c->out_off < c->out.len) {
-			ssize_t r = io_write(c, c->out.data + c->out_off, c->out.len - c->out_off);
-
-			if (r == IO_AGAIN)
-				break;
-			if (r <= 0) {
-				conn_close(c);
-				return;
-			}
-			c->out_off += (size_t)r;
-			out_queued -= (size_t)r;
-		}
-		if (c->out_off == c->out.len) {
-			buf_reset(&c->out);
-			c->out_off = 0;
-			trim_buf(&c->out);
-		}
-		if (!c->out.len) {
-			if (c->closing) {
-				conn_close(c);
-				return;
-			}
-			loop_watch(fd, LOOP_READ, on_io, c);
-		} else {
-			loop_watch(fd, LOOP_READ | LOOP_WRITE, on_io, c);
-		}
+	if ((events & LOOP_WRITE) && unwritten(c))
+		want_flush = 1;         /* written after the next commit */
+	if (!(events & LOOP_READ)) {
+		conn_watch(c);
+		return;
 	}
-	if (events & LOOP_READ) {
-		char tmp[READ_CHUNK];
-		ssize_t r;
-
-		do {
-			r = io_read(c, tmp, sizeof(tmp));
-			if (r == IO_AGAIN)
-				return;
-			if (r <= 0) {
-				conn_close(c);
-				return;
-			}
-			if (!c->in.len)
-				c->since = now_ms();
-			c->active = now_ms();
-			buf_add(&c->in, tmp, (size_t)r);
-		} while (io_pending(c) && c->in.len < 4 * (MAX_BODY + 64 * 1024));
-		if (!c->busy)
-			process(c);
-		if (c->in.len > 4 * (MAX_BODY + 64 * 1024)) {
-			conn_close(c);  /* a client pipelining without reading */
+	do {
+		r = io_read(c, tmp, sizeof(tmp));
+		if (r == IO_AGAIN)
+			break;
+		if (r <= 0) {
+			conn_close(c);
 			return;
 		}
+		if (!c->in.len)
+			c->since = now_ms();
+		c->active = now_ms();
+		buf_add(&c->in, tmp, (size_t)r);
+	} while (io_pending(c) && c->in.len < 4 * (MAX_BODY + 64 * 1024));
+	if (c->tls && unwritten(c))
+		want_flush = 1;         /* a TLS write may have waited for this */
+	if (!c->busy)
+		process(c);
+	if (c->in.len > 4 * (MAX_BODY + 64 * 1024)) {
+		conn_close(c);  /* a client pipelining without reading */
+		return;
 	}
+	conn_watch(c);
 }
 
 static void conn_close(struct conn *c)
@@ -538,14 +635,15 @@ static void conn_close(struct conn *c)
 		api_session_cancel(c->busy);
 		c->busy = NULL;
 	}
-	out_queued -= c->out.len - c->out_off;
+	out_queued -= unwritten(c);
 	loop_unwatch(c->fd);
 #ifdef CONFIG_XB_TLS
 	tls_conn_free(c->tls);
 #endif
-	close(c->fd);
+	sys_close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
+	buf_free(&c->more);
 	buf_free(&c->call_out);
 	arena_free(&c->a);
 	if (c->prev)
@@ -554,53 +652,170 @@ static void conn_close(struct conn *c)
 		conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	if (c->unix_sock)
+		nunix--;
+	else
+		ntcp--;
 	free(c);
-	nconns--;
-	if (paused && nconns < SERVER_MAX_CONNS) {
-		paused = 0;
-		for (int i = 0; i < nlisteners; i++)
-			loop_watch(listeners[i].fd, LOOP_READ, server_on_accept, &listeners[i]);
+}
+
+/* ---- accepting, limits, eviction ---- */
+
+/* A connection may be closed to make room when no call of it is in
+ * progress and it is idle between requests, or has never had a request
+ * answered (a fresh, slow or silent client). */
+static int evictable(const struct conn *c)
+{
+	return !c->busy && !c->closing && (!c->served || (!c->in.len && !unwritten(c)));
+}
+
+/* The connection to close for room: among the evictable ones (of the Unix
+ * socket or TCP, of one peer if peer is set), those never answered first,
+ * then the longest idle.  NULL if none.  O(connections). */
+static struct conn *victim(int unix_sock, const char *peer)
+{
+	struct conn *c, *best = NULL;
+
+	for (c = conns; c; c = c->next) {
+		if (c->unix_sock != unix_sock || (peer && strcmp(c->peer, peer)) || !evictable(c))
+			continue;
+		/* <=: the list is newest first, the oldest wins a tie */
+		if (!best || (!c->served && best->served) ||
+		    (!c->served == !best->served && c->active <= best->active))
+			best = c;
 	}
+	return best;
+}
+
+/* Room for a new connection from peer: 0, or -1 when every connection in
+ * its way has a call in progress or a request or reply under way.
+ * O(connections). */
+static int make_room(int unix_sock, const char *peer)
+{
+	struct conn *c, *v;
+	int same = 0;
+
+	if (unix_sock) {
+		if (nunix < SERVER_MAX_UNIX)
+			return 0;
+	} else {
+		for (c = conns; c; c = c->next)
+			same += !c->unix_sock && !strcmp(c->peer, peer);
+		if (same < SERVER_MAX_PER_PEER && ntcp < SERVER_MAX_CONNS)
+			return 0;
+		if (same < SERVER_MAX_PER_PEER)
+			peer = NULL;    /* the cap: anyone's */
+	}
+	if (!(v = victim(unix_sock, peer)))
+		return -1;
+	log_debug("server: closing an idle connection of %s for one of %s", v->peer,
+		  unix_sock ? "unix" : peer ? peer : "another address");
+	conn_close(v);
+	return 0;
+}
+
+/* 0, or -1 when a listener could not be watched again (logged). */
+static int watch_listeners(int on)
+{
+	int rc = 0;
+
+	for (int i = 0; i < nlisteners; i++) {
+		if (!on) {
+			loop_unwatch(listeners[i].fd);
+		} else if (loop_watch(listeners[i].fd, LOOP_READ, server_on_accept, &listeners[i])) {
+			log_err("server: cannot watch a listener: %s", strerror(errno));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* accept() failed for want of descriptors or memory, and nothing could be
+ * closed for room: the listeners stay readable, so stop watching them a
+ * while instead of spinning on them (server_tick resumes). */
+static void pause_listeners(int err)
+{
+	log_warn("server: accept: %s; not accepting for %d ms", strerror(err), ACCEPT_PAUSE_MS);
+	paused_until = now_ms() + ACCEPT_PAUSE_MS;
+	watch_listeners(0);
 }
 
 void server_on_accept(int fd, int events, void *opaque)
 {
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				   "Content-Length: 0\r\nConnection: close\r\n\r\n";
 	struct listener *l = opaque;
+	int accepted = 0, evicted = 0;
 
 	(void)events;
-	for (;;) {
+	while (!paused_until) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int cfd = sys_accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		char peer[64] = "unix";
 		struct conn *c;
 
-		if (cfd < 0)
-			return;
-		c = xcalloc(1, sizeof(*c));
-		c->fd = cfd;
-		c->active = now_ms();
-		if (l->unix_sock) {
-			struct ucred cr;
-			socklen_t cl = sizeof(cr);
+		if (cfd < 0) {
+			struct conn *v;
 
-			snprintf(c->peer, sizeof(c->peer), "unix");
-			if (!getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) && cr.uid == 0)
-				c->local_root = 1;
-		} else {
-			int one = 1;
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			/* accept() fails for want of a descriptor before it looks
+			 * for a client: only the first call of an event knows
+			 * one is there (the loop calls again while one is) */
+			if (errno == EAGAIN || accepted)
+				return;
+			/* out of descriptors: an idle connection makes room (for the
+			 * Unix socket, a TCP one too), one per event */
+			if ((errno == EMFILE || errno == ENFILE) && !evicted &&
+			    ((v = victim(l->unix_sock, NULL)) || (l->unix_sock && (v = victim(0, NULL))))) {
+				log_debug("server: out of descriptors; closing an idle connection of %s",
+					  v->peer);
+				conn_close(v);
+				evicted = 1;
+				continue;
+			}
+			pause_listeners(errno);
+			return;
+		}
+		if (!l->unix_sock) {
 			char addr[INET6_ADDRSTRLEN] = "?";
 
-			setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			if (ss.ss_family == AF_INET)
 				inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
 			else if (ss.ss_family == AF_INET6)
 				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
-			snprintf(c->peer, sizeof(c->peer), "%s", addr);
-			c->plain_net = !l->tls && !addr_is_loopback(addr);
+			memcpy(peer, addr, sizeof(addr));
+		}
+		if (make_room(l->unix_sock, peer)) {
+			log_debug("server: refusing a connection of %s: its connections are all busy",
+				  peer);
+			if (!l->tls)
+				(void)!sys_write(cfd, busy, sizeof(busy) - 1);
+			sys_close(cfd);
+			continue;
+		}
+		accepted = 1;
+		c = xcalloc(1, sizeof(*c));
+		c->fd = cfd;
+		c->active = now_ms();
+		c->unix_sock = l->unix_sock;
+		memcpy(c->peer, peer, sizeof(peer));
+		if (l->unix_sock) {
+			struct ucred cr;
+			socklen_t cl = sizeof(cr);
+
+			if (!getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) && cr.uid == 0)
+				c->local_root = 1;
+		} else {
+			int one = 1;
+
+			setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			c->plain_net = !l->tls && !addr_is_loopback(c->peer);
 		}
 #ifdef CONFIG_XB_TLS
 		if (l->tls && !(c->tls = tls_conn_new(cfd))) {
-			close(cfd);
+			sys_close(cfd);
 			free(c);
 			continue;
 		}
@@ -609,14 +824,11 @@ void server_on_accept(int fd, int events, void *opaque)
 		if (conns)
 			conns->prev = c;
 		conns = c;
-		nconns++;
-		loop_watch(cfd, LOOP_READ, on_io, c);
-		if (nconns >= SERVER_MAX_CONNS) {
-			paused = 1;
-			for (int i = 0; i < nlisteners; i++)
-				loop_unwatch(listeners[i].fd);
-			return;
-		}
+		if (c->unix_sock)
+			nunix++;
+		else
+			ntcp++;
+		conn_watch(c);          /* may close c */
 	}
 }
 
@@ -671,7 +883,9 @@ int server_listen_tcp(const char *spec, int tls, char *err, size_t errlen)
 	listeners[nlisteners].fd = fd;
 	listeners[nlisteners].unix_sock = 0;
 	listeners[nlisteners].tls = tls;
-	loop_watch(fd, LOOP_READ, server_on_accept, &listeners[nlisteners++]);
+	if (loop_watch(fd, LOOP_READ, server_on_accept, &listeners[nlisteners]))
+		goto fail;
+	nlisteners++;
 	return 0;
 badaddr:
 	snprintf(err, errlen, "'%s': bad address", spec);
@@ -705,7 +919,12 @@ int server_listen_unix(const char *path, char *err, size_t errlen)
 	listeners[nlisteners].fd = fd;
 	listeners[nlisteners].unix_sock = 1;
 	listeners[nlisteners].tls = 0;
-	loop_watch(fd, LOOP_READ, server_on_accept, &listeners[nlisteners++]);
+	if (loop_watch(fd, LOOP_READ, server_on_accept, &listeners[nlisteners])) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	nlisteners++;
 	return 0;
 }
 
@@ -714,18 +933,28 @@ int64_t server_tick(int64_t now)
 {
 	struct conn *c, *n;
 
+	if (paused_until && now >= paused_until) {
+		paused_until = 0;
+		if (watch_listeners(1))
+			pause_listeners(errno);         /* try again later */
+	}
 	for (c = conns; c; c = n) {
 		n = c->next;
-		if (c->busy)
+		if (unwritten(c) && now - c->out_since > SEND_TIMEOUT_MS) {
+			log_debug("server: %s reads no replies; closing", c->peer);
+			conn_close(c);  /* the client reads nothing */
+		} else if (c->busy) {
 			continue;
-		if (c->since && now - c->since > HEAD_TIMEOUT_MS && !c->closing) {
+		} else if (c->since && now - c->since > HEAD_TIMEOUT_MS && !c->closing) {
 			c->keep_alive = 0;
 			buf_reset(&c->in);
 			reply_status(c, 408, 1);
-		} else if (!c->in.len && !c->out.len && now - c->active > IDLE_TIMEOUT_MS) {
+		} else if (!c->in.len && !unwritten(c) && now - c->active > IDLE_TIMEOUT_MS) {
 			conn_close(c);
 		}
 	}
+	if (paused_until && (!conns || paused_until - now < 1000))
+		return paused_until - now;
 	return conns ? 1000 : -1;
 }
 
@@ -742,12 +971,12 @@ static void resume_stalled(void)
 		if (c->stalled) {
 			c->stalled = 0;
 			if (!c->busy)
-				process(c);     /* may stall again, or close c */
+				process(c);     /* may stall again */
 		}
 	}
 }
 
-/* Write queued replies (after the store committed). */
+/* Write queued replies (after the store committed): O(connections). */
 void server_flush_output(void)
 {
 	struct conn *c, *n;
@@ -758,8 +987,8 @@ void server_flush_output(void)
 	want_flush = 0;
 	for (c = conns; c; c = n) {
 		n = c->next;
-		if (c->out.len)
-			on_io(c->fd, LOOP_WRITE, c);   /* may close c */
+		if (unwritten(c))
+			flush(c);       /* may close c */
 	}
 }
 
@@ -777,14 +1006,14 @@ void server_close_plain(int net)
 		loop_unwatch(l->fd);
 		close(l->fd);
 		*l = listeners[--nlisteners];   /* the last one moves here */
-		if (i < nlisteners && !paused)
+		if (i < nlisteners && !paused_until)
 			loop_watch(l->fd, LOOP_READ, server_on_accept, l);
 	}
 	for (c = conns; net && c; c = n) {
 		n = c->next;
 		if (!c->plain_net)
 			continue;
-		if (c->in_process || c->out.len)
+		if (c->in_process || c->out.len || c->more.len)
 			c->closing = 1;         /* after the reply it is making */
 		else
 			conn_close(c);          /* a waiting call is cancelled */
@@ -795,7 +1024,10 @@ void server_shutdown(void)
 {
 	while (conns)
 		conn_close(conns);
-	for (int i = 0; i < nlisteners; i++)
-		close(listeners[i].fd);
+	for (int i = 0; i < nlisteners; i++) {
+		loop_unwatch(listeners[i].fd);
+		sys_close(listeners[i].fd);
+	}
 	nlisteners = 0;
+	paused_until = 0;
 }

@@ -35,12 +35,6 @@
 static volatile int stop;
 static struct vmm *vmm;
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void on_change(void)
 {
 	api_events_changed();
@@ -170,8 +164,10 @@ static int daemon_main(int argc, char **argv)
 	log_level = cfg.log_level;
 	api_clean_timeout_s = cfg.clean_shutdown_timeout;
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	if (loop_stop_on_signals(&stop)) {      /* before any thread starts */
+		log_err("signals: %s", strerror(errno));
+		goto out;
+	}
 
 	if (mkdir_parents(cfg.state_dir, 0755, err, sizeof(err))) {
 		log_err("state directory: %s", err);
@@ -197,8 +193,11 @@ static int daemon_main(int argc, char **argv)
 	if (!strcmp(cfg.backend, "sim") && !strstr(cfg.sim_opts, "state=")) {
 		char *o;
 
-		snprintf(path, sizeof(path), "state=%s/sim%s%s", cfg.state_dir,
-			 *cfg.sim_opts ? "," : "", cfg.sim_opts);
+		if (xsnprintf(path, sizeof(path), "state=%s/sim%s%s", cfg.state_dir,
+			      *cfg.sim_opts ? "," : "", cfg.sim_opts) < 0) {
+			log_err("sim_opts or the state directory: too long");
+			goto out;
+		}
 		o = xstrdup(path);
 		free(cfg.sim_opts);
 		cfg.sim_opts = o;
@@ -213,7 +212,10 @@ static int daemon_main(int argc, char **argv)
 		goto out;
 	}
 	dm_set_change_hook(on_change);
-	snprintf(path, sizeof(path), "%s/xenbox.db", cfg.state_dir);
+	if (xsnprintf(path, sizeof(path), "%s/xenbox.db", cfg.state_dir) < 0) {
+		log_err("state directory %s: path too long", cfg.state_dir);
+		goto out;
+	}
 	if (store_open(path, err, sizeof(err)) || store_load(err, sizeof(err))) {
 		log_err("store: %s", err);
 		goto out;
@@ -258,8 +260,11 @@ static int daemon_main(int argc, char **argv)
 		goto out;
 	}
 	netinfo_start(cfg.management_interface, cfg.network);
-	loop_watch(vmm_event_fd(vmm), LOOP_READ, on_vmm, NULL);
-	loop_watch(worker_fd(), LOOP_READ, on_worker, NULL);
+	if (loop_watch(vmm_event_fd(vmm), LOOP_READ, on_vmm, NULL) ||
+	    loop_watch(worker_fd(), LOOP_READ, on_worker, NULL)) {
+		log_err("epoll: %s", strerror(errno));
+		goto out;
+	}
 	store_flush();
 	log_info("xenbox %s: backend %s, state %s%s%s%s%s", XB_VERSION, cfg.backend,
 		 cfg.state_dir, *cfg.http ? ", http " : "", cfg.http,

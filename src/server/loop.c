@@ -1,6 +1,7 @@
 #include "server/loop.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -16,6 +17,34 @@ struct watch {
 static int epfd = -1;
 static struct watch *watches;   /* indexed by fd: O(1) dispatch */
 static int nwatches;
+static volatile int *stop_flag;
+static sigset_t sleep_mask;             /* the mask while in epoll_pwait */
+static int have_sleep_mask;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	if (stop_flag)
+		*stop_flag = 1;
+}
+
+int loop_stop_on_signals(volatile int *stop)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGINT);
+	stop_flag = stop;
+	if (sigprocmask(SIG_BLOCK, &s, &sleep_mask) ||
+	    sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
+		return -1;
+	sigdelset(&sleep_mask, SIGTERM);
+	sigdelset(&sleep_mask, SIGINT);
+	have_sleep_mask = 1;
+	return 0;
+}
 
 int loop_init(void)
 {
@@ -40,6 +69,10 @@ int loop_watch(int fd, int mask, loop_fn *fn, void *opaque)
 	struct epoll_event ev = { 0 };
 	int op, r;
 
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
 	if (fd >= nwatches) {
 		int n = nwatches ? nwatches : 64;
 
@@ -80,7 +113,10 @@ void loop_run(int64_t (*before_sleep)(void), volatile int *stop)
 
 	while (!*stop) {
 		int64_t ms = before_sleep ? before_sleep() : -1;
-		int n = epoll_wait(epfd, evs, 64, ms > 1000000 ? 1000000 : (int)ms);
+		/* the stop signals are let in only while waiting: one that came
+		 * after the check of *stop is pending and ends the wait at once */
+		int n = epoll_pwait(epfd, evs, 64, ms > 1000000 ? 1000000 : (int)ms,
+				    have_sleep_mask ? &sleep_mask : NULL);
 
 		if (n < 0 && errno != EINTR)
 			break;

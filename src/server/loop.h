@@ -13,9 +13,15 @@ typedef void loop_fn(int fd, int events, void *opaque);
 
 int loop_init(void);
 void loop_dispose(void);                /* idempotent */
-/* Register fd (or change its mask); mask 0 removes it. */
+/* Register fd (or change its mask); mask 0 removes it.  0, or -1 with
+ * errno (the caller must handle it: the fd is then not watched). */
 int loop_watch(int fd, int mask, loop_fn *fn, void *opaque);
 void loop_unwatch(int fd);
+/* SIGTERM and SIGINT set *stop.  They are blocked, and let in only while
+ * loop_run waits, so that one arriving between its check of *stop and the
+ * wait is not lost.  Call before starting threads (they inherit the mask).
+ * 0, or -1 with errno. */
+int loop_stop_on_signals(volatile int *stop);
 /* before_sleep returns the ms the loop may sleep (-1: until an event). */
 void loop_run(int64_t (*before_sleep)(void), volatile int *stop);
 

@@ -5,7 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SERVER_MAX_CONNS 800            /* as XAPI */
+/* Connections (docs/DAEMON.md): beyond a limit the longest idle one that
+ * may go makes room, else the new one is refused.  (tests/fuzz/fuzz_conn.c
+ * sets small ones.) */
+#ifndef SERVER_MAX_CONNS
+#define SERVER_MAX_CONNS 800            /* over TCP, as XAPI */
+#define SERVER_MAX_PER_PEER 64          /* from one address */
+#define SERVER_MAX_UNIX 64              /* on the Unix socket, apart */
+#endif
 
 /* tls: serve HTTPS (tls_server_init first) */
 int server_listen_tcp(const char *addr_port, int tls, char *err, size_t errlen);

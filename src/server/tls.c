@@ -74,13 +74,35 @@ static void errstr(int rc, char *err, size_t errlen, const char *what)
 	snprintf(err, errlen, "%s: mbedTLS error -0x%04x", what, (unsigned)-rc);
 }
 
-/* Make a key and a self-signed certificate; write both as PEM to path. */
-static int make_cert(const char *path, const char *cn, char *err, size_t errlen)
+/* 0, or -1 with errno (a short write that cannot go on is ENOSPC). */
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t r = write(fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (!r)
+				errno = ENOSPC;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Make a key and a self-signed certificate; write both as PEM to
+ * dir/path: through path.tmp and a rename, so that path is whole or
+ * absent (after a full disk, a power cut). */
+static int make_cert(const char *dir, const char *path, const char *cn, char *err,
+		     size_t errlen)
 {
 	mbedtls_x509write_cert crt;
 	mbedtls_pk_context pk;
 	unsigned char serial[16], pem[4096];
-	char subject[300];
+	char subject[300], tmp[620];
 	int rc, fd = -1;
 	size_t klen;
 
@@ -96,7 +118,12 @@ static int make_cert(const char *path, const char *cn, char *err, size_t errlen)
 	}
 	rng(MBEDTLS_PSA_RANDOM_STATE, serial, sizeof(serial));
 	serial[0] &= 0x7f;
-	snprintf(subject, sizeof(subject), "CN=%s", cn);
+	if (xsnprintf(subject, sizeof(subject), "CN=%s", cn) < 0 ||
+	    xsnprintf(tmp, sizeof(tmp), "%s.tmp", path) < 0) {
+		snprintf(err, errlen, "certificate: host name or path too long");
+		rc = -1;
+		goto out;
+	}
 	mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
 	mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
 	mbedtls_x509write_crt_set_subject_key(&crt, &pk);
@@ -121,14 +148,20 @@ static int make_cert(const char *path, const char *cn, char *err, size_t errlen)
 		errstr(rc, err, errlen, "certificate PEM");
 		goto out;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, pem, strlen((char *)pem)) < 0 || fsync(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	rc = fd < 0 || write_all(fd, pem, strlen((char *)pem)) || fsync(fd) < 0 ? -1 : 0;
+	if (fd >= 0 && close(fd) < 0)
 		rc = -1;
-		if (fd >= 0)
-			unlink(path);
+	fd = -1;
+	if (rc || rename(tmp, path) < 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		rc = -1;
+		unlink(tmp);
 		goto out;
 	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);  /* the rename, on disk */
+	if (fd >= 0)
+		fsync(fd);
 	log_info("tls: made a self-signed certificate for %s in %s", cn, path);
 out:
 	if (fd >= 0)
@@ -174,8 +207,11 @@ int tls_server_init(const char *state_dir, const char *cn, char *fp, size_t fple
 		snprintf(err, errlen, "psa_crypto_init failed");
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/xapi-ssl.pem", state_dir);
-	if (access(path, F_OK) && make_cert(path, cn, err, errlen))
+	if (xsnprintf(path, sizeof(path), "%s/xapi-ssl.pem", state_dir) < 0) {
+		snprintf(err, errlen, "%s: path too long", state_dir);
+		return -1;
+	}
+	if (access(path, F_OK) && make_cert(state_dir, path, cn, err, errlen))
 		return -1;
 	mbedtls_x509_crt_init(&cert);
 	mbedtls_pk_init(&key);

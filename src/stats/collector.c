@@ -517,7 +517,8 @@ static void sample(void)
 
 static void file_path(char *p, size_t n, const char *suffix)
 {
-	snprintf(p, n, "%s/stats.rrd%s", api_state_dir ? api_state_dir : ".", suffix);
+	/* too long: "", which open() refuses (reported) */
+	xsnprintf(p, n, "%s/stats.rrd%s", api_state_dir ? api_state_dir : ".", suffix);
 }
 
 static void add_entry(struct buf *b, uint8_t kind, const char *uuid, const struct rrd *r)
@@ -564,11 +565,13 @@ int stats_save(void)
 			goto out;
 		off += (size_t)r;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		goto out;
-	}
+	rc = fsync(fd);
+	if (close(fd) < 0)      /* the descriptor is gone either way */
+		rc = -1;
 	fd = -1;
+	if (rc)
+		goto out;
+	rc = -1;
 	if (rename(tmp, path) < 0)
 		goto out;
 	/* the rename itself reaches the disk with the directory */

@@ -49,8 +49,11 @@ static int passwd_main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/passwd", dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (xsnprintf(path, sizeof(path), "%s/passwd", dir) < 0 ||
+	    xsnprintf(tmp, sizeof(tmp), "%s.tmp", path) < 0) {
+		fprintf(stderr, "xenbox passwd: %s: path too long\n", dir);
+		goto out;
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || dprintf(fd, "%s\n", hash) < 0 || fsync(fd) < 0 ||
 	    close(fd) < 0 || rename(tmp, path) < 0) {

@@ -317,7 +317,7 @@ static int wait_netdev(const char *ifname)
 static int ifreq_ioctl(int s, unsigned long req, const char *name,
 		       struct ifreq *ifr)
 {
-	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	xen_pathf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);  /* too long: "", ENODEV */
 	return ioctl(s, req, ifr) ? -errno : 0;
 }
 
