@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -187,6 +188,30 @@ static void read_dns(char *out, size_t n)
 	fclose(f);
 }
 
+/* Where RESOLV leads: realpath(); or, while the file at the end of its
+ * symlinks is not there yet (the USB image's ../run/resolv.conf before
+ * anything wrote it), those links followed by hand (8 at most), so that
+ * the file's creation is watched for in its own directory. */
+static char *resolv_target(void)
+{
+	char *real = realpath(RESOLV, NULL), path[PATH_MAX] = RESOLV, to[PATH_MAX], next[PATH_MAX];
+	ssize_t r;
+
+	if (real)
+		return real;
+	for (int i = 0; i < 8 && (r = readlink(path, to, sizeof(to) - 1)) > 0; i++) {
+		/* a relative link is relative to the link's directory */
+		int keep = to[0] == '/' ? 0 : (int)(strrchr(path, '/') + 1 - path), n;
+
+		to[r] = 0;
+		n = snprintf(next, sizeof(next), "%.*s%s", keep, path, to);
+		if (n < 0 || (size_t)n >= sizeof(next))
+			break;
+		memcpy(path, next, (size_t)n + 1);
+	}
+	return xstrdup(path);
+}
+
 /* The file (its inode: written in place, as udhcpc's script does) and the
  * directory of the file it resolves to (replaced by rename, or created). */
 static char *resolv_real;        /* where RESOLV leads */
@@ -200,9 +225,7 @@ static void watch_resolv(void)
 	file_wd = inotify_add_watch(ino_fd, RESOLV, IN_CLOSE_WRITE | IN_MODIFY |
 				    IN_DELETE_SELF | IN_MOVE_SELF);
 	free(resolv_real);
-	resolv_real = realpath(RESOLV, NULL);
-	if (!resolv_real)
-		resolv_real = xstrdup(RESOLV);
+	resolv_real = resolv_target();
 	dir = xstrdup(resolv_real);
 	*(strrchr(dir, '/') + (strrchr(dir, '/') == dir)) = 0;
 	inotify_add_watch(ino_fd, dir, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE);

@@ -10,6 +10,7 @@ import ctypes
 import itertools
 import os
 import subprocess
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -45,6 +46,15 @@ class Netns:
 
     def ip(self, *args, check=True):
         return ip(self.name, *args, check=check)
+
+    def settle(self, timeout=20):
+        """Wait until the veths' IPv6 link-local addresses are past DAD
+        (1-2 s after link up), the last netlink event of the namespace's
+        own making: a test of "no netlink event, yet ..." starts after."""
+        deadline = time.monotonic() + timeout
+        while self.ip("-6", "addr", "show", "tentative").stdout.strip():
+            assert time.monotonic() < deadline, "IPv6 DAD still running after %d s" % timeout
+            time.sleep(0.1)
 
 
 @contextmanager

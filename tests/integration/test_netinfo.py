@@ -16,6 +16,18 @@ def resolv_prefix(path):
             str(path)]
 
 
+def resolv_link_prefix(tmp_path, target):
+    """Run the daemon with /etc/resolv.conf a symlink to target (as the USB
+    image has it, relative: ../run/resolv.conf), in a mount namespace of
+    its own where /etc is an overlay of the real one."""
+    for d in ("etc-upper", "etc-work"):
+        (tmp_path / d).mkdir()
+    return ["unshare", "-m", "sh", "-c",
+            'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$0/etc-upper,workdir=$0/etc-work" '
+            '/etc && ln -sfn "$1" /etc/resolv.conf && shift && exec "$@"',
+            str(tmp_path), ".." + str(target)]
+
+
 def mac_of(ns, dev):
     return json.loads(ns.ip("-j", "link", "show", dev).stdout)[0]["address"]
 
@@ -114,5 +126,40 @@ def test_fallbacks_default_route_then_loopback(state_dir, tmp_path):
             follow(p, s, token, {"address": "10.215.0.9"},
                    {"IP": "10.215.0.9", "MAC": mac_of(ns, "xbmgmt"),
                     "ip_configuration_mode": "DHCP"})   # xenbox.conf's network
+        finally:
+            assert d.stop() == 0
+
+
+def test_resolv_conf_a_symlink_to_a_file_made_later(state_dir, tmp_path):
+    """/etc/resolv.conf a symlink whose file is not there yet when the
+    daemon starts (the USB image's ../run/resolv.conf before the first
+    lease): the file's creation, with no netlink event, brings the DNS;
+    then the file rewritten in place, and replaced by a rename."""
+    run = tmp_path / "run"
+    run.mkdir()
+    resolv = run / "resolv.conf"
+    conf = tmp_path / "xenbox.conf"
+    conf.write_text("management_interface = xbv0\nnetwork = dhcp\n")
+    with netns("10.213.0.1/24", gateway="10.213.0.254") as ns:
+        ns.settle()     # else an IPv6 address event would refresh it all anyway
+        d = Daemon(state_dir).start(["--config", str(conf)],
+                                    prefix=resolv_link_prefix(tmp_path, resolv))
+        try:
+            p, s = d.login()
+            host, pif = management(p, s)
+            assert (pif["IP"], pif["gateway"], pif["DNS"]) == ("10.213.0.1", "10.213.0.254", ""), pif
+            token = ok(getattr(p.event, "from")(s, ["host", "pif"], "", 0.0))["token"]
+            # what udhcpc's script does: truncate (creates it), then append
+            resolv.write_text("")
+            with open(resolv, "a") as f:
+                f.write("nameserver 10.213.0.53\n")
+            token = follow(p, s, token, {}, {"DNS": "10.213.0.53"})
+            with open(resolv, "w") as f:
+                f.write("nameserver 10.213.0.54\n")
+            token = follow(p, s, token, {}, {"DNS": "10.213.0.54"})
+            new = run / "resolv.conf.new"
+            new.write_text("nameserver 10.213.0.55\n")
+            new.rename(resolv)
+            token = follow(p, s, token, {}, {"DNS": "10.213.0.55"})
         finally:
             assert d.stop() == 0

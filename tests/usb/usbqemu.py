@@ -146,7 +146,9 @@ class UsbQemu(QemuConsole):
     """One QEMU booting a stick image (SeaBIOS, or OVMF with uefi=True),
     its console driven by tests/lib/qemuconsole.py.  The XenAPI's ports
     80 and 443 are forwarded to self.ports[80], self.ports[443] (to
-    guest_addr, default the first DHCP address)."""
+    guest_addr, default the first DHCP address).  restrict (the default)
+    keeps the guest off the host's network (QEMU's restrict=on): its DHCP
+    answer then has an address but no router and no DNS server."""
     FATAL = FATAL
     Error = UsbError
 
