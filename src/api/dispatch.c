@@ -701,7 +701,7 @@ static int check_session(struct call *c)
 	c->session = dm_obj_by_ref_cls(sk, ref);
 	if (!c->session)
 		return api_fail(c, "SESSION_INVALID", ref, NULL);
-	c->session->f[dm_field_idx(sk, "last_active")].u.i = now_wall();
+	c->session->f[OF(c->session, session, last_active)].u.i = now_wall();
 	return 0;
 }
 

@@ -346,16 +346,18 @@ const struct dm_field *dm_field_find(const struct dm_class *c, const char *name)
 	return NULL;
 }
 
-int dm_field_idx(const struct dm_class *c, const char *name)
+#ifdef XB_HOST_BUILD
+/* OF()'s check in the test build: o must be of class cls (a strcmp). */
+int dm_of_check(const struct obj *o, const char *cls, int idx, const char *file, int line)
 {
-	const struct dm_field *f = dm_field_find(c, name);
-
-	if (!f) {
-		fprintf(stderr, "xenbox: no field %s.%s in the datamodel\n", c->name, name);
+	if (!o || strcmp(o->cls->name, cls)) {
+		fprintf(stderr, "xenbox: %s:%d: field %d of %s used on a%s %s\n", file, line,
+			idx, cls, o ? "" : " NULL", o ? o->cls->name : "object");
 		abort();
 	}
-	return f->idx;
+	return idx;
 }
+#endif
 
 const struct dm_msg *dm_msg_find(const struct dm_class *c, const char *name)
 {

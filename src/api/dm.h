@@ -20,6 +20,26 @@
 
 #include "dm_fields.h"     /* FLD(cls, field): generated from model.c */
 
+/* Naming a field in code: never by string at run time.
+ *   OF(o, VM, power_state)  where the object o is at hand: the index of
+ *                           VM.power_state; in the host (test) build it
+ *                           also aborts with file:line unless o is a VM,
+ *                           so the ASan tests catch a right name on the
+ *                           wrong class; in the target build it is just
+ *                           the constant.
+ *   FLD(VM, power_state)    where only the class is known (a loop over
+ *                           dm_class_find("VM")'s objects, a table).
+ * Both fail the build on a name the class does not have.  Names from the
+ * wire (get_<field>, where-expressions, the store's columns) go through
+ * dm_field_find(), which returns NULL. */
+#ifdef XB_HOST_BUILD
+struct obj;
+int dm_of_check(const struct obj *o, const char *cls, int idx, const char *file, int line);
+#define OF(o, cls, name) dm_of_check((o), #cls, FLD(cls, name), __FILE__, __LINE__)
+#else
+#define OF(o, cls, name) FLD(cls, name)
+#endif
+
 /* ---- types ---- */
 
 enum dm_kind {
@@ -207,7 +227,6 @@ void dm_set_float(struct obj *o, int field, double d);
 void dm_set_enum(struct obj *o, int field, const char *name);
 const char *dm_get_str(const struct obj *o, int field);
 const char *dm_get_enum(const struct obj *o, int field);
-int dm_field_idx(const struct dm_class *c, const char *name);     /* or abort */
 /* Mark o modified now, for events only (nothing is written). */
 void dm_touch(struct obj *o);
 /* Replace o's uuid, keeping the index right (store loading). */

@@ -26,10 +26,12 @@ static struct obj *first_of(const char *cls)
 	return dm_class_find(cls)->first;
 }
 
-static struct obj *find_by(const char *cls, const char *field, const char *value)
+/* the first object of class cls whose string field f is value: O(objects);
+ * FIND_BY(SR, type, "file") names class and field once */
+#define FIND_BY(cls, f, value) find_by(#cls, FLD(cls, f), value)
+static struct obj *find_by(const char *cls, int f, const char *value)
 {
 	struct dm_class *k = dm_class_find(cls);
-	int f = dm_field_idx(k, field);
 
 	for (struct obj *o = k->first; o; o = o->next)
 		if (!strcmp(dm_get_str(o, f), value))
@@ -37,9 +39,8 @@ static struct obj *find_by(const char *cls, const char *field, const char *value
 	return NULL;
 }
 
-static void set_map(struct obj *o, const char *field, const char *const *kv)
+static void set_map(struct obj *o, int f, const char *const *kv)
 {
-	int f = dm_field_idx(o->cls, field);
 	struct dm_val m = { 0 };
 
 	for (; kv[0]; kv += 2)
@@ -48,9 +49,8 @@ static void set_map(struct obj *o, const char *field, const char *const *kv)
 	dm_val_free(o->cls->fields[f].t, &m);
 }
 
-static void set_strset(struct obj *o, const char *field, const char *const *v)
+static void set_strset(struct obj *o, int f, const char *const *v)
 {
-	int f = dm_field_idx(o->cls, field);
 	struct dm_val s = { 0 };
 
 	for (; *v; v++) {
@@ -62,8 +62,8 @@ static void set_strset(struct obj *o, const char *field, const char *const *v)
 	dm_val_free(o->cls->fields[f].t, &s);
 }
 
-#define S(o, f, v) dm_set_str(o, dm_field_idx((o)->cls, f), v)
-#define I(o, f, v) dm_set_int(o, dm_field_idx((o)->cls, f), v)
+#define S(o, cls, f, v) dm_set_str(o, OF(o, cls, f), v)
+#define I(o, cls, f, v) dm_set_int(o, OF(o, cls, f), v)
 
 static void refresh_host(struct obj *h, const struct vmm_host_info *hi, const char *hostname)
 {
@@ -82,12 +82,12 @@ static void refresh_host(struct obj *h, const struct vmm_host_info *hi, const ch
 		const char *ci[] = { "cpu_count", cpus, "socket_count", "1", "speed", khz,
 				     "vendor", "", "modelname", "", NULL };
 
-		set_map(h, "cpu_info", ci);
+		set_map(h, OF(h, host, cpu_info), ci);
 	}
-	set_map(h, "software_version", sw);
-	set_strset(h, "capabilities", caps);
-	S(h, "hostname", hostname);
-	I(h, "enabled", 1);
+	set_map(h, OF(h, host, software_version), sw);
+	set_strset(h, OF(h, host, capabilities), caps);
+	S(h, host, hostname, hostname);
+	I(h, host, enabled, 1);
 }
 
 static struct obj *ensure(const char *cls, struct obj *existing)
@@ -110,19 +110,19 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 	}
 	h = ensure("host", first_of("host"));
 	api_this_host = h;
-	S(h, "name_label", *dm_get_str(h, dm_field_idx(h->cls, "name_label")) ? dm_get_str(h, dm_field_idx(h->cls, "name_label")) : hostname);
+	S(h, host, name_label, *dm_get_str(h, OF(h, host, name_label)) ? dm_get_str(h, OF(h, host, name_label)) : hostname);
 	refresh_host(h, &hi, hostname);
 
 	hm = ensure("host_metrics", first_of("host_metrics"));
-	I(hm, "memory_total", (int64_t)hi.total_memory);
-	I(hm, "memory_free", (int64_t)hi.free_memory);
-	I(hm, "live", 1);
-	I(hm, "last_updated", now_wall());
-	S(h, "metrics", hm->ref);
+	I(hm, host_metrics, memory_total, (int64_t)hi.total_memory);
+	I(hm, host_metrics, memory_free, (int64_t)hi.free_memory);
+	I(hm, host_metrics, live, 1);
+	I(hm, host_metrics, last_updated, now_wall());
+	S(h, host, metrics, hm->ref);
 
 	pool = ensure("pool", first_of("pool"));
 	api_pool = pool;
-	S(pool, "master", h->ref);
+	S(pool, pool, master, h->ref);
 
 	/* one host_cpu per physical CPU */
 	{
@@ -134,9 +134,9 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 		for (; n < hi.nr_cpus; n++) {
 			struct obj *cpu = dm_obj_new(kc, NULL, NULL);
 
-			S(cpu, "host", h->ref);
-			I(cpu, "number", n);
-			I(cpu, "speed", (int64_t)(hi.cpu_khz / 1000));
+			S(cpu, host_cpu, host, h->ref);
+			I(cpu, host_cpu, number, n);
+			I(cpu, host_cpu, speed, (int64_t)(hi.cpu_khz / 1000));
 		}
 	}
 
@@ -144,7 +144,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 	dom0 = NULL;
 	{
 		struct dm_class *kv = dm_class_find("VM");
-		int f = dm_field_idx(kv, "is_control_domain");
+		int f = FLD(VM, is_control_domain);
 
 		for (struct obj *o = kv->first; o; o = o->next)
 			if (o->f[f].u.i)
@@ -152,22 +152,22 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 	}
 	if (!dom0) {
 		dom0 = dm_obj_new(dm_class_find("VM"), NULL, NULL);
-		I(dom0, "is_control_domain", 1);
-		S(dom0, "name_label", "Control domain on host: ");
+		I(dom0, VM, is_control_domain, 1);
+		S(dom0, VM, name_label, "Control domain on host: ");
 		m = dm_obj_new(dm_class_find("VM_metrics"), NULL, NULL);
-		S(dom0, "metrics", m->ref);
+		S(dom0, VM, metrics, m->ref);
 	}
 	{
 		char label[300];
 
 		snprintf(label, sizeof(label), "Control domain on host: %s", hostname);
-		S(dom0, "name_label", label);
+		S(dom0, VM, name_label, label);
 	}
-	dm_set_enum(dom0, dm_field_idx(dom0->cls, "power_state"), "Running");
-	I(dom0, "domid", 0);
-	S(dom0, "resident_on", h->ref);
-	dm_set_enum(dom0, dm_field_idx(dom0->cls, "domain_type"), "pv");
-	S(h, "control_domain", dom0->ref);
+	dm_set_enum(dom0, OF(dom0, VM, power_state), "Running");
+	I(dom0, VM, domid, 0);
+	S(dom0, VM, resident_on, h->ref);
+	dm_set_enum(dom0, OF(dom0, VM, domain_type), "pv");
+	S(h, host, control_domain, dom0->ref);
 
 	/* roles: XAPI's built-in ones, so RBAC-aware clients find them */
 	if (!first_of("role")) {
@@ -178,22 +178,22 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 		for (const char *const *r = roles; *r; r++) {
 			struct obj *o = dm_obj_new(dm_class_find("role"), NULL, NULL);
 
-			S(o, "name_label", *r);
+			S(o, role, name_label, *r);
 		}
 	}
 
 	/* the local file SR: raw images in <state>/sr */
-	sr = find_by("SR", "type", "file");
+	sr = FIND_BY(SR, type, "file");
 	if (!sr) {
 		sr = dm_obj_new(dm_class_find("SR"), NULL, NULL);
-		S(sr, "name_label", "Local storage");
-		S(sr, "type", "file");
-		S(sr, "content_type", "user");
+		S(sr, SR, name_label, "Local storage");
+		S(sr, SR, type, "file");
+		S(sr, SR, content_type, "user");
 		pbd = dm_obj_new(dm_class_find("PBD"), NULL, NULL);
-		S(pbd, "host", h->ref);
-		S(pbd, "SR", sr->ref);
-		I(pbd, "currently_attached", 1);
-		S(pool, "default_SR", sr->ref);
+		S(pbd, PBD, host, h->ref);
+		S(pbd, PBD, SR, sr->ref);
+		I(pbd, PBD, currently_attached, 1);
+		S(pool, pool, default_SR, sr->ref);
 	}
 	if (xsnprintf(path, sizeof(path), "%s/sr", api_state_dir) < 0) {
 		snprintf(err, errlen, "%s: path too long", api_state_dir);
@@ -202,24 +202,24 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 	{
 		const char *dc[] = { "path", path, NULL };
 
-		pbd = find_by("PBD", "SR", sr->ref);
+		pbd = FIND_BY(PBD, SR, sr->ref);
 		if (pbd)
-			set_map(pbd, "device_config", dc);
+			set_map(pbd, OF(pbd, PBD, device_config), dc);
 	}
 	free(api_sr_dir);               /* idempotent: a re-init replaces it */
 	api_sr_dir = xstrdup(path);
 
 	/* the management network and its bridge */
-	net = find_by("network", "bridge", "xenbr0");
+	net = FIND_BY(network, bridge, "xenbr0");
 	if (!net) {
 		net = dm_obj_new(dm_class_find("network"), NULL, NULL);
-		S(net, "name_label", "Pool-wide network associated with eth0");
-		S(net, "bridge", "xenbr0");
+		S(net, network, name_label, "Pool-wide network associated with eth0");
+		S(net, network, bridge, "xenbr0");
 		pif = dm_obj_new(dm_class_find("PIF"), NULL, NULL);
-		S(pif, "device", "eth0");
-		S(pif, "network", net->ref);
-		S(pif, "host", h->ref);
-		I(pif, "management", 1);
+		S(pif, PIF, device, "eth0");
+		S(pif, PIF, network, net->ref);
+		S(pif, PIF, host, h->ref);
+		I(pif, PIF, management, 1);
 	}
 	return 0;
 }
@@ -228,23 +228,23 @@ void api_host_netinfo(const struct api_netinfo *ni)
 {
 	struct obj *pif = NULL;
 	struct dm_class *k = dm_class_find("PIF");
-	int fm = dm_field_idx(k, "management");
+	int fm = FLD(PIF, management);
 
 	if (!api_this_host)
 		return;
-	S(api_this_host, "address", ni->address);
+	S(api_this_host, host, address, ni->address);
 	for (struct obj *o = k->first; o && !pif; o = o->next)
-		if (o->f[fm].u.i && !strcmp(dm_get_str(o, dm_field_idx(k, "host")), api_this_host->ref))
+		if (o->f[fm].u.i && !strcmp(dm_get_str(o, OF(o, PIF, host)), api_this_host->ref))
 			pif = o;
 	if (!pif)
 		return;
-	S(pif, "MAC", ni->mac);
-	I(pif, "MTU", ni->mtu);
-	S(pif, "IP", ni->ip);
-	S(pif, "netmask", ni->netmask);
-	S(pif, "gateway", ni->gateway);
-	S(pif, "DNS", ni->dns);
-	dm_set_enum(pif, dm_field_idx(k, "ip_configuration_mode"), ni->mode);
+	S(pif, PIF, MAC, ni->mac);
+	I(pif, PIF, MTU, ni->mtu);
+	S(pif, PIF, IP, ni->ip);
+	S(pif, PIF, netmask, ni->netmask);
+	S(pif, PIF, gateway, ni->gateway);
+	S(pif, PIF, DNS, ni->dns);
+	dm_set_enum(pif, OF(pif, PIF, ip_configuration_mode), ni->mode);
 }
 
 HANDLER(api_host_get_servertime)
@@ -287,7 +287,7 @@ HANDLER(api_host_set_https_only)
 		return -1;
 	if (api_https_only_hook && api_https_only_hook(args[1].u.i != 0, err, sizeof(err)))
 		return api_fail(c, "INTERNAL_ERROR", err, NULL);
-	I(h, "https_only", args[1].u.i != 0);
+	I(h, host, https_only, args[1].u.i != 0);
 	return 0;
 }
 

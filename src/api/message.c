@@ -19,19 +19,19 @@ struct obj *api_message_create(const char *name, int64_t priority, const char *c
 	while (k->count >= MAX_MESSAGES && k->first)
 		dm_obj_delete(k->first);
 	m = dm_obj_new(k, NULL, NULL);
-	dm_set_str(m, dm_field_idx(k, "name"), name);
-	dm_set_int(m, dm_field_idx(k, "priority"), priority);
-	dm_set_enum(m, dm_field_idx(k, "cls"), cls);
-	dm_set_str(m, dm_field_idx(k, "obj_uuid"), obj_uuid);
-	dm_set_int(m, dm_field_idx(k, "timestamp"), now_wall());
-	dm_set_str(m, dm_field_idx(k, "body"), body);
+	dm_set_str(m, OF(m, message, name), name);
+	dm_set_int(m, OF(m, message, priority), priority);
+	dm_set_enum(m, OF(m, message, cls), cls);
+	dm_set_str(m, OF(m, message, obj_uuid), obj_uuid);
+	dm_set_int(m, OF(m, message, timestamp), now_wall());
+	dm_set_str(m, OF(m, message, body), body);
 	return m;
 }
 
 HANDLER(api_message_create_h)
 {
 	struct dm_class *k = dm_class_find("message");
-	const char *cls = k->fields[dm_field_idx(k, "cls")].t->en->v[args[2].u.i];
+	const char *cls = k->fields[FLD(message, cls)].t->en->v[args[2].u.i];
 	struct dm_class *target = dm_class_find_ci(cls);
 
 	/* XAPI checks that the object exists, for the classes it knows */
@@ -46,8 +46,8 @@ HANDLER(api_message_create_h)
 static void emit_since(struct call *c, int64_t since, int cls, const char *uuid)
 {
 	struct dm_class *k = dm_class_find("message");
-	int ft = dm_field_idx(k, "timestamp"), fc = dm_field_idx(k, "cls");
-	int fu = dm_field_idx(k, "obj_uuid");
+	int ft = FLD(message, timestamp), fc = FLD(message, cls);
+	int fu = FLD(message, obj_uuid);
 
 	emit_struct_begin(c->e);
 	for (struct obj *m = k->first; m; m = m->next) {

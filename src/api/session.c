@@ -330,7 +330,7 @@ int api_session_use(const char *ref)
 	/* a use, as a call is (no event, no write): a scraper's session does
 	 * not expire while it scrapes */
 	if (s)
-		s->f[dm_field_idx(s->cls, "last_active")].u.i = now_wall();
+		s->f[OF(s, session, last_active)].u.i = now_wall();
 	return s != NULL;
 }
 
@@ -345,7 +345,7 @@ static void session_end(struct obj *s)
 void api_session_gc(const char *originator)
 {
 	struct dm_class *k = dm_class_find("session");
-	int f_last = dm_field_idx(k, "last_active"), f_orig = dm_field_idx(k, "originator");
+	int f_last = FLD(session, last_active), f_orig = FLD(session, originator);
 	int64_t now = now_wall();
 	struct obj *o, *next, *oldest = NULL;
 	size_t same = 0;
@@ -377,12 +377,12 @@ static const char *session_new(struct call *c, const char *orig)
 	api_session_gc(orig);
 	s = dm_obj_new(k, NULL, NULL);
 	s->transient = c->local_root;
-	dm_set_str(s, dm_field_idx(k, "this_host"), api_this_host ? api_this_host->ref : "OpaqueRef:NULL");
-	dm_set_int(s, dm_field_idx(k, "last_active"), now_wall());
-	dm_set_int(s, dm_field_idx(k, "validation_time"), now_wall());
-	dm_set_str(s, dm_field_idx(k, "originator"), orig);
-	dm_set_int(s, dm_field_idx(k, "is_local_superuser"), 1);
-	dm_set_str(s, dm_field_idx(k, "auth_user_name"), "root");
+	dm_set_str(s, OF(s, session, this_host), api_this_host ? api_this_host->ref : "OpaqueRef:NULL");
+	dm_set_int(s, OF(s, session, last_active), now_wall());
+	dm_set_int(s, OF(s, session, validation_time), now_wall());
+	dm_set_str(s, OF(s, session, originator), orig);
+	dm_set_int(s, OF(s, session, is_local_superuser), 1);
+	dm_set_str(s, OF(s, session, auth_user_name), "root");
 	return s->ref;
 }
 

@@ -24,14 +24,12 @@
 #define TASK_PENDING_KEEP_S 86400       /* pending_task_timeout */
 #define TASK_GC_MS 30000                /* db_GC_TIMER */
 
-#define TF(name) dm_field_idx(k, name)
-
 struct obj *api_task_new(struct call *c, const char *name);
 void api_task_finish(struct obj *task, struct call *err, const char *xml_result);
 
 static int is_pending(struct obj *t)
 {
-	const char *st = dm_get_enum(t, dm_field_idx(t->cls, "status"));
+	const char *st = dm_get_enum(t, OF(t, task, status));
 
 	return !strcmp(st, "pending") || !strcmp(st, "cancelling");
 }
@@ -41,7 +39,7 @@ static int is_pending(struct obj *t)
 static void gc(int64_t now, size_t max)
 {
 	struct dm_class *k = dm_class_find("task");
-	int fc = TF("created"), ff = TF("finished");
+	int fc = FLD(task, created), ff = FLD(task, finished);
 	size_t pending = 0, done = 0;
 	struct obj *t, *next, *oldest;
 
@@ -91,19 +89,18 @@ struct obj *api_task_new(struct call *c, const char *name)
 	if (k->count >= TASK_MAX)
 		gc(now_wall(), TASK_MAX - 1);
 	t = dm_obj_new(k, NULL, NULL);
-	dm_set_str(t, TF("name_label"), name);
-	dm_set_int(t, TF("created"), now_wall());
-	dm_set_str(t, TF("resident_on"), api_this_host ? api_this_host->ref : "OpaqueRef:NULL");
-	dm_set_str(t, TF("type"), "<none/>");
+	dm_set_str(t, OF(t, task, name_label), name);
+	dm_set_int(t, OF(t, task, created), now_wall());
+	dm_set_str(t, OF(t, task, resident_on), api_this_host ? api_this_host->ref : "OpaqueRef:NULL");
+	dm_set_str(t, OF(t, task, type), "<none/>");
 	if (c->session)
-		dm_set_str(t, TF("session"), c->session->ref);
+		dm_set_str(t, OF(t, task, session), c->session->ref);
 	return t;
 }
 
-static void set_ops(struct obj *t, const char *field, const char *key, const char *op)
+static void set_ops(struct obj *t, int field, const char *key, const char *op)
 {
-	struct dm_class *k = (struct dm_class *)t->cls;
-	const struct dm_field *f = &k->fields[TF(field)];
+	const struct dm_field *f = &t->cls->fields[field];
 	const struct dm_enum *en = f->t->elem->en;    /* set or map of the enum */
 	struct dm_val v = { 0 }, e;
 
@@ -123,35 +120,35 @@ void api_task_set_cancellable(const char *ref, int yes)
 {
 	struct obj *t = dm_obj_by_ref_cls(dm_class_find("task"), ref);
 
-	if (t && is_pending(t) && !dm_list_len(&t->f[dm_field_idx(t->cls, "current_operations")]))
-		set_ops(t, "allowed_operations", NULL, yes ? "cancel" : NULL);
+	if (t && is_pending(t) && !dm_list_len(&t->f[OF(t, task, current_operations)]))
+		set_ops(t, OF(t, task, allowed_operations), NULL, yes ? "cancel" : NULL);
 }
 
 void api_task_finish(struct obj *t, struct call *err, const char *xml_result)
 {
 	struct dm_class *k = (struct dm_class *)t->cls;
 
-	dm_set_int(t, TF("finished"), now_wall());
-	dm_set_float(t, TF("progress"), 1.0);
-	set_ops(t, "allowed_operations", NULL, NULL);
-	set_ops(t, "current_operations", NULL, NULL);
+	dm_set_int(t, OF(t, task, finished), now_wall());
+	dm_set_float(t, OF(t, task, progress), 1.0);
+	set_ops(t, OF(t, task, allowed_operations), NULL, NULL);
+	set_ops(t, OF(t, task, current_operations), NULL, NULL);
 	if (err) {
 		struct dm_val info = { 0 };
-		const struct dm_type *st = k->fields[TF("error_info")].t;
+		const struct dm_type *st = k->fields[OF(t, task, error_info)].t;
 
 		for (int i = 0; i < err->nerr; i++) {
 			struct dm_val e = { .u.s = xstrdup(err->err[i]) };
 
 			dm_list_push(NULL, &info, &e);
 		}
-		dm_set(t, TF("error_info"), &info);
+		dm_set(t, OF(t, task, error_info), &info);
 		dm_val_free(st, &info);
 		/* as XAPI (TaskHelper.failed): TASK_CANCELLED is a cancellation */
-		dm_set_enum(t, TF("status"),
+		dm_set_enum(t, OF(t, task, status),
 			    strcmp(err->err[0], "TASK_CANCELLED") ? "failure" : "cancelled");
 	} else {
-		dm_set_str(t, TF("result"), xml_result);
-		dm_set_enum(t, TF("status"), "success");
+		dm_set_str(t, OF(t, task, result), xml_result);
+		dm_set_enum(t, OF(t, task, status), "success");
 	}
 }
 
@@ -161,7 +158,7 @@ HANDLER(api_task_create)
 {
 	struct obj *t = api_task_new(c, args[0].u.s);
 
-	dm_set_str(t, dm_field_idx(t->cls, "name_description"), args[1].u.s);
+	dm_set_str(t, OF(t, task, name_description), args[1].u.s);
 	res->u.s = xstrdup(t->ref);
 	return 0;
 }
@@ -179,15 +176,15 @@ HANDLER(api_task_cancel)
 
 	if (!t)
 		return -1;
-	ops = &t->f[dm_field_idx(t->cls, "allowed_operations")];
+	ops = &t->f[OF(t, task, allowed_operations)];
 	if (!dm_list_len(ops) || ops->u.l->v[0].u.i != 0 /* cancel */)
 		return api_fail(c, "OPERATION_NOT_ALLOWED", is_pending(t) ?
 				"the task's operation cannot be cancelled now" :
 				"the task has finished", NULL);
 	/* as XAPI: current_operations holds the cancel until the task ends */
 	dm_new_ref(id);
-	set_ops(t, "allowed_operations", NULL, NULL);
-	set_ops(t, "current_operations", id, "cancel");
+	set_ops(t, OF(t, task, allowed_operations), NULL, NULL);
+	set_ops(t, OF(t, task, current_operations), id, "cancel");
 	api_vm_task_cancel(t->ref);
 	return 0;
 }

@@ -43,12 +43,11 @@
 
 int api_clean_timeout_s = 120;
 
-#define VMF(o, name) dm_field_idx((o)->cls, name)
 #define FAIL(c, ...) ((c) ? api_fail((c), __VA_ARGS__, NULL) : -1)
 
 static int is_state(struct obj *vm, const char *s)
 {
-	return !strcmp(dm_get_enum(vm, VMF(vm, "power_state")), s);
+	return !strcmp(dm_get_enum(vm, OF(vm, VM, power_state)), s);
 }
 
 /* ---- what waits in the loop: a guest asked to stop, a delayed restart ---- */
@@ -130,18 +129,18 @@ static const struct vm_op *vm_op(const char *op)
 /* Why xenbox cannot build a domain for vm, or NULL. */
 static const char *cannot_build(struct obj *vm)
 {
-	const char *dt = dm_get_enum(vm, VMF(vm, "domain_type"));
+	const char *dt = dm_get_enum(vm, OF(vm, VM, domain_type));
 
 	if (strcmp(dt, "pv") && strcmp(dt, "pvh"))
 		return "xenbox starts PV and PVH guests only (domain_type pv or pvh)";
-	if (!*dm_get_str(vm, VMF(vm, "PV_kernel")))
+	if (!*dm_get_str(vm, OF(vm, VM, PV_kernel)))
 		return "PV_kernel is not set";
 	return NULL;
 }
 
 static int state_bit(struct obj *vm)
 {
-	return 1 << vm->f[VMF(vm, "power_state")].u.i;   /* Halted Paused Running Suspended */
+	return 1 << vm->f[OF(vm, VM, power_state)].u.i;   /* Halted Paused Running Suspended */
 }
 
 /* Whether op may run on vm now: 0, or -1 after the failure XAPI gives
@@ -151,9 +150,9 @@ static int state_bit(struct obj *vm)
 static int op_check(struct call *c, struct obj *vm, const char *op)
 {
 	const struct vm_op *o = vm_op(op);
-	const struct dm_type *pt = vm->cls->fields[VMF(vm, "power_state")].t;
-	const struct dm_type *bt = vm->cls->fields[VMF(vm, "blocked_operations")].t;
-	struct dm_val *cur = &vm->f[VMF(vm, "current_operations")];
+	const struct dm_type *pt = vm->cls->fields[OF(vm, VM, power_state)].t;
+	const struct dm_type *bt = vm->cls->fields[OF(vm, VM, blocked_operations)].t;
+	struct dm_val *cur = &vm->f[OF(vm, VM, current_operations)];
 	struct dm_val *blocked;
 	struct pending *p;
 	char exp[48], act[16];
@@ -161,25 +160,25 @@ static int op_check(struct call *c, struct obj *vm, const char *op)
 
 	if (!o)
 		return FAIL(c, "INTERNAL_ERROR", "unknown VM operation");
-	if (vm->f[VMF(vm, "is_control_domain")].u.i)
+	if (vm->f[OF(vm, VM, is_control_domain)].u.i)
 		return FAIL(c, "OPERATION_NOT_ALLOWED",
 			    "This operation is not allowed on the control domain");
 	if (dm_list_len(cur)) {
 		p = pending_of(vm->ref);
 		if (!p || !(!strcmp(op, "hard_shutdown") ||
 			    (!strcmp(op, "hard_reboot") && p->kind != W_RESTART_DELAY))) {
-			const struct dm_type *t = vm->cls->fields[VMF(vm, "current_operations")].t;
+			const struct dm_type *t = vm->cls->fields[OF(vm, VM, current_operations)].t;
 
 			return FAIL(c, "OTHER_OPERATION_IN_PROGRESS", "VM", vm->ref,
 				    t->elem->en->v[cur->u.l->v[1].u.i], cur->u.l->v[0].u.s);
 		}
 	}
-	blocked = &vm->f[VMF(vm, "blocked_operations")];   /* {op: reason} */
+	blocked = &vm->f[OF(vm, VM, blocked_operations)];   /* {op: reason} */
 	for (size_t i = 0; i + 1 < dm_list_len(blocked); i += 2)
 		if (!strcmp(bt->key->en->v[blocked->u.l->v[i].u.i], op))
 			return FAIL(c, "OPERATION_BLOCKED", vm->ref, blocked->u.l->v[i + 1].u.s);
-	if (vm->f[VMF(vm, "is_a_template")].u.i && (!(o->flags & TMPL) ||
-	    (vm->f[VMF(vm, "is_default_template")].u.i && !strcmp(op, "destroy"))))
+	if (vm->f[OF(vm, VM, is_a_template)].u.i && (!(o->flags & TMPL) ||
+	    (vm->f[OF(vm, VM, is_default_template)].u.i && !strcmp(op, "destroy"))))
 		return FAIL(c, "VM_IS_TEMPLATE", vm->ref, op);
 	if (o->flags & state_bit(vm)) {
 		const char *why = o->flags & BUILD ? cannot_build(vm) : NULL;
@@ -198,7 +197,7 @@ static int op_check(struct call *c, struct obj *vm, const char *op)
 			if (n >= sizeof(exp))
 				n = sizeof(exp) - 1;
 		}
-	snprintf(act, sizeof(act), "%s", dm_get_enum(vm, VMF(vm, "power_state")));
+	snprintf(act, sizeof(act), "%s", dm_get_enum(vm, OF(vm, VM, power_state)));
 	for (char *s = exp; *s; s++)
 		*s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
 	act[0] = (char)(act[0] >= 'A' && act[0] <= 'Z' ? act[0] + 32 : act[0]);
@@ -219,7 +218,7 @@ static void update_allowed(struct obj *vm)
 {
 	static uint32_t answered;       /* bit i: vm_ops[i]'s message exists */
 	static int looked;
-	const struct dm_type *t = vm->cls->fields[VMF(vm, "allowed_operations")].t;
+	const struct dm_type *t = vm->cls->fields[OF(vm, VM, allowed_operations)].t;
 	struct dm_val set = { 0 };
 
 	for (size_t i = 0; !looked && i < ARRAY_SIZE(vm_ops); i++)
@@ -235,7 +234,7 @@ static void update_allowed(struct obj *vm)
 		e.u.i = dm_enum_index(t->elem->en, o->op, strlen(o->op));
 		dm_list_push(NULL, &set, &e);
 	}
-	dm_set(vm, VMF(vm, "allowed_operations"), &set);
+	dm_set(vm, OF(vm, VM, allowed_operations), &set);
 	dm_val_free(t, &set);
 }
 
@@ -261,34 +260,36 @@ static void refresh_allowed(void)
 static struct obj *metrics_of(struct obj *vm)
 {
 	struct dm_class *km = dm_class_find("VM_metrics");
-	struct obj *m = dm_obj_by_ref_cls(km, dm_get_str(vm, VMF(vm, "metrics")));
+	struct obj *m = dm_obj_by_ref_cls(km, dm_get_str(vm, OF(vm, VM, metrics)));
 
 	if (!m) {
 		m = dm_obj_new(km, NULL, NULL);
-		dm_set_str(vm, VMF(vm, "metrics"), m->ref);
+		dm_set_str(vm, OF(vm, VM, metrics), m->ref);
 	}
 	return m;
 }
 
 static void set_devices_attached(struct obj *vm, int attached)
 {
-	static const char *const sets[] = { "VBDs", "VIFs" };
+	struct dm_val *vbds = &vm->f[OF(vm, VM, VBDs)], *vifs = &vm->f[OF(vm, VM, VIFs)];
 
-	for (size_t s = 0; s < 2; s++) {
-		struct dm_val *l = &vm->f[VMF(vm, sets[s])];
+	for (size_t i = 0; i < dm_list_len(vbds); i++) {
+		struct obj *d = dm_obj_by_ref(vbds->u.l->v[i].u.s);
 
-		for (size_t i = 0; i < dm_list_len(l); i++) {
-			struct obj *d = dm_obj_by_ref(l->u.l->v[i].u.s);
+		if (d)
+			dm_set_int(d, OF(d, VBD, currently_attached), attached);
+	}
+	for (size_t i = 0; i < dm_list_len(vifs); i++) {
+		struct obj *d = dm_obj_by_ref(vifs->u.l->v[i].u.s);
 
-			if (d)
-				dm_set_int(d, VMF(d, "currently_attached"), attached);
-		}
+		if (d)
+			dm_set_int(d, OF(d, VIF, currently_attached), attached);
 	}
 }
 
 static void remove_consoles(struct obj *vm)
 {
-	struct dm_val *l = &vm->f[VMF(vm, "consoles")];
+	struct dm_val *l = &vm->f[OF(vm, VM, consoles)];
 
 	while (dm_list_len(l)) {
 		struct obj *con = dm_obj_by_ref(l->u.l->v[0].u.s);
@@ -306,23 +307,23 @@ static void mark_running(struct obj *vm, uint32_t domid, int paused, int64_t sta
 	struct dm_val st = { 0 };
 	struct obj *con;
 
-	dm_set_enum(vm, VMF(vm, "power_state"), paused ? "Paused" : "Running");
-	dm_set_int(vm, VMF(vm, "domid"), domid);
-	dm_set_str(vm, VMF(vm, "resident_on"), api_this_host->ref);
-	dm_set_int(m, VMF(m, "start_time"), start_time);
-	dm_set_int(m, VMF(m, "VCPUs_number"), vm->f[VMF(vm, "VCPUs_at_startup")].u.i);
-	dm_set_int(m, VMF(m, "memory_actual"), vm->f[VMF(vm, "memory_dynamic_max")].u.i);
-	dm_set_enum(m, VMF(m, "current_domain_type"), dm_get_enum(vm, VMF(vm, "domain_type")));
-	dm_set(m, VMF(m, "state"), &st);
-	dm_set_int(vm, VMF(vm, "memory_target"), vm->f[VMF(vm, "memory_dynamic_max")].u.i);
+	dm_set_enum(vm, OF(vm, VM, power_state), paused ? "Paused" : "Running");
+	dm_set_int(vm, OF(vm, VM, domid), domid);
+	dm_set_str(vm, OF(vm, VM, resident_on), api_this_host->ref);
+	dm_set_int(m, OF(m, VM_metrics, start_time), start_time);
+	dm_set_int(m, OF(m, VM_metrics, VCPUs_number), vm->f[OF(vm, VM, VCPUs_at_startup)].u.i);
+	dm_set_int(m, OF(m, VM_metrics, memory_actual), vm->f[OF(vm, VM, memory_dynamic_max)].u.i);
+	dm_set_enum(m, OF(m, VM_metrics, current_domain_type), dm_get_enum(vm, OF(vm, VM, domain_type)));
+	dm_set(m, OF(m, VM_metrics, state), &st);
+	dm_set_int(vm, OF(vm, VM, memory_target), vm->f[OF(vm, VM, memory_dynamic_max)].u.i);
 	set_devices_attached(vm, 1);
-	if (!dm_list_len(&vm->f[VMF(vm, "consoles")])) {
+	if (!dm_list_len(&vm->f[OF(vm, VM, consoles)])) {
 		char loc[128];
 
 		con = dm_obj_new(dm_class_find("console"), NULL, NULL);
 		snprintf(loc, sizeof(loc), "/console?ref=%s", con->ref);
-		dm_set_str(con, VMF(con, "location"), loc);
-		dm_set_str(con, VMF(con, "VM"), vm->ref);
+		dm_set_str(con, OF(con, console, location), loc);
+		dm_set_str(con, OF(con, console, VM), vm->ref);
 	}
 	update_allowed(vm);
 }
@@ -331,11 +332,11 @@ static void mark_halted(struct obj *vm)
 {
 	struct obj *m = metrics_of(vm);
 
-	dm_set_enum(vm, VMF(vm, "power_state"), "Halted");
-	dm_set_int(vm, VMF(vm, "domid"), -1);
-	dm_set_str(vm, VMF(vm, "resident_on"), "OpaqueRef:NULL");
-	dm_set_int(m, VMF(m, "memory_actual"), 0);
-	dm_set_int(m, VMF(m, "VCPUs_number"), 0);
+	dm_set_enum(vm, OF(vm, VM, power_state), "Halted");
+	dm_set_int(vm, OF(vm, VM, domid), -1);
+	dm_set_str(vm, OF(vm, VM, resident_on), "OpaqueRef:NULL");
+	dm_set_int(m, OF(m, VM_metrics, memory_actual), 0);
+	dm_set_int(m, OF(m, VM_metrics, VCPUs_number), 0);
 	set_devices_attached(vm, 0);
 	remove_consoles(vm);
 	update_allowed(vm);
@@ -364,7 +365,7 @@ static int backend_fail_mem(struct call *c, uint64_t mem, int rc, const char *ms
 
 static int backend_fail(struct call *c, struct obj *vm, int rc, const char *msg)
 {
-	return backend_fail_mem(c, (uint64_t)vm->f[VMF(vm, "memory_static_max")].u.i, rc, msg);
+	return backend_fail_mem(c, (uint64_t)vm->f[OF(vm, VM, memory_static_max)].u.i, rc, msg);
 }
 
 static const char *vdev_of(const char *userdevice, char *buf, size_t n)
@@ -424,8 +425,8 @@ static const char *keep(struct vm_job *j, const char *s)
 static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 {
 	struct vmm_domain_config *cfg = &j->cfg;
-	struct dm_val *pl = &vm->f[VMF(vm, "platform")];
-	const char *dt = dm_get_enum(vm, VMF(vm, "domain_type"));
+	struct dm_val *pl = &vm->f[OF(vm, VM, platform)];
+	const char *dt = dm_get_enum(vm, OF(vm, VM, domain_type));
 	const char *why = cannot_build(vm);
 	char vdev[VMM_VDEV_MAX];
 
@@ -434,43 +435,43 @@ static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 	cfg->uuid = keep(j, dm_get_str(vm, vm->cls->f_uuid));
 	cfg->name = keep(j, dm_get_str(vm, vm->cls->f_name_label));
 	cfg->type = strcmp(dt, "pvh") ? VMM_TYPE_PV : VMM_TYPE_PVH;
-	cfg->mem_static_max = (uint64_t)vm->f[VMF(vm, "memory_static_max")].u.i;
-	cfg->mem_dynamic_min = (uint64_t)vm->f[VMF(vm, "memory_dynamic_min")].u.i;
-	cfg->mem_dynamic_max = (uint64_t)vm->f[VMF(vm, "memory_dynamic_max")].u.i;
+	cfg->mem_static_max = (uint64_t)vm->f[OF(vm, VM, memory_static_max)].u.i;
+	cfg->mem_dynamic_min = (uint64_t)vm->f[OF(vm, VM, memory_dynamic_min)].u.i;
+	cfg->mem_dynamic_max = (uint64_t)vm->f[OF(vm, VM, memory_dynamic_max)].u.i;
 	cfg->mem_target = cfg->mem_dynamic_max;
-	cfg->vcpus_max = (unsigned)vm->f[VMF(vm, "VCPUs_max")].u.i;
-	cfg->vcpus_online = (unsigned)vm->f[VMF(vm, "VCPUs_at_startup")].u.i;
-	cfg->kernel = keep(j, dm_get_str(vm, VMF(vm, "PV_kernel")));
-	cfg->ramdisk = keep(j, dm_get_str(vm, VMF(vm, "PV_ramdisk")));
-	cfg->cmdline = keep(j, dm_get_str(vm, VMF(vm, "PV_args")));
+	cfg->vcpus_max = (unsigned)vm->f[OF(vm, VM, VCPUs_max)].u.i;
+	cfg->vcpus_online = (unsigned)vm->f[OF(vm, VM, VCPUs_at_startup)].u.i;
+	cfg->kernel = keep(j, dm_get_str(vm, OF(vm, VM, PV_kernel)));
+	cfg->ramdisk = keep(j, dm_get_str(vm, OF(vm, VM, PV_ramdisk)));
+	cfg->cmdline = keep(j, dm_get_str(vm, OF(vm, VM, PV_args)));
 	for (size_t i = 0; i + 1 < dm_list_len(pl) && cfg->nr_platform < ARRAY_SIZE(j->plat); i += 2) {
 		j->plat[cfg->nr_platform].key = keep(j, pl->u.l->v[i].u.s);
 		j->plat[cfg->nr_platform++].value = keep(j, pl->u.l->v[i + 1].u.s);
 	}
 	cfg->platform = j->plat;
 	{
-		struct dm_val *l = &vm->f[VMF(vm, "VBDs")];
+		struct dm_val *l = &vm->f[OF(vm, VM, VBDs)];
 
 		for (size_t i = 0; i < dm_list_len(l) && cfg->nr_disks < VMM_MAX_DEVS; i++) {
 			struct obj *vbd = dm_obj_by_ref(l->u.l->v[i].u.s), *vdi;
 			struct vmm_disk *d = &j->disks[cfg->nr_disks];
 
-			if (!vbd || vbd->f[VMF(vbd, "empty")].u.i)
+			if (!vbd || vbd->f[OF(vbd, VBD, empty)].u.i)
 				continue;
-			vdi = dm_obj_by_ref_cls(dm_class_find("VDI"), dm_get_str(vbd, VMF(vbd, "VDI")));
+			vdi = dm_obj_by_ref_cls(dm_class_find("VDI"), dm_get_str(vbd, OF(vbd, VBD, VDI)));
 			if (!vdi)
 				return c ? api_fail(c, "HANDLE_INVALID", "VDI",
-						    dm_get_str(vbd, VMF(vbd, "VDI")), NULL) : -1;
-			d->path = keep(j, dm_get_str(vdi, VMF(vdi, "location")));
-			d->vdev = keep(j, vdev_of(dm_get_str(vbd, VMF(vbd, "userdevice")),
+						    dm_get_str(vbd, OF(vbd, VBD, VDI)), NULL) : -1;
+			d->path = keep(j, dm_get_str(vdi, OF(vdi, VDI, location)));
+			d->vdev = keep(j, vdev_of(dm_get_str(vbd, OF(vbd, VBD, userdevice)),
 						  vdev, sizeof(vdev)));
-			d->readonly = !strcmp(dm_get_enum(vbd, VMF(vbd, "mode")), "RO");
+			d->readonly = !strcmp(dm_get_enum(vbd, OF(vbd, VBD, mode)), "RO");
 			cfg->nr_disks++;
 		}
 		cfg->disks = j->disks;
 	}
 	{
-		struct dm_val *l = &vm->f[VMF(vm, "VIFs")];
+		struct dm_val *l = &vm->f[OF(vm, VM, VIFs)];
 
 		for (size_t i = 0; i < dm_list_len(l) && cfg->nr_nics < VMM_MAX_DEVS; i++) {
 			struct obj *vif = dm_obj_by_ref(l->u.l->v[i].u.s), *net;
@@ -479,10 +480,10 @@ static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 			if (!vif)
 				continue;
 			net = dm_obj_by_ref_cls(dm_class_find("network"),
-						dm_get_str(vif, VMF(vif, "network")));
-			n->mac = keep(j, dm_get_str(vif, VMF(vif, "MAC")));
-			n->bridge = keep(j, net ? dm_get_str(net, VMF(net, "bridge")) : "xenbr0");
-			n->devid = (uint32_t)atoi(dm_get_str(vif, VMF(vif, "device")));
+						dm_get_str(vif, OF(vif, VIF, network)));
+			n->mac = keep(j, dm_get_str(vif, OF(vif, VIF, MAC)));
+			n->bridge = keep(j, net ? dm_get_str(net, OF(net, network, bridge)) : "xenbr0");
+			n->devid = (uint32_t)atoi(dm_get_str(vif, OF(vif, VIF, device)));
 			cfg->nr_nics++;
 		}
 		cfg->nics = j->nics;
@@ -548,7 +549,7 @@ static void job_progress(struct job *jb, double p)
 
 	if (!t)
 		return;
-	dm_set_float(t, dm_field_idx(t->cls, "progress"), p);
+	dm_set_float(t, OF(t, task, progress), p);
 	if (!j->create || p >= 0.9)
 		api_task_set_cancellable(j->task, 0);
 }
@@ -557,7 +558,7 @@ static void job_progress(struct job *jb, double p)
  * nothing when op is NULL. */
 static void set_current_op(struct obj *vm, const char *op, const char *id)
 {
-	const struct dm_field *f = &vm->cls->fields[VMF(vm, "current_operations")];
+	const struct dm_field *f = &vm->cls->fields[OF(vm, VM, current_operations)];
 	struct dm_val m = { 0 };
 
 	if (op) {
@@ -700,7 +701,7 @@ static int start_job(struct call *c, struct obj *vm, int paused, int64_t old_dom
 
 static int destroy_job(struct call *c, struct obj *vm, const char *op)
 {
-	int64_t domid = vm->f[VMF(vm, "domid")].u.i;
+	int64_t domid = vm->f[OF(vm, VM, domid)].u.i;
 	struct vm_job *j;
 
 	if (domid <= 0) {
@@ -778,7 +779,7 @@ HANDLER(api_vm_hard_reboot)
 	if (!vm)
 		return -1;
 	preempt(vm);
-	return start_job(c, vm, 0, vm->f[VMF(vm, "domid")].u.i, "hard_reboot");
+	return start_job(c, vm, 0, vm->f[OF(vm, VM, domid)].u.i, "hard_reboot");
 }
 
 /* Halted in the database only.  As XAPI: refused (DOMAIN_EXISTS) while
@@ -793,10 +794,10 @@ HANDLER(api_vm_power_state_reset)
 
 	if (!vm)
 		return -1;
-	domid = vm->f[VMF(vm, "domid")].u.i;
+	domid = vm->f[OF(vm, VM, domid)].u.i;
 	if (is_state(vm, "Running") || is_state(vm, "Paused")) {
-		if (vm->f[VMF(vm, "is_control_domain")].u.i ||
-		    dm_list_len(&vm->f[VMF(vm, "current_operations")]))
+		if (vm->f[OF(vm, VM, is_control_domain)].u.i ||
+		    dm_list_len(&vm->f[OF(vm, VM, current_operations)]))
 			return op_check(c, vm, "power_state_reset");    /* says why not */
 		if (domid > 0 && !vmm_info(api_vmm, (uint32_t)domid, &di, e, sizeof(e)))
 			return api_fail(c, "DOMAIN_EXISTS", vm->ref, NULL);
@@ -817,12 +818,12 @@ static int pause_op(struct call *c, const char *ref, int pause)
 
 	if (!vm)
 		return -1;
-	domid = (uint32_t)vm->f[VMF(vm, "domid")].u.i;
+	domid = (uint32_t)vm->f[OF(vm, VM, domid)].u.i;
 	rc = pause ? vmm_pause(api_vmm, domid, e, sizeof(e))
 		   : vmm_unpause(api_vmm, domid, e, sizeof(e));
 	if (rc)
 		return backend_fail(c, vm, rc, e);
-	dm_set_enum(vm, VMF(vm, "power_state"), pause ? "Paused" : "Running");
+	dm_set_enum(vm, OF(vm, VM, power_state), pause ? "Paused" : "Running");
 	update_allowed(vm);
 	return 0;
 }
@@ -866,7 +867,7 @@ static int clean_op(struct call *c, const char *ref, enum wait_kind kind)
 	 * clean one fails */
 	if (kind == W_SHUTDOWN && !is_state(vm, "Running"))
 		return destroy_job(c, vm, "shutdown");
-	rc = vmm_shutdown(api_vmm, (uint32_t)vm->f[VMF(vm, "domid")].u.i,
+	rc = vmm_shutdown(api_vmm, (uint32_t)vm->f[OF(vm, VM, domid)].u.i,
 			  kind == W_CLEAN_REBOOT ? VMM_REQ_REBOOT : VMM_REQ_POWEROFF, e, sizeof(e));
 	if (rc && kind == W_SHUTDOWN)
 		return destroy_job(c, vm, "shutdown");
@@ -986,7 +987,7 @@ static struct obj *vm_by_uuid(const char *uuid)
 /* Destroy the stopped domain and build a new one (no caller). */
 static void restart_now(struct obj *vm)
 {
-	if (start_job(NULL, vm, 0, vm->f[VMF(vm, "domid")].u.i, "hard_reboot") < 0) {
+	if (start_job(NULL, vm, 0, vm->f[OF(vm, VM, domid)].u.i, "hard_reboot") < 0) {
 		/* the restart cannot even begin (e.g. PV_kernel unset since) */
 		log_err("vm: %s: cannot restart it; destroying its domain", vm->ref);
 		destroy_job(NULL, vm, "hard_shutdown");
@@ -1003,10 +1004,11 @@ static int self_stop_policy(struct obj *vm, enum vmm_shutdown_reason reason)
 {
 	const struct vmm_restart_policy *rp = &api_vmm->restart;
 	struct obj *m = metrics_of(vm);
-	int64_t ran_ms = (now_wall() - m->f[VMF(m, "start_time")].u.i) * 1000;
+	int64_t ran_ms = (now_wall() - m->f[OF(m, VM_metrics, start_time)].u.i) * 1000;
 	int crash = reason == VMM_REASON_CRASH || reason == VMM_REASON_WATCHDOG;
-	const char *action = dm_get_enum(vm, VMF(vm, crash ? "actions_after_crash" :
-			reason == VMM_REASON_REBOOT ? "actions_after_reboot" : "actions_after_shutdown"));
+	const char *action = dm_get_enum(vm, crash ? OF(vm, VM, actions_after_crash) :
+			reason == VMM_REASON_REBOOT ? OF(vm, VM, actions_after_reboot) :
+			OF(vm, VM, actions_after_shutdown));
 	char body[160];
 
 	if (!strcmp(action, "preserve")) {
@@ -1014,7 +1016,7 @@ static int self_stop_policy(struct obj *vm, enum vmm_shutdown_reason reason)
 		 * stays for inspection, the VM shows Paused */
 		log_info("vm: %s shut down by itself (%s): preserved", vm->ref,
 			 vmm_reason_name(reason));
-		dm_set_enum(vm, VMF(vm, "power_state"), "Paused");
+		dm_set_enum(vm, OF(vm, VM, power_state), "Paused");
 		update_allowed(vm);
 		return -1;
 	}
@@ -1046,7 +1048,7 @@ static void on_shutdown(struct obj *vm, enum vmm_shutdown_reason reason)
 {
 	struct pending *p = take_pending(vm->ref);
 	struct call *c = NULL;
-	int64_t domid = vm->f[VMF(vm, "domid")].u.i;
+	int64_t domid = vm->f[OF(vm, VM, domid)].u.i;
 	const char *op;
 	int want_restart, rc;
 
@@ -1094,13 +1096,13 @@ static void domain_event(void *opaque, const struct vmm_event *ev)
 	struct obj *vm = vm_by_uuid(ev->uuid);
 
 	(void)opaque;
-	if (!vm || vm->f[VMF(vm, "is_control_domain")].u.i)
+	if (!vm || vm->f[OF(vm, VM, is_control_domain)].u.i)
 		return;
 	if (ev->type == VMM_EVENT_CONSOLE) {
 		api_console_log_read(vm->ref, ev->domid);
 		return;
 	}
-	if (vm->f[VMF(vm, "domid")].u.i != (int64_t)ev->domid)
+	if (vm->f[OF(vm, VM, domid)].u.i != (int64_t)ev->domid)
 		return;         /* an old incarnation */
 	if (job_of(vm->ref))
 		return;         /* ours, in flight: its done() reconciles */
@@ -1157,7 +1159,7 @@ void api_vm_adopt(void)
 		/* operations in flight died with the last daemon; what was
 		 * allowed then was stored with them */
 		set_current_op(vm, NULL, NULL);
-		if (vm->f[VMF(vm, "is_control_domain")].u.i)
+		if (vm->f[OF(vm, VM, is_control_domain)].u.i)
 			continue;
 		for (size_t i = 0; i < n; i++)
 			if (doms[i].domid && !strcasecmp(doms[i].uuid, dm_get_str(vm, k->f_uuid)))
@@ -1169,12 +1171,12 @@ void api_vm_adopt(void)
 			}
 			continue;
 		}
-		if (vm->f[VMF(vm, "domid")].u.i != (int64_t)d->domid ||
-		    strcmp(dm_get_str(vm, VMF(vm, "resident_on")), api_this_host->ref) ||
+		if (vm->f[OF(vm, VM, domid)].u.i != (int64_t)d->domid ||
+		    strcmp(dm_get_str(vm, OF(vm, VM, resident_on)), api_this_host->ref) ||
 		    !is_state(vm, d->state == VMM_STATE_PAUSED ? "Paused" : "Running")) {
 			log_info("vm: adopting %s as domain %u", vm->ref, d->domid);
 			mark_running(vm, d->domid, d->state == VMM_STATE_PAUSED,
-				     metrics_of(vm)->f[VMF(metrics_of(vm), "start_time")].u.i);
+				     metrics_of(vm)->f[FLD(VM_metrics, start_time)].u.i);
 		}
 		/* else the record is right already: nothing to write */
 		if (d->state == VMM_STATE_SHUTDOWN)
@@ -1200,10 +1202,10 @@ int api_vm_on_destroy(struct call *c, struct obj *vm)
 		return -1;      /* not halted, a start in flight, ... */
 	/* as XAPI: the VM's VBDs and VIFs go with it (its VDIs stay) */
 	{
-		static const char *const sets[] = { "VBDs", "VIFs" };
+		static const short sets[] = { FLD(VM, VBDs), FLD(VM, VIFs) };
 
 		for (size_t s = 0; s < 2; s++) {
-			struct dm_val *l = &vm->f[VMF(vm, sets[s])];
+			struct dm_val *l = &vm->f[sets[s]];
 
 			while (dm_list_len(l)) {
 				struct obj *d = dm_obj_by_ref(l->u.l->v[0].u.s);
@@ -1215,7 +1217,7 @@ int api_vm_on_destroy(struct call *c, struct obj *vm)
 		}
 	}
 	api_console_log_forget(vm->ref);
-	m = dm_obj_by_ref_cls(dm_class_find("VM_metrics"), dm_get_str(vm, VMF(vm, "metrics")));
+	m = dm_obj_by_ref_cls(dm_class_find("VM_metrics"), dm_get_str(vm, OF(vm, VM, metrics)));
 	if (m)
 		dm_obj_delete(m);
 	return 0;

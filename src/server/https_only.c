@@ -85,7 +85,7 @@ int https_only_init(const char *http, int on, char *err, size_t errlen)
 	if (*want && server_listen_tcp(want, 0, err, errlen))
 		return -1;
 	say(want, on);
-	dm_set_int(api_this_host, dm_field_idx(api_this_host->cls, "https_only"), on);
+	dm_set_int(api_this_host, OF(api_this_host, host, https_only), on);
 	api_https_only_hook = apply;
 	return 0;
 }

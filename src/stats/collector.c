@@ -223,11 +223,6 @@ static double proc_num(const char *path, const char *key)
 
 /* ---- datamodel updates (volatile fields: events, no store write) ---- */
 
-static void set_int(struct obj *o, const char *f, int64_t v)
-{
-	dm_set_int(o, dm_field_idx(o->cls, f), v);
-}
-
 static struct obj *vm_obj(const char *uuid)
 {
 	return dm_obj_by_uuid(dm_class_find("VM"), uuid);
@@ -237,13 +232,13 @@ static void vm_metrics_update(struct obj *vm, const struct vmm_domain_info *di,
 			      const struct rrd *r, unsigned nvcpus)
 {
 	struct obj *m = dm_obj_by_ref_cls(dm_class_find("VM_metrics"),
-					  dm_get_str(vm, dm_field_idx(vm->cls, "metrics")));
+					  dm_get_str(vm, OF(vm, VM, metrics)));
 	struct dm_val map = { 0 };
 	int f;
 
 	if (!m)
 		return;
-	f = dm_field_idx(m->cls, "VCPUs_utilisation");
+	f = OF(m, VM_metrics, VCPUs_utilisation);
 	for (unsigned i = 0; i < nvcpus; i++) {
 		struct dm_val k = { .u.i = i }, v = { .u.d = rrd_row(r, 0, 0, i) };
 
@@ -254,8 +249,8 @@ static void vm_metrics_update(struct obj *vm, const struct vmm_domain_info *di,
 	}
 	dm_set(m, f, &map);
 	dm_val_free(m->cls->fields[f].t, &map);
-	set_int(m, "memory_actual", (int64_t)di->mem_actual);
-	set_int(m, "last_updated", now_wall());
+	dm_set_int(m, OF(m, VM_metrics, memory_actual), (int64_t)di->mem_actual);
+	dm_set_int(m, OF(m, VM_metrics, last_updated), now_wall());
 }
 
 /* ---- sampling ---- */
@@ -297,14 +292,14 @@ static void sample_host(double t)
 	}
 	if (!vmm_host_info(st.vmm, &hi, err, sizeof(err))) {
 		struct obj *hm = api_this_host ? dm_obj_by_ref_cls(dm_class_find("host_metrics"),
-			dm_get_str(api_this_host, dm_field_idx(api_this_host->cls, "metrics"))) : NULL;
+			dm_get_str(api_this_host, OF(api_this_host, host, metrics))) : NULL;
 
 		rrd_set(st.host, base + 1, (double)(hi.total_memory / 1024));
 		rrd_set(st.host, base + 2, (double)(hi.free_memory / 1024));
 		if (hm) {
-			set_int(hm, "memory_total", (int64_t)hi.total_memory);
-			set_int(hm, "memory_free", (int64_t)hi.free_memory);
-			set_int(hm, "last_updated", now_wall());
+			dm_set_int(hm, OF(hm, host_metrics, memory_total), (int64_t)hi.total_memory);
+			dm_set_int(hm, OF(hm, host_metrics, memory_free), (int64_t)hi.free_memory);
+			dm_set_int(hm, OF(hm, host_metrics, last_updated), now_wall());
 		}
 	}
 	rrd_set(st.host, base + 3, proc_num("/proc/loadavg", ""));
@@ -494,7 +489,7 @@ static void sample(void)
 		/* dom0's RRD is its VM object's (host.control_domain), as XAPI */
 		struct obj *dom0 = doms[i].domid || !api_this_host ? NULL :
 			dm_obj_by_ref(dm_get_str(api_this_host,
-				dm_field_idx(api_this_host->cls, "control_domain")));
+				OF(api_this_host, host, control_domain)));
 
 		if (dom0)
 			snprintf(doms[i].uuid, sizeof(doms[i].uuid), "%s",

@@ -30,8 +30,10 @@ static struct alarm *alarms;
 
 const char *perfmon_other_config(struct obj *o, const char *key)
 {
-	int f = dm_field_idx(o->cls, "other_config");
-	struct dm_val *v = dm_map_get(o->cls->fields[f].t, &o->f[f], key);
+	/* o is a VM, a host or the pool: its class is known only here, so
+	 * the field is found by name (O(fields)); each has other_config */
+	const struct dm_field *f = dm_field_find(o->cls, "other_config");
+	struct dm_val *v = f ? dm_map_get(f->t, &o->f[f->idx], key) : NULL;
 
 	return v ? v->u.s : NULL;
 }

@@ -46,7 +46,7 @@ static void reset(void)
 	o->transient = 1;
 	strcpy(session, o->ref);
 	o = dm_obj_new(dm_class_find("VM"), NULL, NULL);
-	dm_set_str(o, dm_field_idx(o->cls, "PV_kernel"), "/k");
+	dm_set_str(o, OF(o, VM, PV_kernel), "/k");
 	api_vm_on_create(NULL, o);
 	strcpy(vm, o->ref);
 }

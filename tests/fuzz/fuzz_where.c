@@ -26,9 +26,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	vm = dm_obj_new(dm_class_find("VM"), NULL, NULL);
-	dm_set_str(vm, dm_field_idx(vm->cls, "name_label"), "web 1");
+	dm_set_str(vm, OF(vm, VM, name_label), "web 1");
 	dm_map_put_str(&m, "it's", "a\\b");
-	dm_set(vm, dm_field_idx(vm->cls, "other_config"), &m);
+	dm_set(vm, OF(vm, VM, other_config), &m);
 	dm_val_free(dm_type_parse("(string -> string) map"), &m);
 	return 0;
 }

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #define DM_FIELDS_TABLE
@@ -26,7 +29,6 @@ static int teardown(void **state)
 }
 
 #define CLS(name) dm_class_find(name)
-#define FI(o, name) dm_field_idx((o)->cls, name)
 
 static void test_type_specs(void **state)
 {
@@ -80,12 +82,12 @@ static void test_defaults_and_records(void **state)
 
 	(void)state;
 	vm = dm_obj_new(CLS("VM"), NULL, NULL);
-	assert_string_equal(dm_get_enum(vm, FI(vm, "power_state")), "Halted");
-	assert_int_equal(vm->f[FI(vm, "domid")].u.i, -1);
-	assert_int_equal(vm->f[FI(vm, "user_version")].u.i, 1);
-	assert_true(vm->f[FI(vm, "HVM_shadow_multiplier")].u.d == 1.0);
-	assert_string_equal(dm_get_str(vm, FI(vm, "resident_on")), "OpaqueRef:NULL");
-	assert_int_equal(dm_list_len(&vm->f[FI(vm, "VBDs")]), 0);
+	assert_string_equal(dm_get_enum(vm, OF(vm, VM, power_state)), "Halted");
+	assert_int_equal(vm->f[OF(vm, VM, domid)].u.i, -1);
+	assert_int_equal(vm->f[OF(vm, VM, user_version)].u.i, 1);
+	assert_true(vm->f[OF(vm, VM, HVM_shadow_multiplier)].u.d == 1.0);
+	assert_string_equal(dm_get_str(vm, OF(vm, VM, resident_on)), "OpaqueRef:NULL");
+	assert_int_equal(dm_list_len(&vm->f[OF(vm, VM, VBDs)]), 0);
 	assert_true(dm_uuid_valid(dm_get_str(vm, vm->cls->f_uuid)));
 	assert_memory_equal(vm->ref, "OpaqueRef:", 10);
 	assert_ptr_equal(dm_obj_by_ref(vm->ref), vm);
@@ -100,25 +102,25 @@ static void test_inverse_relations(void **state)
 	struct obj *a = dm_obj_new(CLS("VM"), NULL, NULL);
 	struct obj *b = dm_obj_new(CLS("VM"), NULL, NULL);
 	struct obj *vbd = dm_obj_new(CLS("VBD"), NULL, NULL);
-	int vbds = FI(a, "VBDs");
+	int vbds = OF(a, VM, VBDs);
 
 	(void)state;
-	dm_set_str(vbd, FI(vbd, "VM"), a->ref);
+	dm_set_str(vbd, OF(vbd, VBD, VM), a->ref);
 	assert_int_equal(dm_list_len(&a->f[vbds]), 1);
 	assert_string_equal(a->f[vbds].u.l->v[0].u.s, vbd->ref);
-	dm_set_str(vbd, FI(vbd, "VM"), b->ref);          /* moves */
+	dm_set_str(vbd, OF(vbd, VBD, VM), b->ref);          /* moves */
 	assert_int_equal(dm_list_len(&a->f[vbds]), 0);
 	assert_int_equal(dm_list_len(&b->f[vbds]), 1);
 	dm_obj_delete(vbd);
 	assert_int_equal(dm_list_len(&b->f[vbds]), 0);
 	/* rebuilt from the forward refs, as after loading */
 	vbd = dm_obj_new(CLS("VBD"), NULL, NULL);
-	dm_set_str(vbd, FI(vbd, "VM"), a->ref);
+	dm_set_str(vbd, OF(vbd, VBD, VM), a->ref);
 	dm_rebuild_inverses();
 	assert_int_equal(dm_list_len(&a->f[vbds]), 1);
 	assert_int_equal(dm_list_len(&b->f[vbds]), 0);
 	dm_obj_delete(a);               /* the VBD's ref now dangles, harmlessly */
-	assert_null(dm_obj_by_ref(dm_get_str(vbd, FI(vbd, "VM"))));
+	assert_null(dm_obj_by_ref(dm_get_str(vbd, OF(vbd, VBD, VM))));
 	dm_obj_delete(vbd);
 	dm_obj_delete(b);
 }
@@ -133,20 +135,20 @@ static void test_generations_and_dirt(void **state)
 	assert_true(vm->dirty);
 	vm->dirty = 0;
 	g = vm->gen_modified;
-	dm_set_str(vm, FI(vm, "name_label"), "x");
+	dm_set_str(vm, OF(vm, VM, name_label), "x");
 	assert_true(vm->gen_modified > g && vm->dirty);
 	vm->dirty = 0;
 	g = vm->gen_modified;
-	dm_set_str(vm, FI(vm, "name_label"), "x");       /* no change: nothing */
+	dm_set_str(vm, OF(vm, VM, name_label), "x");       /* no change: nothing */
 	assert_int_equal(vm->gen_modified, g);
 	assert_false(vm->dirty);
 	dm_touch(vm);                                     /* events only */
 	assert_true(vm->gen_modified > g);
 	assert_false(vm->dirty);
 	m->dirty = 0;
-	dm_set_int(m, FI(m, "memory_actual"), 42);        /* volatile field */
+	dm_set_int(m, OF(m, VM_metrics, memory_actual), 42);        /* volatile field */
 	assert_false(m->dirty);
-	dm_set_int(m, FI(m, "start_time"), 42);
+	dm_set_int(m, OF(m, VM_metrics, start_time), 42);
 	assert_true(m->dirty);
 	dm_obj_delete(m);
 	dm_obj_delete(vm);
@@ -198,8 +200,8 @@ static void test_uuid_reindex_and_maps(void **state)
 	dm_obj_set_uuid(vm, "aaaaaaaa-2222-3333-4444-555555555555");
 	assert_null(dm_obj_by_uuid(CLS("VM"), "11111111-2222-3333-4444-555555555555"));
 	assert_ptr_equal(dm_obj_by_uuid(CLS("VM"), "aaaaaaaa-2222-3333-4444-555555555555"), vm);
-	oc = &vm->f[FI(vm, "other_config")];
-	mt = vm->cls->fields[FI(vm, "other_config")].t;
+	oc = &vm->f[OF(vm, VM, other_config)];
+	mt = vm->cls->fields[OF(vm, VM, other_config)].t;
 	dm_map_put_str(oc, "k", "v1");
 	dm_map_put_str(oc, "k", "v2");
 	dm_map_put_str(oc, "j", "w");
@@ -263,6 +265,34 @@ static void test_field_constants(void **state)
 	assert_string_equal(dm_class_find("VM")->fields[FLD(VM, power_state)].name, "power_state");
 }
 
+/* OF(o, cls, field) is the constant on an object of cls; in this (host)
+ * build, a right name on the wrong class aborts rather than reading
+ * another field (VBD and VM both have a field 2, not the same one). */
+static void test_of_checks_class(void **state)
+{
+	struct obj *vm = dm_obj_new(CLS("VM"), NULL, NULL);
+	struct obj *vbd = dm_obj_new(CLS("VBD"), NULL, NULL);
+	int st = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(OF(vm, VM, power_state), FLD(VM, power_state));
+	assert_int_equal(OF(vbd, VBD, VM), FLD(VBD, VM));
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		int f = OF(vbd, VM, power_state);       /* wrong class: aborts */
+
+		_exit(f == FLD(VM, power_state) ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGABRT);
+	dm_obj_delete(vbd);
+	dm_obj_delete(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_uuid_syntax),
 		cmocka_unit_test(test_model_is_sound),
 		cmocka_unit_test(test_field_constants),
+		cmocka_unit_test(test_of_checks_class),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

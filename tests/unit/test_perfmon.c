@@ -34,7 +34,7 @@ static struct obj *object(const char *cls, const char *perfmon)
 {
 	struct obj *o = dm_obj_new(dm_class_find(cls), NULL, NULL);
 
-	dm_map_put_str(&o->f[dm_field_idx(o->cls, "other_config")], "perfmon", perfmon);
+	dm_map_put_str(&o->f[dm_field_find(o->cls, "other_config")->idx], "perfmon", perfmon);
 	return o;
 }
 
@@ -52,8 +52,9 @@ static const char *last_field(const char *f)
 {
 	struct obj *m = dm_class_find("message")->last;
 
-	return f[0] == 'c' ? dm_get_enum(m, dm_field_idx(m->cls, f))
-			   : dm_get_str(m, dm_field_idx(m->cls, f));
+	int i = dm_field_find(m->cls, f)->idx;
+
+	return f[0] == 'c' ? dm_get_enum(m, i) : dm_get_str(m, i);
 }
 
 /* one update of every DS to v at t, then the check */
@@ -122,8 +123,7 @@ static void test_host_memory_free_low_default_period(void **state)
 	step(r, h, "Host", 1060, 0.25);  /* 60 s, the default period */
 	assert_int_equal(nmessages(), n0 + 1);
 	assert_string_equal(last_field("cls"), "Host");
-	assert_int_equal(dm_class_find("message")->last->f[dm_field_idx(
-		dm_class_find("message"), "priority")].u.i, 1);
+	assert_int_equal(dm_class_find("message")->last->f[FLD(message, priority)].u.i, 1);
 	rrd_free(r);
 }
 

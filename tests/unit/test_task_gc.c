@@ -34,9 +34,9 @@ static struct obj *task(const char *status, int64_t created, int64_t finished)
 	struct dm_class *k = dm_class_find("task");
 	struct obj *t = dm_obj_new(k, NULL, NULL);
 
-	dm_set_enum(t, dm_field_idx(k, "status"), status);
-	dm_set_int(t, dm_field_idx(k, "created"), created);
-	dm_set_int(t, dm_field_idx(k, "finished"), finished);
+	dm_set_enum(t, OF(t, task, status), status);
+	dm_set_int(t, OF(t, task, created), created);
+	dm_set_int(t, OF(t, task, finished), finished);
 	return t;
 }
 

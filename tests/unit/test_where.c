@@ -25,14 +25,14 @@ static int setup(void **state)
 	if (dm_init(err, sizeof(err)))
 		return -1;
 	vm = dm_obj_new(dm_class_find("VM"), NULL, NULL);
-	dm_set_str(vm, dm_field_idx(vm->cls, "name_label"), "web 1");
-	dm_set_int(vm, dm_field_idx(vm->cls, "memory_static_max"), 268435456);
+	dm_set_str(vm, OF(vm, VM, name_label), "web 1");
+	dm_set_int(vm, OF(vm, VM, memory_static_max), 268435456);
 	{
 		struct dm_val m = { 0 };
 
 		dm_map_put_str(&m, "k", "v");
 		dm_map_put_str(&m, "it's", "a\\b");
-		dm_set(vm, dm_field_idx(vm->cls, "other_config"), &m);
+		dm_set(vm, OF(vm, VM, other_config), &m);
 		dm_val_free(dm_type_parse("(string -> string) map"), &m);
 	}
 	{
@@ -41,7 +41,7 @@ static int setup(void **state)
 		dm_list_push(NULL, &s, &e);
 		e.u.s = strdup("x'y");
 		dm_list_push(NULL, &s, &e);
-		dm_set(vm, dm_field_idx(vm->cls, "tags"), &s);
+		dm_set(vm, OF(vm, VM, tags), &s);
 		dm_val_free(dm_type_parse("string set"), &s);
 	}
 	return 0;
