@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import TOP
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 TESTS = os.path.join(TOP, "tests")
 # every folder of tests/ that holds pytest tests is a suite

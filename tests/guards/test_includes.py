@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import TOP
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 CHECK = os.path.join(TOP, "support", "check-includes.py")
 RULES = os.path.join(TOP, "docs", "ARCHITECTURE.md")
