@@ -42,6 +42,10 @@ MIRROR=${XB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 JOBS=${XB_FRESH_JOBS:-2}
 LOG=$WORK/fresh-root.log
 ROOT=$WORK/root
+# where the checkout goes in the root: a user's clone (not /xenbox, a
+# substring of the binary's own strings such as "%s/xenbox.db", which
+# tests/build's no-build-paths test would take for a leaked build path)
+SRC=/home/user/xenbox
 passed=0 failed=0 ns_pid=
 
 say() { echo "fresh-root: $*"; }
@@ -109,8 +113,8 @@ in_root() {
 	unshare --mount --pid --fork --kill-child --mount-proc="$ROOT/proc" \
 		/bin/sh -c '
 		set -e
-		root=$1 dl=$2
-		shift 2
+		root=$1 dl=$2 src=$3
+		shift 3
 		mount --make-rprivate /
 		mount --rbind /dev "$root/dev"
 		mount --bind -o ro "$dl" "$root/dl"
@@ -118,14 +122,18 @@ in_root() {
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			DL_DIR=/dl DEBIAN_FRONTEND=noninteractive \
 			NODE_EXTRA_CA_CERTS=/etc/ssl/host-ca-bundle.crt \
-			/bin/sh -c "cd /xenbox && $1"
-		' - "$ROOT" "$DL" "$1"
+			/bin/sh -c "cd $src && $1"
+		' - "$ROOT" "$DL" "$SRC" "$1"
 }
 
 bootstrap() {
 	remove_root || return 1
 	command -v debootstrap >/dev/null || { echo "debootstrap is missing (support/deps.sh installs it)"; return 1; }
-	debootstrap --variant=minbase --include=git,make,ca-certificates bookworm "$ROOT" "$MIRROR" || return 1
+	# its own mount namespace too: the /proc and /sys it mounts in the
+	# root go with it, even when it is stopped half-way
+	unshare --mount --pid --fork --kill-child --propagation private \
+		debootstrap --variant=minbase --include=git,make,ca-certificates \
+		bookworm "$ROOT" "$MIRROR" || return 1
 	# a Debian install's usual suites; the root's own apt configuration
 	cat >"$ROOT/etc/apt/sources.list" <<-EOF
 	deb $MIRROR bookworm main
@@ -141,12 +149,12 @@ bootstrap() {
 	# packages' maintainer scripts start no services in a chroot
 	printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
 	chmod 755 "$ROOT/usr/sbin/policy-rc.d"
-	mkdir -p "$ROOT/xenbox" "$ROOT/dl"
+	mkdir -p "$ROOT$SRC" "$ROOT/dl"
 	# the checkout as a clone would have it: the tracked files (as they
 	# are in the work tree), no output/, no dl/, no node_modules
 	git -C "$TOP" ls-files -z | (cd "$TOP" && while IFS= read -r -d '' f; do
 		[ -e "$f" ] && printf '%s\0' "$f"; done) |
-		tar -C "$TOP" --null -T - -cf - | tar -C "$ROOT/xenbox" -xf -
+		tar -C "$TOP" --null -T - -cf - | tar -C "$ROOT$SRC" -xf -
 }
 
 : >"$LOG"
