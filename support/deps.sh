@@ -5,12 +5,18 @@
 # mtools, dosfstools, e2fsprogs, squashfs-tools, fdisk (sfdisk), zstd: the
 # USB image, built without root (board/pc_x86_64_usb/mkimage.sh, tests/usb);
 # libdevmapper1.02.1: the unpacked grub-mkimage links it (package/grub).
+# libclang-rt-14-dev: libFuzzer and clang's ASan/UBSan runtimes (the fuzz
+# targets); clang only recommends it, and apt here installs no recommends.
+# debootstrap: make check's fresh-root suite (support/fresh-root.sh).
+# support/fresh-root.sh runs this script in a fresh minimal Debian root and
+# builds everything there: a package missing here fails that suite.
 set -e
 PKGS="build-essential musl-tools kconfig-frontends libcmocka-dev python3 python3-pytest
-clang curl ca-certificates xz-utils bzip2 patch perl tcl file util-linux openssl
+clang libclang-rt-14-dev curl ca-certificates xz-utils bzip2 patch perl tcl file util-linux openssl
 iproute2 binutils python3-prometheus-client prometheus
 qemu-system-x86 cpio
-mtools dosfstools e2fsprogs squashfs-tools fdisk zstd libdevmapper1.02.1"
+mtools dosfstools e2fsprogs squashfs-tools fdisk zstd libdevmapper1.02.1
+debootstrap"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -5,6 +5,34 @@
  * c->out through c->e (XML-RPC or JSON, the API does not care), or a
  * failure is left in c->err.  Completion is signalled by c->complete(c),
  * either before api_dispatch returns or later (event.from waits).
+ *
+ * One convention for handlers (the HANDLER()s of api/handlers.h, which
+ * dispatch.c's run_custom calls, and the generated accessors), and for the
+ * create/destroy hooks (<class>_on_create/_on_destroy):
+ *
+ *   return 0   success: the result is in *res (of the message's result
+ *              type; the dispatcher emits and frees it), or, for a DM_M_RAW
+ *              message, already emitted into c->e.  c->nerr stays 0.
+ *   return -1  failure, always just after api_fail() or a helper that calls
+ *              it (api_obj(): HANDLE_INVALID), so c->err holds the
+ *              ErrorDescription.  Whatever was emitted is dropped.  -1 with
+ *              nothing recorded is a bug; the caller gets INTERNAL_ERROR
+ *              "unknown failure".  A hook's -1 stops the create (the new
+ *              object is deleted) or the destroy.
+ *   return 1   the call waits (event.from/next, a VM job in the worker, a
+ *              clean shutdown waiting for the guest): the handler keeps c
+ *              and later completes it exactly once -- emits the result or
+ *              calls api_fail(), then c->complete(c).  What it needs then
+ *              is copied into c->a; a connection that goes away first is
+ *              dropped by api_events_cancel()/api_vm_cancel() (the operation
+ *              goes on, nobody is answered).
+ *   args       belong to the dispatcher, which frees each by its declared
+ *              type after the handler returns: read them, never keep, free,
+ *              move or overwrite them.
+ *   Async.*    runs the same handler on an inner call with its own arena
+ *              and output: 0 or -1 finish the task at once, 1 when the call
+ *              completes.  Success is a claim: a handler that cannot do
+ *              what was asked fails rather than returning 0.
  */
 #ifndef XB_API_H
 #define XB_API_H

@@ -3,18 +3,22 @@ defconfig, made once per session and shared by every test."""
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 TOP = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(TOP / "tests" / "lib"))
+import ci_skips  # noqa: E402
 DL_DIR = Path(os.environ.get("DL_DIR", TOP / "dl")).resolve()
 DEFCONFIG = "qemu_x86_64_defconfig"
 JOBS = str(os.cpu_count() or 2)
 
 
 def pytest_configure(config):
+    ci_skips.register(config)       # CI=true: a skip fails
     config.addinivalue_line(
         "markers", "slow_build: needs full clean builds of xenbox (minutes)")
 

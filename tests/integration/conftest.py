@@ -16,10 +16,15 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ports import free_port  # noqa: E402
+import ci_skips  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 XENBOX = os.environ.get("XENBOX", os.path.join(TOP, "output/check/host/bin/xenbox"))
 PASSWORD = "s3cret-for-tests"
+
+
+def pytest_configure(config):
+    ci_skips.register(config)       # CI=true: a skip fails
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):

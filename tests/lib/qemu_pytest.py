@@ -1,6 +1,7 @@
 """pytest hooks shared by the suites that boot QEMU (tests/system,
 tests/usb): their conftest.py imports them.
 
+- CI=true turns a skip into a failure (ci_skips.py);
 - the `system` marker, given to every test below the conftest's folder
   (`pytest -m system`, `-m "not system"`);
 - a failing test's report carries the console of each QEMU among its
@@ -10,10 +11,12 @@ import os
 
 import pytest
 
+import ci_skips
 from qemuconsole import QemuConsole
 
 
 def pytest_configure(config):
+    ci_skips.register(config)       # CI=true: a skip fails
     config.addinivalue_line(
         "markers", "system: boots Xen + dom0 under QEMU (tests/system, tests/usb; slow-ish)")
 
