@@ -6,9 +6,13 @@
  * written after the store has committed what they acknowledge: see
  * server_before_sleep().
  *
- * Backpressure: while more than OUT_HIGH bytes of replies wait to be
- * written, no new request is started (its reply could be megabytes:
- * VM.get_all_records); work resumes when the queue is below OUT_LOW.
+ * Backpressure, per connection: a connection whose client has more than
+ * CONN_OUT_HIGH bytes of replies unread starts no new request (its reply
+ * could be megabytes: VM.get_all_records) until they are below
+ * CONN_OUT_LOW.  Over all connections, while more than OUT_HIGH bytes wait,
+ * only connections with nothing unread start requests (down to OUT_LOW), so
+ * the memory stays bounded and a client that reads nothing holds up only
+ * itself, never the readers.
  *
  * Every byte for a client goes through queue_out(), which counts it in
  * out_queued; the bytes are written by flush() only, after the store
@@ -62,6 +66,8 @@
 #define READ_CHUNK 16384
 #define OUT_HIGH (16u << 20)
 #define OUT_LOW (4u << 20)
+#define CONN_OUT_HIGH (4u << 20)
+#define CONN_OUT_LOW (1u << 20)
 #define SEND_TIMEOUT_MS 60000
 #define ACCEPT_PAUSE_MS 1000
 
@@ -419,7 +425,7 @@ static void process(struct conn *c)
 {
 	c->in_process = 1;
 	while (!c->busy && !c->closing && c->in.len) {
-		if (out_queued > OUT_HIGH) {
+		if (unwritten(c) > CONN_OUT_HIGH || (out_queued > OUT_HIGH && unwritten(c))) {
 			c->stalled = any_stalled = 1;
 			break;
 		}
@@ -958,21 +964,27 @@ int64_t server_tick(int64_t now)
 	return conns ? 1000 : -1;
 }
 
-/* Start the requests that waited for the reply queue: O(connections). */
+/* Start the requests that waited for their client to read, or for the
+ * reply queue to drain (the low marks: see the top of the file).
+ * O(connections), each iteration while any waits. */
 static void resume_stalled(void)
 {
 	struct conn *c, *n;
 
-	if (!any_stalled || out_queued > OUT_LOW)
+	if (!any_stalled)
 		return;
 	any_stalled = 0;
 	for (c = conns; c; c = n) {
 		n = c->next;
-		if (c->stalled) {
-			c->stalled = 0;
-			if (!c->busy)
-				process(c);     /* may stall again */
+		if (!c->stalled)
+			continue;
+		if (unwritten(c) > CONN_OUT_LOW || (out_queued > OUT_LOW && unwritten(c))) {
+			any_stalled = 1;
+			continue;
 		}
+		c->stalled = 0;
+		if (!c->busy)
+			process(c);     /* may stall again */
 	}
 }
 

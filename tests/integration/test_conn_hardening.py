@@ -363,3 +363,39 @@ def test_state_directory_too_long_is_an_error(state_dir):
     assert r.returncode != 0 and "too long" in text, text
     # nothing was made under a cut-short name
     assert entries() - before == {log}, entries() - before
+
+
+def test_a_client_that_reads_nothing_does_not_stall_the_others(daemon):
+    """A client pipelines requests whose replies (~24 MiB) pass the global
+    reply queue's high mark and reads none of them.  Before, no other
+    client's request was started until that queue drained (the hung
+    client's send timeout, 60 s): backpressure is per connection now, and
+    the global mark only holds connections that have replies waiting."""
+    p, s = daemon.login()
+    req = xmlrpc.client.dumps((s,), "system.listMethods").encode()
+    post = (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(req)) + req
+    # how big one reply is, to ask for ~24 MiB of them
+    probe = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+    probe.sendall(post)
+    _, data, _ = read_response(probe)
+    probe.close()
+    n = (24 << 20) // len(data) + 1
+    assert n * len(post) < 1 << 20, n  # the requests fit the input limit
+    hung = socket.socket()
+    hung.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    hung.connect(("127.0.0.1", daemon.port))
+    hung.sendall(post * n)
+    time.sleep(2)                       # the daemon fills its queue
+    # another client is answered while the hung one still holds its replies
+    other = xmlrpc.client.ServerProxy("http://127.0.0.1:%d/" % daemon.port,
+                                      transport=TimeoutTransport(45))  # < the send timeout
+    s2 = ok(other.session.login_with_password("root", PASSWORD, "1.0", "t"))
+    assert ok(other.pool.get_all(s2))
+    # and the hung client's replies were all still there, whole, in order
+    hung.settimeout(30)
+    rest = b""
+    for _ in range(n):
+        head, body, rest = read_response(hung, rest)
+        assert head.startswith(b"HTTP/1.1 200") and body == data
+    hung.close()
