@@ -407,3 +407,20 @@ def test_shutdown_falls_back_to_hard(state_dir):
         fails(p.VM.shutdown(s, vm), "VM_BAD_POWER_STATE", vm)
     finally:
         assert d.stop() == 0, d.read_log()
+
+
+def test_start_on_this_host_paused_and_async(daemon):
+    """VM.start_on with start_paused / force (a review found the handler
+    freeing its arguments: a crash for any logged-in client)."""
+    p, s = daemon.login()
+    host = ok(p.host.get_all(s))[0]
+    vm = new_vm(p, s)
+    assert ok(p.VM.start_on(s, vm, host, True, False)) == ""
+    assert ok(p.VM.get_power_state(s, vm)) == "Paused"
+    ok(p.VM.hard_shutdown(s, vm))
+    task = ok(p.Async.VM.start_on(s, vm, host, False, True))
+    wait_for(lambda: ok(p.task.get_status(s, task)) != "pending")
+    assert ok(p.task.get_status(s, task)) == "success"
+    assert ok(p.VM.get_power_state(s, vm)) == "Running"
+    assert fails(p.VM.start_on(s, vm, "OpaqueRef:nope", False, False))[0] == "HANDLE_INVALID"
+    assert ok(p.pool.get_all(s))         # the daemon is still there
