@@ -281,7 +281,8 @@ static int daemon_main(int argc, char **argv)
 		rc = 1;
 	}
 #ifdef CONFIG_XB_STATS
-	stats_save();
+	if (stats_save())
+		rc = 1;         /* reported by stats_save */
 #endif
 out:
 	worker_stop();

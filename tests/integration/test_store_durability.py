@@ -198,6 +198,30 @@ def test_full_filesystem(tmpfs_state):
         check_sane_stop(d)
 
 
+def test_full_filesystem_at_stop(tmpfs_state):
+    """Stopped while the disk is full: the stats RRDs cannot be saved; the
+    daemon says so and exits 1, not 0 (a clean stop claims they are)."""
+    state, inside = tmpfs_state
+    d = Daemon(state).start()
+    p, s = d.login()
+    new_vm(p, s)
+    with open(os.path.join(inside, "filler"), "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError as e:
+            assert e.errno == errno.ENOSPC
+    assert d.stop() == 1
+    log = d.read_log()
+    assert "stats: saving" in log, log
+    assert "store: exiting with changes not saved" not in log, log
+    os.unlink(os.path.join(inside, "filler"))
+    d.start()
+    check_sane_stop(d)
+    assert os.path.exists(os.path.join(inside, "stats.rrd"))
+
+
 # ---- a file size limit: EFBIG, and SIGXFSZ must not kill the daemon ----
 
 def test_file_size_limit(state_dir):
