@@ -545,8 +545,10 @@ int store_flush(int64_t now)
 
 int64_t store_retry_in(int64_t now)
 {
-	if (!dirty || !fail.failing)
+	if (!dirty || !db)
 		return -1;
+	if (!fail.failing)
+		return 0;       /* changed after this iteration's flush */
 	return fail.next_ms > now ? fail.next_ms - now : 0;
 }
 

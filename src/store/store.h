@@ -17,7 +17,9 @@ void store_mark_dirty(void);
  * back-off has passed do not try (0: try regardless, as at exit).  The
  * first failure of an episode is logged, and the recovery. */
 int store_flush(int64_t now);
-/* ms until a failed flush should be tried again; -1 when nothing waits. */
+/* ms until store_flush() should run again: -1 nothing waits; 0 changes
+ * made since the last flush (a reply released after the commit started
+ * a call); else the back-off of a failed flush. */
 int64_t store_retry_in(int64_t now);
 /* 1 when no change made after datamodel generation gen waits to be
  * saved: a reply that acknowledges changes made after gen may go out.

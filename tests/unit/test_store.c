@@ -199,10 +199,13 @@ static void test_volatile_only_commits_nothing(void **state)
 
 	(void)state;
 	assert_int_equal(store_flush(0), 0);
+	assert_int_equal(store_retry_in(0), -1);
 	c0 = store_commits();
 	set_fault("write");
 	dm_obj_new(dm_class_find("task"), NULL, NULL);
+	assert_int_equal(store_retry_in(0), 0);         /* a flush is due now */
 	assert_int_equal(store_flush(0), 0);
+	assert_int_equal(store_retry_in(0), -1);
 	assert_int_equal(store_commits(), c0);
 	set_fault(NULL);
 }
