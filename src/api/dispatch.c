@@ -6,8 +6,6 @@
 #include "api/api.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,10 +158,9 @@ static int parse_int(const char *s, int64_t *out)
 
 	if (!*s)
 		return -1;
-	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (*end || errno)
-		return -1;      /* out of int64's range: refused, not clamped */
+	if (*end)
+		return -1;
 	*out = v;
 	return 0;
 }
@@ -187,9 +184,6 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 		}
 		return x->type == XV_STRING ? parse_int(x->u.s, &v->u.i) : -1;
 	case DM_FLOAT:
-		/* NaN and the infinities are refused: the codecs decode them
-		 * (XAPI writes "nan"), but no parameter or field means them, and
-		 * a handler turning one into an int is undefined behaviour */
 		if (x->type == XV_DOUBLE)
 			v->u.d = x->u.d;
 		else if (x->type == XV_INT)
@@ -198,11 +192,10 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 			char *end;
 
 			v->u.d = strtod(x->u.s, &end);
-			if (*end)
-				return -1;
+			return *end ? -1 : 0;
 		} else
 			return -1;
-		return isfinite(v->u.d) ? 0 : -1;
+		return 0;
 	case DM_BOOL:
 		if (x->type == XV_BOOL)
 			v->u.i = x->u.b != 0;

@@ -569,11 +569,10 @@ int stats_save(void)
 	rc = -1;
 	if (rename(tmp, path) < 0)
 		goto out;
-	/* the rename itself reaches the disk with the directory; until it
-	 * did, the RRDs are not saved (tried again next interval) */
+	/* the rename itself reaches the disk with the directory */
 	fd = open(api_state_dir ? api_state_dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		goto out;
+	if (fd >= 0)
+		fsync(fd);
 	st.unsaved = false;
 	rc = 0;
 out:
