@@ -41,6 +41,19 @@ define xb-ar
 	$(Q)ar rcsD $(1) $(sort $(2))
 endef
 
+# musl-gcc sees only musl's headers; netlink, Xen's privcmd and busybox's
+# ip and insmod need the kernel's.  One directory of symlinks to the host's
+# kernel headers only (not glibc's), for every target build that needs
+# them: order-only prerequisite $(LINUX_INC)/.stamp, then -isystem $(LINUX_INC).
+LINUX_INC  := $(STAGING_DIR)/include-linux
+LINUX_HDRS := linux:/usr/include/linux asm-generic:/usr/include/asm-generic \
+	asm:/usr/include/x86_64-linux-gnu/asm mtd:/usr/include/mtd
+$(LINUX_INC)/.stamp:
+	$(Q)for l in $(LINUX_HDRS); do \
+		[ -d $${l#*:} ] || { echo "kernel headers: $${l#*:} missing (apt-get install linux-libc-dev)" >&2; exit 1; }; \
+		mkdir -p $(@D) && ln -sfn $${l#*:} $(@D)/$${l%%:*}; done
+	$(Q)touch $@
+
 # A locked file that is not in DL_DIR: explain instead of "no rule".
 $(DL_DIR)/%:
 	@echo "error: $@ is missing; run 'make source' first (it downloads" >&2

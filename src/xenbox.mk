@@ -46,11 +46,11 @@ XB_HOST_OBJS   := $(patsubst %.c,$(XB_HDIR)/%.o,$(filter-out main.c,$(XB_SRCS)))
 -include $(XB_TARGET_OBJS:.o=.d) $(XB_HOST_OBJS:.o=.d) $(XB_HDIR)/main.d
 
 # Objects depend on the staged headers of the packages they may include.
-$(XB_TARGET_OBJS): $(XB_TDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_TARGET_DEPS) $(XB_GEN_HDRS)
+$(XB_TARGET_OBJS): $(XB_TDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_TARGET_DEPS) $(XB_GEN_HDRS) $(LINUX_INC)/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $*.c"
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) $(XB_TARGET_OPT) $(XB_WARN) $(XB_CPPFLAGS) \
-		-I$(STAGING_DIR)/include $(XB_TARGET_INCLUDES) -MMD -MP -c -o $@ $<
+		-I$(STAGING_DIR)/include -isystem $(LINUX_INC) $(XB_TARGET_INCLUDES) -MMD -MP -c -o $@ $<
 
 $(XB_HOST_OBJS) $(XB_HDIR)/main.o: $(XB_HDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_HOST_DEPS) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)

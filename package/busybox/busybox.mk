@@ -12,10 +12,8 @@ BUSYBOX_DIR     := $(BUILD_DIR)/busybox-$(BUSYBOX_VERSION)
 BUSYBOX_CONFIG  := $(TOPDIR)/package/busybox/busybox.config
 
 # musl-gcc sees only musl's headers; ip, insmod and friends need the
-# kernel's.  Symlinks to the host's kernel headers only (as package/xen).
-BUSYBOX_LINUX_INC := $(BUSYBOX_DIR)/xb-include-linux
-BUSYBOX_LINUX_HDRS := linux:/usr/include/linux asm-generic:/usr/include/asm-generic \
-	asm:/usr/include/x86_64-linux-gnu/asm mtd:/usr/include/mtd
+# kernel's (package/pkg-utils.mk: LINUX_INC).
+BUSYBOX_LINUX_INC := $(LINUX_INC)
 
 # busybox's Makefile takes CFLAGS from the environment and appends its own
 # (-Os, sections, gc); on the command line they would replace its own.
@@ -31,11 +29,8 @@ $(BUSYBOX_DIR)/.stamp_extracted: $(BUSYBOX_SOURCE)
 
 # Every line of our file must survive kconfig: a typo or an unmet
 # dependency would otherwise drop an applet silently.
-$(BUSYBOX_DIR)/.stamp_configured: $(BUSYBOX_DIR)/.stamp_extracted $(BUSYBOX_CONFIG)
+$(BUSYBOX_DIR)/.stamp_configured: $(BUSYBOX_DIR)/.stamp_extracted $(BUSYBOX_CONFIG) | $(LINUX_INC)/.stamp
 	@echo "  CONFIG  busybox $(BUSYBOX_VERSION)"
-	$(Q)for l in $(BUSYBOX_LINUX_HDRS); do \
-		[ -d $${l#*:} ] || { echo "busybox: $${l#*:} missing (apt-get install linux-libc-dev)" >&2; exit 1; }; \
-		mkdir -p $(BUSYBOX_LINUX_INC) && ln -sfn $${l#*:} $(BUSYBOX_LINUX_INC)/$${l%%:*}; done
 	$(Q)grep -v '^#' $(BUSYBOX_CONFIG) | grep . >$(@D)/xb-fragment.config
 	$(Q)$(BUSYBOX_ENV) $(MAKE) -s -C $(@D) $(BUSYBOX_MAKE_OPTS) allnoconfig \
 		>$(@D)/config.out 2>&1 || { tail -40 $(@D)/config.out; exit 1; }

@@ -12,11 +12,8 @@ XEN_DEB_SOURCE := $(call dl-file,xen-debian)
 XEN_DIR        := $(BUILD_DIR)/xen-$(XEN_VERSION)
 
 # musl-gcc sees only musl's headers; Xen's privcmd interface needs the
-# kernel's.  This directory holds symlinks to the host's kernel headers
-# only (not glibc's); our own Xen code gets it too.
-XEN_LINUX_INC := $(STAGING_DIR)/include-linux
-XEN_LINUX_HDRS := linux:/usr/include/linux asm-generic:/usr/include/asm-generic \
-	asm:/usr/include/x86_64-linux-gnu/asm
+# kernel's (package/pkg-utils.mk: LINUX_INC).
+XEN_LINUX_INC := $(LINUX_INC)
 
 # The one Debian patch we carry: 256 MiB XZ memory limit for kernels made
 # with Linux >= 6.12 (it fails with "Memory usage limit reached" otherwise).
@@ -80,11 +77,8 @@ $(XEN_DIR)/.stamp_extracted: $(XEN_SOURCE) $(XEN_DEB_SOURCE)
 
 # configure links test programs: libxl's yajl check adds -lyajl to LIBS even
 # when its answer is cached, so a stub archive exists for configure only.
-$(XEN_DIR)/.stamp_configured: $(XEN_DIR)/.stamp_extracted $(XEN_DEPENDENCIES)
+$(XEN_DIR)/.stamp_configured: $(XEN_DIR)/.stamp_extracted $(XEN_DEPENDENCIES) | $(LINUX_INC)/.stamp
 	@echo "  CONFIG  xen $(XEN_VERSION)"
-	$(Q)for l in $(XEN_LINUX_HDRS); do \
-		[ -d $${l#*:} ] || { echo "xen: $${l#*:} missing (apt-get install linux-libc-dev)" >&2; exit 1; }; \
-		mkdir -p $(XEN_LINUX_INC) && ln -sfn $${l#*:} $(XEN_LINUX_INC)/$${l%%:*}; done
 	$(Q)mkdir -p $(@D)/xb-stub $(@D)/xb-no-pkgconfig
 	$(Q)echo 'void yajl_alloc(void); void yajl_alloc(void) {}' >$(@D)/xb-stub/yajl.c
 	$(Q)$(TARGET_CC) -c -o $(@D)/xb-stub/yajl.o $(@D)/xb-stub/yajl.c
@@ -184,6 +178,6 @@ all: $(XEN_IMAGES)
 # are included after this file, so they append after us).
 XB_TARGET_LIBS     += $(XEN_TARGET_LIBS)
 XB_TARGET_DEPS     += $(XEN_DIR)/.stamp_installed
-XB_TARGET_INCLUDES += -I$(XEN_LINUX_INC) -D__XEN_TOOLS__
+XB_TARGET_INCLUDES += -D__XEN_TOOLS__
 
 endif
