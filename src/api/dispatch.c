@@ -6,6 +6,8 @@
 #include "api/api.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,9 +160,10 @@ static int parse_int(const char *s, int64_t *out)
 
 	if (!*s)
 		return -1;
+	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (*end)
-		return -1;
+	if (*end || errno)
+		return -1;      /* out of int64's range: refused, not clamped */
 	*out = v;
 	return 0;
 }
@@ -184,6 +187,9 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 		}
 		return x->type == XV_STRING ? parse_int(x->u.s, &v->u.i) : -1;
 	case DM_FLOAT:
+		/* NaN and the infinities are refused: the codecs decode them
+		 * (XAPI writes "nan"), but no parameter or field means them, and
+		 * a handler turning one into an int is undefined behaviour */
 		if (x->type == XV_DOUBLE)
 			v->u.d = x->u.d;
 		else if (x->type == XV_INT)
@@ -192,10 +198,11 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 			char *end;
 
 			v->u.d = strtod(x->u.s, &end);
-			return *end ? -1 : 0;
+			if (*end)
+				return -1;
 		} else
 			return -1;
-		return 0;
+		return isfinite(v->u.d) ? 0 : -1;
 	case DM_BOOL:
 		if (x->type == XV_BOOL)
 			v->u.i = x->u.b != 0;

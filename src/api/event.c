@@ -242,12 +242,14 @@ int64_t api_events_tick(int64_t now)
 
 static int wait_or_reply(struct call *c, struct wait_state *w, double timeout)
 {
-	if (collect(NULL, w->s, w->ns, w->gen) || timeout <= 0) {
+	/* NaN never gets here (the parameter conversion refuses it); if it
+	 * did, it would answer at once rather than reach the int conversion */
+	if (collect(NULL, w->s, w->ns, w->gen) || !(timeout > 0)) {
 		reply(c, w);
 		return 0;
 	}
 	if (timeout > 3600)
-		timeout = 3600;
+		timeout = 3600;         /* also keeps timeout * 1000 in int64 */
 	c->wait_args = (struct dm_val *)w;
 	c->deadline_ms = now_ms() + (int64_t)(timeout * 1000);
 	c->waiting = 1;

@@ -18,6 +18,14 @@
  * out_queued; the bytes are written by flush() only, after the store
  * committed (server_flush_output), never straight from an event.
  *
+ * A reply whose call changed the datamodel (dm_gen moved while it ran) is
+ * "held" until the store has saved every change made since the call
+ * began (the daemon's saved_since, store_saved_since); the replies behind
+ * it on its connection wait with it, in order.  Other replies go out, so
+ * reads are answered while the disk fails (docs/DAEMON.md).  Positions
+ * are counts of bytes queued and written on the connection, whichever of
+ * out and more holds them.
+ *
  * Limits: 300 KiB bodies (as XAPI: larger gets 500 and a close), request
  * heads per http_default_limits, a head must arrive within HEAD_TIMEOUT_MS,
  * a reply that makes no progress for SEND_TIMEOUT_MS closes the connection,
@@ -107,6 +115,11 @@ struct conn {
 	int64_t since;                  /* first byte of the pending request */
 	int64_t active;                 /* last byte read */
 	int64_t out_since;              /* last write progress, or output queued */
+	uint64_t queued, written;       /* bytes ever queued, written */
+	uint64_t held_at;               /* held replies begin at this queued */
+	uint64_t held_gen;              /* ... and wait for changes after this */
+	int held;
+	uint64_t call_gen;              /* dm_gen when the current call began */
 	struct conn *next, *prev;
 };
 
@@ -121,6 +134,7 @@ static int nlisteners;
 static int64_t paused_until;            /* accept() ran out of descriptors */
 static int want_flush;
 static size_t out_queued;               /* reply bytes not yet written */
+static int nheld;                       /* connections with held replies */
 static int any_stalled;
 
 static void conn_close(struct conn *c);
@@ -132,6 +146,12 @@ static void on_io(int fd, int events, void *opaque);
 static size_t unwritten(const struct conn *c)
 {
 	return c->out.len - c->out_off + c->more.len;
+}
+
+/* What flush() may write now: the unwritten bytes before held replies. */
+static size_t writable(const struct conn *c)
+{
+	return c->held ? (size_t)(c->held_at - c->written) : unwritten(c);
 }
 
 /* The one writer of a connection's output: a head (status 100: the bare
@@ -156,6 +176,7 @@ static void queue_out(struct conn *c, int status, const char *ctype, const char 
 	for (int i = 0; i < nv; i++)
 		buf_add(b, v[i].iov_base, v[i].iov_len);
 	out_queued += b->len - before;
+	c->queued += b->len - before;
 	want_flush = 1;
 }
 
@@ -228,6 +249,13 @@ static void finish_call(struct call *call)
 		}
 		xmlrpc_response_end(&post);
 	}
+	if (dm_gen != c->call_gen && !c->held) {
+		/* the call changed something: its reply waits for the store */
+		c->held = 1;
+		c->held_at = c->queued;
+		c->held_gen = c->call_gen;
+		nheld++;
+	}
 	{
 		struct iovec v[3] = { { pre.data, pre.len },
 				      { with_value ? val->data : NULL, with_value ? val->len : 0 },
@@ -278,6 +306,7 @@ static void run_rpc(struct conn *c, const char *body, size_t len, int json)
 	call->complete = finish_call;
 	call->conn = c;
 	c->busy = call;
+	c->call_gen = dm_gen;
 	api_dispatch(call);
 }
 
@@ -565,8 +594,13 @@ static int flush(struct conn *c)
 			}
 		}
 		/* a TLS write that said "again" is retried with the same
-		 * (pointer, length), as mbedTLS requires */
+		 * (pointer, length), as mbedTLS requires; never past held
+		 * replies (a TLS retry's length was within them already) */
 		n = c->tls_wlen ? c->tls_wlen : c->out.len - c->out_off;
+		if (n > writable(c))
+			n = writable(c);
+		if (!n)
+			break;          /* the rest waits for the store */
 		r = io_write(c, c->out.data + c->out_off, n);
 		if (r == IO_AGAIN) {
 			/* TLS may want to read first: then a read retries */
@@ -581,6 +615,7 @@ static int flush(struct conn *c)
 		}
 		c->tls_wlen = 0;
 		c->out_off += (size_t)r;
+		c->written += (size_t)r;
 		out_queued -= (size_t)r;
 		c->out_since = now_ms();
 	}
@@ -642,6 +677,7 @@ static void conn_close(struct conn *c)
 		c->busy = NULL;
 	}
 	out_queued -= unwritten(c);
+	nheld -= c->held;
 	loop_unwatch(c->fd);
 #ifdef CONFIG_XB_TLS
 	tls_conn_free(c->tls);
@@ -946,7 +982,7 @@ int64_t server_tick(int64_t now)
 	}
 	for (c = conns; c; c = n) {
 		n = c->next;
-		if (unwritten(c) && now - c->out_since > SEND_TIMEOUT_MS) {
+		if (writable(c) && now - c->out_since > SEND_TIMEOUT_MS) {
 			log_debug("server: %s reads no replies; closing", c->peer);
 			conn_close(c);  /* the client reads nothing */
 		} else if (c->busy) {
@@ -988,18 +1024,24 @@ static void resume_stalled(void)
 	}
 }
 
-/* Write queued replies (after the store committed): O(connections). */
-void server_flush_output(void)
+/* Write queued replies (after the store's commit); held ones once
+ * saved_since(their call's generation).  O(connections). */
+void server_flush_output(int (*saved_since)(uint64_t gen))
 {
 	struct conn *c, *n;
 
 	resume_stalled();
-	if (!want_flush)
+	if (!want_flush && !nheld)
 		return;
 	want_flush = 0;
 	for (c = conns; c; c = n) {
 		n = c->next;
-		if (unwritten(c))
+		if (c->held && saved_since(c->held_gen)) {
+			c->held = 0;
+			nheld--;
+			c->out_since = now_ms();        /* the send timeout starts now */
+		}
+		if (writable(c))
 			flush(c);       /* may close c */
 	}
 }

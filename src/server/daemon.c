@@ -62,7 +62,10 @@ static int64_t min_pos(int64_t a, int64_t b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
-/* Once per loop iteration: timers, then one store commit, then replies. */
+/* Once per loop iteration: timers, then one store commit, then the
+ * replies whose changes are saved.  While the store fails, a reply that
+ * acknowledges an unsaved change waits (and those behind it on its
+ * connection); the store retries with a back-off, which bounds the sleep. */
 static int64_t before_sleep(void)
 {
 	int64_t now = now_ms(), t;
@@ -74,10 +77,9 @@ static int64_t before_sleep(void)
 #ifdef CONFIG_XB_STATS
 	t = min_pos(t, stats_tick(now));
 #endif
-	if (store_flush())
-		log_err("store: changes not saved yet; retrying");
-	server_flush_output();
-	return t;
+	store_flush(now);       /* logs its failures itself */
+	server_flush_output(store_saved_since);
+	return min_pos(t, store_retry_in(now));
 }
 
 static void usage(void)
@@ -164,6 +166,7 @@ static int daemon_main(int argc, char **argv)
 	log_level = cfg.log_level;
 	api_clean_timeout_s = cfg.clean_shutdown_timeout;
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);       /* a file size limit: EFBIG, the store retries */
 	if (loop_stop_on_signals(&stop)) {      /* before any thread starts */
 		log_err("signals: %s", strerror(errno));
 		goto out;
@@ -265,18 +268,22 @@ static int daemon_main(int argc, char **argv)
 		log_err("epoll: %s", strerror(errno));
 		goto out;
 	}
-	store_flush();
+	store_flush(0);         /* on failure the loop retries */
 	log_info("xenbox %s: backend %s, state %s%s%s%s%s", XB_VERSION, cfg.backend,
 		 cfg.state_dir, *cfg.http ? ", http " : "", cfg.http,
 		 *cfg.unix_path ? ", unix " : "", cfg.unix_path);
 	loop_run(before_sleep, &stop);
 	log_info("stopping");
 	worker_stop();          /* waits for a build in progress, records it */
-	store_flush();
-#ifdef CONFIG_XB_STATS
-	stats_save();
-#endif
 	rc = 0;
+	if (store_flush(0)) {
+		log_err("store: exiting with changes not saved");
+		rc = 1;
+	}
+#ifdef CONFIG_XB_STATS
+	if (stats_save())
+		rc = 1;         /* reported by stats_save */
+#endif
 out:
 	worker_stop();
 	api_vm_dispose();

@@ -19,7 +19,10 @@ int server_listen_tcp(const char *addr_port, int tls, char *err, size_t errlen);
 int server_listen_unix(const char *path, char *err, size_t errlen);
 void server_on_accept(int fd, int events, void *opaque);
 int64_t server_tick(int64_t now);
-void server_flush_output(void);
+/* Write the queued replies; a reply whose call changed the datamodel
+ * only once saved_since(the generation its call began at) says every
+ * change since is on disk (store_saved_since). */
+void server_flush_output(int (*saved_since)(uint64_t gen));
 void server_shutdown(void);
 /* Close the plain TCP listeners; with net, also the plain connections from
  * beyond loopback (idle ones now, the others after their current reply). */

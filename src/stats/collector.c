@@ -569,10 +569,11 @@ int stats_save(void)
 	rc = -1;
 	if (rename(tmp, path) < 0)
 		goto out;
-	/* the rename itself reaches the disk with the directory */
+	/* the rename itself reaches the disk with the directory; until it
+	 * did, the RRDs are not saved (tried again next interval) */
 	fd = open(api_state_dir ? api_state_dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0)
-		fsync(fd);
+	if (fd < 0 || fsync(fd) < 0)
+		goto out;
 	st.unsaved = false;
 	rc = 0;
 out:

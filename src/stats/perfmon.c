@@ -154,19 +154,21 @@ static void check_var(const char *cls, const char *uuid,
 	if (!attr(var, "name", name, sizeof(name)))
 		return;
 	a = alarm_get(uuid, name);
+	/* the configuration is free text (other_config): a level or period
+	 * that is not a finite number makes the variable invalid */
 	if (!attr(var, "alarm_trigger_level", level, sizeof(level)) ||
-	    (lvl = strtod(level, &end), end == level || *end)) {
+	    (lvl = strtod(level, &end), end == level || *end || !isfinite(lvl)) ||
+	    (attr(var, "alarm_trigger_period", buf, sizeof(buf)) &&
+	     (period = strtod(buf, &end), end == buf || *end || !isfinite(period)))) {
 		if (!a->warned)
-			log_warn("perfmon: %s %s: variable %s has no valid alarm_trigger_level",
-				 cls, uuid, name);
+			log_warn("perfmon: %s %s: variable %s has no valid alarm_trigger_level"
+				 " or period", cls, uuid, name);
 		a->warned = true;
 		return;
 	}
 	high = strcmp(name, "memory_free_kib");
 	if (attr(var, "alarm_trigger_sense", buf, sizeof(buf)))
 		high = strcmp(buf, "low");
-	if (attr(var, "alarm_trigger_period", buf, sizeof(buf)))
-		period = strtod(buf, NULL);
 	if (attr(var, "alarm_priority", buf, sizeof(buf)))
 		prio = atoi(buf);
 	v = value_of(name, !strcmp(cls, "VM"), r);

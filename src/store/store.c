@@ -1,5 +1,5 @@
-/* Persistence: the datamodel in SQLite.  The only file that includes
- * sqlite3.h.
+/* Persistence: the datamodel in SQLite.  With store_fault.c (tests
+ * only), the only file that includes sqlite3.h.
  *
  * Schema: one table per persistent class, named as the class, with a
  * column "ref" and one column per persistent field; sets and maps are JSON
@@ -11,6 +11,14 @@
  * iteration go into one transaction, so a burst of calls is one commit,
  * and a reply is only sent once what it acknowledges is durable.  An idle
  * host writes nothing.
+ *
+ * Failures (a full disk, an I/O error, the file locked by another
+ * process): the transaction is rolled back and everything stays marked
+ * for the next try; nothing is marked clean before COMMIT succeeded.
+ * Tries back off (RETRY_MIN_MS doubling to RETRY_MAX_MS); the first
+ * failure of an episode is logged as an error, the others at debug level,
+ * the recovery once.  Meanwhile store_saved_since() tells the server
+ * which replies must wait (docs/DAEMON.md).
  *
  * Durability: WAL journal, synchronous=FULL (the WAL is fsynced at each
  * commit), so neither kill -9 nor a power cut loses an acknowledged change.
@@ -33,10 +41,22 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "rpc/json.h"
+#include "store/store_fault.h"
+
+#define BUSY_TIMEOUT_MS 200         /* the loop waits this long for a lock */
+#define RETRY_MIN_MS 250
+#define RETRY_MAX_MS 5000
 
 static sqlite3 *db;
-static int dirty;
+static int dirty;               /* changes since the last commit */
 static unsigned long commits;
+static struct {
+	int failing;            /* the last try failed */
+	unsigned tries;         /* failed tries in this episode */
+	int64_t next_ms;        /* no try before this (now_ms clock) */
+	int64_t backoff_ms;
+	uint64_t newest;        /* generation of the newest unsaved change */
+} fail;
 
 void store_mark_dirty(void)
 {
@@ -195,6 +215,9 @@ int store_open(const char *path, char *err, size_t errlen)
 
 	if (db)
 		return 0;
+#ifdef XB_HOST_BUILD
+	store_fault_init();     /* tests only: XENBOX_STORE_FAULT (store_fault.c) */
+#endif
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
@@ -202,7 +225,9 @@ int store_open(const char *path, char *err, size_t errlen)
 		db = NULL;
 		return -1;
 	}
-	sqlite3_busy_timeout(db, 5000);
+	/* short: the loop waits for a lock only another process holds (the
+	 * sqlite3 shell), and a failed try is tried again later */
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 	if (exec("PRAGMA journal_mode=WAL", err, errlen) ||
 	    exec("PRAGMA synchronous=FULL", err, errlen) ||
 	    exec("PRAGMA wal_autocheckpoint=256", err, errlen) ||
@@ -294,7 +319,7 @@ static int load_class(struct dm_class *k, char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT;
 	sqlite3_stmt *st = NULL;
-	int cols[256], ncols = 0, rc = 0;
+	int cols[256], ncols = 0, rc = 0, r;
 	struct arena a;
 
 	arena_init(&a, 0);
@@ -310,7 +335,7 @@ static int load_class(struct dm_class *k, char *err, size_t errlen)
 		rc = -1;
 		goto out;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *ref = (const char *)sqlite3_column_text(st, 0);
 		struct obj *o = dm_obj_new(k, ref, "00000000-0000-0000-0000-000000000000");
 
@@ -337,6 +362,12 @@ static int load_class(struct dm_class *k, char *err, size_t errlen)
 		}
 		arena_free(&a);
 	}
+	if (r != SQLITE_DONE) {
+		/* a read error part way: starting with part of the objects
+		 * would later look like deletions */
+		snprintf(err, errlen, "reading %s: %s", k->name, sqlite3_errmsg(db));
+		rc = -1;
+	}
 out:
 	sqlite3_finalize(st);
 	buf_free(&sql);
@@ -355,6 +386,7 @@ int store_load(char *err, size_t errlen)
 			o->dirty = 0;
 	dm_tombs_persisted();
 	dirty = 0;
+	memset(&fail, 0, sizeof(fail));
 	return 0;
 }
 
@@ -404,21 +436,46 @@ static int delete_ref(const struct dm_class *k, const char *ref, struct buf *sql
 	return rc;
 }
 
-int store_flush(void)
+/* The generation of the newest change not yet committed, 0 if none.
+ * O(objects + tombstones). */
+static uint64_t unsaved_newest(void)
+{
+	const struct dm_tomb *t;
+	uint64_t newest = 0;
+	size_t nt;
+
+	for (size_t ci = 0; ci < dm_nclasses; ci++) {
+		struct dm_class *k = dm_classes[ci];
+
+		if (!persisted(k))
+			continue;
+		for (struct obj *o = k->first; o; o = o->next)
+			if (o->dirty && !o->transient && o->gen_modified > newest)
+				newest = o->gen_modified;
+	}
+	nt = dm_tombs_all(&t);
+	for (size_t i = 0; i < nt; i++)
+		if (!t[i].persisted && persisted(t[i].cls) && t[i].gen > newest)
+			newest = t[i].gen;
+	return newest;
+}
+
+/* One transaction with every unsaved change; 0 once committed.  On an
+ * error nothing is marked clean: it is all written again next time. */
+static int write_changes(char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT, tmp = BUF_INIT;
 	const struct dm_tomb *t;
 	size_t nt;
-	int rc = 0, any = 0;
-	char err[256];
+	int rc;
 
-	if (!dirty || !db)
-		return 0;
-	dirty = 0;
-	if (exec("BEGIN", err, sizeof(err))) {
-		log_err("store: %s", err);
-		return -1;
-	}
+	/* a failed COMMIT may leave its transaction open: BEGIN would fail */
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	/* IMMEDIATE: the write lock now, or a clear error now */
+	rc = exec("BEGIN IMMEDIATE", err, errlen);
+	if (rc)
+		goto out;
 	/* O(objects): walks every persistent object for its dirty bit */
 	for (size_t ci = 0; ci < dm_nclasses && !rc; ci++) {
 		struct dm_class *k = dm_classes[ci];
@@ -426,32 +483,19 @@ int store_flush(void)
 		if (!persisted(k))
 			continue;
 		for (struct obj *o = k->first; o && !rc; o = o->next)
-			if (o->dirty && !o->transient) {
+			if (o->dirty && !o->transient)
 				rc = write_obj(o, &sql, &tmp);
-				any = 1;
-			}
 	}
 	nt = dm_tombs_all(&t);
 	for (size_t i = 0; i < nt && !rc; i++)
-		if (!t[i].persisted && persisted(t[i].cls)) {
+		if (!t[i].persisted && persisted(t[i].cls))
 			rc = delete_ref(t[i].cls, t[i].ref, &sql);
-			any = 1;
-		}
+	if (rc)
+		snprintf(err, errlen, "writing: %s", sqlite3_errmsg(db));
+	else
+		rc = exec("COMMIT", err, errlen);
 	if (rc) {
-		log_err("store: write failed: %s", sqlite3_errmsg(db));
-		exec("ROLLBACK", err, sizeof(err));
-		dirty = 1;
-		goto out;
-	}
-	if (!any) {
-		exec("ROLLBACK", err, sizeof(err));
-		goto out;
-	}
-	if (exec("COMMIT", err, sizeof(err))) {
-		log_err("store: %s", err);
-		exec("ROLLBACK", err, sizeof(err));
-		dirty = 1;
-		rc = -1;
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
 	commits++;
@@ -463,4 +507,52 @@ out:
 	buf_free(&sql);
 	buf_free(&tmp);
 	return rc;
+}
+
+int store_flush(int64_t now)
+{
+	char err[512];
+
+	if (!dirty || !db)
+		return 0;
+	if (fail.failing && now && now < fail.next_ms) {
+		fail.newest = unsaved_newest();         /* what waits changed */
+		return -1;
+	}
+	/* changes of volatile fields and local sessions only: no transaction */
+	if (!unsaved_newest() || !write_changes(err, sizeof(err))) {
+		dirty = 0;
+		if (fail.failing)
+			log_info("store: changes saved again, after %u failed tries", fail.tries);
+		memset(&fail, 0, sizeof(fail));
+		return 0;
+	}
+	if (!fail.failing) {
+		log_err("store: cannot save changes: %s; replies that acknowledge them"
+			" wait, retrying", err);
+		fail.failing = 1;
+		fail.backoff_ms = RETRY_MIN_MS;
+	} else {
+		log_debug("store: still cannot save changes (try %u): %s", fail.tries + 1, err);
+		fail.backoff_ms = fail.backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS
+								     : fail.backoff_ms * 2;
+	}
+	fail.tries++;
+	fail.next_ms = (now ? now : now_ms()) + fail.backoff_ms;
+	fail.newest = unsaved_newest();
+	return -1;
+}
+
+int64_t store_retry_in(int64_t now)
+{
+	if (!dirty || !db)
+		return -1;
+	if (!fail.failing)
+		return 0;       /* changed after this iteration's flush */
+	return fail.next_ms > now ? fail.next_ms - now : 0;
+}
+
+int store_saved_since(uint64_t gen)
+{
+	return !db || !dirty || (fail.failing && fail.newest <= gen);
 }

@@ -3,6 +3,7 @@
 #define XB_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int store_open(const char *path, char *err, size_t errlen);
 void store_close(void);                 /* idempotent */
@@ -10,8 +11,20 @@ void store_close(void);                 /* idempotent */
 int store_load(char *err, size_t errlen);
 /* Something changed (the datamodel's change hook). */
 void store_mark_dirty(void);
-/* Write what changed in one transaction; 0 when nothing to do. */
-int store_flush(void);
+/* Write what changed in one transaction.  0: everything is saved (or
+ * there was nothing to save); -1: changes wait, still marked, for a later
+ * try.  now: the loop's clock (now_ms); after a failure, calls before the
+ * back-off has passed do not try (0: try regardless, as at exit).  The
+ * first failure of an episode is logged, and the recovery. */
+int store_flush(int64_t now);
+/* ms until store_flush() should run again: -1 nothing waits; 0 changes
+ * made since the last flush (a reply released after the commit started
+ * a call); else the back-off of a failed flush. */
+int64_t store_retry_in(int64_t now);
+/* 1 when no change made after datamodel generation gen waits to be
+ * saved: a reply that acknowledges changes made after gen may go out.
+ * O(1); valid after store_flush(). */
+int store_saved_since(uint64_t gen);
 unsigned long store_commits(void);      /* for tests and benchmarks */
 
 #endif

@@ -19,7 +19,10 @@
  * accept() that failed for descriptors leaves the listener unwatched
  * unless a connection made room.  The client side parses every byte the
  * server wrote: responses well-formed, in request order, nothing after a
- * "Connection: close", the CORS header echoed whole.  At the end, with
+ * "Connection: close", the CORS header echoed whole; the reply of a call
+ * that changed the datamodel ("w" calls) is not received while the store
+ * model fails to save that change (server_flush_output's saved_since).
+ * At the end, with
  * the faults lifted: every request on a connection still open has its
  * reply (nothing stalls), and after server_shutdown every descriptor is
  * closed (and ASan finds no leak). */
@@ -136,6 +139,16 @@ static int ndeferred;
 /* a call in progress is cancelled only when its client went away, a
  * timeout may have struck, the loop failed, or at shutdown */
 static int may_cancel;
+/* the datamodel's generation and the store: while failing, changes after
+ * fail_gen are not saved */
+uint64_t dm_gen = 1;
+static int store_failing;
+static uint64_t fail_gen, unsaved_newest;
+
+static int fz_saved_since(uint64_t gen)
+{
+	return !store_failing || unsaved_newest <= gen;
+}
 
 static struct fsock *S(int fd)
 {
@@ -371,6 +384,14 @@ int api_dispatch(struct call *c)
 		c->err[0] = "ERR";
 		c->err[1] = arena_strdup(c->a, m);
 		c->nerr = 2;
+	} else if (m[0] == 'w') {
+		char r[48];
+
+		/* a change: its generation in the reply, after the tag */
+		if (store_failing)
+			unsaved_newest = dm_gen + 1;
+		snprintf(r, sizeof(r), "%s g%llu", m, (unsigned long long)++dm_gen);
+		emit_str(c->e, r);
 	} else if (m[0] == 'b') {
 		size_t n = (size_t)atoi(m + 1) * 7919 % 70000;
 		char *big = xmalloc(n + 1);
@@ -542,6 +563,13 @@ static void client_parse(struct fsock *s)
 				if (getenv("FZ_DEBUG"))
 					fprintf(stderr, "reply to %s: %d %.*s\n", e->tag, r.status, (int)blen, body);
 				CHECK(r.status == 200 && has_tag(body, blen, e->tag));
+				if (e->tag[0] == 'w') {
+					/* not acknowledged before it is saved */
+					const char *g = memmem(body, blen, " g", 2);
+
+					CHECK(g);
+					CHECK(!store_failing || strtoull(g + 2, NULL, 10) <= fail_gen);
+				}
 				break;
 			case K_OPTIONS: {
 				struct buf want = BUF_INIT;
@@ -576,7 +604,7 @@ static void send_request(struct fsock *s, unsigned tpl)
 	struct buf b = BUF_INIT, body = BUF_INIT;
 	char tag[16];
 	unsigned id = ++s->nextid;
-	static const char letters[] = "mmdeb";
+	static const char letters[] = "mwdeb";
 
 	snprintf(tag, sizeof(tag), "%c%u", letters[get8() % 5], id);
 	if (s->qt - s->qh >= QMAX)
@@ -687,7 +715,7 @@ static void iterate(void)
 		}
 	}
 	server_tick(fake_now);
-	server_flush_output();
+	server_flush_output(fz_saved_since);
 }
 
 /* ---- invariants ---- */
@@ -695,7 +723,7 @@ static void iterate(void)
 static void check_invariants(void)
 {
 	size_t queued = 0;
-	int nt = 0, nu = 0, per_peer[8] = { 0 };
+	int nt = 0, nu = 0, per_peer[8] = { 0 }, held = 0;
 
 	for (struct conn *c = conns; c; c = c->next) {
 		struct fsock *s = S(c->fd);
@@ -711,9 +739,15 @@ static void check_invariants(void)
 		}
 		CHECK(s->mask == c->mask);
 		CHECK(s->mask & LOOP_READ);
-		/* output either waits for the next flush or for the socket */
-		if (unwritten(c))
+		/* output either waits for the next flush or for the socket,
+		 * or (held) for the store */
+		if (writable(c))
 			CHECK(want_flush || (s->mask & LOOP_WRITE));
+		if (c->held) {
+			CHECK(c->written <= c->held_at && c->held_at < c->queued);
+			held++;
+		}
+		CHECK(c->queued - c->written == unwritten(c));
 		if (c->tls_wants_write)
 			CHECK(s->mask & LOOP_WRITE);
 		if (s->rec.len)
@@ -722,6 +756,7 @@ static void check_invariants(void)
 			CHECK(c->out.len > c->out_off);
 	}
 	CHECK(queued == out_queued);
+	CHECK(held == nheld);
 	CHECK(nt == ntcp && nu == nunix);
 	CHECK(ntcp <= SERVER_MAX_CONNS && nunix <= SERVER_MAX_UNIX);
 	for (int i = 0; i < 8; i++)
@@ -747,6 +782,8 @@ static void setup(void)
 	accept_err = watch_fail = tls_new_fail = may_cancel = 0;
 	fake_now = 1000000;
 	ndeferred = 0;
+	store_failing = 0;
+	unsaved_newest = fail_gen = 0;
 	for (int i = 0; i < NLIST; i++) {
 		socks[i].used = socks[i].open = socks[i].listener = 1;
 		listeners[i].fd = FD_BASE + i;
@@ -844,7 +881,7 @@ static void step(unsigned op)
 		may_cancel |= fake_now - 1000000 >= SEND_TIMEOUT_MS;
 		break;
 	case 14: {                      /* the system's failures */
-		unsigned f = get8() % 6;
+		unsigned f = get8() % 8;
 
 		if (f == 0)
 			accept_err = EMFILE;
@@ -856,8 +893,15 @@ static void step(unsigned op)
 			fd_limit = 1 << 30;
 		else if (f == 4)
 			watch_fail = may_cancel = 1;
-		else
+		else if (f == 5)
 			tls_new_fail = 1;
+		else if (f == 6 && !store_failing) {
+			store_failing = 1;      /* the disk fails */
+			fail_gen = dm_gen;
+		} else if (f == 7) {
+			store_failing = 0;      /* and comes back: all saved */
+			unsaved_newest = 0;
+		}
 		break;
 	}
 	case 15:                        /* everything arrives at once */
@@ -872,6 +916,8 @@ static void step(unsigned op)
 static void drain(void)
 {
 	accept_err = watch_fail = tls_new_fail = 0;
+	store_failing = 0;
+	unsaved_newest = 0;
 	fd_limit = 1 << 30;
 	for (int round = 0; round < 40; round++) {
 		for (int i = NLIST; i < nsocks; i++) {
@@ -931,5 +977,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	want_flush = any_stalled = 0;
 	paused_until = 0;
+	CHECK(nheld == 0);
 	return 0;
 }

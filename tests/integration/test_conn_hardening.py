@@ -100,6 +100,12 @@ def test_tls_pipelined_replies_to_a_slow_reader_are_intact(state_dir):
 
         raw = socket.socket()
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        # segments smaller than that window: with loopback's 64 KiB MSS the
+        # daemon's kernel bounds its MSS to half the largest window seen
+        # (576) and, once the window shrinks below it, sends only on its
+        # persist timer (backing off to minutes): a stall of the kernel's,
+        # not the daemon's (ss: Send-Q MBs, rwnd_limited 100%, snd_wnd < mss)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 256)
         raw.settimeout(10)
         raw.connect(("127.0.0.1", d.https_port))
         t = ctx.wrap_socket(raw)

@@ -160,12 +160,46 @@ static void test_vm_cpu_usage_mean_and_bad_config(void **state)
 	rrd_free(r);
 }
 
+/* Levels and periods that are not finite numbers (other_config is free
+ * text from the wire) make the variable invalid: no alarm, not one at
+ * every step or never. */
+static void test_nonfinite_config_ignored(void **state)
+{
+	static const struct rrd_ds_def ds[] = { { "memory", RRD_GAUGE, NAN, NAN, true } };
+	static const char *const vars[] = {
+		"<alarm_trigger_level value=\"nan\"/><alarm_trigger_sense value=\"low\"/>",
+		"<alarm_trigger_level value=\"-inf\"/><alarm_trigger_period value=\"5\"/>",
+		"<alarm_trigger_level value=\"-1e999\"/><alarm_trigger_period value=\"5\"/>",
+		"<alarm_trigger_level value=\"100\"/><alarm_trigger_period value=\"nan\"/>",
+		"<alarm_trigger_level value=\"100\"/><alarm_trigger_period value=\"-inf\"/>",
+		"<alarm_trigger_level value=\"100\"/><alarm_trigger_period value=\"x\"/>",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		char cfg[512];
+		struct obj *vm;
+		struct rrd *r = rrd_new(1000, ds, 1, false);
+		size_t n0 = nmessages();
+
+		snprintf(cfg, sizeof(cfg), "<config><variable><name value=\"memory\"/>%s"
+			 "</variable></config>", vars[i]);
+		vm = object("VM", cfg);
+		for (int k = 1; k <= 20; k++)
+			step(r, vm, "VM", 1000 + 5 * k, 200);
+		if (nmessages() != n0)
+			fail_msg("an alarm from %s", vars[i]);
+		rrd_free(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_episodes),
 		cmocka_unit_test(test_host_memory_free_low_default_period),
 		cmocka_unit_test(test_vm_cpu_usage_mean_and_bad_config),
+		cmocka_unit_test(test_nonfinite_config_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
