@@ -97,6 +97,9 @@ step() {
 	failed=$((failed + 1))
 	say "$name FAILED ($((SECONDS - t0)) s, exit $rc); the log's last lines ($LOG):"
 	tail -n 40 "$LOG" | sed 's/^/  | /'
+	# what failed, named, however far above the tail it was printed
+	grep -aE '^unit: failed:|^FAILED |^\[  (FAILED|ERROR) *\] [A-Za-z_]' "$LOG" |
+		sort -u | head -n 20 | sed 's/^/  ! /'
 	finish
 }
 
