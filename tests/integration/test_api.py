@@ -335,16 +335,14 @@ def test_event_wakes_waiter(daemon):
 
     def waiter():
         q, qs = daemon.login(daemon.proxy())
-        t0 = time.time()
         out["r"] = ok(getattr(q.event, "from")(qs, ["vm"], token, 30.0))
-        out["t"] = time.time() - t0
 
     th = threading.Thread(target=waiter)
     th.start()
     time.sleep(0.3)
     new_vm(p, s, name_label="wake")
     th.join(20)
-    assert out["t"] < 10
+    assert not th.is_alive()      # woken by the change, not by its 30 s timeout
     assert [e["snapshot"]["name_label"] for e in out["r"]["events"]] == ["wake"]
 
 

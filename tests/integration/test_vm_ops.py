@@ -3,19 +3,12 @@ loop keeps serving), Async.VM.* tasks, the console log, guest-initiated
 shutdowns and actions_after_*, VM.destroy taking its devices along."""
 import os
 import threading
-import time
 import urllib.parse
 
 import pytest
 
 from conftest import Daemon, fails, ok
 from test_api import new_vm, wait_for
-
-
-def timed(fn):
-    t0 = time.monotonic()
-    r = fn()
-    return r, time.monotonic() - t0
 
 
 @pytest.fixture
@@ -50,25 +43,23 @@ def test_slow_start_does_not_block_other_clients(slower):
 
     def start():
         q, qs = slow.login()
-        result["r"], result["t"] = timed(lambda: q.VM.start(qs, vm, False, False))
+        result["r"] = q.VM.start(qs, vm, False, False)
 
     th = threading.Thread(target=start)
     th.start()
     wait_for(lambda: ok(p.VM.get_current_operations(s, vm)), timeout=5)
-    # while the build runs: other calls answer at once
+    # while the build runs other calls are answered: a blocked loop would
+    # answer them only after the build, and they would see it finished
+    # (behaviour, not a clock: the records say when they were answered)
     q = slow.proxy()
-    # (a blocked loop would answer only when the 4 s build is done)
     for _ in range(2):
-        r, t = timed(lambda: q.session.login_with_password("root", "s3cret-for-tests",
-                                                            "1.0", "other"))
-        assert t < 1.0, t
-        s2 = ok(r)
-        (rec, t) = timed(lambda: ok(q.VM.get_record(s2, vm)))
-        assert t < 1.0, t
+        s2 = ok(q.session.login_with_password("root", "s3cret-for-tests", "1.0", "other"))
+        rec = ok(q.VM.get_record(s2, vm))
         assert rec["power_state"] == "Halted"
         assert list(rec["current_operations"].values()) == ["start"]
         assert rec["allowed_operations"] == []
         ok(q.session.logout(s2))
+    assert th.is_alive()          # the synchronous start waits for its build
     # conflicting operations are refused while it is in flight
     task_key = list(ok(p.VM.get_current_operations(s, vm)).keys())[0]
     fails(p.VM.start(s, vm, False, False), "OTHER_OPERATION_IN_PROGRESS", "VM", vm,
@@ -78,7 +69,6 @@ def test_slow_start_does_not_block_other_clients(slower):
     th.join(20)
     assert not th.is_alive()
     ok(result["r"])
-    assert result["t"] >= 3.9, result["t"]
     rec = ok(p.VM.get_record(s, vm))
     assert rec["power_state"] == "Running" and rec["current_operations"] == {}
     assert "clean_shutdown" in rec["allowed_operations"]
@@ -89,9 +79,8 @@ def test_slow_start_does_not_block_other_clients(slower):
 def test_async_start_progress_and_result(slow):
     p, s = slow.login()
     vm = new_vm(p, s)
-    task, t = timed(lambda: ok(p.Async.VM.start(s, vm, False, False)))
-    assert t < 1.0, t                           # at once, not after the 2 s build
-    rec = ok(p.task.get_record(s, task))
+    task = ok(p.Async.VM.start(s, vm, False, False))
+    rec = ok(p.task.get_record(s, task))       # answered before the build ends
     assert rec["status"] == "pending" and 0.0 <= rec["progress"] < 1.0, rec
     assert rec["name_label"] == "Async.VM.start"
     assert rec["result"] == "" and rec["error_info"] == []
