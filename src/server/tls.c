@@ -280,8 +280,11 @@ static void ident_fingerprint(struct ident *id, char *fp, size_t fplen)
 /* The peer's certificate chain, each one from the top (depth 0 is the
  * leaf, last).  No CA is configured: the leaf's hash is what counts.  A
  * client passes only its pin (the flags it clears are "not trusted" and
- * the name mismatch with POOL_SNI); a server (authmode OPTIONAL) records
- * the hash, and the handshake still proves the peer holds the key. */
+ * the name mismatch with POOL_SNI); on a mismatch it stops the handshake
+ * here, with an alert, rather than let OPTIONAL carry on to send its own
+ * certificate and Finished to whoever that is (tls_handshake checks the
+ * flags again).  A server (authmode OPTIONAL) records the hash; the
+ * handshake goes on to prove that the peer holds the key. */
 static int on_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	struct tls_conn *t = ctx;
@@ -290,9 +293,13 @@ static int on_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 		return 0;
 	mbedtls_sha256(crt->raw.p, crt->raw.len, t->peer, 0);
 	t->has_peer = 1;
-	if (t->cli)
-		*flags = memcmp(t->peer, t->pin, 32) ? MBEDTLS_X509_BADCERT_NOT_TRUSTED : 0;
-	else if (log_level >= LOG_DEBUG) {
+	if (t->cli) {
+		*flags = 0;
+		if (memcmp(t->peer, t->pin, 32)) {
+			*flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+			return MBEDTLS_ERR_X509_FATAL_ERROR;
+		}
+	} else if (log_level >= LOG_DEBUG) {
 		char fp[100];
 
 		tls_fingerprint(t->peer, fp, sizeof(fp));
