@@ -13,8 +13,12 @@ MBEDTLS_PKGDIR   := $(TOPDIR)/package/mbedtls
 # The installed mbedtls/mbedtls_config.h is our header with the Kconfig
 # choices written above it; it is rewritten only when its text changes.
 MBEDTLS_CONFIG := $(BUILD_DIR)/mbedtls_config.h
+# (printf would get a literal "\#" from one written inside $(if): the hash
+# comes from a variable.)
+MBEDTLS_HASH := \#
 MBEDTLS_CONFIG_TEXT := /* generated from package/mbedtls/xb_mbedtls_config.h */\n$(if \
-	$(filter y,$(CONFIG_XB_PACKAGE_MBEDTLS_RSA)),\#define XB_MBEDTLS_RSA 1\n)
+	$(filter y,$(CONFIG_XB_PACKAGE_MBEDTLS_RSA)),$(MBEDTLS_HASH)define XB_MBEDTLS_RSA 1\n)$(if \
+	$(filter y,$(CONFIG_XB_POOL)),$(MBEDTLS_HASH)define XB_MBEDTLS_SNI 1\n)
 
 $(MBEDTLS_CONFIG): $(MBEDTLS_PKGDIR)/xb_mbedtls_config.h FORCE
 	$(Q)mkdir -p $(@D)

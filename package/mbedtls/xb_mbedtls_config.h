@@ -11,6 +11,9 @@
  *  - PBKDF2-HMAC-SHA256 for password hashes;
  *  - with XB_MBEDTLS_RSA (Kconfig XB_PACKAGE_MBEDTLS_RSA, written above this
  *    comment by package/mbedtls/mbedtls.mk): peers with RSA certificates.
+ *  - with XB_MBEDTLS_SNI (Kconfig XB_POOL, written alike): server name
+ *    indication both ways; the pool channel is chosen by its server name
+ *    (docs/POOL.md 2.2).
  *
  * Randomness: PSA with an external RNG, implemented with getrandom() in
  * package/mbedtls/xb_mbedtls_rng.c (built into libmbedcrypto.a).  No
@@ -99,6 +102,9 @@
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_ALL_ALERT_MESSAGES
+#if defined(XB_MBEDTLS_SNI)
+#define MBEDTLS_SSL_SERVER_NAME_INDICATION
+#endif
 
 /* Records: receive full 16 KiB records, send at most 4 KiB ones. */
 #define MBEDTLS_SSL_IN_CONTENT_LEN      16384

@@ -1,2 +1,2 @@
 # Pools (docs/POOL.md): the WebSocket channel between members and master.
-xb-srcs-$(CONFIG_XB_POOL) += pool/ws.c lib/sha1.c
+xb-srcs-$(CONFIG_XB_POOL) += pool/ws.c lib/sha1.c pool/cli.c

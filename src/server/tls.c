@@ -1,12 +1,19 @@
-/* TLS for the HTTPS listener (mbedTLS 3.6).  The only file that includes
- * mbedTLS headers.
+/* TLS for the HTTPS listener and the pool channel (mbedTLS 3.6).  The only
+ * file that includes mbedTLS headers.
  *
  * The certificate and key live together in <state>/xapi-ssl.pem (XAPI's
  * file name), made on first start: ECDSA P-256, self-signed, CN = the host
- * name, ten years.  Its SHA-256 fingerprint is logged so an operator can
+ * name, twenty years.  Its SHA-256 fingerprint is logged so an operator can
  * pin it.  TLS 1.3 is preferred, 1.2 allowed.  Connections are
  * non-blocking: reads and writes report "want read/write" and the event
  * loop retries.
+ *
+ * Pools (CONFIG_XB_POOL, docs/POOL.md 2.2): a client that sends the server
+ * name POOL_SNI gets <state>/pool-master.pem instead, must speak TLS 1.3
+ * and is asked for a certificate (optional, not checked against any CA:
+ * the pool code looks its SHA-256 up).  Nobody else is ever asked for one.
+ * The client side (a member dialling its master) presents
+ * <state>/pool-member.pem and pins the master's certificate by SHA-256.
  */
 #include "server/tls.h"
 
@@ -15,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,14 +40,34 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+#define POOL_SNI "xenbox-pool.invalid"
+
+/* A certificate with its key, and (for a client) the configuration that
+ * presents them. */
+struct ident {
+	mbedtls_x509_crt cert;
+	mbedtls_pk_context key;
+};
+
+struct tls_client {
+	mbedtls_ssl_config conf;
+	struct ident id;
+};
+
 struct tls_conn {
-	mbedtls_ssl_context ssl;
+	mbedtls_ssl_context ssl;        /* first: the SNI callback casts */
 	int fd;
+	struct tls_client *cli;         /* NULL: a server connection */
+	unsigned char peer[32];         /* SHA-256 of the peer's certificate */
+	unsigned char pin[32];          /* client: the server's, expected */
+	unsigned char has_peer, pool, done;
 };
 
 static mbedtls_ssl_config conf;
-static mbedtls_x509_crt cert;
-static mbedtls_pk_context key;
+static struct ident srv;
+#ifdef CONFIG_XB_POOL
+static struct ident pool_id;
+#endif
 static int ready;
 
 static int rng(void *ctx, unsigned char *out, size_t n)
@@ -72,6 +100,15 @@ static int net_recv(void *ctx, unsigned char *buf, size_t len)
 static void errstr(int rc, char *err, size_t errlen, const char *what)
 {
 	snprintf(err, errlen, "%s: mbedTLS error -0x%04x", what, (unsigned)-rc);
+}
+
+void tls_fingerprint(const unsigned char h[32], char *fp, size_t fplen)
+{
+	size_t n = 0;
+
+	*fp = 0;
+	for (size_t i = 0; i < 32 && n + 4 < fplen; i++)
+		n += (size_t)snprintf(fp + n, fplen - n, i ? ":%02X" : "%02X", h[i]);
 }
 
 /* 0, or -1 with errno (a short write that cannot go on is ENOSPC). */
@@ -193,61 +230,152 @@ static int read_pem(const char *path, struct buf *b, char *err, size_t errlen)
 	return 0;
 }
 
-int tls_server_init(const char *state_dir, const char *cn, char *fp, size_t fplen,
-		    char *err, size_t errlen)
+/* dir/file into id, made first (CN = cn) when absent and cn is given. */
+static int load_ident(struct ident *id, const char *dir, const char *file, const char *cn,
+		      char *err, size_t errlen)
 {
 	char path[600];
-	unsigned char hash[32];
 	struct buf pem = BUF_INIT;
-	int rc;
+	int rc = -1;
 
-	if (ready)
-		return 0;
+	mbedtls_x509_crt_init(&id->cert);
+	mbedtls_pk_init(&id->key);
 	if (psa_crypto_init() != PSA_SUCCESS) {
 		snprintf(err, errlen, "psa_crypto_init failed");
 		return -1;
 	}
-	if (xsnprintf(path, sizeof(path), "%s/xapi-ssl.pem", state_dir) < 0) {
-		snprintf(err, errlen, "%s: path too long", state_dir);
+	if (xsnprintf(path, sizeof(path), "%s/%s", dir, file) < 0) {
+		snprintf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	if (access(path, F_OK) && make_cert(state_dir, path, cn, err, errlen))
+	if (cn && access(path, F_OK) && make_cert(dir, path, cn, err, errlen))
 		return -1;
-	mbedtls_x509_crt_init(&cert);
-	mbedtls_pk_init(&key);
-	mbedtls_ssl_config_init(&conf);
 	if (read_pem(path, &pem, err, errlen))
-		goto fail;
-	if ((rc = mbedtls_x509_crt_parse(&cert, (unsigned char *)pem.data, pem.len + 1))) {
+		goto out;
+	if ((rc = mbedtls_x509_crt_parse(&id->cert, (unsigned char *)pem.data, pem.len + 1)) ||
+	    (rc = mbedtls_pk_parse_key(&id->key, (unsigned char *)pem.data, pem.len + 1, NULL, 0,
+				       rng, MBEDTLS_PSA_RANDOM_STATE)))
 		errstr(rc, err, errlen, path);
-		goto fail;
-	}
-	if ((rc = mbedtls_pk_parse_key(&key, (unsigned char *)pem.data, pem.len + 1, NULL, 0,
-				       rng, MBEDTLS_PSA_RANDOM_STATE))) {
-		errstr(rc, err, errlen, path);
-		goto fail;
-	}
-	secure_zero(pem.data, pem.len);
+out:
+	if (pem.data)
+		secure_zero(pem.data, pem.len);
 	buf_free(&pem);
+	return rc ? -1 : 0;
+}
+
+static void free_ident(struct ident *id)
+{
+	mbedtls_x509_crt_free(&id->cert);
+	mbedtls_pk_free(&id->key);      /* wipes the key */
+}
+
+static void ident_fingerprint(struct ident *id, char *fp, size_t fplen)
+{
+	unsigned char h[32];
+
+	mbedtls_sha256(id->cert.raw.p, id->cert.raw.len, h, 0);
+	tls_fingerprint(h, fp, fplen);
+}
+
+/* The peer's certificate chain, each one from the top (depth 0 is the
+ * leaf, last).  No CA is configured: the leaf's hash is what counts.  A
+ * client passes only its pin (the flags it clears are "not trusted" and
+ * the name mismatch with POOL_SNI); on a mismatch it stops the handshake
+ * here, with an alert, rather than let OPTIONAL carry on to send its own
+ * certificate and Finished to whoever that is (tls_handshake checks the
+ * flags again).  A server (authmode OPTIONAL) records the hash; the
+ * handshake goes on to prove that the peer holds the key. */
+static int on_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	struct tls_conn *t = ctx;
+
+	if (depth)
+		return 0;
+	mbedtls_sha256(crt->raw.p, crt->raw.len, t->peer, 0);
+	t->has_peer = 1;
+	if (t->cli) {
+		*flags = 0;
+		if (memcmp(t->peer, t->pin, 32)) {
+			*flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+			return MBEDTLS_ERR_X509_FATAL_ERROR;
+		}
+	} else if (log_level >= LOG_DEBUG) {
+		char fp[100];
+
+		tls_fingerprint(t->peer, fp, sizeof(fp));
+		log_debug("pool: peer certificate sha256=%s", fp);
+	}
+	return 0;
+}
+
+#ifdef CONFIG_XB_POOL
+/* Server name indication: only POOL_SNI changes anything, and only over
+ * TLS 1.3 (the version is known by now: the ClientHello chose the 1.2 or
+ * the 1.3 parser); a pool name over 1.2 ends the handshake. */
+static int on_sni(void *ctx, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len)
+{
+	struct tls_conn *t = (struct tls_conn *)ssl;
+
+	(void)ctx;
+	if (len != sizeof(POOL_SNI) - 1 || strncasecmp((const char *)name, POOL_SNI, len))
+		return 0;
+	if (mbedtls_ssl_get_version_number(ssl) != MBEDTLS_SSL_VERSION_TLS1_3)
+		return -1;
+	t->pool = 1;
+	mbedtls_ssl_set_hs_authmode(ssl, MBEDTLS_SSL_VERIFY_OPTIONAL);
+	return mbedtls_ssl_set_hs_own_cert(ssl, &pool_id.cert, &pool_id.key);
+}
+
+int tls_pool_fingerprint(const char *state_dir, char *fp, size_t fplen, char *err,
+			 size_t errlen)
+{
+	struct ident id;
+	int rc = load_ident(&id, state_dir, "pool-master.pem", NULL, err, errlen);
+
+	if (!rc)
+		ident_fingerprint(&id, fp, fplen);
+	free_ident(&id);
+	return rc;
+}
+#endif
+
+int tls_server_init(const char *state_dir, const char *cn, char *fp, size_t fplen,
+		    char *err, size_t errlen)
+{
+	int rc;
+
+	if (ready)
+		return 0;
+	mbedtls_ssl_config_init(&conf);
+	if (load_ident(&srv, state_dir, "xapi-ssl.pem", cn, err, errlen))
+		goto fail;
+#ifdef CONFIG_XB_POOL
+	if (load_ident(&pool_id, state_dir, "pool-master.pem", cn, err, errlen))
+		goto fail;
+#endif
 	if ((rc = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_SERVER,
 					      MBEDTLS_SSL_TRANSPORT_STREAM,
 					      MBEDTLS_SSL_PRESET_DEFAULT)) ||
-	    (rc = mbedtls_ssl_conf_own_cert(&conf, &cert, &key))) {
+	    (rc = mbedtls_ssl_conf_own_cert(&conf, &srv.cert, &srv.key))) {
 		errstr(rc, err, errlen, "TLS configuration");
 		goto fail;
 	}
 	mbedtls_ssl_conf_rng(&conf, rng, MBEDTLS_PSA_RANDOM_STATE);
 	mbedtls_ssl_conf_min_tls_version(&conf, MBEDTLS_SSL_VERSION_TLS1_2);
 	mbedtls_ssl_conf_max_tls_version(&conf, MBEDTLS_SSL_VERSION_TLS1_3);
-	mbedtls_sha256(cert.raw.p, cert.raw.len, hash, 0);
-	for (size_t i = 0, n = 0; i < sizeof(hash) && n + 4 < fplen; i++)
-		n += (size_t)snprintf(fp + n, fplen - n, i ? ":%02X" : "%02X", hash[i]);
+#ifdef CONFIG_XB_POOL
+	{
+		char pfp[100];
+
+		mbedtls_ssl_conf_sni(&conf, on_sni, NULL);
+		ident_fingerprint(&pool_id, pfp, sizeof(pfp));
+		log_info("pool: this master's pool_fingerprint = %s", pfp);
+	}
+#endif
+	ident_fingerprint(&srv, fp, fplen);
 	ready = 1;
 	return 0;
 fail:
-	if (pem.data)
-		secure_zero(pem.data, pem.len);
-	buf_free(&pem);
 	tls_server_free();
 	return -1;
 }
@@ -255,8 +383,10 @@ fail:
 void tls_server_free(void)
 {
 	mbedtls_ssl_config_free(&conf);
-	mbedtls_x509_crt_free(&cert);
-	mbedtls_pk_free(&key);          /* wipes the key */
+	free_ident(&srv);
+#ifdef CONFIG_XB_POOL
+	free_ident(&pool_id);
+#endif
 	ready = 0;
 }
 
@@ -272,6 +402,7 @@ struct tls_conn *tls_conn_new(int fd)
 	}
 	t->fd = fd;
 	mbedtls_ssl_set_bio(&t->ssl, &t->fd, net_send, net_recv, NULL);
+	mbedtls_ssl_set_verify(&t->ssl, on_verify, t);  /* runs for the pool only */
 	return t;
 }
 
@@ -280,6 +411,11 @@ void tls_conn_free(struct tls_conn *t)
 	if (!t)
 		return;
 	mbedtls_ssl_free(&t->ssl);      /* wipes keys and buffers */
+	if (t->cli) {
+		mbedtls_ssl_config_free(&t->cli->conf);
+		free_ident(&t->cli->id);
+		free(t->cli);
+	}
 	free(t);
 }
 
@@ -299,15 +435,93 @@ static ssize_t map(int rc)
 	return TLS_ERROR;
 }
 
+int tls_handshake(struct tls_conn *t)
+{
+	ssize_t r;
+
+	if (t->done)
+		return 0;
+	r = map(mbedtls_ssl_handshake(&t->ssl));
+	if (r)
+		return (int)r;
+	/* a client's pin: the verify callback's verdict (docs/POOL.md 2.2) */
+	if (t->cli && mbedtls_ssl_get_verify_result(&t->ssl))
+		return TLS_ERROR;
+	t->done = 1;
+	return 0;
+}
+
+/* A client reads and writes only once its pin has been checked. */
 ssize_t tls_read(struct tls_conn *t, void *buf, size_t n)
 {
-	return map(mbedtls_ssl_read(&t->ssl, buf, n));
+	int r = t->cli ? tls_handshake(t) : 0;
+
+	return r ? r : map(mbedtls_ssl_read(&t->ssl, buf, n));
 }
 
 ssize_t tls_write(struct tls_conn *t, const void *buf, size_t n)
 {
-	return map(mbedtls_ssl_write(&t->ssl, buf, n));
+	int r = t->cli ? tls_handshake(t) : 0;
+
+	return r ? r : map(mbedtls_ssl_write(&t->ssl, buf, n));
 }
+
+bool tls_peer_sha256(struct tls_conn *t, unsigned char out[32])
+{
+	if (t->has_peer)
+		memcpy(out, t->peer, 32);
+	return t->has_peer;
+}
+
+#ifdef CONFIG_XB_POOL
+bool tls_is_pool(struct tls_conn *t)
+{
+	return t->pool && mbedtls_ssl_is_handshake_over(&t->ssl) &&
+	       mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+}
+
+struct tls_conn *tls_client_new(int fd, const char *state_dir, const char *cn,
+				const unsigned char pin[32], char *err, size_t errlen)
+{
+	struct tls_client *c = xcalloc(1, sizeof(*c));
+	struct tls_conn *t = NULL;
+	int rc;
+
+	mbedtls_ssl_config_init(&c->conf);
+	if (load_ident(&c->id, state_dir, "pool-member.pem", cn, err, errlen))
+		goto fail;
+	if ((rc = mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT,
+					      MBEDTLS_SSL_TRANSPORT_STREAM,
+					      MBEDTLS_SSL_PRESET_DEFAULT)) ||
+	    (rc = mbedtls_ssl_conf_own_cert(&c->conf, &c->id.cert, &c->id.key))) {
+		errstr(rc, err, errlen, "TLS client configuration");
+		goto fail;
+	}
+	mbedtls_ssl_conf_rng(&c->conf, rng, MBEDTLS_PSA_RANDOM_STATE);
+	mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_OPTIONAL); /* + the pin */
+	mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_max_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_3);
+	t = xcalloc(1, sizeof(*t));
+	mbedtls_ssl_init(&t->ssl);
+	t->cli = c;
+	t->fd = fd;
+	memcpy(t->pin, pin, 32);
+	if ((rc = mbedtls_ssl_setup(&t->ssl, &c->conf)) ||
+	    (rc = mbedtls_ssl_set_hostname(&t->ssl, POOL_SNI))) {
+		errstr(rc, err, errlen, "TLS client");
+		tls_conn_free(t);
+		return NULL;
+	}
+	mbedtls_ssl_set_bio(&t->ssl, &t->fd, net_send, net_recv, NULL);
+	mbedtls_ssl_set_verify(&t->ssl, on_verify, t);
+	return t;
+fail:
+	mbedtls_ssl_config_free(&c->conf);
+	free_ident(&c->id);
+	free(c);
+	return NULL;
+}
+#endif
 
 size_t tls_pending(struct tls_conn *t)
 {
