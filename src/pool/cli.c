@@ -66,14 +66,8 @@ static int token_create(struct xb_client *cl, int argc, char **argv)
 		if (!v)
 			return usage();
 		if (!strcmp(a, "--uses")) {
-			char *end;
-			long long n = strtoll(v, &end, 10);
-
-			if (!*v || *end) {
-				fprintf(stderr, "xenbox pool token create: --uses %s: not a number\n", v);
-				return 2;
-			}
-			snprintf(uses_s, sizeof(uses_s), "%lld", n);
+			/* the daemon checks it (FIELD_TYPE_ERROR, INVALID_VALUE) */
+			snprintf(uses_s, sizeof(uses_s), "%.20s", v);
 		} else if (!strcmp(a, "--ttl")) {
 			long long n = parse_ttl(v);
 

@@ -161,6 +161,10 @@ def test_cli_round_trip(daemon):
     assert r.returncode == 1 and "UUID_INVALID" in r.stderr, r
     r = pool_cli(daemon, "token", "create", "--ttl", "31d")
     assert r.returncode == 1 and "INVALID_VALUE" in r.stderr and "ttl_seconds" in r.stderr, r
+    r = pool_cli(daemon, "token", "create", "--uses", "lots")
+    assert r.returncode == 1 and "FIELD_TYPE_ERROR: uses" in r.stderr, r
+    r = pool_cli(daemon, "token", "create", "--uses", "0")
+    assert r.returncode == 1 and "INVALID_VALUE: uses" in r.stderr, r
     r = pool_cli(daemon, "token", "create", "--ttl", "soon")
     assert r.returncode == 2 and "--ttl soon" in r.stderr, r
     r = pool_cli(daemon, "token", "create", "--uses")
