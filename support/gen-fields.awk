@@ -13,7 +13,10 @@
 # and FLD(class, field) names it, so `FLD(VM, power_state)` is a constant
 # and `FLD(VM, power_stat)` fails the build.  With DM_FIELDS_TABLE defined
 # the header also gives dm_fields_table[], each constant beside its names,
-# for the unit test that checks the two numberings agree.
+# for the unit test that checks the two numberings agree.  A class whose
+# fields array stands inside #ifdef CONFIG_... / #else / #endif in model.c
+# has its table rows inside the same condition, so the table lists the
+# classes the build has.
 
 function flush_class(decl,    name, arr) {
 	if (!match(decl, /"[^"]*"/))
@@ -26,10 +29,17 @@ function flush_class(decl,    name, arr) {
 	order[nclasses++] = arr
 }
 
+# preprocessor conditions around the arrays (one level is all model.c uses)
+/^#ifdef CONFIG_[A-Za-z0-9_]+/ { cond = "defined(" $2 ")"; next }
+/^#ifndef CONFIG_[A-Za-z0-9_]+/ { cond = "!defined(" $2 ")"; next }
+/^#else/ { if (cond != "") cond = "!(" cond ")"; next }
+/^#endif/ { cond = ""; next }
+
 /^static struct dm_field [A-Za-z0-9_]+\[\] = \{/ {
 	arr = $4
 	sub(/\[\]$/, "", arr)
 	nf[arr] = 0
+	acond[arr] = cond
 	infields = $0 !~ /END/
 	next
 }
@@ -82,8 +92,12 @@ END {
 	print "static const struct { const char *cls, *field; int idx; } dm_fields_table[] = {"
 	for (i = 0; i < nclasses; i++) {
 		a = order[i]
+		if (acond[a] != "")
+			printf("#if %s\n", acond[a])
 		for (j = 0; j < nf[a]; j++)
 			printf("\t{ \"%s\", \"%s\", DMF_%s__%s },\n", cls[a], field[a, j], cls[a], field[a, j])
+		if (acond[a] != "")
+			print "#endif"
 	}
 	print "};"
 	print "#endif"

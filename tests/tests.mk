@@ -31,7 +31,7 @@ $(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(wildcard $(TOPDIR)/tests/fuzz/*.h
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_SRCS_LIB))
 
 # The API target fuzzes the whole dispatcher on the sim backend.
-FUZZ_API_SRCS := $(filter api/% vmm/% lib/% rpc/% http/%,$(XB_SRCS))
+FUZZ_API_SRCS := $(filter api/% vmm/% lib/% rpc/% http/% pool/%,$(XB_SRCS))
 $(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  tests/fuzz/fuzz_api.c"

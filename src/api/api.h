@@ -82,6 +82,10 @@ int api_failf_internal(struct call *c, const char *fmt, ...) __attribute__((form
  * accessor, create, destroy). */
 int api_msg_exists(const struct dm_class *k, const char *name);
 
+/* A class by the name a client gave (exact case, or any with any_case);
+ * NULL for an unknown or internal (DM_C_INTERNAL) class. */
+struct dm_class *api_class_find(const char *name, int any_case);
+
 /* The object named by ref if it is of class cls, else HANDLE_INVALID. */
 struct obj *api_obj(struct call *c, const char *cls, const char *ref);
 
@@ -135,6 +139,11 @@ void api_session_cancel(struct call *c);
  * hash off the loop); ends in c->complete(c), now or later (returns 1),
  * with c->nerr 0 when good, else SESSION_AUTHENTICATION_FAILED. */
 int api_session_use(const char *ref);
+/* 0 when c is root's (a root login, or the local superuser on the Unix
+ * socket), else -1 after RBAC_PERMISSION_DENIED [perm, why].  Every
+ * session is root's today; the check is the rule for xenbox's privileged
+ * extensions (pool.*_join_token) when other users come. */
+int api_require_root(struct call *c, const char *perm);
 int api_http_basic(struct call *c, const char *user, const char *pass);
 
 #endif

@@ -57,6 +57,25 @@ struct obj *api_obj(struct call *c, const char *cls, const char *ref)
 	return o;
 }
 
+/* The wire's names of classes: internal classes (DM_C_INTERNAL) are not
+ * there.  Every class name a client sends goes through here. */
+struct dm_class *api_class_find(const char *name, int any_case)
+{
+	struct dm_class *k = any_case ? dm_class_find_ci(name) : dm_class_find(name);
+
+	return k && !(k->flags & DM_C_INTERNAL) ? k : NULL;
+}
+
+/* A ref a client sends that names an internal object is as unknown as a
+ * made-up one: refused where it is read (api_val_from_wire), so no handler
+ * ever sees one.  O(1): the ref hash. */
+static int ref_internal(const char *ref)
+{
+	struct obj *o = dm_obj_by_ref(ref);
+
+	return o && (o->cls->flags & DM_C_INTERNAL);
+}
+
 /* ---- emitting ---- */
 
 static void emit_key(struct emit *e, const struct dm_type *t, const struct dm_val *v)
@@ -176,7 +195,7 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 	switch (t->kind) {
 	case DM_STRING:
 	case DM_REF:
-		if (x->type != XV_STRING)
+		if (x->type != XV_STRING || (t->kind == DM_REF && ref_internal(x->u.s)))
 			return -1;
 		v->u.s = xstrdup(x->u.s);
 		return 0;
@@ -368,6 +387,7 @@ static int self_obj(struct call *c, struct dm_class *k, struct obj **o)
 
 	if (arg_str(c, 1, &ref))
 		return -1;
+	/* k is never internal (dispatch), so neither is *o */
 	*o = dm_obj_by_ref_cls(k, ref);
 	if (!*o)
 		return api_fail(c, "HANDLE_INVALID", k->name, ref, NULL);
@@ -732,7 +752,7 @@ static int dispatch(struct call *c)
 		return api_fail(c, "MESSAGE_METHOD_UNKNOWN", c->method, NULL);
 	memcpy(cname, name, (size_t)(dot - name));
 	cname[dot - name] = 0;
-	k = dm_class_find(cname);
+	k = api_class_find(cname, 0);
 	if (!k)
 		return api_fail(c, "MESSAGE_METHOD_UNKNOWN", c->method, NULL);
 	m = dm_msg_find(k, dot + 1);
@@ -828,7 +848,8 @@ int api_system_list_methods(struct call *c)
 	emit_array_begin(c->e);
 	emit_str(c->e, "system.listMethods");
 	for (size_t i = 0; i < dm_nclasses; i++)
-		list_class(c->e, dm_classes[i], &tmp);
+		if (!(dm_classes[i]->flags & DM_C_INTERNAL))
+			list_class(c->e, dm_classes[i], &tmp);
 	emit_array_end(c->e);
 	buf_free(&tmp);
 	return 0;

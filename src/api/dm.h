@@ -143,6 +143,12 @@ struct dm_msg {
 #define DM_C_VOLATILE   0x04    /* objects are never persisted */
 #define DM_C_NO_UUID    0x08
 #define DM_C_NO_OBJECTS 0x10    /* messages only: event */
+/* Persisted like any other class but never reachable over the API: no
+ * accessors, not in system.listMethods, event.from/register ("*"
+ * included), valid_ref_counts, and a ref of one of its objects is refused
+ * as an argument of any call (api_class_find, api_val_from_wire).  For the
+ * pool's own state (docs/POOL.md 3.2, 3.3). */
+#define DM_C_INTERNAL   0x20
 
 struct obj;
 

@@ -53,7 +53,7 @@ static int parse_subs(struct call *c, const struct dm_val *classes, struct sub *
 			return api_fail(c, "EVENT_SUBSCRIPTION_PARSE_FAILURE", name, NULL);
 		memcpy(cname, name, cl);
 		cname[cl] = 0;
-		s[i].cls = dm_class_find_ci(cname);
+		s[i].cls = api_class_find(cname, 1);
 		if (!s[i].cls || (s[i].cls->flags & DM_C_NO_OBJECTS))
 			return api_fail(c, "EVENT_SUBSCRIPTION_PARSE_FAILURE", name, NULL);
 		s[i].ref = slash ? arena_strdup(c->a, slash + 1) : NULL;
@@ -65,6 +65,8 @@ static int parse_subs(struct call *c, const struct dm_val *classes, struct sub *
 
 static int subscribed(const struct sub *s, size_t n, const struct dm_class *k, const char *ref)
 {
+	if (k->flags & DM_C_INTERNAL)
+		return 0;       /* not even for "*" */
 	for (size_t i = 0; i < n; i++)
 		if ((!s[i].cls || s[i].cls == k) && (!s[i].ref || !strcmp(s[i].ref, ref)))
 			return 1;
@@ -171,7 +173,7 @@ static void emit_from_result(struct emit *e, const struct sub *s, size_t ns, uin
 	emit_member(e, "valid_ref_counts");
 	emit_struct_begin(e);
 	for (size_t ci = 0; ci < dm_nclasses; ci++) {
-		if (dm_classes[ci]->flags & DM_C_NO_OBJECTS)
+		if (dm_classes[ci]->flags & (DM_C_NO_OBJECTS | DM_C_INTERNAL))
 			continue;
 		emit_member(e, dm_classes[ci]->lname);
 		emit_i32(e, (int32_t)dm_classes[ci]->count);
@@ -279,7 +281,7 @@ HANDLER(api_event_from)
 
 HANDLER(api_event_inject)
 {
-	struct dm_class *k = dm_class_find_ci(args[0].u.s);
+	struct dm_class *k = api_class_find(args[0].u.s, 1);
 	struct obj *o = k ? dm_obj_by_ref_cls(k, args[1].u.s) : NULL;
 	char tok[48];
 

@@ -37,6 +37,9 @@ HANDLER(api_event_get_current_id);
 HANDLER(api_message_create_h);
 HANDLER(api_message_get);
 HANDLER(api_message_get_since);
+HANDLER(api_pool_create_join_token);    /* pool/token.c */
+HANDLER(api_pool_get_join_tokens);
+HANDLER(api_pool_revoke_join_token);
 
 int api_vm_on_create(struct call *c, struct obj *o);
 int api_vm_on_destroy(struct call *c, struct obj *o);

@@ -32,7 +32,7 @@ HANDLER(api_message_create_h)
 {
 	struct dm_class *k = dm_class_find("message");
 	const char *cls = k->fields[FLD(message, cls)].t->en->v[args[2].u.i];
-	struct dm_class *target = dm_class_find_ci(cls);
+	struct dm_class *target = api_class_find(cls, 1);
 
 	/* XAPI checks that the object exists, for the classes it knows */
 	if (target && !dm_obj_by_uuid(target, args[3].u.s))

@@ -206,7 +206,83 @@ static struct dm_field pool_fields[] = {
 	END
 };
 
-static struct dm_class c_pool = { "pool", 0, pool_fields, NULL, NULL, NULL };
+#ifdef CONFIG_XB_POOL
+/* xenbox extensions (docs/POOL.md 3.2): root sessions only */
+static const struct dm_param p_token_create[] = {
+	PD("int", "uses", "1"), PD("int", "ttl_seconds", "86400"), PD("string", "label", ""), PEND
+};
+static const struct dm_param p_token_id[] = { P("string", "id"), PEND };
+
+static struct dm_msg pool_msgs[] = {
+	M("create_join_token", "string", p_token_create, api_pool_create_join_token, 0),
+	M("get_join_tokens", "(string -> string) map set", p_none, api_pool_get_join_tokens, 0),
+	M("revoke_join_token", "void", p_token_id, api_pool_revoke_join_token, 0),
+	MEND
+};
+#define POOL_MSGS pool_msgs
+#else
+#define POOL_MSGS NULL
+#endif
+
+static struct dm_class c_pool = { "pool", 0, pool_fields, POOL_MSGS, NULL, NULL };
+
+#ifdef CONFIG_XB_POOL
+/* ---- the pool's internal state (DM_C_INTERNAL: never on the API) ---- */
+
+/* A join token (pool/token.c): the secret itself is never stored */
+static struct dm_field pool_token_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("token_id", "string", RO, NULL),      /* 16 hex: logs name it */
+	F("hash", "string", RO, NULL),          /* SHA-256(secret), hex */
+	F("label", "string", RO, NULL),
+	F("uses_left", "int", RO, "1"),
+	F("expires", "datetime", RO, NULL),
+	F("revoked", "bool", RO, NULL),
+	F("created", "datetime", RO, NULL),
+	F("used_by", "string set", RO, NULL),   /* host uuids */
+	END
+};
+static struct dm_class c_pool_token = {
+	"pool_token", DM_C_INTERNAL, pool_token_fields, NULL, NULL, NULL,
+};
+
+/* On the master, one per member (3.3); filled from stage 3b on */
+static struct dm_field pool_member_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("host", "host ref", RO, NULL),
+	F("host_uuid", "string", RO, NULL),
+	F("cert_sha256", "string", RO, NULL),
+	F("state", "string", RO, "active"),     /* active | revoked */
+	F("joined", "datetime", RO, NULL),
+	F("joined_by", "string", RO, NULL),     /* token:<id> | password | api */
+	FV("last_seen", "datetime", RO, NULL),
+	FV("peer", "string", RO, NULL),
+	END
+};
+static struct dm_class c_pool_member = {
+	"pool_member", DM_C_INTERNAL, pool_member_fields, NULL, NULL, NULL,
+};
+
+/* On a member, its membership (3.3); filled from stage 3b on */
+static struct dm_field pool_link_fields[] = {
+	F("uuid", "string", RO, NULL),
+	F("master", "string", RO, NULL),        /* HOST[:PORT] */
+	F("fingerprint", "string", RO, NULL),
+	F("pool_uuid", "string", RO, NULL),
+	F("pool_ref", "string", RO, NULL),
+	F("master_host_ref", "string", RO, NULL),
+	F("state", "string", RO, "joined"),     /* joined | ejected */
+	F("conf_digest", "string", RO, NULL),
+	F("joined", "datetime", RO, NULL),
+	END
+};
+static struct dm_class c_pool_link = {
+	"pool_link", DM_C_INTERNAL, pool_link_fields, NULL, NULL, NULL,
+};
+#define POOL_CLASSES &c_pool_token, &c_pool_member, &c_pool_link,
+#else
+#define POOL_CLASSES
+#endif
 
 /* ---- host ---- */
 
@@ -818,6 +894,6 @@ struct dm_class *const dm_classes[] = {
 	&c_session, &c_pool, &c_host, &c_host_metrics, &c_host_cpu, &c_vm,
 	&c_vm_metrics, &c_vm_guest_metrics, &c_console, &c_network, &c_pif,
 	&c_vif, &c_sr, &c_vdi, &c_vbd, &c_pbd, &c_task, &c_message, &c_role,
-	&c_user, &c_event,
+	&c_user, POOL_CLASSES &c_event,
 };
 const size_t dm_nclasses = sizeof(dm_classes) / sizeof(dm_classes[0]);

@@ -395,6 +395,16 @@ HANDLER(api_session_login)
 	return rc;
 }
 
+int api_require_root(struct call *c, const char *perm)
+{
+	const struct obj *s = c->session;
+
+	if (c->local_root || (s && s->f[OF(s, session, is_local_superuser)].u.i &&
+			      !strcmp(dm_get_str(s, OF(s, session, auth_user_name)), "root")))
+		return 0;
+	return api_fail(c, "RBAC_PERMISSION_DENIED", perm, "root sessions only", NULL);
+}
+
 HANDLER(api_session_logout)
 {
 	session_end(c->session);

@@ -1,2 +1,4 @@
 # Pools (docs/POOL.md): the WebSocket channel between members and master.
-xb-srcs-$(CONFIG_XB_POOL) += pool/ws.c lib/sha1.c pool/cli.c
+xb-srcs-$(CONFIG_XB_POOL) += pool/ws.c lib/sha1.c
+# Stage 3a: join tokens (the API calls) and the `xenbox pool` applet.
+xb-srcs-$(CONFIG_XB_POOL) += pool/token.c pool/client.c pool/cli.c

@@ -1,39 +1,217 @@
-/* `xenbox pool`: the pool's command line (docs/POOL.md).  So far one
- * command that needs no daemon:
+/* `xenbox pool ...`: the pool's command line, a client of the daemon's API
+ * over its Unix socket (docs/POOL.md 3.2).
  *
- *     xenbox pool fingerprint [--state-dir DIR]
+ *   xenbox pool [--unix PATH] token create [--uses N] [--ttl 24h] [--label TEXT]
+ *   xenbox pool [--unix PATH] token list
+ *   xenbox pool [--unix PATH] token revoke ID
+ *   xenbox pool fingerprint [--state-dir DIR]
  *
- * prints this host's pool_fingerprint, the SHA-256 of the certificate in
- * DIR/pool-master.pem (made by the daemon's first start), the value a
- * member's pool_fingerprint must have. */
+ * `fingerprint` needs no daemon: it prints this host's pool_fingerprint,
+ * the SHA-256 of the certificate in DIR/pool-master.pem (made by the
+ * daemon's first start), the value a member's pool_fingerprint must have.
+ * Subcommands are a table: later stages add theirs there (`members`,
+ * `revoke`, `status`, stage 3b). */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "applet.h"
+#include "pool/client.h"
 #include "server/tls.h"
 
-static int pool_main(int argc, char **argv)
+#define DEFAULT_SOCKET "/var/lib/xcp/xapi"      /* the daemon's default --unix */
+
+static int usage(void)
+{
+	fputs("usage: xenbox pool [--unix PATH] token create [--uses N] [--ttl 24h] [--label TEXT]\n"
+	      "       xenbox pool [--unix PATH] token list\n"
+	      "       xenbox pool [--unix PATH] token revoke ID\n"
+	      "       xenbox pool fingerprint [--state-dir DIR]\n"
+	      "  --ttl: seconds, or a number with s, m, h or d (at most 30d)\n", stderr);
+	return 2;
+}
+
+/* "90", "90s", "30m", "24h", "7d" -> seconds; -1 if not that */
+static long long parse_ttl(const char *s)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (end == s || errno || n < 0 || n > 100000000)
+		return -1;
+	if (!*end || !strcmp(end, "s"))
+		return n;
+	if (!strcmp(end, "m"))
+		return n * 60;
+	if (!strcmp(end, "h"))
+		return n * 3600;
+	if (!strcmp(end, "d"))
+		return n * 86400;
+	return -1;
+}
+
+static int call_failed(struct xb_client *cl, const char *what)
+{
+	fprintf(stderr, "xenbox pool %s: %s\n", what, cl->err);
+	return 1;
+}
+
+static int token_create(struct xb_client *cl, int argc, char **argv)
+{
+	char uses_s[24] = "1", ttl_s[24] = "86400";
+	const char *label = "";
+	struct xv uses = { .type = XV_STRING }, ttl = { .type = XV_STRING }, lab = { .type = XV_STRING };
+	const struct xv *args[3] = { &uses, &ttl, &lab }, *r;
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			return usage();
+		if (!strcmp(a, "--uses")) {
+			/* the daemon checks it (FIELD_TYPE_ERROR, INVALID_VALUE) */
+			snprintf(uses_s, sizeof(uses_s), "%.20s", v);
+		} else if (!strcmp(a, "--ttl")) {
+			long long n = parse_ttl(v);
+
+			if (n < 0) {
+				fprintf(stderr, "xenbox pool token create: --ttl %s: expected seconds "
+					"or a number with s, m, h or d\n", v);
+				return 2;
+			}
+			snprintf(ttl_s, sizeof(ttl_s), "%lld", n);
+		} else if (!strcmp(a, "--label")) {
+			label = v;
+		} else {
+			return usage();
+		}
+		i++;
+	}
+	/* int parameters as strings, as XenAPI clients send them */
+	uses.u.s = uses_s;
+	uses.len = strlen(uses_s);
+	ttl.u.s = ttl_s;
+	ttl.len = strlen(ttl_s);
+	lab.u.s = label;
+	lab.len = strlen(label);
+	r = xbc_call(cl, "pool.create_join_token", args, 3);
+	if (!r)
+		return call_failed(cl, "token create");
+	if (r->type != XV_STRING)
+		return call_failed(cl, "token create");
+	/* the only time the whole token is shown */
+	printf("%s\n", r->u.s);
+	fprintf(stderr, "(shown once: the daemon keeps only its hash; "
+		"put it in the member's xenbox.conf as pool_token)\n");
+	return 0;
+}
+
+static const char *member(const struct xv *m, const char *k)
+{
+	const struct xv *v = xv_get(m, k);
+
+	return v && v->type == XV_STRING ? v->u.s : "";
+}
+
+static int token_list(struct xb_client *cl)
+{
+	const struct xv *r = xbc_call(cl, "pool.get_join_tokens", NULL, 0);
+
+	if (!r || r->type != XV_ARRAY)
+		return call_failed(cl, "token list");
+	printf("%-16s  %-9s  %-20s  %-8s  %s\n", "ID", "USES LEFT", "EXPIRES", "STATE", "LABEL");
+	for (size_t i = 0; i < r->len; i++) {
+		const struct xv *m = r->u.a[i];
+
+		printf("%-16s  %-9s  %-20s  %-8s  %s\n", member(m, "id"), member(m, "uses_left"),
+		       member(m, "expires"), member(m, "state"), member(m, "label"));
+		if (*member(m, "used_by"))
+			printf("%16s  used by %s\n", "", member(m, "used_by"));
+	}
+	return 0;
+}
+
+static int token_revoke(struct xb_client *cl, const char *id)
+{
+	struct xv x = { .type = XV_STRING, .len = strlen(id), .u.s = id };
+	const struct xv *args[1] = { &x };
+
+	if (!xbc_call(cl, "pool.revoke_join_token", args, 1))
+		return call_failed(cl, "token revoke");
+	return 0;
+}
+
+static int cmd_token(struct xb_client *cl, int argc, char **argv)
+{
+	if (argc >= 1 && !strcmp(argv[0], "create"))
+		return token_create(cl, argc - 1, argv + 1);
+	if (argc == 1 && !strcmp(argv[0], "list"))
+		return token_list(cl);
+	if (argc == 2 && !strcmp(argv[0], "revoke"))
+		return token_revoke(cl, argv[1]);
+	return usage();
+}
+
+/* cl is NULL: this one reads the state directory, not the daemon */
+static int cmd_fingerprint(struct xb_client *cl, int argc, char **argv)
 {
 	const char *dir = "/var/lib/xenbox";
 	char fp[100], err[700];
 
-	if (argc < 2 || strcmp(argv[1], "fingerprint"))
-		goto usage;
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--state-dir") && i + 1 < argc)
-			dir = argv[++i];
-		else
-			goto usage;
-	}
+	(void)cl;
+	if (argc == 2 && !strcmp(argv[0], "--state-dir"))
+		dir = argv[1];
+	else if (argc)
+		return usage();
 	if (tls_pool_fingerprint(dir, fp, sizeof(fp), err, sizeof(err))) {
 		fprintf(stderr, "xenbox pool: %s (the daemon makes it on its first start)\n", err);
 		return 1;
 	}
 	puts(fp);
 	return 0;
-usage:
-	fprintf(stderr, "usage: xenbox pool fingerprint [--state-dir DIR]\n");
-	return 2;
 }
 
-XB_APPLET(pool, pool_main, "pool commands: fingerprint");
+static const struct {
+	const char *name;
+	int (*fn)(struct xb_client *cl, int argc, char **argv);
+	bool daemon;                    /* talks to the daemon's Unix socket */
+} cmds[] = {
+	{ "token", cmd_token, true },
+	{ "fingerprint", cmd_fingerprint, false },
+	/* stage 3b: "members", "revoke", "status" */
+};
+
+static int pool_main(int argc, char **argv)
+{
+	const char *sock = DEFAULT_SOCKET;
+	struct xb_client cl;
+	int i = 1, rc;
+
+	if (argc > 2 && !strcmp(argv[1], "--unix")) {
+		sock = argv[2];
+		i = 3;
+	}
+	if (i >= argc)
+		return usage();
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+		if (strcmp(argv[i], cmds[k].name))
+			continue;
+		if (!cmds[k].daemon)
+			return cmds[k].fn(NULL, argc - i - 1, argv + i + 1);
+		if (xbc_open(&cl, sock)) {
+			fprintf(stderr, "xenbox pool: %s\n", cl.err);
+			xbc_close(&cl);
+			return 1;
+		}
+		rc = cmds[k].fn(&cl, argc - i - 1, argv + i + 1);
+		xbc_close(&cl);
+		return rc;
+	}
+	return usage();
+}
+
+XB_APPLET(pool, pool_main, "pool commands: join tokens, fingerprint (docs/POOL.md)");

@@ -31,6 +31,8 @@ void config_defaults(struct config *c)
 	c->clean_shutdown_timeout = 120;
 	c->stats_save_interval = 3600;
 	c->log_level = LOG_INFO;
+	c->pool.dead_after = 60;
+	c->pool.metrics_interval = 60;
 }
 
 void config_free(struct config *c)
@@ -50,9 +52,19 @@ void config_free(struct config *c)
 	free(c->dns);
 	free(c->ntp);
 	free(c->console_password_hash);
-	free(c->pool_master);
-	free(c->pool_username);
-	free(c->pool_password);
+	free(c->pool.master);
+	free(c->pool.master_host);
+	free(c->pool.fingerprint);
+	if (c->pool.token)
+		secure_zero(c->pool.token, strlen(c->pool.token));
+	free(c->pool.token);
+	free(c->pool.username);
+	if (c->pool.password)
+		secure_zero(c->pool.password, strlen(c->pool.password));
+	free(c->pool.password);
+	free(c->pool.address);
+	free(c->pool.relay_domain);
+	free(c->pool.client_address);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -70,7 +82,7 @@ static char *trim(char *s)
 
 /* Value checks.  Each returns NULL if v is fine, else why not. */
 enum { V_ANY, V_BACKEND, V_HOST, V_NETWORK, V_CIDR, V_IPV4, V_IPV4S, V_HOSTS, V_CRYPT,
-       V_IFNAME };
+       V_IFNAME, V_HOSTPORT, V_ADDR, V_FPR, V_TOKEN, V_SECRET };
 
 static int is_ipv4(const char *s, size_t n)
 {
@@ -91,6 +103,87 @@ static int is_host(const char *s, size_t n)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+static int is_ipv6(const char *s, size_t n)
+{
+	char a[64];
+	struct in6_addr in;
+
+	if (n >= sizeof(a))
+		return 0;
+	memcpy(a, s, n);
+	a[n] = 0;
+	return inet_pton(AF_INET6, a, &in) == 1;
+}
+
+/* HOST[:PORT] or [IPv6][:PORT]; the host (brackets off) and port out
+ * when wanted.  0 or -1. */
+static int split_hostport(const char *v, char **host, int *port)
+{
+	const char *h = v, *colon;
+	size_t hn;
+	long p = 443;
+	char *end;
+
+	if (*v == '[') {
+		const char *rb = strchr(v, ']');
+
+		if (!rb || !is_ipv6(v + 1, (size_t)(rb - v - 1)))
+			return -1;
+		h = v + 1;
+		hn = (size_t)(rb - v - 1);
+		colon = rb[1] == ':' ? rb + 1 : rb[1] ? v : NULL;
+		if (colon == v)
+			return -1;
+	} else {
+		colon = strchr(v, ':');
+		hn = colon ? (size_t)(colon - v) : strlen(v);
+		if (!is_host(v, hn))
+			return -1;
+	}
+	if (colon) {
+		p = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || p < 1 || p > 65535)
+			return -1;
+	}
+	if (host)
+		*host = xstrndup(h, hn);
+	if (port)
+		*port = (int)p;
+	return 0;
+}
+
+/* A SHA-256 fingerprint: 32 hex pairs, with ':' between them or none */
+static int fingerprint_norm(const char *v, char out[96])
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 32; i++) {
+		if (!isxdigit((unsigned char)v[0]) || !isxdigit((unsigned char)v[1]))
+			return -1;
+		out[n++] = (char)toupper((unsigned char)v[0]);
+		out[n++] = (char)toupper((unsigned char)v[1]);
+		v += 2;
+		if (i < 31) {
+			out[n++] = ':';
+			if (*v == ':')
+				v++;
+		}
+	}
+	out[n] = 0;
+	return *v ? -1 : 0;
+}
+
+/* xbt1-<16 hex>-<64 hex> (pool/token.h's form) */
+static int is_token(const char *v)
+{
+	if (strlen(v) != 86 || strncmp(v, "xbt1-", 5) || v[21] != '-')
+		return 0;
+	for (int i = 5; i < 86; i++)
+		if (i != 21 && !strchr("0123456789abcdef", v[i]))
 			return 0;
 	return 1;
 }
@@ -138,6 +231,22 @@ static const char *check(int kind, const char *v)
 	case V_IFNAME:
 		return !*v || strlen(v) > 15 || strpbrk(v, "/: \t") ?
 		       "expected a network interface name (1 to 15 bytes, no '/', ':' or blank)" : NULL;
+	case V_HOSTPORT:
+		return split_hostport(v, NULL, NULL) ? "expected HOST[:PORT] or [IPv6]:PORT" : NULL;
+	case V_ADDR:
+		return is_host(v, strlen(v)) || is_ipv6(v, strlen(v)) ? NULL :
+		       "expected a host name or an address";
+	case V_FPR: {
+		char f[96];
+
+		return fingerprint_norm(v, f) ? "expected a SHA-256 fingerprint "
+		       "(32 hex pairs, as the master logs it: pool_fingerprint = AB:12:...)" : NULL;
+	}
+	case V_TOKEN:
+		return is_token(v) ? NULL : "expected a join token (xbt1-<16 hex>-<64 hex>, "
+		       "from `xenbox pool token create` on the master)";
+	case V_SECRET:
+		return *v ? NULL : "empty";
 	case V_CRYPT:
 		return (strncmp(v, "$6$", 3) && strncmp(v, "$5$", 3)) || strpbrk(v, ": \t'") ?
 		       "expected a SHA-512 or SHA-256 crypt hash ($6$... from `mkpasswd -m sha-512`)" : NULL;
@@ -163,9 +272,21 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 		{ "dns", offsetof(struct config, dns), V_IPV4S },
 		{ "ntp", offsetof(struct config, ntp), V_HOSTS },
 		{ "console_password_hash", offsetof(struct config, console_password_hash), V_CRYPT },
-		{ "pool_master", offsetof(struct config, pool_master), V_HOST },
-		{ "pool_username", offsetof(struct config, pool_username), V_ANY },
-		{ "pool_password", offsetof(struct config, pool_password), V_ANY },
+		{ "pool_master", offsetof(struct config, pool.master), V_HOSTPORT },
+		{ "pool_fingerprint", offsetof(struct config, pool.fingerprint), V_FPR },
+		{ "pool_token", offsetof(struct config, pool.token), V_TOKEN },
+		{ "pool_username", offsetof(struct config, pool.username), V_SECRET },
+		{ "pool_password", offsetof(struct config, pool.password), V_SECRET },
+		{ "pool_address", offsetof(struct config, pool.address), V_HOSTPORT },
+		{ "pool_relay_domain", offsetof(struct config, pool.relay_domain), V_HOST },
+		{ "pool_client_address", offsetof(struct config, pool.client_address), V_ADDR },
+	};
+	static const struct { const char *key; size_t off; int min, max; } ints[] = {
+		{ "clean_shutdown_timeout", offsetof(struct config, clean_shutdown_timeout), 0, 86400 },
+		{ "log_level", offsetof(struct config, log_level), 0, 86400 },
+		{ "stats_save_interval", offsetof(struct config, stats_save_interval), 0, 86400 },
+		{ "pool_dead_after", offsetof(struct config, pool.dead_after), 3, 3600 },
+		{ "pool_metrics_interval", offsetof(struct config, pool.metrics_interval), 0, 3600 },
 	};
 	char *end;
 	long n;
@@ -176,6 +297,12 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 			if (*why)
 				return -1;
 			set((char **)((char *)c + strs[i].off), v);
+			if (strs[i].kind == V_FPR) {
+				char f[96];
+
+				fingerprint_norm(v, f);
+				set(&c->pool.fingerprint, f);
+			}
 			return 0;
 		}
 	if (!strcmp(k, "https_only")) {
@@ -186,30 +313,59 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 		c->https_only = !strcmp(v, "true");
 		return 0;
 	}
-	if (!strcmp(k, "clean_shutdown_timeout") || !strcmp(k, "log_level") ||
-	    !strcmp(k, "stats_save_interval")) {
+	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
+		if (strcmp(k, ints[i].key))
+			continue;
 		n = strtol(v, &end, 10);
-		if (!*v || *end || n < 0 || n > 86400) {
-			*why = "expected a whole number";
+		if (!*v || *end || n < ints[i].min || n > ints[i].max) {
+			static char msg[48];
+
+			snprintf(msg, sizeof(msg), "expected a whole number, %d to %d",
+				 ints[i].min, ints[i].max);
+			*why = msg;
 			return -1;
 		}
-		if (!strcmp(k, "log_level"))
-			c->log_level = (int)n;
-		else if (!strcmp(k, "stats_save_interval"))
-			c->stats_save_interval = (int)n;
-		else
-			c->clean_shutdown_timeout = (int)n;
+		*(int *)((char *)c + ints[i].off) = (int)n;
 		return 0;
 	}
 	*why = "unknown key";
 	return -1;
 }
 
+/* The pool_* lines together (docs/POOL.md 3.1).  A join needs the
+ * master's fingerprint (a headless join never trusts on first use) and a
+ * credential; without them it is not attempted. */
+static void pool_checks(struct config *c, const char *path, int password_line)
+{
+	struct config_pool *p = &c->pool;
+	const char *why = NULL;
+
+	free(p->master_host);
+	p->master_host = NULL;
+	p->join = 0;
+	if (!p->master)
+		return;
+	split_hostport(p->master, &p->master_host, &p->master_port);
+	if (!p->fingerprint)
+		why = "needs pool_fingerprint (the master logs it as \"pool_fingerprint = ...\")";
+	else if (!p->token && (!p->username || !p->password))
+		why = "needs pool_token (or pool_username and pool_password)";
+	if (why) {
+		log_err("%s:%d: pool_master: %s; not joining", path, p->master_line, why);
+		c->errors++;
+		return;
+	}
+	if (p->token && p->password)
+		log_warn("%s:%d: pool_password: pool_token is given too; the token is used",
+			 path, password_line);
+	p->join = 1;
+}
+
 int config_load(struct config *c, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
-	int lineno = 0, network_line = 0;
+	int lineno = 0, network_line = 0, password_line = 0;
 
 	if (!f) {
 		log_err("%s: %s", path, strerror(errno));
@@ -251,9 +407,14 @@ int config_load(struct config *c, const char *path)
 			c->errors++;
 		} else if (!strcmp(k, "network")) {
 			network_line = lineno;
+		} else if (!strcmp(k, "pool_master")) {
+			c->pool.master_line = lineno;
+		} else if (!strcmp(k, "pool_password")) {
+			password_line = lineno;
 		}
 	}
 	fclose(f);
+	pool_checks(c, path, password_line);
 	if (!strcmp(c->network, "static") && !c->address) {
 		log_err("%s:%d: network: static needs an address line; using dhcp",
 			path, network_line);

@@ -24,10 +24,23 @@ struct config {
 	char *dns;              /* A.B.C.D[,A.B.C.D...] (static) */
 	char *ntp;              /* servers, comma separated; "" = none */
 	char *console_password_hash;    /* crypt(3) hash for the console login */
-	/* Reserved for joining a pool (a later issue): accepted and kept. */
-	char *pool_master;
-	char *pool_username;
-	char *pool_password;
+	/* Pools (docs/POOL.md 3.1): checked here, read by the pool module.
+	 * Nothing dials yet (stage 3a): the daemon says so at start. */
+	struct config_pool {
+		char *master;           /* HOST[:PORT] or [IPv6]:PORT, as given */
+		char *master_host;      /* without brackets */
+		int master_port;        /* 443 unless given */
+		char *fingerprint;      /* upper-case hex pairs joined by ':' */
+		char *token;            /* a secret: never logged */
+		char *username, *password;      /* password: a secret */
+		char *address;          /* later stage (7.2) */
+		char *relay_domain;
+		char *client_address;
+		int dead_after;         /* s, 3..3600 */
+		int metrics_interval;   /* s, 0..3600; 0: as they happen */
+		int master_line;        /* of pool_master, for messages */
+		int join;               /* pool_master with what a join needs */
+	} pool;
 	char *management_interface;     /* host.address's (server/netinfo.c) */
 	int https_only;         /* plain HTTP on loopback only (default 1) */
 	int clean_shutdown_timeout;

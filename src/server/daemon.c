@@ -165,6 +165,15 @@ static int daemon_main(int argc, char **argv)
 	}
 	log_level = cfg.log_level;
 	api_clean_timeout_s = cfg.clean_shutdown_timeout;
+#ifdef CONFIG_XB_POOL
+	/* stage 3a reads the keys; nothing dials yet (docs/POOL.md 13) */
+	if (cfg.pool.join)
+		log_warn("XENBOX-POOL pool_master is set (%s); joining comes in a later "
+			 "version: this host stays standalone", cfg.pool.master);
+#else
+	if (cfg.pool.master)
+		log_warn("pool_master: this build has no pools (CONFIG_XB_POOL); ignored");
+#endif
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);       /* a file size limit: EFBIG, the store retries */
 	if (loop_stop_on_signals(&stop)) {      /* before any thread starts */

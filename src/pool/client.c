@@ -1,0 +1,198 @@
+/* A blocking JSON-RPC client over a Unix socket (see client.h). */
+#include "pool/client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "http/http.h"
+#include "lib/buf.h"
+#include "rpc/emit.h"
+#include "rpc/json.h"
+
+#define REPLY_MAX (64 << 20)
+
+static int fail(struct xb_client *cl, const char *fmt, const char *a)
+{
+	snprintf(cl->err, sizeof(cl->err), fmt, a);
+	return -1;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Read one response into in; its body is in[*body..*body+*blen). */
+static int read_reply(struct xb_client *cl, struct buf *in, size_t *body, size_t *blen)
+{
+	struct http_resp resp;
+	size_t head = 0;
+	int got_head = 0;
+
+	for (;;) {
+		char tmp[16384];
+		ssize_t r;
+
+		if (!got_head) {
+			int p = http_parse_response(&cl->a, in->data ? in->data : "", in->len,
+						    &resp, &head);
+
+			if (p == HTTP_PARSE_ERROR)
+				return fail(cl, "%s: a malformed HTTP reply", "daemon");
+			if (p == HTTP_PARSE_DONE) {
+				if (resp.status != 200) {
+					snprintf(cl->err, sizeof(cl->err), "daemon: HTTP %d", resp.status);
+					return -1;
+				}
+				if (resp.content_length < 0 || resp.content_length > REPLY_MAX)
+					return fail(cl, "%s: a reply without a usable length", "daemon");
+				got_head = 1;
+			}
+		}
+		if (got_head && in->len - head >= (size_t)resp.content_length) {
+			*body = head;
+			*blen = (size_t)resp.content_length;
+			return 0;
+		}
+		r = recv(cl->fd, tmp, sizeof(tmp), 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return fail(cl, "daemon: %s", r ? strerror(errno) : "closed the connection");
+		buf_add(in, tmp, (size_t)r);
+	}
+}
+
+static void err_desc(struct xb_client *cl, const struct xv *e)
+{
+	const struct xv *msg = xv_get(e, "message"), *data = xv_get(e, "data");
+	size_t n;
+
+	n = (size_t)snprintf(cl->err, sizeof(cl->err), "%s",
+			     msg && msg->type == XV_STRING ? msg->u.s : "an error");
+	for (size_t i = 0; data && data->type == XV_ARRAY && i < data->len; i++) {
+		const struct xv *p = data->u.a[i];
+
+		if (n < sizeof(cl->err))
+			n += (size_t)snprintf(cl->err + n, sizeof(cl->err) - n, "%s%s",
+					      i ? ", " : ": ",
+					      p->type == XV_STRING ? p->u.s : "?");
+	}
+}
+
+static const struct xv *call(struct xb_client *cl, const char *method, int with_session,
+			     const struct xv *const *args, size_t nargs)
+{
+	struct buf body = BUF_INIT, req = BUF_INIT, in = BUF_INIT;
+	const struct xv *res = NULL, *v, *e;
+	struct xv *root;
+	struct emit em;
+	size_t off, len;
+	const char *perr;
+
+	json_emit_init(&em, &body);
+	emit_struct_begin(&em);
+	emit_member(&em, "jsonrpc");
+	emit_str(&em, "2.0");
+	emit_member(&em, "method");
+	emit_str(&em, method);
+	emit_member(&em, "params");
+	emit_array_begin(&em);
+	if (with_session)
+		emit_str(&em, cl->session);
+	for (size_t i = 0; i < nargs; i++)
+		emit_value(&em, args[i]);
+	emit_array_end(&em);
+	emit_member(&em, "id");
+	emit_i64(&em, ++cl->id);
+	emit_struct_end(&em);
+	buf_addf(&req, "POST /jsonrpc HTTP/1.1\r\nHost: localhost\r\n"
+		 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", body.len);
+	buf_add(&req, body.data, body.len);
+	/* args may live in the arena: reset it only once they are written */
+	arena_free(&cl->a);
+	arena_init(&cl->a, 0);
+	if (send_all(cl->fd, req.data, req.len)) {
+		fail(cl, "daemon: %s", strerror(errno));
+		goto out;
+	}
+	if (read_reply(cl, &in, &off, &len))
+		goto out;
+	if (json_parse(&cl->a, in.data + off, len, &root, &perr)) {
+		fail(cl, "daemon: %s", perr);
+		goto out;
+	}
+	e = xv_get(root, "error");
+	v = xv_get(root, "result");
+	if (e && e->type != XV_NIL)
+		err_desc(cl, e);
+	else if (!v)
+		fail(cl, "%s: a reply without a result", "daemon");
+	else
+		res = v;
+out:
+	buf_free(&body);
+	buf_free(&req);
+	buf_free(&in);
+	return res;
+}
+
+int xbc_open(struct xb_client *cl, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct xv user = { .type = XV_STRING, .len = 4, .u.s = "root" };
+	struct xv pass = { .type = XV_STRING, .len = 0, .u.s = "" };
+	const struct xv *args[2] = { &user, &pass }, *r;
+
+	memset(cl, 0, sizeof(*cl));
+	arena_init(&cl->a, 0);
+	cl->fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return fail(cl, "%s: path too long", path);
+	strcpy(sa.sun_path, path);
+	cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (cl->fd < 0 || connect(cl->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(cl->err, sizeof(cl->err), "%s: %s (is the daemon running?)", path,
+			 strerror(errno));
+		return -1;
+	}
+	/* the local superuser: the daemon checks the peer's uid, not this */
+	r = call(cl, "session.login_with_password", 0, args, 2);
+	if (!r)
+		return -1;
+	if (r->type != XV_STRING || r->len >= sizeof(cl->session))
+		return fail(cl, "%s: a login reply without a session", "daemon");
+	memcpy(cl->session, r->u.s, r->len + 1);
+	return 0;
+}
+
+void xbc_close(struct xb_client *cl)
+{
+	if (cl->fd >= 0) {
+		if (*cl->session)
+			call(cl, "session.logout", 1, NULL, 0);
+		close(cl->fd);
+	}
+	cl->fd = -1;
+	arena_free(&cl->a);
+}
+
+const struct xv *xbc_call(struct xb_client *cl, const char *method,
+			  const struct xv *const *args, size_t nargs)
+{
+	return call(cl, method, 1, args, nargs);
+}
