@@ -7,6 +7,9 @@
 #   make source              download every pinned source into dl/
 #   make                     build; artifacts land in output/images/
 #   make size                binary size by component, checked against budget
+#   make install             the binary, a systemd unit, an example config
+#                            (DESTDIR, PREFIX=/usr/local; docs/BUILDING.md)
+#   make deb                 the same as output/images/xenbox_<version>_amd64.deb
 #   make check               every test suite (installs what it needs)
 #   make run                 build the USB image and boot it under QEMU
 #
@@ -144,6 +147,7 @@ include $(TOPDIR)/src/xenbox.mk
 include $(TOPDIR)/tests/tests.mk
 include $(wildcard $(TOPDIR)/board/*.mk $(TOPDIR)/board/*/*.mk)
 include $(wildcard $(TOPDIR)/bench/*/*.mk)
+include $(TOPDIR)/support/install/install.mk
 
 all: $(IMAGES_DIR)/xenbox
 world: all
@@ -159,7 +163,7 @@ printvars:
 		$(if $(filter file,$(origin $(v))),$(info $(v)=$($(v)))))
 
 help:
-	@sed -n '2,16p' $(TOPDIR)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,19p' $(TOPDIR)/Makefile | sed 's/^# \{0,1\}//'
 	@echo "Defconfigs:"; ls $(TOPDIR)/configs | sed 's/^/    make /'
 
 FORCE:

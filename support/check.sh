@@ -9,6 +9,8 @@
 #   integration pytest against the daemon: host ASan build, then the
 #               shipped static musl binary
 #   size        `make size` within the Kconfig budget
+#   deb         `make deb`, installed in a fresh debootstrap root (needs root
+#               and Debian's mirror; tests/deb)
 #   build       offline, reproducibility and static-link checks (slow)
 #   fuzz        a short bounded pass of each libFuzzer target
 #   usb         the USB stick image booted by QEMU (BIOS and UEFI)
@@ -128,6 +130,7 @@ suite integration env XENBOX="$O/host/bin/xenbox" XENBOX_XEN="$O/images/xenbox" 
 	$PY -m pytest -q tests/integration
 suite integration-musl env XENBOX="$O/images/xenbox" $PY -m pytest -q tests/integration
 suite size --step make -s O="$O" size
+suite deb sh -c 'make -s O="$1" deb >/dev/null && XB_DEB="$1/images/xenbox_$(cat VERSION)_amd64.deb" "$2" -m pytest -q tests/deb' - "$O" "$PY"
 suite build env CHECK_O="$O" $PY -m pytest -q tests/build
 suite fuzz make -s O="$O" fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 suite usb sh -c 'make -s O="$1" pc_x86_64_usb_defconfig >/dev/null && make -s -j"$2" O="$1" usb-check' - "$O/usb" "$JOBS"

@@ -1,6 +1,8 @@
 /* This host's own objects: pool, host, host_metrics, host_cpus, the
  * control domain, roles, the local SR and the management network.
  * Created on first start, adopted (and refreshed) from the store after.
+ * A host that runs no guests (backend none: empty capabilities) gets no
+ * SR and no network: it has nothing to store or connect.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 
 struct obj *api_this_host, *api_pool;
 struct vmm *api_vmm;
+int api_runs_guests;
 char *api_state_dir;
 char *api_sr_dir;
 int (*api_https_only_hook)(int on, char *err, size_t errlen);
@@ -74,7 +77,7 @@ static void refresh_host(struct obj *h, const struct vmm_host_info *hi, const ch
 		"xapi", "24.0", "xen", hi->version, "hostname", hostname,
 		"date", "", NULL,
 	};
-	const char *caps[] = { hi->capabilities, NULL };
+	const char *caps[] = { *hi->capabilities ? hi->capabilities : NULL, NULL };
 
 	snprintf(cpus, sizeof(cpus), "%u", hi->nr_cpus);
 	snprintf(khz, sizeof(khz), "%llu", (unsigned long long)(hi->cpu_khz / 1000));
@@ -108,6 +111,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 		snprintf(err, errlen, "host info: %s", e);
 		return -1;
 	}
+	api_runs_guests = hi.capabilities[0] != 0;
 	h = ensure("host", first_of("host"));
 	api_this_host = h;
 	S(h, host, name_label, *dm_get_str(h, OF(h, host, name_label)) ? dm_get_str(h, OF(h, host, name_label)) : hostname);
@@ -184,7 +188,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 
 	/* the local file SR: raw images in <state>/sr */
 	sr = FIND_BY(SR, type, "file");
-	if (!sr) {
+	if (!sr && api_runs_guests) {
 		sr = dm_obj_new(dm_class_find("SR"), NULL, NULL);
 		S(sr, SR, name_label, "Local storage");
 		S(sr, SR, type, "file");
@@ -202,7 +206,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 	{
 		const char *dc[] = { "path", path, NULL };
 
-		pbd = FIND_BY(PBD, SR, sr->ref);
+		pbd = sr ? FIND_BY(PBD, SR, sr->ref) : NULL;
 		if (pbd)
 			set_map(pbd, OF(pbd, PBD, device_config), dc);
 	}
@@ -211,7 +215,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 
 	/* the management network and its bridge */
 	net = FIND_BY(network, bridge, "xenbr0");
-	if (!net) {
+	if (!net && api_runs_guests) {
 		net = dm_obj_new(dm_class_find("network"), NULL, NULL);
 		S(net, network, name_label, "Pool-wide network associated with eth0");
 		S(net, network, bridge, "xenbr0");

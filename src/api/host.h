@@ -9,6 +9,9 @@ struct vmm;
 struct obj;
 
 extern struct vmm *api_vmm;
+/* 0 on a host whose backend runs no guests (none): VM.start and the like
+ * fail with NO_HOSTS_AVAILABLE and allowed_operations never offers them. */
+extern int api_runs_guests;
 extern char *api_state_dir;
 extern char *api_sr_dir;
 extern int api_clean_timeout_s;         /* clean_shutdown/reboot wait */

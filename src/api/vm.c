@@ -183,6 +183,11 @@ static int op_check(struct call *c, struct obj *vm, const char *op)
 	if (o->flags & state_bit(vm)) {
 		const char *why = o->flags & BUILD ? cannot_build(vm) : NULL;
 
+		/* XAPI's answer when no host can run the VM: this one cannot
+		 * run any, and it is the only one (stage 11 places on members) */
+		if (o->flags & BUILD && !api_runs_guests)
+			return FAIL(c, "NO_HOSTS_AVAILABLE");
+
 		return why ? FAIL(c, "OPERATION_NOT_ALLOWED", why) : 0;
 	}
 	if (!c)

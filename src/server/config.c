@@ -210,7 +210,8 @@ static const char *check(int kind, const char *v)
 
 	switch (kind) {
 	case V_BACKEND:
-		return strcmp(v, "xen") && strcmp(v, "sim") ? "backend must be xen or sim" : NULL;
+		return strcmp(v, "xen") && strcmp(v, "sim") && strcmp(v, "none") ?
+		       "backend must be xen, sim or none" : NULL;
 	case V_HOST:
 		return is_host(v, strlen(v)) ? NULL :
 		       "expected a host name (letters, digits, '-', '.')";

@@ -1,7 +1,7 @@
 /* `xenbox daemon`: the XenAPI server.
  *
  *   xenbox daemon [--config FILE] [--state-dir DIR] [--http ADDR:PORT]
- *                 [--https ADDR:PORT] [--unix PATH] [--backend xen|sim]
+ *                 [--https ADDR:PORT] [--unix PATH] [--backend xen|sim|none]
  *                 [--sim-opts OPTS] [--hostname NAME] [-v]
  *
  * Command-line options override the config file.  See docs/DAEMON.md.
@@ -86,7 +86,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: xenbox daemon [--config FILE] [--state-dir DIR] [--http ADDR:PORT]\n"
-		"                     [--https ADDR:PORT] [--unix PATH] [--backend xen|sim]\n"
+		"                     [--https ADDR:PORT] [--unix PATH] [--backend xen|sim|none]\n"
 		"                     [--sim-opts OPTS] [--hostname NAME] [-v]\n"
 		"       xenbox daemon --config FILE --check-config\n");
 }

@@ -12,6 +12,9 @@
 #ifdef CONFIG_XB_BACKEND_SIM
 extern const struct vmm_backend vmm_backend_sim;
 #endif
+#ifdef CONFIG_XB_BACKEND_NONE
+extern const struct vmm_backend vmm_backend_none;
+#endif
 #if defined(CONFIG_XB_BACKEND_XEN) && !defined(XB_HOST_BUILD)
 /* Weak until vmm/xen.c exists, so the target links before it does. */
 extern const struct vmm_backend vmm_backend_xen __attribute__((weak));
@@ -29,6 +32,10 @@ static const struct vmm_backend *find_backend(const char *name)
 	if (!strcmp(name, "sim"))
 		b = &vmm_backend_sim;
 #endif
+#ifdef CONFIG_XB_BACKEND_NONE
+	if (!strcmp(name, "none"))
+		b = &vmm_backend_none;
+#endif
 	return b;
 }
 
@@ -41,6 +48,8 @@ const char *vmm_probe(const char *privcmd_path)
 {
 	if (access(privcmd_path, F_OK) == 0)
 		return "xen";
+	if (vmm_backend_available("none"))
+		return "none";
 	if (vmm_backend_available("sim"))
 		return "sim";
 	return "xen";

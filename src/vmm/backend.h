@@ -1,9 +1,10 @@
 /* Hypervisor backends: domains, nothing else.
  *
  * A backend knows no XML, HTTP or database.  It builds, starts, stops and
- * watches domains; the API layer maps XenAPI VMs onto them by uuid.  Two
+ * watches domains; the API layer maps XenAPI VMs onto them by uuid.  Three
  * backends exist: "xen" (libxenctrl, libxenguest, libxenstore; target
- * build only) and "sim" (a deterministic simulation, see sim.h).
+ * build only), "sim" (a deterministic simulation, see sim.h) and "none"
+ * (no hypervisor: no domains, none can be made; none.c).
  *
  * Conventions
  *   - Every op returns 0 or a negative errno value and, on failure, writes
@@ -271,7 +272,7 @@ struct vmm {
 
 /* ---- opening ---- */
 
-/* name: "xen" or "sim" (NULL: vmm_probe_default()).  opts: backend
+/* name: "xen", "sim" or "none" (NULL: vmm_probe_default()).  opts: backend
  * specific, "key=value" items separated by commas (NULL or "" for none).
  * On failure returns a negative errno, *out = NULL and err says why. */
 int vmm_open(const char *name, const char *opts, struct vmm **out,
@@ -281,7 +282,8 @@ void vmm_close(struct vmm *v);
 
 /* "xen" when /dev/xen/privcmd exists (even if this build lacks the Xen
  * backend: vmm_open then says so rather than simulating on a real host);
- * otherwise "sim" when built in, else "xen". */
+ * otherwise "none" when built in (a server without Xen runs no guests; a
+ * simulation would claim it does), else "sim" when built in, else "xen". */
 const char *vmm_probe_default(void);
 /* The same with another privcmd path (tests). */
 const char *vmm_probe(const char *privcmd_path);
@@ -365,7 +367,8 @@ static inline int vmm_set_vcpus(struct vmm *v, uint32_t domid, unsigned online,
 }
 
 /* All domains, dom0 included, by ascending domid.  *out is malloc'ed
- * (free() it); *nr may be 0 only on failure. */
+ * (free() it); *nr is 0 only on failure, or with backend none (no
+ * domains at all; *out NULL). */
 static inline int vmm_list(struct vmm *v, struct vmm_domain_info **out,
 			   size_t *nr, char *err, size_t errlen)
 {

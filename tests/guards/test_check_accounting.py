@@ -59,7 +59,7 @@ def test_check_sh_accounts_every_suite_it_runs():
     totals), and the fresh root's result is collected."""
     text = open(os.path.join(TOP, "support", "check.sh")).read()
     assert "suite-result.py" in text
-    for name in ("guards", "unit", "integration", "integration-musl", "size", "build",
+    for name in ("guards", "unit", "integration", "integration-musl", "size", "deb", "build",
                  "fuzz", "usb", "system"):
         assert "\nsuite %s " % name in text, name
     assert 'account fresh-root "$rc"' in text

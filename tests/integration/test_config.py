@@ -24,7 +24,7 @@ def test_bad_lines_reported_daemon_starts(state_dir):
         log = d.read_log()
         for line, what in ((4, "colour: unknown key"), (5, "expected 'key = value'"),
                            (6, "clean_shutdown_timeout: expected a whole number"),
-                           (7, "backend: backend must be xen or sim"), (9, "line too long")):
+                           (7, "backend: backend must be xen, sim or none"), (9, "line too long")):
             assert "%s:%d: %s" % (conf, line, what) in log, log
         p, s = d.login()
         host = ok(p.host.get_record(s, ok(p.host.get_all(s))[0]))

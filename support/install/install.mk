@@ -1,0 +1,45 @@
+# `make install` and `make deb`: the static binary as a management-only
+# pool master on a server without Xen (docs/POOL.md section 10,
+# docs/BUILDING.md).  Nothing is downloaded.
+#
+#   make install [DESTDIR=DIR] [PREFIX=/usr/local]
+#     $(PREFIX)/sbin/xenbox                      the shipped static binary
+#     $(PREFIX)/lib/systemd/system/xenbox.service  ExecStart names that path
+#     /etc/xenbox/xenbox.conf                    an example; never overwritten
+#     $(PREFIX)/share/doc/xenbox/                README, DAEMON, POOL, LICENSE
+#   make deb
+#     $(O)/images/xenbox_<VERSION>_amd64.deb     (dpkg-deb --root-owner-group)
+
+PREFIX ?= /usr/local
+INSTALL_SRC := $(TOPDIR)/support/install
+INSTALL_DOCS := $(TOPDIR)/README.md $(TOPDIR)/docs/DAEMON.md $(TOPDIR)/docs/POOL.md \
+	$(TOPDIR)/LICENSE
+DEB_FILE := $(IMAGES_DIR)/xenbox_$(XB_VERSION)_amd64.deb
+
+# install-to DESTDIR PREFIX
+define install-to
+	install -d -m 0755 $(1)$(2)/sbin $(1)$(2)/lib/systemd/system \
+		$(1)/etc/xenbox $(1)$(2)/share/doc/xenbox
+	install -m 0755 $(IMAGES_DIR)/xenbox $(1)$(2)/sbin/xenbox
+	sed 's|@SBINDIR@|$(2)/sbin|' $(INSTALL_SRC)/xenbox.service >$(1)$(2)/lib/systemd/system/xenbox.service
+	chmod 0644 $(1)$(2)/lib/systemd/system/xenbox.service
+	test -e $(1)/etc/xenbox/xenbox.conf || \
+		install -m 0644 $(INSTALL_SRC)/xenbox.conf $(1)/etc/xenbox/xenbox.conf
+	install -m 0644 $(INSTALL_DOCS) $(1)$(2)/share/doc/xenbox/
+endef
+
+install: $(IMAGES_DIR)/xenbox
+	$(Q)$(call install-to,$(DESTDIR),$(PREFIX))
+	@echo "installed in $(DESTDIR)$(PREFIX) (and $(DESTDIR)/etc/xenbox)"
+
+deb: $(DEB_FILE)
+
+$(DEB_FILE): $(IMAGES_DIR)/xenbox $(INSTALL_SRC)/mkdeb.sh $(INSTALL_SRC)/xenbox.service \
+		$(INSTALL_SRC)/xenbox.conf $(INSTALL_SRC)/postinst $(INSTALL_SRC)/prerm \
+		$(INSTALL_SRC)/postrm $(INSTALL_DOCS) $(TOPDIR)/VERSION
+	$(Q)rm -rf $(O)/deb
+	$(Q)$(call install-to,$(O)/deb/root,/usr)
+	$(Q)$(INSTALL_SRC)/mkdeb.sh $(O)/deb/root $(XB_VERSION) $@
+	@echo "$@"
+
+.PHONY: install deb
