@@ -32,9 +32,16 @@ static void *main_fn(void *arg)
 	struct job *j;
 
 	/* CPU work (password hashes) yields to the loop thread and to the
-	 * builds: Linux's nice value is per thread (who 0: this one). */
-	if (l == &lanes[WORKER_CPU])
-		(void)setpriority(PRIO_PROCESS, 0, 10);
+	 * builds: 10 nicer than they are (Linux's nice value is per thread,
+	 * who 0: this one), relative, so that a daemon started niced (a
+	 * supervisor's nice 10) still ranks its hashes below its builds. */
+	if (l == &lanes[WORKER_CPU]) {
+		errno = 0;
+		int base = getpriority(PRIO_PROCESS, 0);        /* -1 is a value */
+
+		if (!errno)
+			(void)setpriority(PRIO_PROCESS, 0, base + 10 > 19 ? 19 : base + 10);
+	}
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		while (!l->todo && !stopping)

@@ -78,8 +78,11 @@ static void test_lanes_are_independent(void **state)
 	wait_done(&hash.done);
 	assert_false(build.done);
 	assert_false(pthread_equal(hash.run_thread, build.run_thread));
-	assert_true(hash.nice >= 10);
-	assert_true(build.nice < hash.nice);
+	/* 10 nicer than the builds, relative (the tests may run niced, as
+	 * check.sh's fresh-root suite does: nice 10), at most 19 */
+	assert_int_equal(hash.nice, build.nice + 10 > 19 ? 19 : build.nice + 10);
+	if (build.nice < 19)
+		assert_true(build.nice < hash.nice);
 	/* and the reverse: a hash that blocks does not hold a build */
 	worker_submit(&hash2.job);
 	sem_wait(&started);
