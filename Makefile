@@ -131,6 +131,14 @@ TARGET_CFLAGS := -Os -pipe -ffunction-sections -fdata-sections \
 	-fno-stack-protector -D_GNU_SOURCE $(PREFIX_MAP)
 TARGET_LDFLAGS := -static -Wl,--gc-sections -Wl,--build-id=none \
 	-Wl,-z,noseparate-code -Wl,--hash-style=gnu
+# Link-time optimisation (CONFIG_XB_LTO) of the xenbox binary: its own
+# objects (XB_LTO_CFLAGS), the archives linked into it (PKG_LTO_CFLAGS in
+# their recipes; fat, so a link without LTO still finds code) and the link
+# (XB_LTO_LDFLAGS: the optimisation level and the sections that --gc-sections
+# and `make size` need, given again because the link compiles).
+XB_LTO_CFLAGS  := $(if $(CONFIG_XB_LTO),-flto -ffat-lto-objects)
+PKG_LTO_CFLAGS := $(if $(CONFIG_XB_LTO),-flto -ffat-lto-objects)
+XB_LTO_LDFLAGS := $(if $(CONFIG_XB_LTO),-flto=auto -Os -ffunction-sections -fdata-sections)
 
 HOST_CC := gcc
 HOST_CFLAGS := -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \

@@ -49,7 +49,7 @@ XB_HOST_OBJS   := $(patsubst %.c,$(XB_HDIR)/%.o,$(filter-out main.c,$(XB_SRCS)))
 $(XB_TARGET_OBJS): $(XB_TDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_TARGET_DEPS) $(XB_GEN_HDRS) $(LINUX_INC)/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $*.c"
-	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) $(XB_TARGET_OPT) $(XB_WARN) $(XB_CPPFLAGS) \
+	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) $(XB_LTO_CFLAGS) $(XB_TARGET_OPT) $(XB_WARN) $(XB_CPPFLAGS) \
 		-I$(STAGING_DIR)/include -isystem $(LINUX_INC) $(XB_TARGET_INCLUDES) -MMD -MP -c -o $@ $<
 
 $(XB_HOST_OBJS) $(XB_HDIR)/main.o: $(XB_HDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_HOST_DEPS) $(XB_GEN_HDRS)
@@ -61,7 +61,7 @@ $(XB_HOST_OBJS) $(XB_HDIR)/main.o: $(XB_HDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADE
 # The link map feeds `make size`.
 $(XB_TDIR)/xenbox.unstripped: $(XB_TARGET_OBJS) $(XB_TARGET_DEPS)
 	@echo "  LD      xenbox"
-	$(Q)$(TARGET_CC) $(TARGET_LDFLAGS) -Wl,-Map=$(XB_TDIR)/xenbox.map -o $@ \
+	$(Q)+$(TARGET_CC) $(TARGET_LDFLAGS) $(XB_LTO_LDFLAGS) -Wl,-Map=$(XB_TDIR)/xenbox.map -o $@ \
 		$(XB_TARGET_OBJS) $(XB_TARGET_LIBS) -lpthread
 
 $(IMAGES_DIR)/xenbox: $(XB_TDIR)/xenbox.unstripped

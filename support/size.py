@@ -5,10 +5,18 @@ Every input section the linker kept is attributed to the archive or object
 it came from; archives map to components (our code, SQLite, mbedTLS, the
 Xen libraries and their compression libraries, libc, the rest).  Prints a
 table and fails when the stripped binary exceeds the Kconfig budget.
+
+With link-time optimisation (CONFIG_XB_LTO) the code comes from the link's
+own objects (*.ltrans.o), one section per function or variable: those
+are attributed by the symbol in the section's name, looked up in the
+symbols (readelf) of the objects and archives the map says were loaded.  What
+has no symbol (merged string literals and constants) is counted as
+"other".
 """
 import argparse
 import os
 import re
+import subprocess
 import sys
 
 COMPONENTS = [
@@ -29,8 +37,44 @@ def component(path):
     return "other"
 
 
+# .text.foo, .rodata.foo, .data.rel.ro.local.foo ... -> foo
+SYM_SEC = re.compile(r"^\.(?:text\.(?:unlikely\.|startup\.|hot\.)?|rodata\.|"
+                     r"data\.rel\.ro\.local\.|data\.rel\.ro\.|data\.rel\.local\.|"
+                     r"data\.rel\.|data\.|bss\.|tbss\.|tdata\.)(.+)$")
+
+
+def symbol_components(map_path):
+    """{symbol: component} from the ELF symbol tables (readelf, which
+    reads a fat LTO object's regular code, static functions included,
+    where nm would read its IR's exported names) of every object and
+    archive the map's LOAD lines name (not the LTO link's own objects)."""
+    table = {}
+    with open(map_path, errors="replace") as f:
+        loads = [l.split(None, 1)[1].strip() for l in f if l.startswith("LOAD ")]
+    for path in loads:
+        if ".ltrans" in path or not os.path.exists(path):
+            continue
+        comp = component(path)
+        r = subprocess.run(["readelf", "-sW", path], capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            # Num: Value Size Type Bind Vis Ndx Name
+            parts = line.split()
+            if len(parts) == 8 and parts[3] in ("FUNC", "OBJECT", "TLS") and parts[6] != "UND":
+                table.setdefault(parts[7], comp)
+    return table
+
+
+def ltrans_component(section, table):
+    m = SYM_SEC.match(section or "")
+    if not m:
+        return "other"
+    # GCC's clones and privatised names: foo.lto_priv.0, foo.constprop.0 ...
+    return table.get(m.group(1).split(".")[0], "other")
+
+
 def parse(map_path):
     sizes = {}
+    table = None
     in_map = False
     out_sec = None
     pending = None
@@ -54,6 +98,7 @@ def parse(map_path):
             if not m or out_sec is None:
                 pending = None
                 continue
+            in_sec = m.group(1) or pending
             size = int(m.group(3), 16)
             path = m.group(4).strip()
             if not size or path.startswith("*") or "load address" in path:
@@ -65,7 +110,13 @@ def parse(map_path):
             if out_sec in (".comment", ".symtab", ".strtab") or out_sec.startswith(".debug"):
                 pending = None
                 continue
-            c = sizes.setdefault(component(path), {"text": 0, "data": 0, "bss": 0})
+            if ".ltrans" in path:
+                if table is None:
+                    table = symbol_components(map_path)
+                comp = ltrans_component(in_sec, table)
+            else:
+                comp = component(path)
+            c = sizes.setdefault(comp, {"text": 0, "data": 0, "bss": 0})
             c[kind] += size
             pending = None
     return sizes

@@ -57,7 +57,7 @@ endef
 # Target flavour.
 $(MBEDTLS_DIR)/.stamp_built: $(MBEDTLS_DIR)/.stamp_configured $(MBEDTLS_PKGDIR)/xb_mbedtls_rng.c
 	@echo "  BUILD   mbedtls $(MBEDTLS_VERSION)"
-	$(call mbedtls-archives,$(TARGET_CC),$(PKG_TARGET_CFLAGS),$(@D)/xb-obj,$(@D)/xb-lib)
+	$(call mbedtls-archives,$(TARGET_CC),$(PKG_TARGET_CFLAGS) $(PKG_LTO_CFLAGS),$(@D)/xb-obj,$(@D)/xb-lib)
 	$(Q)touch $@
 
 $(MBEDTLS_DIR)/.stamp_installed: $(MBEDTLS_DIR)/.stamp_built

@@ -119,7 +119,7 @@ $(SQLITE_DIR)/sqlite3.c: $(SQLITE_DIR)/.stamp_configured $(TOPDIR)/package/sqlit
 $(SQLITE_DIR)/xb/sqlite3.o: $(SQLITE_DIR)/sqlite3.c
 	@echo "  CC      sqlite3.c"
 	$(Q)mkdir -p $(@D)
-	$(Q)$(TARGET_CC) $(PKG_TARGET_CFLAGS) $(SQLITE_OPTS) $(SQLITE_HAVE) \
+	$(Q)$(TARGET_CC) $(PKG_TARGET_CFLAGS) $(PKG_LTO_CFLAGS) $(SQLITE_OPTS) $(SQLITE_HAVE) \
 		-DNDEBUG -c -o $@ $<
 	$(call sqlite-check-undefined,$@)
 

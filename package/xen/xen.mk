@@ -41,7 +41,7 @@ XEN_LOADERS := xg_dom_bzimageloader.o xg_dom_elfloader.o xg_dom_hvmloader.o \
 	xg_dom_binloader.o
 
 # Our flags go last (EXTRA_CFLAGS_XEN_TOOLS comes after Xen's -O2).
-XEN_CFLAGS := $(filter-out -D_GNU_SOURCE,$(PKG_TARGET_CFLAGS))
+XEN_CFLAGS := $(filter-out -D_GNU_SOURCE,$(PKG_TARGET_CFLAGS)) $(PKG_LTO_CFLAGS)
 
 # CC is not saved by configure: every make gets it.  nosharedlibs: archives
 # only.  NO_HEADERS_CHK: skip compiling each public header alone.

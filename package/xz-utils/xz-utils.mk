@@ -24,7 +24,7 @@ $(XZ_DIR)/.stamp_extracted: $(XZ_SOURCE)
 
 $(XZ_DIR)/.stamp_configured: $(XZ_DIR)/.stamp_extracted
 	@echo "  CONFIG  xz-utils $(XZ_VERSION) (liblzma)"
-	$(Q)cd $(@D) && CC="$(TARGET_CC)" CFLAGS="$(PKG_TARGET_CFLAGS)" \
+	$(Q)cd $(@D) && CC="$(TARGET_CC)" CFLAGS="$(PKG_TARGET_CFLAGS) $(PKG_LTO_CFLAGS)" \
 		AR=ar AR_FLAGS=crD ./configure $(XZ_CONF_OPTS) >config.out 2>&1 \
 		|| { tail -30 config.out; exit 1; }
 	$(Q)touch $@

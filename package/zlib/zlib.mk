@@ -14,7 +14,7 @@ $(ZLIB_DIR)/.stamp_extracted: $(ZLIB_SOURCE)
 # zlib's configure is not autoconf: CC and CFLAGS come from the environment.
 $(ZLIB_DIR)/.stamp_configured: $(ZLIB_DIR)/.stamp_extracted
 	@echo "  CONFIG  zlib $(ZLIB_VERSION)"
-	$(Q)cd $(@D) && CC="$(TARGET_CC)" CFLAGS="$(PKG_TARGET_CFLAGS)" \
+	$(Q)cd $(@D) && CC="$(TARGET_CC)" CFLAGS="$(PKG_TARGET_CFLAGS) $(PKG_LTO_CFLAGS)" \
 		AR=ar ARFLAGS=rcD ./configure --static --prefix=/usr >config.out 2>&1 \
 		|| { cat config.out; exit 1; }
 	$(Q)touch $@
