@@ -39,7 +39,7 @@ struct config {
 		int dead_after;         /* s, 3..3600 */
 		int metrics_interval;   /* s, 0..3600; 0: as they happen */
 		int master_line;        /* of pool_master, for messages */
-		int join;               /* pool_master with what a join needs */
+		int join;               /* pool_master and pool_fingerprint */
 	} pool;
 	char *management_interface;     /* host.address's (server/netinfo.c) */
 	int https_only;         /* plain HTTP on loopback only (default 1) */
