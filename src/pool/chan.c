@@ -131,7 +131,6 @@ static void frame(struct chan *ch, int op, const void *p, size_t n)
 
 void chan_send(struct chan *ch, const struct buf *json)
 {
-	log_debug("pool: %s <- %.60s", ch->peer, json->data);
 	frame(ch, WS_TEXT, json->data, json->len);
 }
 

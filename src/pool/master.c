@@ -192,7 +192,6 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		arena_free(&a);
 		return 0;
 	}
-	log_debug("pool: %s -> %s", ch->peer, rc.method);
 	if (!strcmp(rc.method, "xbpool.hello")) {
 		json_emit_init(&e, &res);
 		emit_struct_begin(&e);

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include "api/api.h"
+#include "api/host.h"
 #include "http/http.h"
 #include "lib/base64.h"
 #include "lib/log.h"
@@ -73,7 +74,6 @@ static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void set_state(int s)
 {
 	m.state = s;
-	log_debug("pool: member %s", st_name[s]);
 }
 
 /* Close what is open and wait (2.5); the reason goes on the console,
@@ -206,6 +206,7 @@ static void on_raw(struct chan *ch)
 			dm_set_str(l, FLD(pool_link, fingerprint), m.cfg->fingerprint);
 			dm_set_str(l, FLD(pool_link, state), "joined");
 			dm_set_int(l, FLD(pool_link, joined), now_wall());
+			api_slave_of = m.cfg->master_host;
 		}
 		hello();
 		if (m.ch)       /* not failed on the way */
@@ -252,13 +253,14 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		return 0;
 	}
 	if (m.state == HELLO && l && (res = xv_get(v, "result")) && res->type == XV_STRUCT) {
+		static const char *const keys[] = { "pool_uuid", "pool_ref", "master_host_ref" };
+		static const unsigned char flds[] = { FLD(pool_link, pool_uuid),
+			FLD(pool_link, pool_ref), FLD(pool_link, master_host_ref) };
+
 		first = !*dm_get_str(l, FLD(pool_link, pool_uuid));
-		if ((x = xv_get(res, "pool_uuid")) && x->type == XV_STRING)
-			dm_set_str(l, FLD(pool_link, pool_uuid), x->u.s);
-		if ((x = xv_get(res, "pool_ref")) && x->type == XV_STRING)
-			dm_set_str(l, FLD(pool_link, pool_ref), x->u.s);
-		if ((x = xv_get(res, "master_host_ref")) && x->type == XV_STRING)
-			dm_set_str(l, FLD(pool_link, master_host_ref), x->u.s);
+		for (int i = 0; i < 3; i++)
+			if ((x = xv_get(res, keys[i])) && x->type == XV_STRING)
+				dm_set_str(l, flds[i], x->u.s);
 		if ((x = xv_get(res, "dead_after")) && x->type == XV_INT && x->u.i >= 3)
 			m.dead_ms = x->u.i * 1000;
 		x = xv_get(res, "pool_name");
@@ -393,6 +395,7 @@ static void leave(const char *why)
 	log_warn("XENBOX-POOL left pool %s: %s; this host is standalone, its guests untouched",
 		 dm_get_str(l, FLD(pool_link, pool_uuid)), why);
 	dm_obj_delete(l);
+	api_slave_of = NULL;
 	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
 	unlink(path);
 }
@@ -421,10 +424,11 @@ void pool_member_start(const struct config_pool *c, const char *state_dir)
 	}
 	for (p = c->fingerprint; *p && i < 32; p += p[2] == ':' ? 3 : 2)
 		m.pin[i++] = (unsigned char)strtoul((char[3]){ p[0], p[1], 0 }, NULL, 16);
-	if (joined())
+	if (joined()) {
+		api_slave_of = c->master_host;
 		log_warn("XENBOX-POOL connecting to the master %s (pinned %.11s...)", c->master,
 			 c->fingerprint);
-	else if (c->token)
+	} else if (c->token)
 		log_warn("XENBOX-POOL joining %s with token %.16s (pinned %.11s...)", c->master,
 			 c->token + 5, c->fingerprint);
 	else

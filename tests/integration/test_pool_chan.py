@@ -132,6 +132,12 @@ def test_join_by_token_then_restart_without_credentials(two_dirs):
         assert wait_for(lambda: "XENBOX-POOL connected to the master" in
                         pool.member.read_log()), pool.member.read_log()
         assert len(members(pool.master)) == 1
+        # logins over TCP go to the master (XAPI's HOST_IS_SLAVE, 6); the
+        # Unix socket keeps working for the console and xe
+        p = pool.member.proxy()
+        fails(p.session.login_with_password("root", PASSWORD, "1.0", "t"),
+              "HOST_IS_SLAVE", "127.0.0.1")
+        pool.member.login(pool.member.unix_proxy())
         secrets_absent(pool, tok[22:])
     finally:
         assert pool.stop() == (0, 0)
