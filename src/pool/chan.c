@@ -277,3 +277,9 @@ void chan_call_end(struct chan *ch, struct buf *b)
 	buf_addf(b, "],\"id\":\"%c%u\"}", ch->server ? 'm' : 's', ++ch->ids);
 	chan_send(ch, b);
 }
+
+void chan_kv(struct emit *e, const char *k, const char *v)
+{
+	emit_member(e, k);
+	emit_str(e, v);
+}

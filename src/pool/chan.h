@@ -65,5 +65,7 @@ void chan_free(struct chan *ch, const char *why);
 struct emit;
 void chan_call_begin(struct chan *ch, struct buf *b, struct emit *e, const char *method);
 void chan_call_end(struct chan *ch, struct buf *b);
+/* A struct member with a string value. */
+void chan_kv(struct emit *e, const char *k, const char *v);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/handlers.h"
 #include "http/http.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -66,7 +67,7 @@ static int refuse(struct buf *resp, int status, const char *peer, const char *co
 	http_write_head(resp, status, "application/json", b.len, 0, NULL);
 	buf_add(resp, b.data, b.len);
 	buf_free(&b);
-	log_warn("XENBOX-POOL refused a channel from %s: %d %s %s %s", peer, status, code,
+	log_warn("XENBOX-POOL refused %s: %d %s %s %s", peer, status, code,
 		 p1 ? p1 : "", p2 ? p2 : "");
 	return 0;
 }
@@ -110,7 +111,7 @@ int pool_upgrade(struct tls_conn *t, const struct http_req *req, int pw, const c
 			by = by_tok;
 		} else if (pw == 0) {
 			return refuse(resp, 403, peer, "SESSION_AUTHENTICATION_FAILED", "root",
-				      "wrong user name or password");
+				      "wrong password");
 		} else if (pw < 0) {
 			return refuse(resp, 401, peer, "HOST_UNKNOWN_TO_MASTER", host, NULL);
 		}
@@ -164,9 +165,10 @@ static void set_live(struct mem *x, int live, const char *why)
 static void reply(struct chan *ch, const struct rpc_call *rc, const char *code, struct buf *res)
 {
 	struct buf b = BUF_INIT;
+	const char *desc[] = { code, rc->method };
 
 	if (code) {
-		jsonrpc_error(&b, rc, &code, 1);
+		jsonrpc_error(&b, rc, desc, 2);
 	} else {
 		jsonrpc_result_begin(&b, rc);
 		buf_add(&b, res->data, res->len);
@@ -195,24 +197,15 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	if (!strcmp(rc.method, "xbpool.hello")) {
 		json_emit_init(&e, &res);
 		emit_struct_begin(&e);
-		emit_member(&e, "pool_uuid");
-		emit_str(&e, dm_get_str(api_pool, api_pool->cls->f_uuid));
-		emit_member(&e, "pool_ref");
-		emit_str(&e, api_pool->ref);
-		emit_member(&e, "pool_name");
-		emit_str(&e, dm_get_str(api_pool, api_pool->cls->f_name_label));
-		emit_member(&e, "master_host_ref");
-		emit_str(&e, api_this_host->ref);
+		chan_kv(&e, "pool_uuid", dm_get_str(api_pool, api_pool->cls->f_uuid));
+		chan_kv(&e, "pool_ref", api_pool->ref);
+		chan_kv(&e, "pool_name", dm_get_str(api_pool, api_pool->cls->f_name_label));
+		chan_kv(&e, "master_host_ref", api_this_host->ref);
 		emit_member(&e, "dead_after");
 		emit_i64(&e, dead_ms / 1000);
 		emit_struct_end(&e);
 		reply(ch, &rc, NULL, &res);
-	} else if (!strcmp(rc.method, "xbpool.goodbye")) {
-		set_live(x, 0, "stopped cleanly");
-		json_emit_init(&e, &res);
-		emit_str(&e, "");
-		reply(ch, &rc, NULL, &res);
-	} else {
+	} else {                /* xbpool.goodbye: when members send it */
 		reply(ch, &rc, "MESSAGE_METHOD_UNKNOWN", NULL);
 	}
 	buf_free(&res);
@@ -224,7 +217,7 @@ static void on_closed(struct chan *ch, const char *why)
 {
 	struct mem *x = ch->owner;
 
-	log_info("XENBOX-POOL member channel from %s closed: %s", ch->peer, why);
+	(void)why;              /* liveness tells, after dead_after */
 	if (x->ch == ch)
 		x->ch = NULL;
 }
@@ -259,11 +252,37 @@ static void adopt(int fd, struct tls_conn *t, const char *peer, struct buf *in)
 		return;
 	x->ch = ch;
 	x->last_seen = now_ms();
-	log_info("XENBOX-POOL member %s connected from %s",
-		 dm_get_str(m, FLD(pool_member, host_uuid)), peer);
-	set_live(x, 1, "connected");
+	set_live(x, 1, "connected");    /* logs it when it was offline */
 	buf_add(&ch->in, in->data, in->len);
 	chan_ws_start(ch);
+}
+
+/* The channel's state (xenbox extension, root only): this host's as a
+ * member (pool/member.c), and one "member:<host uuid>" entry per member
+ * of this master: "online|offline, joined by ..., peer ...".  O(members^2)
+ * (each looks up its channel): fine for the CLI, not for a poller. */
+HANDLER(api_pool_get_channel_status)
+{
+	char k[48], v[160];
+
+	(void)args;
+	if (api_require_root(c, "pool.get_channel_status"))
+		return -1;
+	res->u.l = NULL;
+	pool_member_status(res);
+	for (struct obj *o = dm_class_find("pool_member")->first; o; o = o->next) {
+		struct mem *x = mems;
+
+		while (x && strcmp(x->uuid, dm_get_str(o, o->cls->f_uuid)))
+			x = x->next;
+		snprintf(k, sizeof(k), "member:%s", mstr(o, FLD(pool_member, host_uuid)));
+		snprintf(v, sizeof(v), "%s, %s, joined by %s, peer %s",
+			 x && x->ch ? "connected" : "not connected",
+			 x && x->live ? "live" : "offline", mstr(o, FLD(pool_member, joined_by)),
+			 mstr(o, FLD(pool_member, peer)));
+		dm_map_put_str(res, k, v);
+	}
+	return 0;
 }
 
 void pool_master_init(int dead_after)

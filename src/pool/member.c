@@ -125,12 +125,9 @@ static void hello(void)
 
 	chan_call_begin(m.ch, &b, &e, "xbpool.hello");
 	emit_struct_begin(&e);
-	emit_member(&e, "host_uuid");
-	emit_str(&e, dm_get_str(api_this_host, api_this_host->cls->f_uuid));
-	emit_member(&e, "hostname");
-	emit_str(&e, dm_get_str(api_this_host, FLD(host, hostname)));
-	emit_member(&e, "version");
-	emit_str(&e, XB_VERSION);
+	chan_kv(&e, "host_uuid", dm_get_str(api_this_host, api_this_host->cls->f_uuid));
+	chan_kv(&e, "hostname", dm_get_str(api_this_host, FLD(host, hostname)));
+	chan_kv(&e, "version", XB_VERSION);
 	emit_struct_end(&e);
 	chan_call_end(m.ch, &b);
 	buf_free(&b);
@@ -145,9 +142,7 @@ static void on_raw(struct chan *ch)
 	struct arena a;
 	struct http_resp r;
 	struct ws_hs h;
-	struct xv *v;
-	const struct xv *d;
-	const char *why, *err;
+	const char *why;
 	size_t head;
 	int rc;
 
@@ -220,18 +215,19 @@ static void on_raw(struct chan *ch)
 			goto out;
 		r.content_length = 0;
 	}
-	err = "";
-	if (!json_parse(&a, ch->in.data + head, (size_t)r.content_length, &v, &why) &&
-	    (d = xv_get(v, "ErrorDescription")) && d->type == XV_ARRAY) {
-		struct buf b = BUF_INIT;
+	/* {"ErrorDescription":["CODE","p"]} as "CODE p": the JSON's
+	 * punctuation dropped, anything unprintable as '?' (for the console) */
+	{
+		char t[200], *o = t;
+		const char *p = ch->in.data + head, *e = p + r.content_length;
 
-		for (size_t i = 0; i < d->len && i < 4; i++)
-			if (d->u.a[i]->type == XV_STRING)
-				buf_addf(&b, "%s%s", i ? " " : "", d->u.a[i]->u.s);
-		err = arena_strndup(&a, b.data ? b.data : "", b.len);
-		buf_free(&b);
+		for (; p < e && o < t + sizeof(t) - 1; p++)
+			if (!strchr("{}[]\"", *p))
+				*o++ = *p == ',' ? ' ' : *p < 32 || *p > 126 ? '?' : *p;
+		*o = 0;
+		o = strncmp(t, "ErrorDescription:", 17) ? t : t + 17;
+		fail("the master refused: %d %s", r.status, o);
 	}
-	fail("the master refused: %d %s", r.status, err ? err : "");
 out:
 	arena_free(&a);
 }
@@ -404,6 +400,7 @@ void pool_member_start(const struct config_pool *c, const char *state_dir)
 {
 	struct obj *l = link_obj();
 	const char *p;
+	char who[48] = "";
 	int i = 0;
 
 	m.cfg = c;
@@ -424,16 +421,14 @@ void pool_member_start(const struct config_pool *c, const char *state_dir)
 	}
 	for (p = c->fingerprint; *p && i < 32; p += p[2] == ':' ? 3 : 2)
 		m.pin[i++] = (unsigned char)strtoul((char[3]){ p[0], p[1], 0 }, NULL, 16);
-	if (joined()) {
+	if (joined())
 		api_slave_of = c->master_host;
-		log_warn("XENBOX-POOL connecting to the master %s (pinned %.11s...)", c->master,
-			 c->fingerprint);
-	} else if (c->token)
-		log_warn("XENBOX-POOL joining %s with token %.16s (pinned %.11s...)", c->master,
-			 c->token + 5, c->fingerprint);
+	else if (c->token)
+		snprintf(who, sizeof(who), " with token %.16s", c->token + 5);
 	else
-		log_warn("XENBOX-POOL joining %s with the password of %s (pinned %.11s...)",
-			 c->master, c->username, c->fingerprint);
+		snprintf(who, sizeof(who), " with the password of %.20s", c->username);
+	log_warn("XENBOX-POOL %s %s%s (pinned %.11s...)",
+		 joined() ? "connecting to the master" : "joining", c->master, who, c->fingerprint);
 	attempt();
 }
 
@@ -457,6 +452,15 @@ int64_t pool_member_tick(int64_t now)
 	else
 		fail("%s: timed out (while %s)", m.cfg->master, st_name[m.state]);
 	return 1000;
+}
+
+void pool_member_status(struct dm_val *map)
+{
+	if (!m.cfg || !m.cfg->join)
+		return;
+	dm_map_put_str(map, "state", st_name[m.state]);
+	dm_map_put_str(map, "master", m.cfg->master);
+	dm_map_put_str(map, "last_error", m.last);
 }
 
 void pool_member_dispose(void)

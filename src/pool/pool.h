@@ -21,6 +21,10 @@ void pool_master_dispose(void);
  * connecting, or leave.  cfg is kept (the daemon's). */
 void pool_member_start(const struct config_pool *cfg, const char *state_dir);
 int64_t pool_member_tick(int64_t now);
+/* For pool.get_channel_status: the member's state, master and last
+ * error into the map (nothing when this host has no pool_master). */
+struct dm_val;
+void pool_member_status(struct dm_val *map);
 void pool_member_dispose(void);
 
 /* The Upgrade's checks (2.3), for tests: what the master answers (101, or

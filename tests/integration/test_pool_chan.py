@@ -7,12 +7,13 @@ records the member before its 101 goes out, watches its liveness and makes
 HOST_OFFLINE / HOST_ONLINE messages."""
 import os
 import re
+import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import PASSWORD, Daemon, set_password, ok, fails
+from conftest import PASSWORD, XENBOX, Daemon, set_password, ok, fails
 
 FP_RE = re.compile(r"pool_fingerprint = ([0-9A-F:]{95})")
 
@@ -138,6 +139,18 @@ def test_join_by_token_then_restart_without_credentials(two_dirs):
         fails(p.session.login_with_password("root", PASSWORD, "1.0", "t"),
               "HOST_IS_SLAVE", "127.0.0.1")
         pool.member.login(pool.member.unix_proxy())
+        # the CLI, on both sides (the Unix socket as root)
+        st = subprocess.run([XENBOX, "pool", "--unix", pool.member.unix, "status"],
+                            capture_output=True, text=True, timeout=30)
+        assert st.returncode == 0, st
+        assert "state: online\n" in st.stdout, st.stdout
+        assert "master: %s\n" % pool.master_addr() in st.stdout
+        mb = subprocess.run([XENBOX, "pool", "--unix", pool.master.unix, "members"],
+                            capture_output=True, text=True, timeout=30)
+        host_uuid = members(pool.master)[0]["host_uuid"]
+        assert mb.returncode == 0, mb
+        assert mb.stdout.startswith("%s: connected, live, joined by token:%s, peer 127.0.0.1"
+                                    % (host_uuid, tid)), mb.stdout
         secrets_absent(pool, tok[22:])
     finally:
         assert pool.stop() == (0, 0)
@@ -258,3 +271,21 @@ def test_not_joined_without_credential_does_not_dial(two_dirs):
         assert "cannot reach" not in log
     finally:
         assert d.stop() == 0
+
+
+def test_upgrade_over_plain_http_refused(daemon):
+    """/pool/ws needs the pool's TLS: over plain HTTP a well-formed Upgrade
+    gets 403 with XenAPI's error shape and a close; the daemon carries on."""
+    import json
+    r, body = daemon.raw("GET", "/pool/ws", headers={
+        "Upgrade": "websocket", "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Protocol": "xenbox-pool.1",
+        "Xenbox-Host": "6f1c0d2e-1b2a-4c3d-8e9f-0a1b2c3d4e5f",
+        "Authorization": "Bearer xbt1-0123456789abcdef-" + "0" * 64})
+    assert r.status == 403 and r.getheader("Connection") == "close"
+    assert json.loads(body) == {"ErrorDescription": ["POOL_CHANNEL_REQUIRES_TLS13"]}
+    r, body = daemon.raw("GET", "/pool/ws")
+    assert r.status == 400
+    assert json.loads(body)["ErrorDescription"][0] == "JOINING_HOST_SERVICE_FAILED"
+    daemon.login()
