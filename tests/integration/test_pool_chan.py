@@ -289,3 +289,31 @@ def test_upgrade_over_plain_http_refused(daemon):
     assert r.status == 400
     assert json.loads(body)["ErrorDescription"][0] == "JOINING_HOST_SERVICE_FAILED"
     daemon.login()
+
+
+def test_leave_by_config(two_dirs):
+    """pool_master removed from xenbox.conf: at the next start the member
+    leaves (its membership and certificate go, guests untouched) and is
+    standalone again: logins over TCP work."""
+    pool = Pool(*two_dirs)
+    try:
+        pool.start_member("pool_token = %s\n" % token(pool.master))
+        assert wait_for(lambda: "XENBOX-POOL joined pool" in pool.member.read_log())
+        p, s = pool.member.login(pool.member.unix_proxy())
+        vm = ok(p.VM.create(s, {"name_label": "stays", "memory_static_max": "268435456",
+                                "memory_dynamic_max": "268435456",
+                                "memory_dynamic_min": "268435456",
+                                "memory_static_min": "268435456", "VCPUs_max": "1",
+                                "VCPUs_at_startup": "1", "is_a_template": False,
+                                "PV_kernel": "/boot/vmlinuz"}))
+        assert pool.member.stop() == 0
+        write_conf(pool.sdir, "")
+        pool.member.start(["--config", os.path.join(pool.sdir, "xenbox.conf")])
+        log = pool.member.read_log()
+        assert "XENBOX-POOL left pool " in log and \
+            "pool_master was removed from xenbox.conf; this host is standalone" in log, log
+        assert not os.path.exists(os.path.join(pool.sdir, "pool-member.pem"))
+        p, s = pool.member.login()          # over TCP: not HOST_IS_SLAVE
+        assert ok(p.VM.get_name_label(s, vm)) == "stays"
+    finally:
+        assert pool.stop() == (0, 0)
