@@ -24,8 +24,8 @@ struct config {
 	char *dns;              /* A.B.C.D[,A.B.C.D...] (static) */
 	char *ntp;              /* servers, comma separated; "" = none */
 	char *console_password_hash;    /* crypt(3) hash for the console login */
-	/* Pools (docs/POOL.md 3.1): checked here, read by the pool module.
-	 * Nothing dials yet (stage 3a): the daemon says so at start. */
+	/* Pools (docs/POOL.md 3.1): checked here, used by pool/member.c
+	 * (joining, the channel) and pool/master.c (dead_after). */
 	struct config_pool {
 		char *master;           /* HOST[:PORT] or [IPv6]:PORT, as given */
 		char *master_host;      /* without brackets */
