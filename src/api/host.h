@@ -18,6 +18,10 @@ extern int api_clean_timeout_s;         /* clean_shutdown/reboot wait */
 /* host.set_https_only's effect, set by the daemon: close or open the plain
  * HTTP listener.  0, or -1 with err (the policy then stays as it was). */
 extern int (*api_https_only_hook)(int on, char *err, size_t errlen);
+/* On a pool member (pool/member.c), the master's host as xenbox.conf
+ * names it: logins over TCP answer HOST_IS_SLAVE [it] (docs/POOL.md 6).
+ * NULL on a standalone host or a master. */
+extern const char *api_slave_of;
 
 /* The management interface as the OS shows it (server/netinfo.c probes
  * it; the API is told).  Strings, "" when unknown or absent. */

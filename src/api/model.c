@@ -217,6 +217,7 @@ static struct dm_msg pool_msgs[] = {
 	M("create_join_token", "string", p_token_create, api_pool_create_join_token, 0),
 	M("get_join_tokens", "(string -> string) map set", p_none, api_pool_get_join_tokens, 0),
 	M("revoke_join_token", "void", p_token_id, api_pool_revoke_join_token, 0),
+	M("get_channel_status", "(string -> string) map", p_none, api_pool_get_channel_status, 0),
 	MEND
 };
 #define POOL_MSGS pool_msgs

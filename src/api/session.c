@@ -18,6 +18,7 @@
 
 #include "api/api.h"
 #include "api/auth.h"
+#include "api/host.h"
 #include "api/handlers.h"
 #include "lib/log.h"
 #include "lib/sha256.h"
@@ -386,9 +387,17 @@ static const char *session_new(struct call *c, const char *orig)
 	return s->ref;
 }
 
+const char *api_slave_of;
+
 HANDLER(api_session_login)
 {
-	int rc = check_start(c, args[0].u.s, args[1].u.s, args[3].u.s);
+	int rc;
+
+	/* as XAPI, before the password: clients go to the master; the Unix
+	 * socket keeps working for the console and xe */
+	if (api_slave_of && c->peer && strcmp(c->peer, "unix"))
+		return api_fail(c, "HOST_IS_SLAVE", api_slave_of, NULL);
+	rc = check_start(c, args[0].u.s, args[1].u.s, args[3].u.s);
 
 	if (!rc)
 		res->u.s = xstrdup(session_new(c, args[3].u.s));

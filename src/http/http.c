@@ -424,9 +424,10 @@ static int request_field(struct arena *a, const struct line *l,
 			return content_length(f.val, f.vn, &req->content_length);
 		if (name_is(&f, "content-type"))
 			rc = keep(a, &req->content_type, &f);
-		else if (name_is(&f, "connection"))
+		else if (name_is(&f, "connection")) {
 			each_token(f.val, f.vn, conn_token, cf);
-		else if (name_is(&f, "cookie"))
+			rc = keep(a, &req->connection, &f);
+		} else if (name_is(&f, "cookie"))
 			rc = keep(a, &req->cookie, &f);
 		break;
 	case 'e':
@@ -439,6 +440,20 @@ static int request_field(struct arena *a, const struct line *l,
 				return 400;
 			rc = keep(a, &req->host, &f);
 		}
+		break;
+	case 's':
+		if (name_is(&f, "sec-websocket-key"))
+			rc = keep(a, &req->ws_key, &f);
+		else if (name_is(&f, "sec-websocket-version"))
+			rc = keep(a, &req->ws_version, &f);
+		else if (name_is(&f, "sec-websocket-protocol"))
+			rc = keep(a, &req->ws_protocol, &f);
+		else if (name_is(&f, "sec-websocket-extensions"))
+			rc = keep(a, &req->ws_extensions, &f);
+		break;
+	case 'x':
+		if (name_is(&f, "xenbox-host"))
+			rc = keep(a, &req->xenbox_host, &f);
 		break;
 	case 'o':
 		if (name_is(&f, "origin"))
@@ -453,6 +468,8 @@ static int request_field(struct arena *a, const struct line *l,
 	case 'u':
 		if (name_is(&f, "user-agent"))
 			rc = keep(a, &req->user_agent, &f);
+		else if (name_is(&f, "upgrade"))
+			rc = keep(a, &req->upgrade, &f);
 		break;
 	}
 	return rc < 0 ? 431 : 0;
@@ -539,15 +556,24 @@ int http_parse_response(struct arena *a, const char *data, size_t len,
 				return HTTP_PARSE_ERROR;
 		} else if (name_is(&f, "connection")) {
 			each_token(f.val, f.vn, conn_token, &cf);
+			rc = keep(a, &resp->connection, &f);
 		} else if (name_is(&f, "transfer-encoding")) {
 			te = 1;
 		} else if (name_is(&f, "content-type")) {
-			if (keep(a, &resp->content_type, &f) < 0)
-				return HTTP_PARSE_ERROR;
+			rc = keep(a, &resp->content_type, &f);
 		} else if (name_is(&f, "location")) {
-			if (keep(a, &resp->location, &f) < 0)
-				return HTTP_PARSE_ERROR;
+			rc = keep(a, &resp->location, &f);
+		} else if (name_is(&f, "upgrade")) {
+			rc = keep(a, &resp->upgrade, &f);
+		} else if (name_is(&f, "sec-websocket-accept")) {
+			rc = keep(a, &resp->ws_accept, &f);
+		} else if (name_is(&f, "sec-websocket-protocol")) {
+			rc = keep(a, &resp->ws_protocol, &f);
+		} else if (name_is(&f, "sec-websocket-extensions")) {
+			rc = keep(a, &resp->ws_extensions, &f);
 		}
+		if (rc < 0)
+			return HTTP_PARSE_ERROR;
 	}
 	if (te)                 /* XAPI never sends chunked bodies */
 		return HTTP_PARSE_ERROR;

@@ -37,6 +37,11 @@ struct http_req {
 	/* selected headers, NULL when absent */
 	const char *content_type, *accept, *cookie, *authorization,
 		*origin, *host, *user_agent, *ac_request_headers;
+	/* a WebSocket Upgrade (pool/ws.h checks them): Upgrade, Connection
+	 * (as sent), Sec-WebSocket-Key/-Version/-Protocol/-Extensions,
+	 * Xenbox-Host */
+	const char *upgrade, *connection, *ws_key, *ws_version, *ws_protocol,
+		*ws_extensions, *xenbox_host;
 };
 
 enum { HTTP_PARSE_ERROR = -1, HTTP_NEED_MORE = 0, HTTP_PARSE_DONE = 1 };
@@ -70,6 +75,8 @@ struct http_resp {
 	int64_t content_length;         /* -1 when absent (read to close) */
 	int keep_alive;
 	const char *content_type, *location;
+	/* a WebSocket Upgrade's answer */
+	const char *upgrade, *connection, *ws_accept, *ws_protocol, *ws_extensions;
 };
 
 /* The client side, with http_default_limits: DONE, NEED_MORE or ERROR

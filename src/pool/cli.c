@@ -28,6 +28,7 @@ static int usage(void)
 	fputs("usage: xenbox pool [--unix PATH] token create [--uses N] [--ttl 24h] [--label TEXT]\n"
 	      "       xenbox pool [--unix PATH] token list\n"
 	      "       xenbox pool [--unix PATH] token revoke ID\n"
+	      "       xenbox pool [--unix PATH] status | members\n"
 	      "       xenbox pool fingerprint [--state-dir DIR]\n"
 	      "  --ttl: seconds, or a number with s, m, h or d (at most 30d)\n", stderr);
 	return 2;
@@ -175,6 +176,30 @@ static int cmd_fingerprint(struct xb_client *cl, int argc, char **argv)
 	return 0;
 }
 
+/* `status`: this host's channel to its master; `members`: this master's
+ * members (pool.get_channel_status's "member:" entries). */
+static int status(struct xb_client *cl, int members)
+{
+	const struct xv *r = xbc_call(cl, "pool.get_channel_status", NULL, 0);
+
+	if (!r || r->type != XV_STRUCT)
+		return call_failed(cl, "status");
+	for (size_t i = 0; i < r->len; i++) {
+		const char *k = r->u.m[i].name, *v = r->u.m[i].v->type == XV_STRING ?
+			r->u.m[i].v->u.s : "";
+
+		if (!strncmp(k, "member:", 7) == !!members)
+			printf("%s: %s\n", k + (members ? 7 : 0), v);
+	}
+	return 0;
+}
+
+/* "status" or "members": argv[-1] is the command's name */
+static int cmd_status(struct xb_client *cl, int argc, char **argv)
+{
+	return argc ? usage() : status(cl, argv[-1][0] == 'm');
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct xb_client *cl, int argc, char **argv);
@@ -182,7 +207,9 @@ static const struct {
 } cmds[] = {
 	{ "token", cmd_token, true },
 	{ "fingerprint", cmd_fingerprint, false },
-	/* stage 3b: "members", "revoke", "status" */
+	{ "status", cmd_status, true },
+	{ "members", cmd_status, true },
+	/* later: "revoke" */
 };
 
 static int pool_main(int argc, char **argv)

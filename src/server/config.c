@@ -334,8 +334,9 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 }
 
 /* The pool_* lines together (docs/POOL.md 3.1).  A join needs the
- * master's fingerprint (a headless join never trusts on first use) and a
- * credential; without them it is not attempted. */
+ * master's fingerprint (a headless join never trusts on first use); the
+ * credential only while the host has not joined yet, which the pool
+ * module knows (pool_link), not this file: it checks that at start. */
 static void pool_checks(struct config *c, const char *path, int password_line)
 {
 	struct config_pool *p = &c->pool;
@@ -349,8 +350,6 @@ static void pool_checks(struct config *c, const char *path, int password_line)
 	split_hostport(p->master, &p->master_host, &p->master_port);
 	if (!p->fingerprint)
 		why = "needs pool_fingerprint (the master logs it as \"pool_fingerprint = ...\")";
-	else if (!p->token && (!p->username || !p->password))
-		why = "needs pool_token (or pool_username and pool_password)";
 	if (why) {
 		log_err("%s:%d: pool_master: %s; not joining", path, p->master_line, why);
 		c->errors++;

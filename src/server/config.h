@@ -24,8 +24,8 @@ struct config {
 	char *dns;              /* A.B.C.D[,A.B.C.D...] (static) */
 	char *ntp;              /* servers, comma separated; "" = none */
 	char *console_password_hash;    /* crypt(3) hash for the console login */
-	/* Pools (docs/POOL.md 3.1): checked here, read by the pool module.
-	 * Nothing dials yet (stage 3a): the daemon says so at start. */
+	/* Pools (docs/POOL.md 3.1): checked here, used by pool/member.c
+	 * (joining, the channel) and pool/master.c (dead_after). */
 	struct config_pool {
 		char *master;           /* HOST[:PORT] or [IPv6]:PORT, as given */
 		char *master_host;      /* without brackets */
@@ -39,7 +39,7 @@ struct config {
 		int dead_after;         /* s, 3..3600 */
 		int metrics_interval;   /* s, 0..3600; 0: as they happen */
 		int master_line;        /* of pool_master, for messages */
-		int join;               /* pool_master with what a join needs */
+		int join;               /* pool_master and pool_fingerprint */
 	} pool;
 	char *management_interface;     /* host.address's (server/netinfo.c) */
 	int https_only;         /* plain HTTP on loopback only (default 1) */

@@ -108,6 +108,7 @@ struct conn {
 	struct buf call_out;
 	struct emit e;
 	int keep_alive, closing, in_process, json, list_methods;
+	int upgrade;                    /* a 101 queued: the pool takes it once written */
 	int stalled;                    /* waits for the reply queue to drain */
 	int plain_net;                  /* plain HTTP from beyond loopback */
 	int continued;                  /* "100 Continue" sent for this request */
@@ -138,7 +139,13 @@ static int nheld;                       /* connections with held replies */
 static int any_stalled;
 
 static void conn_close(struct conn *c);
+static void conn_drop(struct conn *c, int keep_fd);
 static void process(struct conn *c);
+#ifdef CONFIG_XB_POOL
+int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req, int pw,
+			   const char *peer, struct buf *resp);
+void (*server_pool_adopt)(int fd, struct tls_conn *t, const char *peer, struct buf *in);
+#endif
 static void on_io(int fd, int events, void *opaque);
 
 /* ---- replies ---- */
@@ -155,7 +162,8 @@ static size_t writable(const struct conn *c)
 }
 
 /* The one writer of a connection's output: a head (status 100: the bare
- * interim "100 Continue") and the body parts, counted in out_queued. */
+ * interim "100 Continue"; 0: none, the parts are the whole response) and
+ * the body parts, counted in out_queued. */
 static void queue_out(struct conn *c, int status, const char *ctype, const char *extra,
 		      const struct iovec *v, int nv)
 {
@@ -170,7 +178,7 @@ static void queue_out(struct conn *c, int status, const char *ctype, const char 
 		c->out_since = now_ms();
 	if (status == 100)
 		buf_adds(b, "HTTP/1.1 100 Continue\r\n\r\n");
-	else
+	else if (status)
 		http_write_head(b, status, ctype, len, c->keep_alive && !c->closing, extra);
 	buf_reserve(b, len);
 	for (int i = 0; i < nv; i++)
@@ -416,6 +424,60 @@ static void run_get(struct conn *c, const struct http_req *req)
 	api_http_basic(&g->call, user, pass);
 }
 
+#ifdef CONFIG_XB_POOL
+/* GET /pool/ws: the pool's hook decides; its 101 is held like a reply
+ * whose call changed the datamodel (the new pool_member record). */
+static void pool_ws_answer(struct conn *c, const struct http_req *req, int pw)
+{
+	struct buf r = BUF_INIT;
+	struct iovec v;
+
+	c->call_gen = dm_gen;
+	c->upgrade = server_pool_upgrade(c->tls, req, pw, c->peer, &r) == 1;
+	if (dm_gen != c->call_gen && !c->held) {
+		c->held = 1;
+		c->held_at = c->queued;
+		c->held_gen = c->call_gen;
+		nheld++;
+	}
+	if (!c->upgrade)
+		c->closing = 1;
+	v.iov_base = r.data;
+	v.iov_len = r.len;
+	queue_out(c, 0, NULL, NULL, &v, 1);
+	buf_free(&r);
+}
+
+static void pool_ws_checked(struct call *call)
+{
+	struct get_call *g = (struct get_call *)call;
+	struct conn *c = call->conn;
+
+	pool_ws_answer(c, &g->req, !call->nerr);
+	c->busy = NULL;
+	arena_free(&c->a);
+}
+
+static void pool_ws(struct conn *c, const struct http_req *req)
+{
+	const char *user, *pass;
+	struct get_call *g;
+	int r = http_basic_auth(&c->a, req->authorization, &user, &pass);
+
+	if (r || !(g = arena_alloc(&c->a, sizeof(*g)))) {
+		pool_ws_answer(c, req, r < 0 ? 0 : -1);
+		return;
+	}
+	g->req = *req;
+	g->call.a = &c->a;
+	g->call.peer = c->peer;
+	g->call.complete = pool_ws_checked;
+	g->call.conn = c;
+	c->busy = &g->call;
+	api_http_basic(&g->call, user, pass);
+}
+#endif
+
 static void route(struct conn *c, const struct http_req *req, const char *body, size_t len)
 {
 	if (req->method == HTTP_OPTIONS) {
@@ -443,6 +505,12 @@ static void route(struct conn *c, const struct http_req *req, const char *body, 
 		return;
 	}
 	if (req->method == HTTP_GET) {
+#ifdef CONFIG_XB_POOL
+		if (server_pool_upgrade && !strcmp(req->path, "/pool/ws")) {
+			pool_ws(c, req);
+			return;
+		}
+#endif
 		run_get(c, req);
 		return;
 	}
@@ -453,7 +521,7 @@ static void route(struct conn *c, const struct http_req *req, const char *body, 
 static void process(struct conn *c)
 {
 	c->in_process = 1;
-	while (!c->busy && !c->closing && c->in.len) {
+	while (!c->busy && !c->closing && !c->upgrade && c->in.len) {
 		if (unwritten(c) > CONN_OUT_HIGH || (out_queued > OUT_HIGH && unwritten(c))) {
 			c->stalled = any_stalled = 1;
 			break;
@@ -623,6 +691,14 @@ static int flush(struct conn *c)
 		conn_close(c);
 		return -1;
 	}
+#ifdef CONFIG_XB_POOL
+	if (!unwritten(c) && c->upgrade && !c->busy) {
+		loop_unwatch(c->fd);
+		server_pool_adopt(c->fd, c->tls, c->peer, &c->in);
+		conn_drop(c, 1);
+		return -1;
+	}
+#endif
 	return conn_watch(c);
 }
 
@@ -670,6 +746,12 @@ static void on_io(int fd, int events, void *opaque)
 
 static void conn_close(struct conn *c)
 {
+	conn_drop(c, 0);
+}
+
+/* Close c, or with keep_fd hand its socket and TLS on (they were taken). */
+static void conn_drop(struct conn *c, int keep_fd)
+{
 	if (c->busy) {
 		api_events_cancel(c->busy);
 		api_vm_cancel(c->busy);
@@ -678,11 +760,13 @@ static void conn_close(struct conn *c)
 	}
 	out_queued -= unwritten(c);
 	nheld -= c->held;
-	loop_unwatch(c->fd);
+	if (!keep_fd) {
+		loop_unwatch(c->fd);
 #ifdef CONFIG_XB_TLS
-	tls_conn_free(c->tls);
+		tls_conn_free(c->tls);
 #endif
-	sys_close(c->fd);
+		sys_close(c->fd);
+	}
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->more);

@@ -23,6 +23,9 @@
 #include "server/config.h"
 #include "server/loop.h"
 #include "server/server.h"
+#ifdef CONFIG_XB_POOL
+#include "pool/pool.h"
+#endif
 #ifdef CONFIG_XB_STATS
 #include "stats/collector.h"
 #endif
@@ -74,6 +77,10 @@ static int64_t before_sleep(void)
 	t = min_pos(t, api_vm_tick(now));
 	t = min_pos(t, api_tasks_tick(now));
 	t = min_pos(t, server_tick(now));
+#ifdef CONFIG_XB_POOL
+	t = min_pos(t, pool_master_tick(now));
+	t = min_pos(t, pool_member_tick(now));
+#endif
 #ifdef CONFIG_XB_STATS
 	t = min_pos(t, stats_tick(now));
 #endif
@@ -165,12 +172,7 @@ static int daemon_main(int argc, char **argv)
 	}
 	log_level = cfg.log_level;
 	api_clean_timeout_s = cfg.clean_shutdown_timeout;
-#ifdef CONFIG_XB_POOL
-	/* stage 3a reads the keys; nothing dials yet (docs/POOL.md 13) */
-	if (cfg.pool.join)
-		log_warn("XENBOX-POOL pool_master is set (%s); joining comes in a later "
-			 "version: this host stays standalone", cfg.pool.master);
-#else
+#ifndef CONFIG_XB_POOL
 	if (cfg.pool.master)
 		log_warn("pool_master: this build has no pools (CONFIG_XB_POOL); ignored");
 #endif
@@ -277,6 +279,10 @@ static int daemon_main(int argc, char **argv)
 		log_err("epoll: %s", strerror(errno));
 		goto out;
 	}
+#ifdef CONFIG_XB_POOL
+	pool_master_init(cfg.pool.dead_after);
+	pool_member_start(&cfg.pool, cfg.state_dir);
+#endif
 	store_flush(0);         /* on failure the loop retries */
 	log_info("xenbox %s: backend %s, state %s%s%s%s%s", XB_VERSION, cfg.backend,
 		 cfg.state_dir, *cfg.http ? ", http " : "", cfg.http,
@@ -294,6 +300,10 @@ static int daemon_main(int argc, char **argv)
 		rc = 1;         /* reported by stats_save */
 #endif
 out:
+#ifdef CONFIG_XB_POOL
+	pool_member_dispose();
+	pool_master_dispose();
+#endif
 	worker_stop();
 	api_vm_dispose();
 	api_async_dispose();

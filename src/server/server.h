@@ -28,6 +28,24 @@ void server_shutdown(void);
  * beyond loopback (idle ones now, the others after their current reply). */
 void server_close_plain(int net);
 
+#ifdef CONFIG_XB_POOL
+/* The pool's route (docs/POOL.md 2.3), hooks set by the daemon so that
+ * conn.c knows no pool.  GET /pool/ws goes to server_pool_upgrade with the
+ * connection's TLS (NULL: plain) and pw: 1 or 0 when an Authorization:
+ * Basic password was checked (good, bad), -1 when none came.  It appends
+ * the whole response to resp and returns 1 for a 101: once that is
+ * written (after the store committed what the hook changed), the socket,
+ * its TLS and the bytes already read leave the server for
+ * server_pool_adopt, which owns them from then on. */
+struct http_req;
+struct tls_conn;
+struct buf;
+extern int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req, int pw,
+				  const char *peer, struct buf *resp);
+extern void (*server_pool_adopt)(int fd, struct tls_conn *t, const char *peer,
+				 struct buf *in);
+#endif
+
 /* server/https_only.c.  127.0.0.0/8, ::1 or ::ffff:127.x (as inet_ntop
  * writes them). */
 int addr_is_loopback(const char *addr);

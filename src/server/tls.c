@@ -107,7 +107,7 @@ void tls_fingerprint(const unsigned char h[32], char *fp, size_t fplen)
 	size_t n = 0;
 
 	*fp = 0;
-	for (size_t i = 0; i < 32 && n + 4 < fplen; i++)
+	for (size_t i = 0; i < 32 && n + 4 <= fplen; i++)
 		n += (size_t)snprintf(fp + n, fplen - n, i ? ":%02X" : "%02X", h[i]);
 }
 
