@@ -112,6 +112,9 @@ void api_async_dispose(void);
 void api_tasks_gc(int64_t now);
 int64_t api_tasks_tick(int64_t now_ms);
 void api_task_set_cancellable(const char *ref, int yes);
+/* A GET route answered status (200 or an error) in the client's task ref
+ * (?task_id=; may be NULL): it completes, as XAPI's HTTP handlers do. */
+void api_task_http_done(const char *ref, int status);
 
 /* Subsystem start-up (api/host.c): create or adopt this host's objects. */
 struct vmm;

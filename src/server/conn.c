@@ -331,6 +331,13 @@ static void reply_401(struct conn *c, const char *path)
 	reply(c, 401, "text/html", body, sizeof(body) - 1, extra);
 }
 
+/* After an answer with credentials: ?task_id= completes (api/task.c) */
+static void get_done(struct conn *c, const struct http_req *req, int status)
+{
+	if (status != 401)
+		api_task_http_done(http_query_get(&c->a, req->query, "task_id"), status);
+}
+
 /* Answers, or returns 401 without answering. */
 static int get_route(struct conn *c, const struct http_req *req, int authed)
 {
@@ -351,6 +358,7 @@ static int get_route(struct conn *c, const struct http_req *req, int authed)
 		else if (status != 401)
 			reply_status(c, status, 0);
 		buf_free(&b);
+		get_done(c, req, status);
 		return status == 401 ? 401 : 0;
 	}
 #ifdef CONFIG_XB_STATS
@@ -364,8 +372,10 @@ static int get_route(struct conn *c, const struct http_req *req, int authed)
 		else if (status > 0 && status != 401)
 			reply_status(c, status, 0);
 		buf_free(&b);
-		if (status >= 0)
+		if (status >= 0) {
+			get_done(c, req, status);
 			return status == 401 ? 401 : 0;
+		}
 	}
 #endif
 	reply_status(c, 403, 0);
