@@ -36,6 +36,14 @@
  * none may, the new one is refused.  accept() out of descriptors
  * (EMFILE) also makes room so, or pauses the listeners for
  * ACCEPT_PAUSE_MS instead of spinning on them.  See docs/DAEMON.md.
+ *
+ * Fairness: a TLS handshake step (an ECDSA signature, an ECDHE: ~6 ms of
+ * a slow core each) is the costliest work anyone can ask of the loop
+ * unauthenticated, and a reply waits for the end of its loop iteration.
+ * So an iteration does at most HS_STEPS handshake reads; a connection
+ * beyond them is left as it is (epoll is level-triggered: it is reported
+ * again in the next iteration), and a storm of handshakes delays an
+ * established client by a few steps, not by every handshake that is ready.
  */
 #include "server/server.h"
 
@@ -78,6 +86,7 @@
 #define CONN_OUT_LOW (1u << 20)
 #define SEND_TIMEOUT_MS 60000
 #define ACCEPT_PAUSE_MS 1000
+#define HS_STEPS 2              /* TLS handshake reads per loop iteration */
 
 /* The system calls of a connection; tests/fuzz/fuzz_conn.c includes this
  * file with its own (short reads and writes, EAGAIN, EMFILE). */
@@ -136,6 +145,7 @@ static int want_flush;
 static size_t out_queued;               /* reply bytes not yet written */
 static int nheld;                       /* connections with held replies */
 static int any_stalled;
+static int hs_steps;                    /* this iteration's (HS_STEPS) */
 
 static void conn_close(struct conn *c);
 static void process(struct conn *c);
@@ -643,6 +653,11 @@ static void on_io(int fd, int events, void *opaque)
 	ssize_t r;
 
 	(void)fd;
+#ifdef CONFIG_XB_TLS
+	if (c->tls && ((events & LOOP_READ) || c->tls_wants_write) && tls_handshaking(c->tls) &&
+	    hs_steps++ >= HS_STEPS)
+		return;         /* the next iteration's turn; nothing changed */
+#endif
 	if ((events & LOOP_WRITE) && c->tls_wants_write) {
 		/* a TLS handshake that waited to write goes on via read */
 		c->tls_wants_write = 0;
@@ -985,6 +1000,7 @@ int64_t server_tick(int64_t now)
 {
 	struct conn *c, *n;
 
+	hs_steps = 0;           /* once per loop iteration (before_sleep) */
 	if (paused_until && now >= paused_until) {
 		paused_until = 0;
 		if (watch_listeners(1))

@@ -361,6 +361,12 @@ ssize_t tls_write(struct tls_conn *t, const void *buf, size_t n)
 	return (ssize_t)len;
 }
 
+/* the model's handshake is its first flight */
+int tls_handshaking(struct tls_conn *t)
+{
+	return S(t->fd)->hs_write;
+}
+
 size_t tls_pending(struct tls_conn *t)
 {
 	/* what arrived and was not read is inside mbedTLS: the socket
