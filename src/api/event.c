@@ -90,8 +90,9 @@ static uint64_t life(void)
 	return id ? id : (id = 1);
 }
 
-/* 0 with *gen, or -1 when t is no token; *other: of another life (or a
- * bare generation, which xenbox never gave out) */
+/* 0 with *gen, or -1 when t is no token; *other: of another life.  A
+ * bare generation (event.get_current_id's) is taken as this life's, as
+ * before lives were in tokens. */
 static int parse_token(const char *t, uint64_t *gen, int *other)
 {
 	char *end;
@@ -103,7 +104,6 @@ static int parse_token(const char *t, uint64_t *gen, int *other)
 	*gen = strtoull(t, &end, 10);
 	if (end == t || (*end && *end != ','))
 		return -1;
-	*other = 1;
 	if (*end == ',') {
 		*other = strtoull(end + 1, &end, 10) != life();
 		if (*end)

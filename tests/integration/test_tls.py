@@ -90,7 +90,7 @@ def test_a_handshake_storm_waits_its_turn(state_dir):
     ClientHellos and one plain call arrive together; when the call's reply
     is back (the daemon stopped again at once), most of the K have not yet
     had their answer.  Then every handshake completes."""
-    K = 48
+    K = 60
     d = Daemon(state_dir).start(https=True)
     try:
         p, s = d.login()
