@@ -280,7 +280,7 @@ class EventClient(threading.Thread):
 
     def run(self):
         soak, st = self.soak, self.soak.stats
-        session = token = None
+        session = token = token_life = None
         while not soak.stop.is_set():
             try:
                 if session is None:
@@ -289,6 +289,7 @@ class EventClient(threading.Thread):
                 if token is None:
                     pool = next(iter(self.conn.call("pool.get_all_records", session)))
                     token = self.conn.call("event.inject", session, "pool", pool)
+                    token_life = soak.life
                     for t in self.TYPES:
                         self.conn.call(t + ".get_all_records", session)
                     st.inc("events/resyncs")
@@ -305,7 +306,10 @@ class EventClient(threading.Thread):
                                     e.set()
                 soak.stop.wait(0.2)
             except Fail as f:
-                st.error("events", "xenapi:" + f.code)
+                # a token from before a restart is lost by design (the
+                # daemon's generations start again): the client resyncs
+                st.error("events", "xenapi:" + f.code,
+                         f.code == "EVENTS_LOST" and soak.around_restart(token_life))
                 if f.code == "SESSION_INVALID":
                     session = token = None
                 elif f.code == "EVENTS_LOST":

@@ -116,6 +116,15 @@ void api_async_dispose(void);
 void api_tasks_gc(int64_t now);
 int64_t api_tasks_tick(int64_t now_ms);
 void api_task_set_cancellable(const char *ref, int yes);
+/* A GET route answered status (200 or an error) in the client's task ref
+ * (?task_id=; may be NULL): it completes, as XAPI's HTTP handlers do. */
+void api_task_http_done(const char *ref, int status);
+
+/* SR, VDI, VBD and VIF operations (api/device_ops.c): whether op may run on
+ * o now (0, or -1 after XAPI's failure; c NULL: only asks), and, once per
+ * loop iteration, the allowed_operations of those changed since. */
+int api_dev_op_check(struct call *c, struct obj *o, const char *op);
+void api_dev_ops_refresh(void);
 
 /* Subsystem start-up (api/host.c): create or adopt this host's objects. */
 struct vmm;

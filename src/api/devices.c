@@ -50,10 +50,8 @@ int api_vdi_on_create(struct call *c, struct obj *vdi)
 	char path[700];
 	int fd;
 
-	if (!sr)
+	if (!sr || api_dev_op_check(c, sr, "vdi_create"))
 		return -1;
-	if (strcmp(dm_get_str(sr, OF(sr, SR, type)), "file"))
-		return api_fail(c, "SR_OPERATION_NOT_SUPPORTED", sr->ref, NULL);
 	if (size < 0)
 		return api_fail(c, "FIELD_TYPE_ERROR", "virtual_size", NULL);
 	mkdir(api_sr_dir, 0700);
@@ -76,9 +74,10 @@ int api_vdi_on_create(struct call *c, struct obj *vdi)
 int api_vdi_on_destroy(struct call *c, struct obj *vdi)
 {
 	const char *loc = dm_get_str(vdi, OF(vdi, VDI, location));
+	struct obj *sr = dm_obj_by_ref_cls(dm_class_find("SR"), dm_get_str(vdi, OF(vdi, VDI, SR)));
 
-	if (dm_list_len(&vdi->f[OF(vdi, VDI, VBDs)]))
-		return api_fail(c, "VDI_IN_USE", vdi->ref, "destroy", NULL);
+	if ((sr && api_dev_op_check(c, sr, "vdi_destroy")) || api_dev_op_check(c, vdi, "destroy"))
+		return -1;
 	if (*loc && unlink(loc) < 0 && errno != ENOENT)
 		return api_fail(c, "SR_BACKEND_FAILURE", "destroy", strerror(errno), loc, NULL);
 	return 0;

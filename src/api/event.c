@@ -1,7 +1,13 @@
 /* Events: event.from (tokens are generations), event.inject, and the
  * legacy event.register/next/unregister.
  *
- * A token is "%020llu,%020d": the global generation after the reply, and 0.
+ * A token is "%020llu,%020llu": the global generation after the reply,
+ * and this daemon's life (a random number drawn at its first token).
+ * Generations start again with each daemon and deletions are not kept
+ * across a restart, so a token of another life (XO keeps its token
+ * through a reconnect) names no point of this one: EVENTS_LOST, and the
+ * client resyncs, rather than miss the changes below its old generation
+ * or a deletion made before the restart.
  * event.from scans every subscribed class for objects modified after the
  * token: O(objects) per call, fine for a host's few thousand objects.
  * Calls with nothing to report wait (the connection holds its reply) until
@@ -13,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "api/handlers.h"
@@ -73,30 +81,49 @@ static int subscribed(const struct sub *s, size_t n, const struct dm_class *k, c
 	return 0;
 }
 
-static int parse_token(const char *t, uint64_t *gen)
+/* This daemon's life, in every token; below 2^63 (XAPI's %020Ld). */
+static uint64_t life(void)
+{
+	static uint64_t id;
+
+	if (!id && getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		id = (uint64_t)now_wall() << 20 ^ (uint64_t)getpid();
+	id &= INT64_MAX;
+	return id ? id : (id = 1);
+}
+
+/* 0 with *gen, or -1 when t is no token; *other: of another life.  A
+ * bare generation (event.get_current_id's) is taken as this life's, as
+ * before lives were in tokens. */
+static int parse_token(const char *t, uint64_t *gen, int *other)
 {
 	char *end;
 
-	if (!*t) {
-		*gen = 0;
+	*gen = 0;
+	*other = 0;
+	if (!*t)
 		return 0;
-	}
 	*gen = strtoull(t, &end, 10);
 	if (end == t || (*end && *end != ','))
 		return -1;
 	if (*end == ',') {
-		strtoull(end + 1, &end, 10);
+		*other = strtoull(end + 1, &end, 10) != life();
 		if (*end)
 			return -1;
 	}
 	return 0;
 }
 
+static void token(char *tok, size_t len, uint64_t gen)
+{
+	snprintf(tok, len, "%020" PRIu64 ",%020" PRIu64, gen, life());
+}
+
 static void emit_token(struct emit *e, uint64_t gen)
 {
 	char tok[48];
 
-	snprintf(tok, sizeof(tok), "%020" PRIu64 ",%020d", gen, 0);
+	token(tok, sizeof(tok), gen);
 	emit_str(e, tok);
 }
 
@@ -263,7 +290,7 @@ static int wait_or_reply(struct call *c, struct wait_state *w, double timeout)
 HANDLER(api_event_from)
 {
 	struct wait_state *w = arena_alloc(c->a, sizeof(*w));
-	int lost;
+	int lost, other;
 	const struct dm_tomb *t;
 	double timeout = args[2].u.d;
 
@@ -271,10 +298,10 @@ HANDLER(api_event_from)
 		return api_fail(c, "INTERNAL_ERROR", "out of memory", NULL);
 	if (parse_subs(c, &args[0], &w->s, &w->ns))
 		return -1;
-	if (parse_token(args[1].u.s, &w->gen))
+	if (parse_token(args[1].u.s, &w->gen, &other))
 		return api_fail(c, "EVENT_FROM_TOKEN_PARSE_FAILURE", args[1].u.s, NULL);
 	dm_tombs_since(w->gen, &t, &lost);
-	if (lost && *args[1].u.s)
+	if ((lost && *args[1].u.s) || other)
 		return api_fail(c, "EVENTS_LOST", NULL);
 	return wait_or_reply(c, w, timeout);
 }
@@ -288,7 +315,7 @@ HANDLER(api_event_inject)
 	if (!o)
 		return api_fail(c, "HANDLE_INVALID", args[0].u.s, args[1].u.s, NULL);
 	dm_touch(o);
-	snprintf(tok, sizeof(tok), "%020" PRIu64 ",%020d", o->gen_modified - 1, 0);
+	token(tok, sizeof(tok), o->gen_modified - 1);
 	res->u.s = xstrdup(tok);
 	return 0;
 }

@@ -12,6 +12,7 @@
  * beyond 200 tasks the oldest finished go (pending ones never go for
  * room).  Tasks are not persisted, as in XAPI: a restart forgets them.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -150,6 +151,25 @@ void api_task_finish(struct obj *t, struct call *err, const char *xml_result)
 		dm_set_str(t, OF(t, task, result), xml_result);
 		dm_set_enum(t, OF(t, task, status), "success");
 	}
+}
+
+/* A GET route's task: Xen Orchestra passes ?task_id= (a task.create of
+ * its own) on /rrd_updates and the RRD dumps, and XAPI's HTTP handlers run
+ * in that task and complete it: success with an empty result, or failure
+ * with the error (an HTTP error, not an API one, is INTERNAL_ERROR as XAPI
+ * reports a handler's exception).  A task not pending (finished, or
+ * unknown) is left as it is.  O(1). */
+void api_task_http_done(const char *ref, int status)
+{
+	struct obj *t = ref ? dm_obj_by_ref_cls(dm_class_find("task"), ref) : NULL;
+	struct call c = { .nerr = 2, .err = { "INTERNAL_ERROR" } };
+	char msg[24];
+
+	if (!t || !is_pending(t))
+		return;
+	snprintf(msg, sizeof(msg), "HTTP %d", status);
+	c.err[1] = msg;
+	api_task_finish(t, status == 200 ? NULL : &c, "");
 }
 
 /* A client's own task (XO wraps HTTP transfers in one): pending until the

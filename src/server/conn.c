@@ -36,6 +36,14 @@
  * none may, the new one is refused.  accept() out of descriptors
  * (EMFILE) also makes room so, or pauses the listeners for
  * ACCEPT_PAUSE_MS instead of spinning on them.  See docs/DAEMON.md.
+ *
+ * Fairness: a TLS handshake step (an ECDSA signature, an ECDHE: ~6 ms of
+ * a slow core each) is the costliest work anyone can ask of the loop
+ * unauthenticated, and a reply waits for the end of its loop iteration.
+ * So an iteration does at most HS_STEPS handshake reads; a connection
+ * beyond them is left as it is (epoll is level-triggered: it is reported
+ * again in the next iteration), and a storm of handshakes delays an
+ * established client by a few steps, not by every handshake that is ready.
  */
 #include "server/server.h"
 
@@ -78,6 +86,7 @@
 #define CONN_OUT_LOW (1u << 20)
 #define SEND_TIMEOUT_MS 60000
 #define ACCEPT_PAUSE_MS 1000
+#define HS_STEPS 2              /* TLS handshake reads per loop iteration */
 
 /* The system calls of a connection; tests/fuzz/fuzz_conn.c includes this
  * file with its own (short reads and writes, EAGAIN, EMFILE). */
@@ -137,6 +146,7 @@ static int want_flush;
 static size_t out_queued;               /* reply bytes not yet written */
 static int nheld;                       /* connections with held replies */
 static int any_stalled;
+static int hs_steps;                    /* this iteration's (HS_STEPS) */
 
 static void conn_close(struct conn *c);
 static void conn_drop(struct conn *c, int keep_fd);
@@ -339,6 +349,13 @@ static void reply_401(struct conn *c, const char *path)
 	reply(c, 401, "text/html", body, sizeof(body) - 1, extra);
 }
 
+/* After an answer with credentials: ?task_id= completes (api/task.c) */
+static void get_done(struct conn *c, const struct http_req *req, int status)
+{
+	if (status != 401)
+		api_task_http_done(http_query_get(&c->a, req->query, "task_id"), status);
+}
+
 /* Answers, or returns 401 without answering. */
 static int get_route(struct conn *c, const struct http_req *req, int authed)
 {
@@ -359,6 +376,7 @@ static int get_route(struct conn *c, const struct http_req *req, int authed)
 		else if (status != 401)
 			reply_status(c, status, 0);
 		buf_free(&b);
+		get_done(c, req, status);
 		return status == 401 ? 401 : 0;
 	}
 #ifdef CONFIG_XB_STATS
@@ -372,8 +390,10 @@ static int get_route(struct conn *c, const struct http_req *req, int authed)
 		else if (status > 0 && status != 401)
 			reply_status(c, status, 0);
 		buf_free(&b);
-		if (status >= 0)
+		if (status >= 0) {
+			get_done(c, req, status);
 			return status == 401 ? 401 : 0;
+		}
 	}
 #endif
 	reply_status(c, 403, 0);
@@ -709,6 +729,11 @@ static void on_io(int fd, int events, void *opaque)
 	ssize_t r;
 
 	(void)fd;
+#ifdef CONFIG_XB_TLS
+	if (c->tls && ((events & LOOP_READ) || c->tls_wants_write) && tls_handshaking(c->tls) &&
+	    hs_steps++ >= HS_STEPS)
+		return;         /* the next iteration's turn; nothing changed */
+#endif
 	if ((events & LOOP_WRITE) && c->tls_wants_write) {
 		/* a TLS handshake that waited to write goes on via read */
 		c->tls_wants_write = 0;
@@ -1059,6 +1084,7 @@ int64_t server_tick(int64_t now)
 {
 	struct conn *c, *n;
 
+	hs_steps = 0;           /* once per loop iteration (before_sleep) */
 	if (paused_until && now >= paused_until) {
 		paused_until = 0;
 		if (watch_listeners(1))

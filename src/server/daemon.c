@@ -73,6 +73,7 @@ static int64_t before_sleep(void)
 {
 	int64_t now = now_ms(), t;
 
+	api_dev_ops_refresh();          /* before events: they see it now */
 	t = api_events_tick(now);
 	t = min_pos(t, api_vm_tick(now));
 	t = min_pos(t, api_tasks_tick(now));

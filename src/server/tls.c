@@ -527,3 +527,8 @@ size_t tls_pending(struct tls_conn *t)
 {
 	return mbedtls_ssl_get_bytes_avail(&t->ssl);
 }
+
+int tls_handshaking(struct tls_conn *t)
+{
+	return !mbedtls_ssl_is_handshake_over(&t->ssl);
+}

@@ -28,6 +28,7 @@ void tls_conn_free(struct tls_conn *t); /* NULL is fine */
 ssize_t tls_read(struct tls_conn *t, void *buf, size_t n);
 ssize_t tls_write(struct tls_conn *t, const void *buf, size_t n);
 size_t tls_pending(struct tls_conn *t); /* decrypted bytes buffered */
+int tls_handshaking(struct tls_conn *t);  /* the handshake is not over */
 
 /* Drive the handshake alone: 0 once it is over (for a client: and the
  * server's certificate matched the pin), else TLS_WANT_READ/WRITE or

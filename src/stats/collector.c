@@ -106,7 +106,7 @@ static bool defs_match(const struct rrd *r)
 static bool want_min_max(void)
 {
 	const char *v = api_pool ? perfmon_other_config(api_pool,
-				"create_min_max_in_new_VM_RRDs") : NULL;
+				OF(api_pool, pool, other_config), "create_min_max_in_new_VM_RRDs") : NULL;
 
 	return v && !strcasecmp(v, "true");
 }
@@ -317,7 +317,7 @@ static void sample_host(double t)
 	} else {
 		st.behind = 0;
 		if (api_this_host)
-			perfmon_check(api_this_host, "Host", st.host_uuid, st.host, t);
+			perfmon_check(api_this_host, OF(api_this_host, host, other_config), "Host", st.host_uuid, st.host, t);
 	}
 	free(now);
 }
@@ -408,7 +408,7 @@ static void sample_vm(const struct vmm_domain_info *di, double t, double dt,
 	vm = vm_obj(v->uuid);
 	if (vm) {
 		vm_metrics_update(vm, di, v->rrd, nvcpus);
-		perfmon_check(vm, "VM", v->uuid, v->rrd, t);
+		perfmon_check(vm, OF(vm, VM, other_config), "VM", v->uuid, v->rrd, t);
 	}
 }
 

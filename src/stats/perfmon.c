@@ -28,12 +28,9 @@ struct alarm {
 
 static struct alarm *alarms;
 
-const char *perfmon_other_config(struct obj *o, const char *key)
+const char *perfmon_other_config(struct obj *o, int field, const char *key)
 {
-	/* o is a VM, a host or the pool: its class is known only here, so
-	 * the field is found by name (O(fields)); each has other_config */
-	const struct dm_field *f = dm_field_find(o->cls, "other_config");
-	struct dm_val *v = f ? dm_map_get(f->t, &o->f[f->idx], key) : NULL;
+	struct dm_val *v = dm_map_get(o->cls->fields[field].t, &o->f[field], key);
 
 	return v ? v->u.s : NULL;
 }
@@ -196,10 +193,10 @@ static void check_var(const char *cls, const char *uuid,
 	}
 }
 
-void perfmon_check(struct obj *o, const char *cls, const char *uuid,
+void perfmon_check(struct obj *o, int field, const char *cls, const char *uuid,
 		   const struct rrd *r, double t)
 {
-	const char *cfg = perfmon_other_config(o, "perfmon"), *p, *q;
+	const char *cfg = perfmon_other_config(o, field, "perfmon"), *p, *q;
 
 	if (!cfg)
 		return;

@@ -10,12 +10,14 @@
 #include "api/dm.h"
 #include "stats/rrd.h"
 
-/* o's other_config[key], or NULL */
-const char *perfmon_other_config(struct obj *o, const char *key);
+/* o's map field (its other_config: OF(o, VM, other_config)...)[key], or
+ * NULL.  O(keys). */
+const char *perfmon_other_config(struct obj *o, int field, const char *key);
 
 /* After an update of r at time t, the RRD of o (a host or a VM; cls
- * "Host" or "VM" as message.cls).  O(variables * DSs). */
-void perfmon_check(struct obj *o, const char *cls, const char *uuid,
+ * "Host" or "VM" as message.cls; field its other_config, by constant).
+ * O(variables * DSs). */
+void perfmon_check(struct obj *o, int field, const char *cls, const char *uuid,
 		   const struct rrd *r, double t);
 void perfmon_forget(const char *uuid);  /* its object is gone */
 void perfmon_dispose(void);             /* idempotent */

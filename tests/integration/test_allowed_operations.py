@@ -30,6 +30,8 @@ SETTERS = {"make_into_template", "changing_VCPUs"}
 # list an operation missing here fails the test (teach it, with a check)
 OTHER_CALLS = {
     "task": {"cancel": "task.cancel"},
+    "SR": {"vdi_create": "VDI.create", "vdi_destroy": "VDI.destroy"},
+    "VDI": {"destroy": "VDI.destroy"},
 }
 
 
@@ -135,3 +137,89 @@ def test_plain_setters_change_what_is_allowed(daemon):
     ok(p.VM.set_PV_kernel(s, vm, "/boot/vmlinuz"))
     ok(p.VM.start(s, vm, False, False))
     ok(p.VM.hard_shutdown(s, vm))
+
+
+def _vdi(p, s, sr):
+    return ok(p.VDI.create(s, {"SR": sr, "virtual_size": "1048576", "name_label": "d",
+                               "type": "user", "sharable": False, "read_only": False,
+                               "other_config": {}}))
+
+
+def _vbd(p, s, vm, vdi):
+    return ok(p.VBD.create(s, {"VM": vm, "VDI": vdi, "userdevice": "0", "bootable": True,
+                               "mode": "RW", "type": "Disk", "empty": False,
+                               "other_config": {}}))
+
+
+def test_storage_allowed_operations_are_true(daemon):
+    """SR and VDI list what their calls do now (src/api/device_ops.c's
+    tables); VBDs and VIFs have no operation calls yet and list nothing.
+    Every listed operation succeeds in that state; an unlisted one fails
+    with XAPI's error."""
+    p, s = daemon.login()
+    sr = ok(p.pool.get_default_SR(s, ok(p.pool.get_all(s))[0]))
+    methods = set(daemon.proxy().system.listMethods())
+
+    # the local SR: VDIs are made and destroyed in it
+    assert set(ok(p.SR.get_allowed_operations(s, sr))) == {"vdi_create", "vdi_destroy"}
+    vdi = _vdi(p, s, sr)                                        # vdi_create
+    assert ok(p.VDI.get_SR(s, vdi)) == sr
+    ok(p.VDI.destroy(s, vdi))                                   # vdi_destroy
+    assert set(ok(p.SR.get_allowed_operations(s, sr))) == {"vdi_create", "vdi_destroy"}
+
+    # a VDI: destroy while no VBD refers to it
+    vdi = _vdi(p, s, sr)
+    assert ok(p.VDI.get_allowed_operations(s, vdi)) == ["destroy"]
+    vm = new_vm(p, s)
+    vbd = _vbd(p, s, vm, vdi)
+    assert ok(p.VDI.get_allowed_operations(s, vdi)) == []
+    fails(p.VDI.destroy(s, vdi), "VDI_IN_USE", vdi, "destroy")
+    ok(p.VM.start(s, vm, False, False))                         # attached: still in use
+    assert ok(p.VDI.get_allowed_operations(s, vdi)) == []
+    fails(p.VDI.destroy(s, vdi), "VDI_IN_USE", vdi, "destroy")
+    ok(p.VM.hard_shutdown(s, vm))
+    ok(p.VBD.destroy(s, vbd))
+    assert ok(p.VDI.get_allowed_operations(s, vdi)) == ["destroy"]
+    ok(p.VDI.destroy(s, vdi))
+    fails(p.VDI.get_record(s, vdi), "HANDLE_INVALID")
+
+    # VBD and VIF: none of their operations has a call; none is listed, and
+    # calling one is refused as a method XAPI has and xenbox does not
+    vdi = _vdi(p, s, sr)
+    vbd = _vbd(p, s, vm, vdi)
+    vif = ok(p.VIF.create(s, {"VM": vm, "network": ok(p.network.get_all(s))[0], "device": "0",
+                              "MAC": "", "MTU": "1500", "other_config": {}}))
+    for state in ("halted", "running"):
+        if state == "running":
+            ok(p.VM.start(s, vm, False, False))
+        assert ok(p.VBD.get_allowed_operations(s, vbd)) == [], state
+        assert ok(p.VIF.get_allowed_operations(s, vif)) == [], state
+    for cls, ref, ops in (("VBD", vbd, ["plug", "unplug", "unplug_force", "eject", "insert",
+                                        "pause", "unpause"]),
+                          ("VIF", vif, ["plug", "unplug"])):
+        for op in ops:
+            assert "%s.%s" % (cls, op) not in methods
+            r = getattr(getattr(p, cls), op)(s, ref)
+            assert r["Status"] == "Failure", (cls, op, r)
+            assert r["ErrorDescription"][0] == "MESSAGE_METHOD_UNKNOWN", (cls, op, r)
+
+
+def test_device_ops_survive_a_restart(state_dir):
+    """allowed_operations is saved with its object and right after a restart."""
+    d = Daemon(state_dir).start()
+    try:
+        p, s = d.login()
+        sr = ok(p.pool.get_default_SR(s, ok(p.pool.get_all(s))[0]))
+        free, used = _vdi(p, s, sr), _vdi(p, s, sr)
+        _vbd(p, s, new_vm(p, s), used)
+    finally:
+        assert d.stop() == 0, d.read_log()
+    d = Daemon(state_dir).start()
+    try:
+        p, s = d.login()
+        assert ok(p.VDI.get_allowed_operations(s, free)) == ["destroy"]
+        assert ok(p.VDI.get_allowed_operations(s, used)) == []
+        fails(p.VDI.destroy(s, used), "VDI_IN_USE", used, "destroy")
+        ok(p.VDI.destroy(s, free))
+    finally:
+        assert d.stop() == 0, d.read_log()

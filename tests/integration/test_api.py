@@ -527,3 +527,41 @@ def test_schema_upgrade_and_bad_rows(state_dir):
         assert d.stop() == 0
     db = sqlite3.connect(os.path.join(state_dir, "xenbox.db"))
     assert db.execute("PRAGMA user_version").fetchone()[0] == mark
+
+
+def test_event_tokens_of_an_earlier_life_are_lost(state_dir):
+    """Generations start again with each daemon, and deletions (tombstones)
+    are not kept across a restart: a token from before a restart (XO keeps
+    its token through a reconnect) cannot name a point of the new life.
+    event.from answers EVENTS_LOST, and the client resyncs, as it does for
+    a token too old; it never silently misses changes (the soak saw XO's
+    barrier unseen for 30 s after each kill -9: the old token was ahead of
+    the new generations, so every change waited below it)."""
+    d = Daemon(state_dir).start()
+    try:
+        p, s = d.login()
+        vm = new_vm(p, s)
+        gone = new_vm(p, s)
+        pool = ok(p.pool.get_all(s))[0]
+        early = ok(p.event.inject(s, "pool", pool))       # before the changes
+        for i in range(300):                              # the old life runs ahead
+            ok(p.VM.set_name_label(s, vm, "n%d" % i))
+        late = ok(getattr(p.event, "from")(s, ["vm"], early, 0.0))["token"]
+        ok(p.VM.destroy(s, gone))
+        assert d.stop(9) == -9
+        d.start()
+        p, s2 = d.login()
+        for tok in (early, late):
+            ok(p.VM.set_name_label(s2, vm, "after " + tok[:20]))
+            fails(getattr(p.event, "from")(s2, ["vm"], tok, 1.0), "EVENTS_LOST")
+        # this life's tokens work
+        tok = ok(getattr(p.event, "from")(s2, ["vm"], "", 0.0))["token"]
+        ok(p.VM.set_name_label(s2, vm, "this life"))
+        r = ok(getattr(p.event, "from")(s2, ["vm"], tok, 5.0))
+        assert [e["ref"] for e in r["events"]] == [vm], r
+        tok = ok(p.event.inject(s2, "pool", pool))
+        r = ok(getattr(p.event, "from")(s2, ["pool"], tok, 5.0))
+        assert [e["ref"] for e in r["events"]] == [pool], r
+        assert d.stop() == 0
+    finally:
+        d.stop()

@@ -2,6 +2,7 @@
 dumps (/host_rrd, /vm_rrd) read with xml.etree, /metrics read with the
 Prometheus client library's own parser, metrics objects and their events,
 persistence across restarts (clean and kill -9), perfmon alarms."""
+import base64
 import json
 import math
 import os
@@ -11,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Daemon, ok
+from conftest import PASSWORD, Daemon, ok
 from test_api import new_vm
 
 LAYOUT = [(1, 120), (12, 120), (720, 168), (17280, 366)]
@@ -362,3 +363,57 @@ def test_vm_alarm_variables(daemon):
 def xmlrpc_time(t):
     import xmlrpc.client
     return xmlrpc.client.DateTime(time.gmtime(t))
+
+
+def test_get_routes_complete_the_clients_task(daemon):
+    """Xen Orchestra passes ?task_id= (its own task.create) on the GET
+    routes; XAPI's handlers complete that task, success or failure with the
+    error, so it does not stay pending for 24 h.  Without credentials the
+    task is not touched."""
+    p, s = daemon.login()
+    host = ok(p.host.get_all(s))[0]
+    host_uuid = ok(p.host.get_uuid(s, host))
+    wait_value(daemon, s, "AVERAGE:host:%s:cpu_avg" % host_uuid)
+    vm = new_vm(p, s)
+    vm_uuid = ok(p.VM.get_uuid(s, vm))
+
+    def task():
+        return ok(p.task.create(s, "xo", "GET"))
+
+    cases = [
+        ("/rrd_updates?session_id=%s&start=-60&cf=AVERAGE&host=true&interval=5&json" % s, 200),
+        ("/rrd_updates?session_id=%s&start=x" % s, 400),
+        ("/host_rrd?session_id=%s" % s, 200),
+        ("/vm_rrd?session_id=%s&uuid=%s" % (s, "no-such-vm"), 404),
+        ("/console_log?session_id=%s&ref=%s" % (s, vm), None),
+    ]
+    for path, want in cases:
+        t = task()
+        r, data = get(daemon, path + "&task_id=" + t)
+        assert want is None or r.status == want, (path, r.status, data)
+        rec = ok(p.task.get_record(s, t))
+        if r.status == 200:
+            assert rec["status"] == "success", (path, rec)
+            assert rec["error_info"] == [], (path, rec)
+        else:
+            assert rec["status"] == "failure", (path, rec)
+            assert rec["error_info"][0] == "INTERNAL_ERROR", (path, rec)
+            assert str(r.status) in rec["error_info"][1], (path, rec)
+        assert rec["progress"] == 1.0 and rec["allowed_operations"] == [], (path, rec)
+        ok(p.task.destroy(s, t))
+
+    # no credentials (401): the task stays the client's, pending
+    t = task()
+    r, _ = get(daemon, "/rrd_updates?start=-60&task_id=" + t)
+    assert r.status == 401
+    assert ok(p.task.get_status(s, t)) == "pending"
+    # Basic credentials (checked later, by a hash job) complete it as well
+    auth = base64.b64encode(b"root:" + PASSWORD.encode()).decode()
+    r, _ = daemon.raw("GET", "/host_rrd?task_id=" + t, headers={"Authorization": "Basic " + auth})
+    assert r.status == 200
+    assert ok(p.task.get_status(s, t)) == "success"
+    # a finished task is left as it is; an unknown one is no error
+    r, _ = get(daemon, "/vm_rrd?session_id=%s&uuid=x&task_id=%s" % (s, t))
+    assert r.status == 404 and ok(p.task.get_status(s, t)) == "success"
+    r, _ = get(daemon, "/host_rrd?session_id=%s&task_id=OpaqueRef:nope" % s)
+    assert r.status == 200

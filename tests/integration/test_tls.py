@@ -1,8 +1,12 @@
 """The HTTPS listener: TLS 1.3 and 1.2, the self-signed certificate."""
 import hashlib
+import os
 import re
+import select
+import signal
 import socket
 import ssl
+import time
 import xmlrpc.client
 
 import pytest
@@ -63,3 +67,89 @@ def test_tls_versions_certificate_and_xmlrpc(state_dir):
         assert peer_cert(d.https_port, ssl.TLSVersion.TLSv1_3)[0] == der13
     finally:
         d.stop()
+
+
+def _client_hello(ctx):
+    """A TLS client over memory BIOs: (its SSLObject, BIOs, ClientHello bytes)."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname="x")
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.do_handshake()
+    return obj, inc, out, out.read()
+
+
+def _open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def test_a_handshake_storm_waits_its_turn(state_dir):
+    """Handshakes are the loop's costliest unauthenticated work (an ECDSA
+    signature, an ECDHE): a loop iteration does a few handshake steps, not
+    all that are ready, so an established client's call is answered
+    before the storm is through.  With the daemon stopped, K handshakes'
+    ClientHellos and one plain call arrive together; when the call's reply
+    is back (the daemon stopped again at once), most of the K have not yet
+    had their answer.  Then every handshake completes."""
+    K = 60
+    d = Daemon(state_dir).start(https=True)
+    try:
+        p, s = d.login()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2    # ECDHE + ECDSA, 2 round trips
+        plain = socket.create_connection(("127.0.0.1", d.port))
+        call = xmlrpc.client.dumps((s,), "pool.get_all").encode()
+        req = (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(call)) + call
+        base = _open_fds(d.proc.pid)
+        socks = [socket.create_connection(("127.0.0.1", d.https_port), 30,
+                                          ("127.0.0.%d" % (2 + i % 4), 0)) for i in range(K)]
+        deadline = time.time() + 30
+        while _open_fds(d.proc.pid) < base + K:      # all accepted
+            assert time.time() < deadline, (_open_fds(d.proc.pid), base)
+            time.sleep(0.05)
+        clients = [_client_hello(ctx) for _ in socks]
+        os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            for sk, (_, _, _, hello) in zip(socks, clients):
+                sk.sendall(hello)
+            plain.sendall(req)
+        finally:
+            os.kill(d.proc.pid, signal.SIGCONT)
+        plain.settimeout(60)
+        got = b""
+        while b"</methodResponse>" not in got:
+            chunk = plain.recv(65536)
+            assert chunk, got
+            got += chunk
+        os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            answered = len(select.select(socks, [], [], 0)[0])
+        finally:
+            os.kill(d.proc.pid, signal.SIGCONT)
+        assert b"<name>Status</name><value>Success</value>" in got.replace(b"\n", b""), got
+        assert answered <= K // 2, answered
+        # every handshake still completes
+        done = 0
+        for sk, (obj, inc, out, _) in zip(socks, clients):
+            sk.settimeout(60)
+            while True:
+                try:
+                    obj.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    if out.pending:
+                        sk.sendall(out.read())
+                    data = sk.recv(65536)
+                    assert data, "closed during the handshake"
+                    inc.write(data)
+            if out.pending:
+                sk.sendall(out.read())
+            done += 1
+            sk.close()
+        assert done == K
+        plain.close()
+        assert ok(p.pool.get_all(s))
+    finally:
+        assert d.stop() == 0, d.read_log()

@@ -63,7 +63,8 @@ static void step(struct rrd *r, struct obj *o, const char *cls, double t, double
 	for (unsigned i = 0; i < rrd_nds(r); i++)
 		assert_int_equal(rrd_set(r, i, v), 0);
 	assert_int_equal(rrd_update(r, t), 0);
-	perfmon_check(o, cls, uuid_of(o), r, t);
+	perfmon_check(o, strcmp(cls, "VM") ? OF(o, host, other_config) : OF(o, VM, other_config),
+		      cls, uuid_of(o), r, t);
 }
 
 static void test_episodes(void **state)
@@ -147,7 +148,7 @@ static void test_vm_cpu_usage_mean_and_bad_config(void **state)
 	assert_int_equal(rrd_set(r, 0, 0.2), 0);
 	assert_int_equal(rrd_set(r, 1, 0.6), 0);
 	assert_int_equal(rrd_update(r, 1005), 0);
-	perfmon_check(vm, "VM", uuid_of(vm), r, 1005);
+	perfmon_check(vm, OF(vm, VM, other_config), "VM", uuid_of(vm), r, 1005);
 	/* the mean, 0.4, is beyond 0.3 for one step = the period */
 	assert_int_equal(nmessages(), n0 + 1);
 	assert_true(!strncmp(last_field("body"), "value: 0.400000\n", 16));
@@ -155,7 +156,7 @@ static void test_vm_cpu_usage_mean_and_bad_config(void **state)
 	assert_int_equal(rrd_set(r, 0, 0.2), 0);
 	assert_int_equal(rrd_set(r, 1, 0.3), 0);
 	assert_int_equal(rrd_update(r, 1010), 0);
-	perfmon_check(vm, "VM", uuid_of(vm), r, 1010);
+	perfmon_check(vm, OF(vm, VM, other_config), "VM", uuid_of(vm), r, 1010);
 	assert_int_equal(nmessages(), n0 + 1);
 	rrd_free(r);
 }

@@ -1,0 +1,126 @@
+/* allowed_operations of the storage and device classes (SR, VDI, VBD,
+ * VIF), declared once, one table per class, as VM's are (vm.c): the call
+ * runs the entry's check, and allowed_operations lists an operation only
+ * while that same check passes and its message is answered, so the two
+ * cannot disagree.  XAPI's rules (xapi_sr_operations.ml, xapi_vdi.ml,
+ * xapi_vbd_helpers.ml, xapi_vif_helpers.ml), cut to what xenbox does:
+ *
+ *   SR   vdi_create, vdi_destroy: the local file SR (the only kind there
+ *        is; another type refuses with SR_OPERATION_NOT_SUPPORTED).
+ *        scan, plug, unplug, update, forget, destroy, vdi_resize,
+ *        vdi_clone, vdi_snapshot, ...: no message yet.
+ *   VDI  destroy: while no VBD refers to it (VDI_IN_USE [vdi, op]: xenbox
+ *        does not destroy a VDI's VBDs with it as XAPI does).  clone,
+ *        copy, resize, snapshot, forget, update, ...: no message yet.
+ *   VBD  plug, unplug, unplug_force, eject, insert, pause, unpause: no
+ *        message yet; attach is VM.start's, not a call of its own.
+ *   VIF  plug, unplug: no message yet; attach as VBD's.
+ * So VBDs and VIFs list nothing: add entries here as the calls come.
+ */
+#include <string.h>
+
+#include "api/api.h"
+#include "api/handlers.h"
+#include "lib/util.h"
+
+#define FAIL(c, ...) ((c) ? api_fail((c), __VA_ARGS__, NULL) : -1)
+
+struct dev_op {
+	const char *op;                 /* in the class's operations enum */
+	const char *cls, *msg;          /* the call that does it */
+	int (*check)(struct call *c, struct obj *o);  /* c NULL: only asks */
+};
+
+static int sr_is_file(struct call *c, struct obj *sr)
+{
+	if (!strcmp(dm_get_str(sr, OF(sr, SR, type)), "file"))
+		return 0;
+	return FAIL(c, "SR_OPERATION_NOT_SUPPORTED", sr->ref);
+}
+
+static int vdi_unused(struct call *c, struct obj *vdi)
+{
+	if (!dm_list_len(&vdi->f[OF(vdi, VDI, VBDs)]))
+		return 0;
+	return FAIL(c, "VDI_IN_USE", vdi->ref, "destroy");
+}
+
+static const struct dev_op sr_ops[] = {
+	{ "vdi_create", "VDI", "create", sr_is_file },
+	{ "vdi_destroy", "VDI", "destroy", sr_is_file },
+};
+static const struct dev_op vdi_ops[] = {
+	{ "destroy", "VDI", "destroy", vdi_unused },
+};
+
+static const struct dev_class {
+	const char *cls;
+	int field;                      /* its allowed_operations */
+	const struct dev_op *ops;
+	unsigned n;
+} classes[] = {
+	{ "SR", FLD(SR, allowed_operations), sr_ops, ARRAY_SIZE(sr_ops) },
+	{ "VDI", FLD(VDI, allowed_operations), vdi_ops, ARRAY_SIZE(vdi_ops) },
+};
+
+static const struct dev_class *class_of(const struct obj *o)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
+		if (!strcmp(o->cls->name, classes[i].cls))
+			return &classes[i];
+	return NULL;
+}
+
+int api_dev_op_check(struct call *c, struct obj *o, const char *op)
+{
+	const struct dev_class *d = class_of(o);
+
+	for (unsigned i = 0; d && i < d->n; i++)
+		if (!strcmp(d->ops[i].op, op))
+			return d->ops[i].check(c, o);
+	return FAIL(c, "INTERNAL_ERROR", "unknown operation");
+}
+
+/* O(operations); answered: bit i, ops[i]'s message exists */
+static void update(struct obj *o, const struct dev_class *d, unsigned answered)
+{
+	const struct dm_type *t = o->cls->fields[d->field].t;
+	struct dm_val set = { 0 };
+
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct dev_op *p = &d->ops[i];
+		struct dm_val e;
+
+		if (!(answered & (1u << i)) || p->check(NULL, o))
+			continue;
+		e.u.i = dm_enum_index(t->elem->en, p->op, strlen(p->op));
+		dm_list_push(NULL, &set, &e);
+	}
+	dm_set(o, d->field, &set);
+	dm_val_free(t, &set);
+}
+
+/* Once per loop iteration: the objects changed since the last look (a VBD
+ * made or gone changes its VDI's VBDs).  O(objects of these classes) when
+ * anything changed; whether each message exists is looked up once. */
+void api_dev_ops_refresh(void)
+{
+	static unsigned answered[ARRAY_SIZE(classes)];
+	static uint64_t seen;
+	static int looked;
+
+	if (dm_gen == seen)
+		return;
+	if (dm_gen < seen)
+		seen = 0;       /* a new datamodel */
+	for (size_t i = 0; !looked && i < ARRAY_SIZE(classes); i++)
+		for (unsigned j = 0; j < classes[i].n; j++)
+			if (api_msg_exists(dm_class_find(classes[i].ops[j].cls), classes[i].ops[j].msg))
+				answered[i] |= 1u << j;
+	looked = 1;
+	for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
+		for (struct obj *o = dm_class_find(classes[i].cls)->first; o; o = o->next)
+			if (o->gen_modified > seen)
+				update(o, &classes[i], answered[i]);
+	seen = dm_gen;
+}

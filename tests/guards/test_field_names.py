@@ -1,0 +1,43 @@
+"""Fields are named by constant (FLD/OF, src/api/dm.h), never by a string
+looked up at run time: dm_field_find() is for names that come from the
+wire (get_<field>, where-expressions, a record's keys), and only the files
+that decode those may call it.  A string lookup elsewhere costs O(fields)
+per call and turns a typo or a class without the field into a silent NULL
+instead of a build failure."""
+import os
+import re
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SRC = os.path.join(TOP, "src")
+
+# the wire's names: dispatch.c (accessors, records), where.c (filters),
+# and the engine itself
+WIRE = {"api/dispatch.c", "api/where.c", "api/dm.c", "api/dm.h"}
+CALL = re.compile(r"\bdm_field_find\s*\(")
+
+
+def callers(src):
+    found = []
+    for d, _, files in os.walk(src):
+        for f in files:
+            if not f.endswith((".c", ".h")):
+                continue
+            p = os.path.join(d, f)
+            rel = os.path.relpath(p, src)
+            with open(p, encoding="utf-8", errors="replace") as fh:
+                for n, line in enumerate(fh, 1):
+                    if CALL.search(line):
+                        found.append((rel, n, line.strip()))
+    return found
+
+
+def test_fields_by_name_only_from_the_wire():
+    bad = [c for c in callers(SRC) if c[0] not in WIRE]
+    assert not bad, "dm_field_find outside the wire's decoders (use FLD/OF): %r" % bad
+
+
+def test_the_guard_sees_a_lookup(tmp_path):
+    p = tmp_path / "stats"
+    p.mkdir()
+    (p / "x.c").write_text('f = dm_field_find(o->cls, "other_config");\n')
+    assert callers(str(tmp_path)) == [("stats/x.c", 1, 'f = dm_field_find(o->cls, "other_config");')]
