@@ -35,7 +35,7 @@ $(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(wildcard $(TOPDIR)/tests/fuzz/*.h
 # server: not the dispatcher's; the API calls of pool/token.c are in)
 FUZZ_API_SRCS := $(filter-out pool/chan.c pool/master.c pool/member.c pool/cli.c pool/client.c,\
 	$(filter api/% vmm/% lib/% rpc/% http/% pool/%,$(XB_SRCS)))
-$(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
+$(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(TOPDIR)/tests/fuzz/pool_stub.h $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  tests/fuzz/fuzz_api.c"
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
@@ -44,7 +44,7 @@ $(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(addprefix $(TOPDIR)
 
 # The filter expressions of get_all_where (api/where.c), bound to the real
 # datamodel: the model names every handler, so it links what fuzz_api does.
-$(HOST_DIR)/fuzz/fuzz_where: $(TOPDIR)/tests/fuzz/fuzz_where.c $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER)
+$(HOST_DIR)/fuzz/fuzz_where: $(TOPDIR)/tests/fuzz/fuzz_where.c $(TOPDIR)/tests/fuzz/pool_stub.h $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  tests/fuzz/fuzz_where.c"
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \

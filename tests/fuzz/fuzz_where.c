@@ -10,6 +10,7 @@
 #include "api/where.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "pool_stub.h"
 
 static struct obj *vm;
 
