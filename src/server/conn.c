@@ -413,10 +413,28 @@ static void get_checked(struct call *call)
 		process(c);
 }
 
+/* Checks Basic credentials in the worker (api_http_basic); complete gets
+ * the request back as a struct get_call.  -1 when out of memory. */
+static int basic_check(struct conn *c, const struct http_req *req, const char *user,
+		       const char *pass, void (*complete)(struct call *))
+{
+	struct get_call *g = arena_alloc(&c->a, sizeof(*g));
+
+	if (!g)
+		return -1;
+	g->req = *req;
+	g->call.a = &c->a;
+	g->call.peer = c->peer;
+	g->call.complete = complete;
+	g->call.conn = c;
+	c->busy = &g->call;
+	api_http_basic(&g->call, user, pass);
+	return 0;
+}
+
 static void run_get(struct conn *c, const struct http_req *req)
 {
 	const char *sid = http_query_get(&c->a, req->query, "session_id"), *user, *pass;
-	struct get_call *g;
 	int r;
 
 	if (get_route(c, req, c->local_root || api_session_use(sid)) != 401)
@@ -430,18 +448,8 @@ static void run_get(struct conn *c, const struct http_req *req)
 		reply_401(c, req->path);
 		return;
 	}
-	g = arena_alloc(&c->a, sizeof(*g));
-	if (!g) {
+	if (basic_check(c, req, user, pass, get_checked))
 		reply_status(c, 500, 0);
-		return;
-	}
-	g->req = *req;
-	g->call.a = &c->a;
-	g->call.peer = c->peer;
-	g->call.complete = get_checked;
-	g->call.conn = c;
-	c->busy = &g->call;
-	api_http_basic(&g->call, user, pass);
 }
 
 #ifdef CONFIG_XB_POOL
@@ -481,20 +489,10 @@ static void pool_ws_checked(struct call *call)
 static void pool_ws(struct conn *c, const struct http_req *req)
 {
 	const char *user, *pass;
-	struct get_call *g;
 	int r = http_basic_auth(&c->a, req->authorization, &user, &pass);
 
-	if (r || !(g = arena_alloc(&c->a, sizeof(*g)))) {
+	if (r || basic_check(c, req, user, pass, pool_ws_checked))
 		pool_ws_answer(c, req, r < 0 ? 0 : -1);
-		return;
-	}
-	g->req = *req;
-	g->call.a = &c->a;
-	g->call.peer = c->peer;
-	g->call.complete = pool_ws_checked;
-	g->call.conn = c;
-	c->busy = &g->call;
-	api_http_basic(&g->call, user, pass);
 }
 #endif
 
