@@ -84,16 +84,22 @@ static char *trim(char *s)
 enum { V_ANY, V_BACKEND, V_HOST, V_NETWORK, V_CIDR, V_IPV4, V_IPV4S, V_HOSTS, V_CRYPT,
        V_IFNAME, V_HOSTPORT, V_ADDR, V_FPR, V_TOKEN, V_SECRET };
 
-static int is_ipv4(const char *s, size_t n)
+/* s[0..n) is an address of family af (inet_pton wants it terminated) */
+static int is_inet(int af, const char *s, size_t n)
 {
-	char a[16];
-	struct in_addr in;
+	char a[64];
+	struct in6_addr in;
 
 	if (n >= sizeof(a))
 		return 0;
 	memcpy(a, s, n);
 	a[n] = 0;
-	return inet_pton(AF_INET, a, &in) == 1;
+	return inet_pton(af, a, &in) == 1;
+}
+
+static int is_ipv4(const char *s, size_t n)
+{
+	return n < 16 && is_inet(AF_INET, s, n);
 }
 
 /* A host name or address: letters, digits, '-', '.', 1..253 bytes. */
@@ -109,14 +115,7 @@ static int is_host(const char *s, size_t n)
 
 static int is_ipv6(const char *s, size_t n)
 {
-	char a[64];
-	struct in6_addr in;
-
-	if (n >= sizeof(a))
-		return 0;
-	memcpy(a, s, n);
-	a[n] = 0;
-	return inet_pton(AF_INET6, a, &in) == 1;
+	return is_inet(AF_INET6, s, n);
 }
 
 /* HOST[:PORT] or [IPv6][:PORT]; the host (brackets off) and port out
