@@ -180,6 +180,13 @@ struct obj {
 	struct obj *hnext_ref, *hnext_uuid;
 	unsigned dirty : 1;             /* changed since the store's last flush */
 	unsigned transient : 1;         /* never persisted (local sessions) */
+	/* the pool's mirror (docs/POOL.md 4.1): 0 is this daemon; on a
+	 * master 1.. are member slots (pool/master.h), on a member 1 is the
+	 * master.  seen: applied in the running full snapshot (4.3); urgent:
+	 * a metrics object with a non-volatile change to send at once. */
+	unsigned owner : 16;
+	unsigned seen : 1;
+	unsigned urgent : 1;
 	/* wall-clock second of gen_modified (events' timestamps); in memory
 	 * only: after a restart, the time the object was loaded.  Fills the
 	 * padding before f[], so it costs no memory. */

@@ -14,22 +14,15 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "pool/chan.h"
+#include "pool/master.h"
 #include "pool/token.h"
 #include "rpc/json.h"
 #include "server/server.h"
 #include "server/tls.h"
 
-/* A member seen since the daemon started: its channel and liveness.
- * O(members) lists: the tick walks them once a second. */
-struct mem {
-	struct mem *next;
-	char uuid[37];                  /* of its pool_member */
-	struct chan *ch;                /* NULL while not connected */
-	int64_t last_seen;              /* now_ms of its last frame */
-	int live;
-};
-
 static struct mem *mems;
+static struct mem **slots;              /* slots[k - 1]: owner k */
+static unsigned nslots;
 static int dead_ms;
 static int64_t next_check;
 
@@ -137,9 +130,17 @@ static struct mem *mem_of(const char *uuid)
 			return x;
 	x = xcalloc(1, sizeof(*x));
 	snprintf(x->uuid, sizeof(x->uuid), "%s", uuid);
+	slots = xrealloc(slots, (nslots + 1) * sizeof(*slots));
+	slots[nslots++] = x;
+	x->slot = nslots;
 	x->next = mems;
 	mems = x;
 	return x;
+}
+
+struct mem *master_mem(unsigned slot)
+{
+	return slot && slot <= nslots ? slots[slot - 1] : NULL;
 }
 
 static struct obj *mem_obj(const struct mem *x)
@@ -339,4 +340,7 @@ void pool_master_dispose(void)
 		}
 		free(x);
 	}
+	free(slots);
+	slots = NULL;
+	nslots = 0;
 }
