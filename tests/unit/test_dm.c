@@ -12,21 +12,8 @@
 
 #define DM_FIELDS_TABLE
 #include "api/dm.h"
+#include "dm_fixture.h"
 
-static int setup(void **state)
-{
-	char err[256];
-
-	(void)state;
-	return dm_init(err, sizeof(err));
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	dm_dispose();
-	return 0;
-}
 
 #define CLS(name) dm_class_find(name)
 
@@ -309,5 +296,5 @@ int main(void)
 		cmocka_unit_test(test_of_checks_class),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, dm_setup, dm_teardown);
 }

@@ -10,24 +10,15 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "api/dm.h"
+#include "dm_fixture.h"
 #include "stats/perfmon.h"
 #include "stats/rrd.h"
-
-static int setup(void **state)
-{
-	char err[256];
-
-	(void)state;
-	return dm_init(err, sizeof(err));
-}
 
 static int teardown(void **state)
 {
 	(void)state;
 	perfmon_dispose();
-	dm_dispose();
-	return 0;
+	return dm_teardown(state);
 }
 
 static struct obj *object(const char *cls, const char *perfmon)
@@ -203,5 +194,5 @@ int main(void)
 		cmocka_unit_test(test_nonfinite_config_ignored),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, dm_setup, teardown);
 }

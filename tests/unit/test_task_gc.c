@@ -10,24 +10,10 @@
 #include <cmocka.h>
 
 #include "api/api.h"
-#include "api/dm.h"
+#include "dm_fixture.h"
 
 #define NOW 2000000000LL
 
-static int setup(void **state)
-{
-	char err[256];
-
-	(void)state;
-	return dm_init(err, sizeof(err));
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	dm_dispose();
-	return 0;
-}
 
 static struct obj *task(const char *status, int64_t created, int64_t finished)
 {
@@ -100,8 +86,8 @@ static void test_cap_takes_the_oldest_finished(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ages, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cap_takes_the_oldest_finished, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ages, dm_setup, dm_teardown),
+		cmocka_unit_test_setup_teardown(test_cap_takes_the_oldest_finished, dm_setup, dm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

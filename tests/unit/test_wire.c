@@ -10,23 +10,9 @@
 #include <cmocka.h>
 
 #include "api/api.h"
-#include "api/dm.h"
+#include "dm_fixture.h"
 #include "rpc/value.h"
 
-static int setup(void **state)
-{
-	char err[256];
-
-	(void)state;
-	return dm_init(err, sizeof(err));
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	dm_dispose();
-	return 0;
-}
 
 static struct xv dbl(double d)
 {
@@ -152,5 +138,5 @@ int main(void)
 		cmocka_unit_test(test_int_range),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, dm_setup, dm_teardown);
 }
