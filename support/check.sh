@@ -8,6 +8,8 @@
 #   unit        C unit tests (cmocka), host build
 #   integration pytest against the daemon: host ASan build, then the
 #               shipped static musl binary
+#   pool        pool hosts in network namespaces, one behind NAT (needs root
+#               and nft; tests/pool)
 #   size        `make size` within the Kconfig budget
 #   deb         `make deb`, installed in a fresh debootstrap root (needs root
 #               and Debian's mirror; tests/deb)
@@ -129,6 +131,7 @@ suite unit make -s O="$O" unit-check
 suite integration env XENBOX="$O/host/bin/xenbox" XENBOX_XEN="$O/images/xenbox" \
 	$PY -m pytest -q tests/integration
 suite integration-musl env XENBOX="$O/images/xenbox" $PY -m pytest -q tests/integration
+suite pool env XENBOX="$O/host/bin/xenbox" $PY -m pytest -q tests/pool
 suite size --step make -s O="$O" size
 suite deb sh -c 'make -s O="$1" deb >/dev/null && XB_DEB="$1/images/xenbox_$(cat VERSION)_amd64.deb" "$2" -m pytest -q tests/deb' - "$O" "$PY"
 suite build env CHECK_O="$O" $PY -m pytest -q tests/build

@@ -17,13 +17,11 @@ tests skip, except with CI=true, where that fails.
                       exists, written if not (local iteration only; CI
                       leaves it unset, so each run starts from the mirror)
 """
-import ctypes
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,7 +32,6 @@ import ci_skips  # noqa: E402
 
 MIRROR = os.environ.get("XB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 CACHE = os.environ.get("XB_DEBROOT_CACHE")
-CLONE_NEWNET = 0x40000000
 
 
 def pytest_configure(config):
@@ -126,35 +123,3 @@ def debroot():
         left = mounted_below(root)
         assert not left, "mounts left below the root: %s" % left
         shutil.rmtree(work)
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _setns(fd):
-    if _libc.setns(fd, CLONE_NEWNET) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, "setns: " + os.strerror(e))
-
-
-@contextmanager
-def loopback_netns():
-    """This thread (and the processes it starts) in a fresh network
-    namespace with only loopback, up; removed afterwards."""
-    name = "xbdeb-%d" % os.getpid()
-    subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True)
-    orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    try:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
-        fd = os.open("/run/netns/" + name, os.O_RDONLY)
-        try:
-            _setns(fd)
-        finally:
-            os.close(fd)
-        try:
-            yield name
-        finally:
-            _setns(orig)
-    finally:
-        os.close(orig)
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)

@@ -14,7 +14,8 @@ import xmlrpc.client
 
 import pytest
 
-from conftest import in_root, in_root_cmd, loopback_netns
+from conftest import in_root, in_root_cmd
+from netns import loopback_netns
 
 PASSWORD = "deb-suite-s3cret"
 DYNAMIC_UID = 61184     # the first of systemd's DynamicUser range

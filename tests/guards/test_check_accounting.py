@@ -59,10 +59,28 @@ def test_check_sh_accounts_every_suite_it_runs():
     totals), and the fresh root's result is collected."""
     text = open(os.path.join(TOP, "support", "check.sh")).read()
     assert "suite-result.py" in text
-    for name in ("guards", "unit", "integration", "integration-musl", "size", "deb", "build",
-                 "fuzz", "usb", "system"):
+    for name in ("guards", "unit", "integration", "integration-musl", "pool", "size", "deb",
+                 "build", "fuzz", "usb", "system"):
         assert "\nsuite %s " % name in text, name
     assert 'account fresh-root "$rc"' in text
+
+
+def test_check_sh_runs_every_pytest_suite():
+    """Every folder of tests/ with a conftest and tests is run by check.sh
+    (the class of "a suite nobody runs"): named as `-m pytest ... tests/X`
+    in a command line that is not a comment, or by its make target."""
+    import glob
+    by_make = {"usb": "usb-check"}      # board/pc_x86_64_usb/usb.mk runs tests/usb
+    lines = [l for l in open(os.path.join(TOP, "support", "check.sh")).read().splitlines()
+             if not l.lstrip().startswith("#")]
+    text = "\n".join(lines)
+    suites = sorted(os.path.basename(os.path.dirname(p))
+                    for p in glob.glob(os.path.join(TOP, "tests", "*", "conftest.py"))
+                    if glob.glob(os.path.join(os.path.dirname(p), "test_*.py")))
+    assert "pool" in suites and "integration" in suites, suites
+    for name in suites:
+        assert ("tests/%s" % name) in text or by_make.get(name, "\0") in text, \
+            "check.sh runs no tests/%s" % name
 
 
 def test_imports_of_the_suites_resolve():

@@ -17,6 +17,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ports import free_port  # noqa: E402
 import ci_skips  # noqa: E402
+from unixhttp import UnixHTTPConnection, UnixTransport  # noqa: E402,F401
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 XENBOX = os.environ.get("XENBOX", os.path.join(TOP, "output/check/host/bin/xenbox"))
@@ -25,25 +26,6 @@ PASSWORD = "s3cret-for-tests"
 
 def pytest_configure(config):
     ci_skips.register(config)       # CI=true: a skip fails
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost")
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
-
-
-class UnixTransport(xmlrpc.client.Transport):
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    def make_connection(self, host):
-        return UnixHTTPConnection(self.path)
 
 
 class Daemon:

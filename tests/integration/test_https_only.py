@@ -3,7 +3,7 @@ xenbox.conf's https_only (docs/DAEMON.md).  With it on (the default) the
 plain HTTP listener answers on loopback only; off, where --http says.
 
 Daemons listening on 0.0.0.0 run in a network namespace of their own
-(tests/integration/netns.py): nothing reaches them from outside, and no
+(tests/lib/netns.py): nothing reaches them from outside, and no
 socket of this machine holds their port."""
 import http.client
 import os

@@ -1,6 +1,6 @@
 """host.address and the management PIF follow the real interface
 (docs/DAEMON.md, "Management interface"): a daemon in a network namespace
-of its own (tests/integration/netns.py) with xenbox.conf's
+of its own (tests/lib/netns.py) with xenbox.conf's
 management_interface naming a veth there, its /etc/resolv.conf a file of
 the test's (a bind mount in a mount namespace of the daemon's own)."""
 import json
