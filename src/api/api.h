@@ -24,7 +24,7 @@
  *              and later completes it exactly once -- emits the result or
  *              calls api_fail(), then c->complete(c).  What it needs then
  *              is copied into c->a; a connection that goes away first is
- *              dropped by api_events_cancel()/api_vm_cancel() (the operation
+ *              dropped by api_cancel() (the operation
  *              goes on, nobody is answered).
  *   args       belong to the dispatcher, which frees each by its declared
  *              type after the handler returns: read them, never keep, free,
@@ -71,6 +71,21 @@ struct call {
 /* Dispatch c->method with c->params.  Always ends in c->complete(c), now or
  * later (then it returns 1). */
 int api_dispatch(struct call *c);
+
+/* The pool's forwarding (docs/POOL.md 5.1), set by the daemon so that the
+ * API knows no pool: route runs before every message (after the session
+ * and parameter count were checked; for Async.* on the inner call, msg
+ * without the prefix: "start" of VM.start) and returns 0 to run it here,
+ * -1 after api_fail(), or 1 when it sent the call elsewhere: then it
+ * completes c later, as a waiting handler does.  cancel forgets c (its
+ * caller went away; see api_cancel). */
+void api_set_route_hook(int (*route)(struct call *c, const struct dm_class *k, const char *msg),
+			void (*cancel)(struct call *c));
+/* A waiting call's caller went away (a connection closed, a pool channel
+ * dropped): every kind of wait forgets c (events, VM jobs, logins, calls
+ * forwarded); the operations go on, nobody is answered.  The one place
+ * that knows them all. */
+void api_cancel(struct call *c);
 
 /* Record a XenAPI failure: code then parameters, NULL-terminated.  The
  * strings are copied into the call's arena.  Returns -1 for `return
@@ -154,5 +169,11 @@ int api_session_use(const char *ref);
  * extensions (pool.*_join_token) when other users come. */
 int api_require_root(struct call *c, const char *perm);
 int api_http_basic(struct call *c, const char *user, const char *pass);
+/* A transient local superuser session (the pool channel's, docs/POOL.md
+ * 4.3): the one named ref if it exists, else made anew with that ref
+ * (NULL: a new one), so one that the idle GC ended comes back as itself.
+ * Never persisted; _end ends it (events included) if it exists. */
+const char *api_session_internal(const char *ref, const char *orig);
+void api_session_internal_end(const char *ref);
 
 #endif

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "api/host.h"
 #include "api/where.h"
 #include "lib/util.h"
 #include "rpc/xmlrpc.h"
@@ -621,6 +622,38 @@ static int run_custom(struct call *c, const struct dm_msg *m, int first)
 	return rc;
 }
 
+/* ---- routing (the pool's forwarding, docs/POOL.md 5.1) ---- */
+
+static int (*route_hook)(struct call *c, const struct dm_class *k, const char *msg);
+static void (*route_cancel)(struct call *c);
+
+void api_set_route_hook(int (*route)(struct call *c, const struct dm_class *k, const char *msg),
+			void (*cancel)(struct call *c))
+{
+	route_hook = route;
+	route_cancel = cancel;
+}
+
+void api_cancel(struct call *c)
+{
+	api_events_cancel(c);
+	api_vm_cancel(c);
+	api_session_cancel(c);
+	if (route_cancel)
+		route_cancel(c);
+}
+
+/* Run a message here, or where the hook sends it (then 1: it waits). */
+static int run(struct call *c, struct dm_class *k, const struct dm_msg *m, const struct gen *g,
+	       const char *msg, int first)
+{
+	int rc = route_hook ? route_hook(c, k, msg) : 0;
+
+	if (rc)
+		return rc;
+	return m ? run_custom(c, m, first) : run_generated(c, k, g);
+}
+
 /* ---- tasks for Async.* ---- */
 
 struct obj *api_task_new(struct call *c, const char *name);
@@ -687,7 +720,7 @@ static int run_async(struct call *c, struct dm_class *k, const char *name)
 	ac->c.task = ac->task;
 	ac->c.complete = async_complete;
 	emit_str(c->e, task->ref);      /* the reply does not wait */
-	rc = m ? run_custom(&ac->c, m, 1) : run_generated(&ac->c, k, &g);
+	rc = run(&ac->c, k, m, &g, name + strlen(k->name) + 1, 1);
 	if (rc == 1)
 		return 0;               /* async_complete finishes the task */
 	if (rc < 0 && !ac->c.nerr)
@@ -770,7 +803,7 @@ static int dispatch(struct call *c)
 		return -1;
 	if (async)
 		return run_async(c, k, name);
-	return m ? run_custom(c, m, first) : run_generated(c, k, &g);
+	return run(c, k, m, &g, dot + 1, first);
 }
 
 int api_dispatch(struct call *c)

@@ -67,10 +67,15 @@ struct chan *chan_new(int fd, struct tls_conn *t, int server, const struct chan_
 
 void chan_free(struct chan *ch, const char *why)
 {
-	ch->ops->closed(ch, why);
-	loop_unwatch(ch->fd);
-	tls_conn_free(ch->tls);
-	close(ch->fd);
+	if (!ch->dead) {
+		ch->dead = 1;
+		ch->ops->closed(ch, why);
+		loop_unwatch(ch->fd);
+		tls_conn_free(ch->tls);
+		close(ch->fd);
+	}
+	if (ch->depth)
+		return;         /* frames() frees it */
 	buf_free(&ch->in);
 	buf_free(&ch->out);
 	buf_free(&ch->msg);
@@ -110,6 +115,8 @@ static int flush(struct chan *ch)
 
 void chan_write(struct chan *ch, const void *p, size_t n)
 {
+	if (ch->dead)
+		return;
 	buf_add(&ch->out, p, n);
 	if (ch->hs_done && !ch->wants_write)
 		flush(ch);      /* may free ch: callers return after */
@@ -121,6 +128,8 @@ static void frame(struct chan *ch, int op, const void *p, size_t n)
 {
 	unsigned char mask[4];
 
+	if (ch->dead)
+		return;
 	if (!ch->server && ws_mask_new(mask)) {
 		chan_free(ch, "no random numbers");
 		return;
@@ -143,7 +152,7 @@ void chan_close(struct chan *ch, unsigned code, const char *reason)
 {
 	unsigned char mask[4] = { 0, 0, 0, 0 };
 
-	if (ch->closing)
+	if (ch->closing || ch->dead)
 		return;
 	ch->closing = 1;
 	if (ch->ws) {
@@ -156,14 +165,14 @@ void chan_close(struct chan *ch, unsigned code, const char *reason)
 		flush(ch);
 }
 
-/* Decode the frames in ch->in.  0, or -1 when ch was freed. */
-static int frames(struct chan *ch)
+/* Decode the frames in ch->in.  0, or -1 to stop (ch may be dead). */
+static int decode(struct chan *ch)
 {
 	struct ws_frame f;
 	size_t used;
 	int r;
 
-	while (ch->ws && ch->in.len) {
+	while (!ch->dead && ch->ws && ch->in.len) {
 		r = ws_decode(&ch->dec, (unsigned char *)ch->in.data, ch->in.len, &f, &used);
 		if (r == WS_NEED_MORE)
 			break;
@@ -194,7 +203,7 @@ static int frames(struct chan *ch)
 				buf_addc(&ch->msg, 0);
 				buf_consume(&ch->in, used);
 				if (ch->ops->msg(ch, ch->msg.data, ch->msg.len - 1))
-					return -1;      /* ch is gone */
+					return -1;      /* ch is dead */
 				buf_reset(&ch->msg);
 				continue;
 			}
@@ -202,6 +211,22 @@ static int frames(struct chan *ch)
 		buf_consume(&ch->in, used);
 	}
 	return 0;
+}
+
+/* decode(), with ch kept in memory while it runs: a pong, a handler's
+ * reply or a call it completes may fail to write and close ch (see
+ * chan_free).  0, or -1 when ch was freed. */
+static int frames(struct chan *ch)
+{
+	int r;
+
+	ch->depth++;
+	r = decode(ch);
+	if (!--ch->depth && ch->dead) {
+		chan_free(ch, NULL);
+		return -1;
+	}
+	return r;
 }
 
 static void on_io(int fd, int events, void *opaque)

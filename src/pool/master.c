@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "pool/chan.h"
+#include "pool/forward.h"
 #include "pool/master.h"
 #include "pool/token.h"
 #include "rpc/json.h"
@@ -189,13 +190,21 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	struct emit e;
 
 	x->last_seen = ch->last_rx;
-	arena_init(&a, 1u << 20);
+	arena_init(&a, 16u << 20);
 	if (jsonrpc_parse_call(&a, s, n, &rc, &err)) {
-		/* answers to our calls: none in this stage */
+		struct xv *v;
+
+		/* answers to our calls (forwarded ones, pool/forward.c) */
+		if (!json_parse(&a, s, n, &v, &err))
+			fwd_answer(ch, v);
 		arena_free(&a);
 		return 0;
 	}
 	if (!strcmp(rc.method, "xbpool.hello")) {
+		const struct xv *p = rc.params->len ? xv_get(rc.params->u.a[0], "session") : NULL;
+
+		snprintf(x->session, sizeof(x->session), "%s",
+			 p && p->type == XV_STRING ? p->u.s : "");
 		json_emit_init(&e, &res);
 		emit_struct_begin(&e);
 		chan_kv(&e, "pool_uuid", dm_get_str(api_pool, api_pool->cls->f_uuid));
@@ -221,6 +230,7 @@ static void on_closed(struct chan *ch, const char *why)
 	(void)why;              /* liveness tells, after dead_after */
 	if (x->ch == ch)
 		x->ch = NULL;
+	fwd_gone(ch);           /* its forwarded calls fail */
 }
 
 static void on_raw(struct chan *ch)
@@ -291,6 +301,7 @@ void pool_master_init(int dead_after)
 	dead_ms = dead_after * 1000;
 	server_pool_upgrade = pool_upgrade;
 	server_pool_adopt = adopt;
+	fwd_master_init();
 	/* every member counts as seen at start: none is reported offline
 	 * before dead_after has passed (8) */
 	for (struct obj *o = dm_class_find("pool_member")->first; o; o = o->next) {
@@ -308,6 +319,7 @@ int64_t pool_master_tick(int64_t now)
 	if (now < next_check)
 		return next_check - now;
 	next_check = now + 1000;
+	fwd_tick(now);
 	for (struct mem *x = mems; x; x = x->next) {
 		if (x->ch && x->ch->last_rx > x->last_seen)
 			x->last_seen = x->ch->last_rx;
@@ -329,6 +341,7 @@ void pool_master_dispose(void)
 {
 	struct mem *x;
 
+	fwd_dispose();
 	while ((x = mems)) {
 		mems = x->next;
 		if (x->ch) {

@@ -18,6 +18,7 @@ struct mem {
 	struct chan *ch;                /* NULL while not connected */
 	int64_t last_seen;              /* now_ms of its last frame */
 	int live;
+	char session[48];               /* its channel session, from the hello */
 };
 
 /* The member of owner number slot, or NULL (0, or none such).  O(1). */

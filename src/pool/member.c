@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "pool/chan.h"
+#include "pool/forward.h"
 #include "rpc/json.h"
 #include "server/config.h"
 #include "server/loop.h"
@@ -128,6 +129,7 @@ static void hello(void)
 	chan_kv(&e, "host_uuid", dm_get_str(api_this_host, api_this_host->cls->f_uuid));
 	chan_kv(&e, "hostname", dm_get_str(api_this_host, FLD(host, hostname)));
 	chan_kv(&e, "version", XB_VERSION);
+	chan_kv(&e, "session", fwd_session());  /* for the master's calls (5.2) */
 	emit_struct_end(&e);
 	chan_call_end(m.ch, &b);
 	buf_free(&b);
@@ -241,10 +243,10 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	struct obj *l = link_obj();
 	int first;
 
-	(void)ch;
+	if (m.state == ONLINE && !fwd_run(ch, s, n))
+		return 0;       /* a call from the master (pool/forward.c) */
 	arena_init(&a, 1u << 20);
 	if (json_parse(&a, s, n, &v, &err) || xv_get(v, "method")) {
-		/* calls from the master come with the mirror (stage 4) */
 		arena_free(&a);
 		return 0;
 	}
@@ -286,6 +288,7 @@ static void on_closed(struct chan *ch, const char *why)
 	unsigned char h[32];
 	char got[96];
 
+	fwd_closed();           /* its session and the calls' answers go */
 	if (m.ch != ch)
 		return;
 	m.ch = NULL;

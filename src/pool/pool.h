@@ -26,6 +26,9 @@ int64_t pool_member_tick(int64_t now);
 struct dm_val;
 void pool_member_status(struct dm_val *map);
 void pool_member_dispose(void);
+/* On a member, in before_sleep after the store commit: send the answers
+ * to the master's calls that may go (docs/POOL.md 5.3; pool/forward.c). */
+void pool_forward_release(int (*saved_since)(uint64_t gen));
 
 /* The Upgrade's checks (2.3), for tests: what the master answers (101, or
  * a status with the ErrorDescription in resp). */

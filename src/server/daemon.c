@@ -86,6 +86,9 @@ static int64_t before_sleep(void)
 	t = min_pos(t, stats_tick(now));
 #endif
 	store_flush(now);       /* logs its failures itself */
+#ifdef CONFIG_XB_POOL
+	pool_forward_release(store_saved_since);
+#endif
 	server_flush_output(store_saved_since);
 	return min_pos(t, store_retry_in(now));
 }
