@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <math.h>
+#include <signal.h>
 #include <cmocka.h>
 
 #include "api/api.h"
@@ -682,6 +683,56 @@ static void test_member_session_survives_gc(void **state)
 	fwd_closed();
 }
 
+/* A channel whose write fails while its own frames are handled (the pong
+ * of a ping, an answer that completes a call that sends again) is closed
+ * at once and freed only after: the frames behind are not read from
+ * freed memory (ASan), and closed() runs once. */
+static int closes;
+static int c_msg(struct chan *ch, char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	(void)s;
+	(void)n;
+	buf_adds(&b, "{}");
+	chan_send(ch, &b);      /* fails: the peer is gone */
+	buf_free(&b);
+	return 0;
+}
+static void c_closed(struct chan *ch, const char *why)
+{
+	(void)ch;
+	(void)why;
+	closes++;
+}
+
+static void test_chan_closed_while_handling(void **state)
+{
+	static const struct chan_ops ops[2] = { { t_raw, t_msg, c_closed },
+						{ t_raw, c_msg, c_closed } };
+	unsigned char mask[4] = { 1, 2, 3, 4 };
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < 2; i++) {
+		int sv[2];
+		struct chan *ch;
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+		close(sv[1]);
+		ch = chan_new(sv[0], NULL, 1, &ops[i], NULL, "peer");
+		assert_non_null(ch);
+		/* i 0: a ping, whose pong fails; i 1: a message whose handler
+		 * writes; then more frames behind */
+		ws_frame_add(&ch->in, i ? WS_TEXT : WS_PING, 1, "{}", 2, mask);
+		ws_frame_add(&ch->in, WS_TEXT, 1, "{}", 2, mask);
+		ws_frame_add(&ch->in, WS_TEXT, 1, "{}", 2, mask);
+		closes = 0;
+		chan_ws_start(ch);      /* ch is gone after */
+		assert_int_equal(closes, 1);
+	}
+}
+
 /* The re-encoder: params[0] replaced, the rest as decoded */
 static void test_json_emit_params(void **state)
 {
@@ -727,6 +778,7 @@ int main(void)
 		cmocka_unit_test(test_member_runs_calls),
 		cmocka_unit_test(test_member_session_survives_gc),
 		cmocka_unit_test(test_json_emit_params),
+		cmocka_unit_test(test_chan_closed_while_handling),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
