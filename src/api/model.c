@@ -212,8 +212,10 @@ static const struct dm_param p_token_create[] = {
 	PD("int", "uses", "1"), PD("int", "ttl_seconds", "86400"), PD("string", "label", ""), PEND
 };
 static const struct dm_param p_token_id[] = { P("string", "id"), PEND };
+static const struct dm_param p_eject[] = { P("host ref", "host"), PEND };
 
 static struct dm_msg pool_msgs[] = {
+	M("eject", "void", p_eject, api_pool_eject, DM_M_ASYNC),       /* pool/forward.c */
 	M("create_join_token", "string", p_token_create, api_pool_create_join_token, 0),
 	M("get_join_tokens", "(string -> string) map set", p_none, api_pool_get_join_tokens, 0),
 	M("revoke_join_token", "void", p_token_id, api_pool_revoke_join_token, 0),
@@ -371,6 +373,9 @@ static struct dm_msg host_msgs[] = {
 	M("get_server_localtime", NULL, p_host, api_host_get_server_localtime, DM_M_RAW),
 	M("get_server_certificate", "string", p_host, api_host_get_server_certificate, 0),
 	M("set_https_only", "void", p_host_bool, api_host_set_https_only, 0),
+#ifdef CONFIG_XB_POOL
+	M("destroy", "void", p_host, api_host_destroy, DM_M_ASYNC),    /* pool/forward.c */
+#endif
 	MEND
 };
 

@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/handlers.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "pool/chan.h"
 #include "pool/master.h"
+#include "pool/member.h"
 #include "pool/pool.h"
 #include "rpc/json.h"
 
@@ -33,6 +35,7 @@ static const struct rule {
 	{ "event", NULL, NULL, HERE, 0 },
 	{ "task", NULL, NULL, HERE, 0 },
 	{ "pool", "eject", NULL, SELF, 0 },
+	{ "host", "destroy", NULL, HERE, 0 },   /* the master forgets an offline member */
 	{ "pool", NULL, NULL, HERE, 0 },
 	{ "message", "create", NULL, HERE, 0 },
 	{ "VDI", "create", "SR", FIELD, 0 },
@@ -110,6 +113,7 @@ struct pend {
 	struct chan *ch;
 	unsigned id;                    /* "m<id>" on ch */
 	unsigned slot;
+	int eject;                      /* pool.eject: done, the master forgets it */
 	int64_t deadline;
 	const struct dm_msg *m;         /* NULL: a derived accessor */
 };
@@ -164,12 +168,16 @@ static void convert(struct call *c, const struct dm_msg *m, const struct xv *v)
 	}
 }
 
+static void forget(struct mem *x, int revoke);
+
 /* Finish p's call (unless its client went away) with v's answer, or with
  * code [the member's host].  p is freed. */
 static void finish(struct pend *p, const struct xv *v, const char *code)
 {
 	struct call *c = take(p)->c;
 
+	if (p->eject && v && xv_get(v, "result") && master_mem(p->slot))
+		forget(master_mem(p->slot), 0);         /* ejected (3.7) */
 	if (c && v)
 		convert(c, p->m, v);
 	else if (c)
@@ -266,6 +274,7 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	p->id = x->ch->ids + 1;
 	p->slot = o->owner;
 	p->m = dm_msg_find(k, msg);
+	p->eject = !strcmp(name, "pool.eject");
 	p->deadline = now_ms() + FWD_TIMEOUT_MS;
 	p->next = pends;
 	pends = p;
@@ -273,6 +282,73 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	chan_call_end(x->ch, &b);
 	buf_free(&b);
 	return 1;
+}
+
+/* ---- leaving (3.7) ---- */
+
+/* The master forgets member x: its mirror (every object it owns:
+ * O(objects)) and its pool_member record, or with revoke that record
+ * barred (the member, if it comes back, is refused).  Silently offline:
+ * no HOST_OFFLINE for a host that left. */
+static void forget(struct mem *x, int revoke)
+{
+	struct obj *pm = dm_obj_by_uuid(dm_class_find("pool_member"), x->uuid), *o, *next;
+
+	for (size_t i = 0; i < dm_nclasses; i++)
+		for (o = dm_classes[i]->first; o; o = next) {
+			next = o->next;
+			if (o->owner == x->slot)
+				dm_obj_delete(o);
+		}
+	if (pm && revoke)
+		dm_set_str(pm, FLD(pool_member, state), "revoked");
+	else if (pm)
+		dm_obj_delete(pm);
+	log_warn("XENBOX-POOL member %s %s", x->uuid, revoke ? "destroyed" : "ejected");
+	x->live = 0;
+	*x->session = 0;
+	if (x->ch)
+		chan_close(x->ch, revoke ? 4003 : 1000, revoke ? "revoked" : "ejected");
+}
+
+static void mcall_done(struct call *c);
+
+/* pool.eject(host): on the master, a member's host went to that member
+ * (5.1); here it is this host.  On a member, the master's call: it
+ * becomes standalone, guests untouched, and closes the channel once its
+ * answer is written. */
+HANDLER(api_pool_eject)
+{
+	struct obj *h = api_obj(c, "host", args[0].u.s);
+
+	(void)res;
+	if (!h)
+		return -1;
+	if (h != api_this_host || c->complete != mcall_done || !member_eject())
+		return api_fail(c, "OPERATION_NOT_ALLOWED",
+				h == api_this_host ? "this host is not a member of a pool"
+						   : "not a member of this pool", NULL);
+	return 0;
+}
+
+/* host.destroy(host), XAPI's call for a dead host (3.7): the master
+ * forgets the offline member and bars its certificate. */
+HANDLER(api_host_destroy)
+{
+	struct obj *h = api_obj(c, "host", args[0].u.s);
+	struct mem *x;
+
+	(void)res;
+	if (!h)
+		return -1;
+	if (h == api_this_host)
+		return api_fail(c, "HOST_CANNOT_DESTROY_SELF", h->ref, NULL);
+	if (!(x = master_mem(h->owner)))
+		return api_fail(c, "OPERATION_NOT_ALLOWED", "not a member of this pool", NULL);
+	if (x->live)
+		return api_fail(c, "HOST_IS_LIVE", h->ref, NULL);
+	forget(x, 1);
+	return 0;
 }
 
 void fwd_master_init(void)
@@ -301,6 +377,7 @@ struct mcall {
 	struct rpc_call rc;
 	uint64_t gen0, gen1;            /* dm_gen when it began, completed */
 	int done;
+	int leave;                      /* pool.eject: close once answered */
 };
 static struct mcall *mcalls;            /* newest first */
 static struct chan *mch;                /* the channel they came on */
@@ -340,6 +417,7 @@ static void mcall_done(struct call *c)
 	}
 	mc->gen1 = dm_gen;
 	mc->done = 1;
+	mc->leave = !c->nerr && !strcmp(c->method, "pool.eject");
 }
 
 int fwd_run(struct chan *ch, const char *s, size_t n)
@@ -392,6 +470,10 @@ void pool_forward_release(int (*saved_since)(uint64_t gen))
 		if (!mc->done || !may_answer(mc, saved_since))
 			continue;
 		chan_send(mch, &mc->reply);
+		if (mch && mc->leave) {
+			member_ejected_close(); /* the rest go with the channel */
+			break;
+		}
 		if (mch)
 			mcall_free(mc);
 	}

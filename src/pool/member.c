@@ -24,9 +24,11 @@
 #include "http/http.h"
 #include "lib/base64.h"
 #include "lib/log.h"
+#include "lib/sha256.h"
 #include "lib/util.h"
 #include "pool/chan.h"
 #include "pool/forward.h"
+#include "pool/member.h"
 #include "rpc/json.h"
 #include "server/config.h"
 #include "server/loop.h"
@@ -399,6 +401,50 @@ static void leave(const char *why)
 	unlink(path);
 }
 
+/* The digest of the pool_* keys an eject happened under (3.7), hex. */
+static void conf_digest(const struct config_pool *c, char hex[65])
+{
+	const char *v[] = { c->master, c->fingerprint, c->token, c->username, c->password };
+	struct sha256 s;
+	unsigned char d[32];
+
+	sha256_init(&s);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		sha256_update(&s, v[i] ? v[i] : "", v[i] ? strlen(v[i]) + 1 : 1);
+	sha256_final(&s, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+int member_eject(void)
+{
+	struct obj *l = link_obj();
+	char path[600], hex[65];
+
+	if (!joined() || !m.cfg)
+		return 0;
+	conf_digest(m.cfg, hex);
+	dm_set_str(l, FLD(pool_link, state), "ejected");
+	dm_set_str(l, FLD(pool_link, conf_digest), hex);
+	api_slave_of = NULL;
+	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
+	unlink(path);
+	log_warn("XENBOX-POOL ejected from pool %s: this host is standalone, its guests untouched; "
+		 "to join again, change the pool_* lines of xenbox.conf (a new token)",
+		 dm_get_str(l, FLD(pool_link, pool_uuid)));
+	return 1;
+}
+
+void member_ejected_close(void)
+{
+	struct chan *ch = m.ch;
+
+	m.ch = NULL;
+	set_state(IDLE);
+	if (ch)
+		chan_close(ch, 1000, "ejected");
+}
+
 void pool_member_start(const struct config_pool *c, const char *state_dir)
 {
 	struct obj *l = link_obj();
@@ -415,6 +461,19 @@ void pool_member_start(const struct config_pool *c, const char *state_dir)
 	}
 	if (!c->join)
 		return;
+	if (l && !strcmp(dm_get_str(l, FLD(pool_link, state)), "ejected")) {
+		char hex[65];
+
+		conf_digest(c, hex);
+		if (!strcmp(hex, dm_get_str(l, FLD(pool_link, conf_digest)))) {
+			log_warn("XENBOX-POOL ejected from pool %s; to join again, change the pool_* "
+				 "lines of xenbox.conf (a new token)",
+				 dm_get_str(l, FLD(pool_link, pool_uuid)));
+			return;
+		}
+		dm_obj_delete(l);       /* new lines: a new join */
+		l = NULL;
+	}
 	if (l && strcmp(dm_get_str(l, FLD(pool_link, fingerprint)), c->fingerprint))
 		leave("xenbox.conf names another master (pool_fingerprint)");
 	if (!joined() && !c->token && (!c->username || !c->password)) {

@@ -38,6 +38,7 @@
 #include "vmm/backend.h"
 
 #define MHOST_UUID "6f1c0d2e-1b2a-4c3d-8e9f-0a1b2c3d4e5f"
+#define M2HOST_UUID "7f1c0d2e-1b2a-4c3d-8e9f-0a1b2c3d4e5f"
 #define SESS "OpaqueRef:11111111-2222-4333-8444-555555555555"
 
 static struct vmm *vmm;
@@ -87,7 +88,9 @@ static int setup(void **state)
 	strcpy(session, s->ref);
 	pm = dm_obj_new(dm_class_find("pool_member"), NULL, NULL);
 	dm_set_str(pm, FLD(pool_member, host_uuid), MHOST_UUID);
-	pool_master_init(60);           /* slot 1: pm; the route hook */
+	pm = dm_obj_new(dm_class_find("pool_member"), NULL, NULL);
+	dm_set_str(pm, FLD(pool_member, host_uuid), M2HOST_UUID);
+	pool_master_init(60);           /* slots 1 and 2; the route hook */
 	mx = master_mem(1);
 	mhost = dm_obj_new(dm_class_find("host"), NULL, MHOST_UUID);
 	mhost->owner = 1;
@@ -733,6 +736,74 @@ static void test_chan_closed_while_handling(void **state)
 	}
 }
 
+/* 3.7 on the master: host.destroy of an offline member, pool.eject of a
+ * live one (member 2: its own objects) */
+static void test_destroy_and_eject(void **state)
+{
+	struct res r;
+	struct arena a, m;
+	struct mem *x2 = master_mem(2), *keep = mx;
+	struct obj *h2, *vm2;
+	char h2ref[DM_REF_LEN], vm2ref[DM_REF_LEN];
+
+	(void)state;
+	arena_init(&a, 0);
+	arena_init(&m, 0);
+	h2 = dm_obj_new(dm_class_find("host"), NULL, M2HOST_UUID);
+	h2->owner = 2;
+	vm2 = mk("VM", 2);
+	strcpy(h2ref, h2->ref);
+	strcpy(vm2ref, vm2->ref);
+	/* host.destroy runs on the master, never forwarded */
+	start(&r, 0, "host.destroy", 1, S(&a, api_this_host->ref));
+	assert_err(&r, "HOST_CANNOT_DESTROY_SELF", api_this_host->ref);
+	res_free(&r);
+	x2->live = 1;
+	start(&r, 0, "host.destroy", 1, S(&a, h2ref));
+	assert_err(&r, "HOST_IS_LIVE", h2ref);
+	res_free(&r);
+	/* pool.eject of member 2 goes to it; its answer makes the master forget it */
+	mx = x2;
+	connect_member();
+	start(&r, 0, "pool.eject", 1, S(&a, h2ref));
+	assert_false(r.done);
+	reply_to(next_msg(peer_fd, &m, 0), "\"result\":\"\"");
+	assert_true(r.done);
+	assert_int_equal(r.c.nerr, 0);
+	assert_null(dm_obj_by_ref(h2ref));              /* the mirror is gone */
+	assert_null(dm_obj_by_ref(vm2ref));
+	assert_null(dm_obj_by_uuid(dm_class_find("pool_member"), x2->uuid));
+	assert_false(x2->live);
+	res_free(&r);
+	disconnect_member();
+	/* a member that refuses the eject stays */
+	mx = keep;
+	connect_member();
+	start(&r, 0, "pool.eject", 1, S(&a, mhost->ref));
+	reply_to(next_msg(peer_fd, &m, 0), "\"error\":{\"code\":1,\"message\":\"X\",\"data\":[]}");
+	assert_err(&r, "X", NULL);
+	assert_non_null(dm_obj_by_ref(mhost->ref));
+	res_free(&r);
+	disconnect_member();
+	/* host.destroy of an offline member: mirror gone, certificate barred */
+	mx->live = 0;
+	start(&r, 1, "host.destroy", 1, S(&a, mhost->ref));
+	assert_true(r.done);
+	assert_int_equal(r.c.nerr, 0);
+	res_free(&r);
+	{
+		struct obj *pm = dm_obj_by_uuid(dm_class_find("pool_member"), mx->uuid);
+
+		assert_non_null(pm);
+		assert_string_equal(dm_get_str(pm, FLD(pool_member, state)), "revoked");
+		assert_null(dm_class_find("host")->first->next);        /* only the master's */
+		for (struct obj *o = dm_class_find("VM")->first; o; o = o->next)
+			assert_int_equal(o->owner, 0);
+	}
+	arena_free(&a);
+	arena_free(&m);
+}
+
 /* The re-encoder: params[0] replaced, the rest as decoded */
 static void test_json_emit_params(void **state)
 {
@@ -779,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_member_session_survives_gc),
 		cmocka_unit_test(test_json_emit_params),
 		cmocka_unit_test(test_chan_closed_while_handling),
+		cmocka_unit_test(test_destroy_and_eject),       /* last: it deletes */
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
