@@ -21,40 +21,37 @@
 
 /* ---- 5.1: where a call runs ---- */
 
-enum { HERE, SELF, FIELD };
+enum { HERE, SELF, FIELD, GEN = 4 };
 
-/* First match wins.  msg NULL: any; a msg ending in '_' is a prefix.
- * gen: only the derived accessors (host.get_servertime is a message of
+/* First match wins.  cls or msg "": any; a msg ending in '_' is a prefix.
+ * GEN: only the derived accessors (host.get_servertime is a message of
  * its own and runs on the host's owner).  SELF: the owner of the object
  * params[1] names; FIELD: of the one the record's field names. */
 static const struct rule {
-	const char *cls, *msg, *field;
-	unsigned char how, gen;
+	char cls[8], msg[8], field[9];
+	unsigned char how;
 } rules[] = {
-	{ "session", NULL, NULL, HERE, 0 },
-	{ "event", NULL, NULL, HERE, 0 },
-	{ "task", NULL, NULL, HERE, 0 },
-	{ "pool", "eject", NULL, SELF, 0 },
-	{ "host", "destroy", NULL, HERE, 0 },   /* the master forgets an offline member */
-	{ "pool", NULL, NULL, HERE, 0 },
-	{ "message", "create", NULL, HERE, 0 },
-	{ "VDI", "create", "SR", FIELD, 0 },
-	{ "VBD", "create", "VM", FIELD, 0 },
-	{ "VIF", "create", "VM", FIELD, 0 },
-	{ "VM", "create", "affinity", FIELD, 0 },
-	{ NULL, "create", NULL, HERE, 0 },
-	{ NULL, "get_", NULL, HERE, 1 },        /* get_*, get_all*, get_by_*, get_record */
-	{ NULL, NULL, NULL, SELF, 0 },          /* set_, add_, remove_, destroy, the rest */
+	{ "session", "", "", HERE },
+	{ "event", "", "", HERE },
+	{ "task", "", "", HERE },
+	{ "pool", "eject", "", SELF },
+	{ "pool", "", "", HERE },
+	{ "message", "create", "", HERE },
+	{ "host", "destroy", "", HERE },        /* the master forgets an offline member */
+	{ "VDI", "create", "SR", FIELD },
+	{ "VBD", "create", "VM", FIELD },
+	{ "VIF", "create", "VM", FIELD },
+	{ "VM", "create", "affinity", FIELD },
+	{ "", "create", "", HERE },
+	{ "", "get_", "", HERE | GEN },         /* get_*, get_all*, get_by_*, get_record */
+	{ "", "", "", SELF },                   /* set_, add_, remove_, destroy, the rest */
 };
 
 static int match(const char *pat, const char *s)
 {
-	size_t n;
+	size_t n = strlen(pat);
 
-	if (!pat)
-		return 1;
-	n = strlen(pat);
-	return pat[n - 1] == '_' ? !strncmp(pat, s, n) : !strcmp(pat, s);
+	return !n || (pat[n - 1] == '_' ? !strncmp(pat, s, n) : !strcmp(pat, s));
 }
 
 static struct obj *named(const struct xv *x)
@@ -84,7 +81,7 @@ int fwd_route(struct call *c, const struct dm_class *k, const char *msg, struct 
 	struct obj *o = NULL, *h;
 
 	while (!match(r->cls, k->name) || !match(r->msg, msg) ||
-	       (r->gen && dm_msg_find(k, msg)))
+	       ((r->how & GEN) && dm_msg_find(k, msg)))
 		r++;
 	if (r->how == SELF && p->len > 1)
 		o = named(p->u.a[1]);
@@ -135,6 +132,7 @@ static struct pend *take(struct pend *p)
 static void convert(struct call *c, const struct dm_msg *m, const struct xv *v)
 {
 	const struct xv *res = xv_get(v, "result"), *err = xv_get(v, "error"), *d;
+	const struct dm_type *t = m ? m->rt : NULL;
 	struct dm_val dv;
 
 	if (err && err->type == XV_STRUCT) {
@@ -148,23 +146,15 @@ static void convert(struct call *c, const struct dm_msg *m, const struct xv *v)
 		     i++)
 			c->err[c->nerr++] = arena_strdup(c->a, d->u.a[i]->type == XV_STRING
 							 ? d->u.a[i]->u.s : "");
-	} else if (!res) {
-		api_fail(c, "INTERNAL_ERROR", "the member answered neither result nor error", NULL);
-	} else if (m && (m->flags & DM_M_RAW)) {
+	} else if (res && m && (m->flags & DM_M_RAW)) {
 		emit_value(c->e, res);
-	} else if (m && m->rt) {
-		if (api_val_from_wire(m->rt, res, &dv)) {
-			api_fail(c, "INTERNAL_ERROR", "the member's result is not of the message's type",
-				 NULL);
-			return;
-		}
-		api_emit_val(c->e, m->rt, &dv);
-		dm_val_free(m->rt, &dv);
-	} else if (res->type == XV_STRING) {     /* void, or a ref (create) */
+	} else if (res && t && !api_val_from_wire(t, res, &dv)) {
+		api_emit_val(c->e, t, &dv);
+		dm_val_free(t, &dv);
+	} else if (res && !t && res->type == XV_STRING) {       /* void, or a ref (create) */
 		emit_strn(c->e, res->u.s, res->len);
 	} else {
-		api_fail(c, "INTERNAL_ERROR", "the member's result is not of the message's type",
-			 NULL);
+		api_fail(c, "INTERNAL_ERROR", "a bad answer from the member", NULL);
 	}
 }
 
@@ -204,13 +194,15 @@ void fwd_answer(struct chan *ch, const struct xv *v)
 		}
 }
 
-void fwd_gone(struct chan *ch)
+/* Fail the calls waiting on ch, or (ch NULL) those past their deadline.
+ * O(waiting): finishing one may start or finish others, so each finish
+ * starts over from the head. */
+static void fail(struct chan *ch, int64_t now)
 {
 	struct pend *p = pends;
 
-	/* finishing one may start or finish others: from the head again */
 	while (p)
-		if (p->ch == ch) {
+		if (ch ? p->ch == ch : now >= p->deadline) {
 			finish(p, NULL, "CANNOT_CONTACT_HOST");
 			p = pends;
 		} else {
@@ -218,17 +210,14 @@ void fwd_gone(struct chan *ch)
 		}
 }
 
+void fwd_gone(struct chan *ch)
+{
+	fail(ch, 0);
+}
+
 void fwd_tick(int64_t now)
 {
-	struct pend *p = pends;
-
-	while (p)
-		if (now >= p->deadline) {
-			finish(p, NULL, "CANNOT_CONTACT_HOST");
-			p = pends;
-		} else {
-			p = p->next;
-		}
+	fail(NULL, now);
 }
 
 static void cancel(struct call *c)
@@ -247,6 +236,7 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	struct buf b = BUF_INIT;
 	struct emit e;
 	char name[96];
+	const char *href;
 
 	if (!master_mem(1))
 		return 0;       /* no members: the common case */
@@ -255,10 +245,9 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	if (!o)
 		return 0;
 	x = master_mem(o->owner);
-	if (!x || !x->live)
-		return api_fail(c, "HOST_OFFLINE", ref_of(host_of(o->owner)), NULL);
-	if (!x->ch || x->ch->closing || !*x->session)
-		return api_fail(c, "CANNOT_CONTACT_HOST", ref_of(host_of(o->owner)), NULL);
+	href = ref_of(host_of(o->owner));
+	if (!x || !x->live || !x->ch || x->ch->closing || !*x->session)
+		return api_fail(c, x && x->live ? "CANNOT_CONTACT_HOST" : "HOST_OFFLINE", href, NULL);
 	snprintf(name, sizeof(name), "%s.%s", k->name, msg);
 	chan_call_begin(x->ch, &b, &e, name);
 	if (json_emit_params(&e, x->session, c->params)) {
@@ -267,7 +256,7 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	}
 	/* Async.*: the task is the master's, resident on the member (5.5) */
 	if (c->task && (t = dm_obj_by_ref_cls(dm_class_find("task"), c->task)))
-		dm_set_str(t, FLD(task, resident_on), ref_of(host_of(o->owner)));
+		dm_set_str(t, FLD(task, resident_on), href);
 	p = xcalloc(1, sizeof(*p));
 	p->c = c;
 	p->ch = x->ch;
@@ -325,9 +314,7 @@ HANDLER(api_pool_eject)
 	if (!h)
 		return -1;
 	if (h != api_this_host || c->complete != mcall_done || !member_eject())
-		return api_fail(c, "OPERATION_NOT_ALLOWED",
-				h == api_this_host ? "this host is not a member of a pool"
-						   : "not a member of this pool", NULL);
+		return api_fail(c, "OPERATION_NOT_ALLOWED", "not a pool member", NULL);
 	return 0;
 }
 
@@ -344,7 +331,7 @@ HANDLER(api_host_destroy)
 	if (h == api_this_host)
 		return api_fail(c, "HOST_CANNOT_DESTROY_SELF", h->ref, NULL);
 	if (!(x = master_mem(h->owner)))
-		return api_fail(c, "OPERATION_NOT_ALLOWED", "not a member of this pool", NULL);
+		return api_fail(c, "OPERATION_NOT_ALLOWED", "not a pool member", NULL);
 	if (x->live)
 		return api_fail(c, "HOST_IS_LIVE", h->ref, NULL);
 	forget(x, 1);

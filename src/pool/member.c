@@ -401,37 +401,41 @@ static void leave(const char *why)
 	unlink(path);
 }
 
-/* The digest of the pool_* keys an eject happened under (3.7), hex. */
-static void conf_digest(const struct config_pool *c, char hex[65])
+/* The digest of the pool_* keys an eject happened under (3.7) */
+static void conf_digest(const struct config_pool *c, char out[96])
 {
-	const char *v[] = { c->master, c->fingerprint, c->token, c->username, c->password };
-	struct sha256 s;
+	char s[1200];
 	unsigned char d[32];
+	int n = snprintf(s, sizeof(s), "%s\n%s\n%s\n%s\n%s", c->master, c->fingerprint,
+			 c->token ? c->token : "", c->username ? c->username : "",
+			 c->password ? c->password : "");
 
-	sha256_init(&s);
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		sha256_update(&s, v[i] ? v[i] : "", v[i] ? strlen(v[i]) + 1 : 1);
-	sha256_final(&s, d);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	sha256(s, n < 0 ? 0 : (size_t)n < sizeof(s) ? (size_t)n : sizeof(s) - 1, d);
+	secure_zero(s, sizeof(s));
+	tls_fingerprint(d, out, 96);
+}
+
+static void ejected_line(const struct obj *l)
+{
+	log_warn("XENBOX-POOL ejected from pool %s: standalone, guests untouched; new pool_* "
+		 "lines in xenbox.conf (a new token) join again",
+		 dm_get_str(l, FLD(pool_link, pool_uuid)));
 }
 
 int member_eject(void)
 {
 	struct obj *l = link_obj();
-	char path[600], hex[65];
+	char path[600], dg[96];
 
 	if (!joined() || !m.cfg)
 		return 0;
-	conf_digest(m.cfg, hex);
+	conf_digest(m.cfg, dg);
 	dm_set_str(l, FLD(pool_link, state), "ejected");
-	dm_set_str(l, FLD(pool_link, conf_digest), hex);
+	dm_set_str(l, FLD(pool_link, conf_digest), dg);
 	api_slave_of = NULL;
 	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
 	unlink(path);
-	log_warn("XENBOX-POOL ejected from pool %s: this host is standalone, its guests untouched; "
-		 "to join again, change the pool_* lines of xenbox.conf (a new token)",
-		 dm_get_str(l, FLD(pool_link, pool_uuid)));
+	ejected_line(l);
 	return 1;
 }
 
@@ -462,13 +466,11 @@ void pool_member_start(const struct config_pool *c, const char *state_dir)
 	if (!c->join)
 		return;
 	if (l && !strcmp(dm_get_str(l, FLD(pool_link, state)), "ejected")) {
-		char hex[65];
+		char dg[96];
 
-		conf_digest(c, hex);
-		if (!strcmp(hex, dm_get_str(l, FLD(pool_link, conf_digest)))) {
-			log_warn("XENBOX-POOL ejected from pool %s; to join again, change the pool_* "
-				 "lines of xenbox.conf (a new token)",
-				 dm_get_str(l, FLD(pool_link, pool_uuid)));
+		conf_digest(c, dg);
+		if (!strcmp(dg, dm_get_str(l, FLD(pool_link, conf_digest)))) {
+			ejected_line(l);
 			return;
 		}
 		dm_obj_delete(l);       /* new lines: a new join */
