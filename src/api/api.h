@@ -96,6 +96,12 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 /* Emitting values and records. */
 void api_emit_val(struct emit *e, const struct dm_type *t, const struct dm_val *v);
 void api_emit_record(struct emit *e, const struct obj *o);
+/* Objects another host owns (owner != 0, docs/POOL.md 4): the pool sets
+ * this hook; 0 when owner n is offline, and its objects' allowed_operations
+ * are then written [] (nothing stored).  Writes to such objects, and
+ * operations on them, are refused (OPERATION_NOT_ALLOWED) by the
+ * dispatcher: they belong to their owner. */
+extern int (*api_owner_up)(unsigned n);
 
 /* Events (api/event.c): wake waiting event.from calls after changes. */
 void api_events_changed(void);
