@@ -75,9 +75,11 @@ int api_dispatch(struct call *c);
 /* The pool's forwarding (docs/POOL.md 5.1), set by the daemon so that the
  * API knows no pool: route runs before every message (after the session
  * and parameter count were checked; for Async.* on the inner call, msg
- * without the prefix: "start" of VM.start) and returns 0 to run it here,
- * -1 after api_fail(), or 1 when it sent the call elsewhere: then it
- * completes c later, as a waiting handler does.  cancel forgets c (its
+ * without the prefix: "start" of VM.start) and returns 0 to run it here
+ * (another host's objects refused), 2 to run it here although it names
+ * one (host.destroy: the master's business), -1 after api_fail(), or 1
+ * when it sent the call elsewhere: then it completes c later, as a
+ * waiting handler does.  cancel forgets c (its
  * caller went away; see api_cancel). */
 void api_set_route_hook(int (*route)(struct call *c, const struct dm_class *k, const char *msg),
 			void (*cancel)(struct call *c));
@@ -111,6 +113,12 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 /* Emitting values and records. */
 void api_emit_val(struct emit *e, const struct dm_type *t, const struct dm_val *v);
 void api_emit_record(struct emit *e, const struct obj *o);
+/* Objects another host owns (owner != 0, docs/POOL.md 4): the pool sets
+ * this hook; 0 when owner n is offline, and its objects' allowed_operations
+ * are then written [] (nothing stored).  Writes to such objects, and
+ * operations on them, are refused (OPERATION_NOT_ALLOWED) by the
+ * dispatcher: they belong to their owner. */
+extern int (*api_owner_up)(unsigned n);
 
 /* Events (api/event.c): wake waiting event.from calls after changes. */
 void api_events_changed(void);
@@ -169,11 +177,5 @@ int api_session_use(const char *ref);
  * extensions (pool.*_join_token) when other users come. */
 int api_require_root(struct call *c, const char *perm);
 int api_http_basic(struct call *c, const char *user, const char *pass);
-/* A transient local superuser session (the pool channel's, docs/POOL.md
- * 4.3): the one named ref if it exists, else made anew with that ref
- * (NULL: a new one), so one that the idle GC ended comes back as itself.
- * Never persisted; _end ends it (events included) if it exists. */
-const char *api_session_internal(const char *ref, const char *orig);
-void api_session_internal_end(const char *ref);
 
 #endif

@@ -370,40 +370,21 @@ void api_session_gc(const char *originator)
 		session_end(oldest);
 }
 
-static struct obj *session_make(const char *ref, const char *orig, int transient)
+static const char *session_new(struct call *c, const char *orig)
 {
 	struct dm_class *k = dm_class_find("session");
-	struct obj *s = dm_obj_new(k, ref, NULL);
+	struct obj *s;
 
-	s->transient = transient;
+	api_session_gc(orig);
+	s = dm_obj_new(k, NULL, NULL);
+	s->transient = c->local_root;
 	dm_set_str(s, OF(s, session, this_host), api_this_host ? api_this_host->ref : "OpaqueRef:NULL");
 	dm_set_int(s, OF(s, session, last_active), now_wall());
 	dm_set_int(s, OF(s, session, validation_time), now_wall());
 	dm_set_str(s, OF(s, session, originator), orig);
 	dm_set_int(s, OF(s, session, is_local_superuser), 1);
 	dm_set_str(s, OF(s, session, auth_user_name), "root");
-	return s;
-}
-
-static const char *session_new(struct call *c, const char *orig)
-{
-	api_session_gc(orig);
-	return session_make(NULL, orig, c->local_root)->ref;
-}
-
-const char *api_session_internal(const char *ref, const char *orig)
-{
-	struct obj *s = ref ? dm_obj_by_ref_cls(dm_class_find("session"), ref) : NULL;
-
-	return (s ? s : session_make(ref, orig, 1))->ref;
-}
-
-void api_session_internal_end(const char *ref)
-{
-	struct obj *s = dm_obj_by_ref_cls(dm_class_find("session"), ref);
-
-	if (s)
-		session_end(s);
+	return s->ref;
 }
 
 const char *api_slave_of;

@@ -14,6 +14,7 @@
 #include "pool/chan.h"
 #include "pool/master.h"
 #include "pool/member.h"
+#include "pool/mirror.h"
 #include "pool/pool.h"
 #include "rpc/json.h"
 
@@ -21,12 +22,13 @@
 
 /* ---- 5.1: where a call runs ---- */
 
-enum { HERE, SELF, FIELD, GEN = 4 };
+enum { HERE, SELF, FIELD, GEN = 4, MINE = 8 };
 
 /* First match wins.  cls or msg "": any; a msg ending in '_' is a prefix.
  * GEN: only the derived accessors (host.get_servertime is a message of
  * its own and runs on the host's owner).  SELF: the owner of the object
- * params[1] names; FIELD: of the one the record's field names. */
+ * params[1] names; FIELD: of the one the record's field names.  MINE:
+ * here, although it names another host's object. */
 static const struct rule {
 	char cls[8], msg[8], field[9];
 	unsigned char how;
@@ -37,7 +39,7 @@ static const struct rule {
 	{ "pool", "eject", "", SELF },
 	{ "pool", "", "", HERE },
 	{ "message", "create", "", HERE },
-	{ "host", "destroy", "", HERE },        /* the master forgets an offline member */
+	{ "host", "destroy", "", HERE | MINE }, /* the master forgets an offline member */
 	{ "VDI", "create", "SR", FIELD },
 	{ "VBD", "create", "VM", FIELD },
 	{ "VIF", "create", "VM", FIELD },
@@ -88,6 +90,8 @@ int fwd_route(struct call *c, const struct dm_class *k, const char *msg, struct 
 	else if (r->how == FIELD && p->len > 1)
 		o = named(xv_get(p->u.a[1], r->field));
 	*to = o && o->owner ? o : NULL;
+	if (r->how & MINE)
+		return 1;
 	if (*to && !strcmp(k->name, "VM") && !strcmp(msg, "start_on") &&
 	    (!(h = named(p->len > 2 ? p->u.a[2] : NULL)) || h->owner != o->owner)) {
 		/* VM hand-over is stage 11 */
@@ -237,17 +241,19 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	struct emit e;
 	char name[96];
 	const char *href;
+	int r;
 
 	if (!master_mem(1))
 		return 0;       /* no members: the common case */
-	if (fwd_route(c, k, msg, &o))
-		return -1;
+	if ((r = fwd_route(c, k, msg, &o)))
+		return r < 0 ? -1 : 2;
 	if (!o)
 		return 0;
 	x = master_mem(o->owner);
 	href = ref_of(host_of(o->owner));
-	if (!x || !x->live || !x->ch || x->ch->closing || !*x->session)
-		return api_fail(c, x && x->live ? "CANNOT_CONTACT_HOST" : "HOST_OFFLINE", href, NULL);
+	/* x->up: its host_metrics.live (XAPI's check_live) */
+	if (!x || !x->up || !x->ch || x->ch->closing || !*x->session)
+		return api_fail(c, x && x->up ? "CANNOT_CONTACT_HOST" : "HOST_OFFLINE", href, NULL);
 	snprintf(name, sizeof(name), "%s.%s", k->name, msg);
 	chan_call_begin(x->ch, &b, &e, name);
 	if (json_emit_params(&e, x->session, c->params)) {
@@ -283,18 +289,20 @@ static void forget(struct mem *x, int revoke)
 {
 	struct obj *pm = dm_obj_by_uuid(dm_class_find("pool_member"), x->uuid), *o, *next;
 
+	DM_FOREIGN(1);
 	for (size_t i = 0; i < dm_nclasses; i++)
 		for (o = dm_classes[i]->first; o; o = next) {
 			next = o->next;
 			if (o->owner == x->slot)
 				dm_obj_delete(o);
 		}
+	DM_FOREIGN(0);
 	if (pm && revoke)
 		dm_set_str(pm, FLD(pool_member, state), "revoked");
 	else if (pm)
 		dm_obj_delete(pm);
 	log_warn("XENBOX-POOL member %s %s", x->uuid, revoke ? "destroyed" : "ejected");
-	x->live = 0;
+	x->live = x->up = 0;
 	*x->session = 0;
 	if (x->ch)
 		chan_close(x->ch, revoke ? 4003 : 1000, revoke ? "revoked" : "ejected");
@@ -332,7 +340,7 @@ HANDLER(api_host_destroy)
 		return api_fail(c, "HOST_CANNOT_DESTROY_SELF", h->ref, NULL);
 	if (!(x = master_mem(h->owner)))
 		return api_fail(c, "OPERATION_NOT_ALLOWED", "not a pool member", NULL);
-	if (x->live)
+	if (x->up)
 		return api_fail(c, "HOST_IS_LIVE", h->ref, NULL);
 	forget(x, 1);
 	return 0;
@@ -368,14 +376,6 @@ struct mcall {
 };
 static struct mcall *mcalls;            /* newest first */
 static struct chan *mch;                /* the channel they came on */
-static char session[DM_REF_LEN];
-
-const char *fwd_session(void)
-{
-	snprintf(session, sizeof(session), "%s",
-		 api_session_internal(*session ? session : NULL, "xenbox-pool"));
-	return session;
-}
 
 static void mcall_free(struct mcall *mc)
 {
@@ -419,7 +419,6 @@ int fwd_run(struct chan *ch, const char *s, size_t n)
 		return -1;
 	}
 	mch = ch;
-	fwd_session();          /* back if the idle GC ended it */
 	json_emit_init(&mc->e, &mc->out);
 	mc->c.a = &mc->a;
 	mc->c.e = &mc->e;
@@ -437,16 +436,22 @@ int fwd_run(struct chan *ch, const char *s, size_t n)
 	return 0;
 }
 
-/* Whether mc's answer may go now (5.3).  The daemon's rule: every change
- * made since its call began is on disk.  With the mirror, also: the
+/* Whether mc's answer may go now (5.3): it changed nothing, or every
+ * change made since its call began is on disk (the daemon's rule) and the
  * syncs sent cover mc->gen1, the generation at which it completed (the
- * master then applies its changes before it reads the answer). */
-static int may_answer(const struct mcall *mc, int (*saved_since)(uint64_t gen))
+ * master applies them before it reads the answer: one ordered stream).
+ * Flow control may hold syncs back; the answer then waits with them. */
+static int may_answer(const struct mcall *mc, int (*saved_since)(uint64_t gen), uint64_t sent)
 {
-	return mc->gen1 == mc->gen0 || saved_since(mc->gen0);
+	return mc->gen1 == mc->gen0 || (saved_since(mc->gen0) && sent >= mc->gen1);
 }
 
 void pool_forward_release(int (*saved_since)(uint64_t gen))
+{
+	fwd_release(saved_since, mirror_sent());
+}
+
+void fwd_release(int (*saved_since)(uint64_t gen), uint64_t sent)
 {
 	struct mcall *mc = mcalls, *next;
 
@@ -454,7 +459,7 @@ void pool_forward_release(int (*saved_since)(uint64_t gen))
 	 * frees them all (fwd_closed): then stop */
 	for (; mc && mch; mc = next) {
 		next = mc->next;
-		if (!mc->done || !may_answer(mc, saved_since))
+		if (!mc->done || !may_answer(mc, saved_since, sent))
 			continue;
 		chan_send(mch, &mc->reply);
 		if (mch && mc->leave) {
@@ -476,7 +481,4 @@ void fwd_closed(void)
 			api_cancel(&mc->c);     /* it goes on, nobody is answered */
 		mcall_free(mc);
 	}
-	if (*session)
-		api_session_internal_end(session);
-	*session = 0;
 }

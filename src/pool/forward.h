@@ -17,7 +17,8 @@ struct obj;
 struct xv;
 
 /* 5.1's table: for <class k>.<msg> (Async. stripped) with c's params, the
- * object whose owner runs the call (*to; NULL: here).  0, or -1 after
+ * object whose owner runs the call (*to; NULL: here).  0, 1 to run it
+ * here although it names a member's object (host.destroy), or -1 after
  * api_fail() (VM.start_on naming another host than the VM's). */
 int fwd_route(struct call *c, const struct dm_class *k, const char *msg, struct obj **to);
 
@@ -36,14 +37,14 @@ void fwd_dispose(void);
 
 /* ---- the member ---- */
 
-/* The channel's session (made when first asked; transient, local
- * superuser), for the hello. */
-const char *fwd_session(void);
 /* A message from the master on ch: a call runs (0), anything else is
  * not ours (-1). */
 int fwd_run(struct chan *ch, const char *s, size_t n);
-/* The channel is gone: its session ends, replies not sent are dropped,
- * running calls go on unanswered. */
+/* pool_forward_release (pool.h) with the generation the mirror's syncs
+ * sent cover (for tests). */
+void fwd_release(int (*saved_since)(uint64_t gen), uint64_t sent);
+/* The channel is gone: answers not sent are dropped, running calls go on
+ * unanswered (the channel's session is the mirror's: pool/mirror.c). */
 void fwd_closed(void);
 
 #endif

@@ -29,6 +29,7 @@
 #include "pool/chan.h"
 #include "pool/forward.h"
 #include "pool/member.h"
+#include "pool/mirror.h"
 #include "rpc/json.h"
 #include "server/config.h"
 #include "server/loop.h"
@@ -111,6 +112,7 @@ static void fail(const char *fmt, ...)
 		m.ch = NULL;
 		chan_free(ch, why);
 	}
+	mirror_offline();
 	if (m.state == CONNECTING) {
 		loop_unwatch(m.fd);
 		close(m.fd);
@@ -131,7 +133,7 @@ static void hello(void)
 	chan_kv(&e, "host_uuid", dm_get_str(api_this_host, api_this_host->cls->f_uuid));
 	chan_kv(&e, "hostname", dm_get_str(api_this_host, FLD(host, hostname)));
 	chan_kv(&e, "version", XB_VERSION);
-	chan_kv(&e, "session", fwd_session());  /* for the master's calls (5.2) */
+	mirror_hello(&e);
 	emit_struct_end(&e);
 	chan_call_end(m.ch, &b);
 	buf_free(&b);
@@ -241,9 +243,9 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	struct arena a;
 	struct xv *v;
 	const struct xv *res, *x;
-	const char *err;
+	const char *err, *name;
 	struct obj *l = link_obj();
-	int first;
+	int first = l && !*dm_get_str(l, FLD(pool_link, pool_uuid));
 
 	if (m.state == ONLINE && !fwd_run(ch, s, n))
 		return 0;       /* a call from the master (pool/forward.c) */
@@ -252,18 +254,12 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		arena_free(&a);
 		return 0;
 	}
-	if (m.state == HELLO && l && (res = xv_get(v, "result")) && res->type == XV_STRUCT) {
-		static const char *const keys[] = { "pool_uuid", "pool_ref", "master_host_ref" };
-		static const unsigned char flds[] = { FLD(pool_link, pool_uuid),
-			FLD(pool_link, pool_ref), FLD(pool_link, master_host_ref) };
-
-		first = !*dm_get_str(l, FLD(pool_link, pool_uuid));
-		for (int i = 0; i < 3; i++)
-			if ((x = xv_get(res, keys[i])) && x->type == XV_STRING)
-				dm_set_str(l, flds[i], x->u.s);
+	if (m.state == ONLINE) {
+		mirror_synced();        /* the only calls we make then */
+	} else if (m.state == HELLO && l && (res = xv_get(v, "result")) &&
+		   (name = mirror_welcome(ch, res, l))) {
 		if ((x = xv_get(res, "dead_after")) && x->type == XV_INT && x->u.i >= 3)
 			m.dead_ms = x->u.i * 1000;
-		x = xv_get(res, "pool_name");
 		set_state(ONLINE);
 		m.up_since = now_ms();
 		m.next_ping = m.up_since + m.dead_ms / 3;
@@ -271,8 +267,7 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		if (first)
 			log_warn("XENBOX-POOL joined pool \"%s\" (%s) as %s; remove the pool_token or "
 				 "pool_password line from xenbox.conf: it is no longer needed",
-				 x && x->type == XV_STRING ? x->u.s : "",
-				 dm_get_str(l, FLD(pool_link, pool_uuid)),
+				 name, dm_get_str(l, FLD(pool_link, pool_uuid)),
 				 dm_get_str(api_this_host, FLD(host, hostname)));
 		else
 			log_warn("XENBOX-POOL connected to the master %s", m.cfg->master);
@@ -290,7 +285,7 @@ static void on_closed(struct chan *ch, const char *why)
 	unsigned char h[32];
 	char got[96];
 
-	fwd_closed();           /* its session and the calls' answers go */
+	fwd_closed();           /* the master's calls' answers go */
 	if (m.ch != ch)
 		return;
 	m.ch = NULL;
@@ -396,6 +391,7 @@ static void leave(const char *why)
 	log_warn("XENBOX-POOL left pool %s: %s; this host is standalone, its guests untouched",
 		 dm_get_str(l, FLD(pool_link, pool_uuid)), why);
 	dm_obj_delete(l);
+	mirror_forget();
 	api_slave_of = NULL;
 	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
 	unlink(path);
@@ -433,6 +429,7 @@ int member_eject(void)
 	dm_set_str(l, FLD(pool_link, state), "ejected");
 	dm_set_str(l, FLD(pool_link, conf_digest), dg);
 	api_slave_of = NULL;
+	mirror_forget();        /* the master's copies go, a pool of its own is back */
 	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
 	unlink(path);
 	ejected_line(l);
@@ -445,6 +442,7 @@ void member_ejected_close(void)
 
 	m.ch = NULL;
 	set_state(IDLE);
+	mirror_offline();       /* no more syncs; the channel's session goes */
 	if (ch)
 		chan_close(ch, 1000, "ejected");
 }
@@ -539,4 +537,5 @@ void pool_member_dispose(void)
 	m.state = IDLE;
 	if (ch)
 		chan_free(ch, "stopping");
+	mirror_offline();
 }

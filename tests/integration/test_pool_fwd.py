@@ -22,7 +22,8 @@ def joined_pool(two_dirs, member_sim="shutdown_delay=200,create_delay=300"):
     came before the change it reports would show the VM still halted."""
     pool = Pool(*two_dirs)
     pool.member.sim_opts = member_sim
-    pool.start_member("pool_token = %s\n" % token(pool.master))
+    pool.tok = token(pool.master)
+    pool.start_member("pool_token = %s\n" % pool.tok)
     assert wait_for(lambda: "XENBOX-POOL joined pool" in pool.member.read_log(),
                     timeout=30), pool.member.read_log()
     mp, ms = pool.member.login(pool.member.unix_proxy())
@@ -155,7 +156,7 @@ def test_eject_leaves_the_guest_running(two_dirs):
         pool.member.login()             # TCP logins: no HOST_IS_SLAVE any more
         # restarted with the same xenbox.conf it does not join again
         assert pool.member.stop() == 0
-        pool.start_member("")
+        pool.start_member("pool_token = %s\n" % pool.tok)
         assert wait_for(lambda: pool.member.read_log().count(
             "XENBOX-POOL ejected from pool") == 2), pool.member.read_log()
         mp, ms = pool.member.login(pool.member.unix_proxy())

@@ -90,7 +90,7 @@ static int setup(void **state)
 	dm_set_str(pm, FLD(pool_member, host_uuid), MHOST_UUID);
 	pm = dm_obj_new(dm_class_find("pool_member"), NULL, NULL);
 	dm_set_str(pm, FLD(pool_member, host_uuid), M2HOST_UUID);
-	pool_master_init(60);           /* slots 1 and 2; the route hook */
+	pool_master_init(60, 60);           /* slots 1 and 2; the route hook */
 	mx = master_mem(1);
 	mhost = dm_obj_new(dm_class_find("host"), NULL, MHOST_UUID);
 	mhost->owner = 1;
@@ -222,7 +222,7 @@ static void connect_member(void)
 	mx->ch = chan_new(sv[0], NULL, 1, &t_ops, mx, "member");
 	assert_non_null(mx->ch);
 	chan_ws_start(mx->ch);
-	mx->live = 1;
+	mx->up = 1;
 	snprintf(mx->session, sizeof(mx->session), "%s", SESS);
 	peer_fd = sv[1];
 }
@@ -303,6 +303,7 @@ static struct obj *routed(const char *cls, const char *msg, int n, struct xv **p
 	struct call c = { 0 };
 	struct xv *arr;
 	struct obj *to = (struct obj *)1;
+	int r;
 
 	arena_init(&a, 0);
 	arr = xv_new(&a, XV_ARRAY);
@@ -313,8 +314,9 @@ static struct obj *routed(const char *cls, const char *msg, int n, struct xv **p
 	arr->len = (size_t)n + 1;
 	c.a = &a;
 	c.params = arr;
-	if (fwd_route(&c, dm_class_find(cls), msg, &to))
-		to = (struct obj *)2;   /* failed */
+	r = fwd_route(&c, dm_class_find(cls), msg, &to);
+	if (r)          /* -1 failed: 2; 1 here although another host's: 3 */
+		to = (struct obj *)(uintptr_t)(r < 0 ? 2 : 3);
 	arena_free(&a);
 	return to;
 }
@@ -365,6 +367,7 @@ static void test_route_rules(void **state)
 	/* the master's classes, whatever the parameters name */
 	assert_ptr_equal(routed("pool", "eject", 1, &h), mhost);
 	assert_null(routed("pool", "set_name_label", 2, (struct xv *[]){ h, S(&a, "x") }));
+	assert_ptr_equal(routed("host", "destroy", 1, &h), (struct obj *)3);
 	assert_null(routed("task", "cancel", 1, &vm));
 	assert_null(routed("session", "logout", 0, NULL));
 	assert_null(routed("event", "from", 3, (struct xv *[]){ vm, S(&a, ""), S(&a, "1") }));
@@ -520,12 +523,12 @@ static void test_offline_and_unreachable(void **state)
 	arena_init(&a, 0);
 	arena_init(&m, 0);
 	/* not live: HOST_OFFLINE [its host] at once */
-	mx->live = 0;
+	mx->up = 0;
 	start(&r, 0, "VM.start", 2, S(&a, mvm->ref), B(&a, 0));
 	assert_err(&r, "HOST_OFFLINE", mhost->ref);
 	res_free(&r);
 	/* live, but no channel right now */
-	mx->live = 1;
+	mx->up = 1;
 	start(&r, 0, "VM.start", 2, S(&a, mvm->ref), B(&a, 0));
 	assert_err(&r, "CANNOT_CONTACT_HOST", mhost->ref);
 	res_free(&r);
@@ -636,18 +639,20 @@ static void test_member_runs_calls(void **state)
 	arena_init(&m, 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
 	ch = chan_new(sv[0], NULL, 1, &t_ops, mx, "master");
-	sess = fwd_session();
-	assert_non_null(dm_obj_by_ref_cls(dm_class_find("session"), sess));
+	sess = session;         /* the channel's (the mirror makes it in the hello) */
 	/* a change: answered only once saved */
 	snprintf(call, sizeof(call), "{\"jsonrpc\":\"2.0\",\"method\":\"VM.set_name_label\","
 		 "\"params\":[\"%s\",\"%s\",\"renamed\"],\"id\":\"m7\"}", sess, lvm->ref);
 	assert_int_equal(fwd_run(ch, call, strlen(call)), 0);
 	assert_string_equal(dm_get_str(lvm, OF(lvm, VM, name_label)), "renamed");
+	/* not saved yet; saved but the syncs sent do not cover it; both */
 	saved = 0;
-	pool_forward_release(saved_since);
+	fwd_release(saved_since, dm_gen);
 	assert_true(nothing_to_read(sv[1]));
 	saved = 1;
-	pool_forward_release(saved_since);
+	fwd_release(saved_since, dm_gen - 1);
+	assert_true(nothing_to_read(sv[1]));
+	fwd_release(saved_since, dm_gen);
 	v = next_msg(sv[1], &m, 0);
 	assert_string_equal(str_of(v, "id"), "m7");
 	assert_string_equal(str_of(v, "result"), "");
@@ -656,7 +661,7 @@ static void test_member_runs_calls(void **state)
 	snprintf(call, sizeof(call), "{\"jsonrpc\":\"2.0\",\"method\":\"VM.start\","
 		 "\"params\":[\"%s\",\"OpaqueRef:nope\",false,false],\"id\":\"m8\"}", sess);
 	assert_int_equal(fwd_run(ch, call, strlen(call)), 0);
-	pool_forward_release(saved_since);
+	fwd_release(saved_since, 0);
 	v = next_msg(sv[1], &m, 0);
 	assert_string_equal(str_of(v, "id"), "m8");
 	e = xv_get(v, "error");
@@ -664,26 +669,11 @@ static void test_member_runs_calls(void **state)
 	assert_string_equal(str_of(e, "message"), "HANDLE_INVALID");
 	/* a response is not a call */
 	assert_int_equal(fwd_run(ch, "{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":\"s1\"}", 38), -1);
-	/* the channel goes: its session with it */
+	/* a call still running when the channel goes is forgotten (ASan) */
 	chan_free(ch, "test");
 	fwd_closed();
-	assert_null(dm_obj_by_ref_cls(dm_class_find("session"), sess));
 	close(sv[1]);
 	arena_free(&m);
-}
-
-/* The idle GC may end the channel's session: it comes back as itself */
-static void test_member_session_survives_gc(void **state)
-{
-	char ref[DM_REF_LEN];
-
-	(void)state;
-	snprintf(ref, sizeof(ref), "%s", fwd_session());
-	api_session_internal_end(ref);
-	assert_null(dm_obj_by_ref_cls(dm_class_find("session"), ref));
-	assert_string_equal(fwd_session(), ref);
-	assert_non_null(dm_obj_by_ref_cls(dm_class_find("session"), ref));
-	fwd_closed();
 }
 
 /* A channel whose write fails while its own frames are handled (the pong
@@ -758,7 +748,7 @@ static void test_destroy_and_eject(void **state)
 	start(&r, 0, "host.destroy", 1, S(&a, api_this_host->ref));
 	assert_err(&r, "HOST_CANNOT_DESTROY_SELF", api_this_host->ref);
 	res_free(&r);
-	x2->live = 1;
+	x2->up = 1;
 	start(&r, 0, "host.destroy", 1, S(&a, h2ref));
 	assert_err(&r, "HOST_IS_LIVE", h2ref);
 	res_free(&r);
@@ -773,7 +763,7 @@ static void test_destroy_and_eject(void **state)
 	assert_null(dm_obj_by_ref(h2ref));              /* the mirror is gone */
 	assert_null(dm_obj_by_ref(vm2ref));
 	assert_null(dm_obj_by_uuid(dm_class_find("pool_member"), x2->uuid));
-	assert_false(x2->live);
+	assert_false(x2->up || x2->live);
 	res_free(&r);
 	disconnect_member();
 	/* a member that refuses the eject stays */
@@ -786,7 +776,7 @@ static void test_destroy_and_eject(void **state)
 	res_free(&r);
 	disconnect_member();
 	/* host.destroy of an offline member: mirror gone, certificate barred */
-	mx->live = 0;
+	mx->up = 0;
 	start(&r, 1, "host.destroy", 1, S(&a, mhost->ref));
 	assert_true(r.done);
 	assert_int_equal(r.c.nerr, 0);
@@ -847,7 +837,6 @@ int main(void)
 		cmocka_unit_test(test_caller_gone),
 		cmocka_unit_test(test_async_task),
 		cmocka_unit_test(test_member_runs_calls),
-		cmocka_unit_test(test_member_session_survives_gc),
 		cmocka_unit_test(test_json_emit_params),
 		cmocka_unit_test(test_chan_closed_while_handling),
 		cmocka_unit_test(test_destroy_and_eject),       /* last: it deletes */
