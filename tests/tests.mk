@@ -51,6 +51,15 @@ $(HOST_DIR)/fuzz/fuzz_where: $(TOPDIR)/tests/fuzz/fuzz_where.c $(TOPDIR)/tests/f
 		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) -lpthread -lm
 
+# A member's sync applied on the master (pool/mirror.c) with the API's
+# datamodel; the channel and the member table are stubs in the target.
+$(HOST_DIR)/fuzz/fuzz_mirror: $(TOPDIR)/tests/fuzz/fuzz_mirror.c $(TOPDIR)/tests/fuzz/pool_stub.h $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS) pool/mirror.c) $(AUTOHEADER) $(XB_GEN_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/fuzz_mirror.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
+		$(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS) pool/mirror.c) -lpthread -lm
+
 # The RRD image reader (stats): rrd.c and rrd_file.c with their helpers.
 FUZZ_RRD_SRCS := lib/buf.c lib/util.c stats/rrd.c stats/rrd_file.c stats/rrd_xport.c
 $(HOST_DIR)/fuzz/fuzz_rrd: $(TOPDIR)/tests/fuzz/fuzz_rrd.c $(addprefix $(TOPDIR)/src/,$(FUZZ_RRD_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)

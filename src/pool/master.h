@@ -24,7 +24,7 @@ struct mem {
 	unsigned nobj;                  /* objects it owns here (the quota):
 					 * counted at each full snapshot */
 	uint64_t since;                 /* applied up to this gen of epoch */
-	char epoch[17];                 /* "": no cursor, a full snapshot next */
+	char epoch[37];                 /* "": no cursor, a full snapshot next */
 	char session[48];               /* its channel session, from the hello */
 };
 

@@ -190,3 +190,146 @@ def test_master_down_member_changes_then_both_restart(two_dirs):
         assert len(ok(mp.pool.get_all(ms))) == 1
     finally:
         assert pool.stop() == (0, 0)
+
+
+class FakeMember:
+    """A member played by the test (docs/POOL.md 2.3-2.4): TLS 1.3 with the
+    pool's server name and a certificate of its own, the Upgrade with a
+    join token, then JSON-RPC in masked WebSocket text frames.  For what no
+    real member sends."""
+
+    def __init__(self, pool, tmp, tok, host_uuid):
+        cert, key = str(tmp / "fake.crt"), str(tmp / "fake.key")
+        if not os.path.exists(cert):    # kept: it is the member's identity
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + host_uuid,
+                            "-days", "2", "-keyout", key, "-out", cert],
+                           check=True, capture_output=True, timeout=60)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_cert_chain(cert, key)
+        raw = socket.create_connection(("127.0.0.1", pool.master.https_port), timeout=20)
+        self.s = ctx.wrap_socket(raw, server_hostname="xenbox-pool.invalid")
+        self.s.sendall(("GET /pool/ws HTTP/1.1\r\nHost: m\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xenbox-pool.1\r\n"
+                        "Xenbox-Host: %s\r\nAuthorization: Bearer %s\r\n\r\n"
+                        % (host_uuid, tok)).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += self.s.recv(1)
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        self.n = 0
+
+    def send(self, obj):
+        data = json.dumps(obj).encode()
+        mask = os.urandom(4)
+        n = len(data)
+        hdr = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else
+                               bytes([0x80 | 126]) + struct.pack(">H", n) if n < 65536 else
+                               bytes([0x80 | 127]) + struct.pack(">Q", n))
+        self.s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def recv_exact(self, n):
+        b = b""
+        while len(b) < n:
+            c = self.s.recv(n - len(b))
+            if not c:
+                raise EOFError
+            b += c
+        return b
+
+    def recv(self):
+        """The next message (pings answered by nobody: fine for a test);
+        None when the master closed (its close frame)."""
+        while True:
+            b0, b1 = self.recv_exact(2)
+            n = b1 & 0x7f
+            if n == 126:
+                n = struct.unpack(">H", self.recv_exact(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self.recv_exact(8))[0]
+            payload = self.recv_exact(n)
+            if b0 & 0x0f == 8:
+                return None
+            if b0 & 0x0f == 1:
+                return json.loads(payload)
+
+    def call(self, method, params):
+        self.n += 1
+        self.send({"jsonrpc": "2.0", "method": method, "params": [params],
+                   "id": "s%d" % self.n})
+        return self.recv()
+
+
+def test_rogue_records_rejected(two_dirs, tmp_path):
+    """A member that sends what it does not own: another member's object
+    (by ref), a uuid another object has, a second host; each is rejected
+    alone and listed, the rest applies, the master says so in a message.
+    A hello naming another host's ref is closed 1008."""
+    pool = Pool(*two_dirs)
+    try:
+        join(pool)
+        sp, ss = pool.member.login(pool.member.unix_proxy())
+        theirs = ok(sp.VM.create(ss, vm_rec("theirs")))
+        shows(pool, "VM", theirs, name_label="theirs")
+        theirs_uuid = ok(sp.VM.get_uuid(ss, theirs))
+        real_host = [h for h, v in recs(pool.member, "host").items()
+                     if v["uuid"] == members(pool.master)[0]["host_uuid"]][0]
+        uuid = "6f1c0d2e-1b2a-4c3d-8e9f-0a1b2c3d4e5f"
+        href = "OpaqueRef:6f1c0d2e-1b2a-4c3d-8e9f-00000000aaaa"
+
+        # a hello that claims the real member's host
+        fake = FakeMember(pool, tmp_path, token(pool.master), uuid)
+        fake.send({"jsonrpc": "2.0", "method": "xbpool.hello", "id": "s1",
+                   "params": [{"host_uuid": uuid, "host": real_host, "epoch": "e"}]})
+        assert fake.recv() is None
+        assert "XENBOX-POOL member %s: its hello names another host; closed" % (
+            [m["uuid"] for m in members(pool.master) if m["host_uuid"] == uuid][0]) \
+            in pool.master.read_log()
+
+        # as itself (its certificate is its credential now)
+        fake = FakeMember(pool, tmp_path, "", uuid)
+        r = fake.call("xbpool.hello", {"host_uuid": uuid, "host": href,
+                                       "epoch": "9b2d4c1e-0f6a-4781-8000-000000000001"})
+        mp, ms = pool.master.login(pool.master.unix_proxy())
+        mpool = ok(mp.pool.get_all(ms))[0]
+        assert "since" not in r["result"]          # no cursor: a full snapshot
+        assert r["result"]["pool"]["ref"] == mpool
+        assert r["result"]["master"]["ref"] == ok(mp.pool.get_master(ms, mpool))
+        assert r["result"]["master"]["record"]["uuid"] == \
+            ok(mp.host.get_uuid(ms, ok(mp.pool.get_master(ms, mpool))))
+        good = "OpaqueRef:6f1c0d2e-1b2a-4c3d-8e9f-00000000bbbb"
+        r = fake.call("xbpool.sync", {
+            "epoch": "9b2d4c1e-0f6a-4781-8000-000000000001", "full": True, "last": True,
+            "complete": 5, "objects": [
+                {"class": "host", "ref": href, "record": {"uuid": uuid, "name_label": "fake"}},
+                {"class": "VM", "ref": theirs, "record": {"name_label": "stolen"}},
+                {"class": "VM", "ref": "OpaqueRef:6f1c0d2e-1b2a-4c3d-8e9f-00000000cccc",
+                 "record": {"uuid": theirs_uuid, "name_label": "twin"}},
+                {"class": "host", "ref": "OpaqueRef:6f1c0d2e-1b2a-4c3d-8e9f-00000000dddd",
+                 "record": {"uuid": "6f1c0d2e-1b2a-4c3d-8e9f-00000000dddd"}},
+                {"class": "VM", "ref": good,
+                 "record": {"uuid": "6f1c0d2e-1b2a-4c3d-8e9f-00000000bbbb",
+                            "name_label": "fine", "resident_on": href}}]})
+        rej = {x["ref"]: x["why"] for x in r["result"]["rejected"]}
+        assert rej == {theirs: "another host's ref",
+                       "OpaqueRef:6f1c0d2e-1b2a-4c3d-8e9f-00000000cccc": "bad ref or uuid",
+                       "OpaqueRef:6f1c0d2e-1b2a-4c3d-8e9f-00000000dddd": "not its host"}, r
+        assert r["result"]["gen"] == 5
+        vms = recs(pool.master, "VM")
+        assert vms[theirs]["name_label"] == "theirs"
+        assert vms[good]["name_label"] == "fine" and vms[good]["resident_on"] == href
+        assert "OpaqueRef:6f1c0d2e-1b2a-4c3d-8e9f-00000000cccc" not in vms
+        assert len([v for v in vms.values() if v["uuid"] == theirs_uuid]) == 1
+        assert recs(pool.master, "host")[href]["name_label"] == "fake"
+        msgs = [m for m in recs(pool.master, "message").values()
+                if m["name"] == "POOL_SYNC_REJECTED" and m["obj_uuid"] == uuid]
+        assert len(msgs) == 1 and msgs[0]["body"] == "another host's ref", msgs
+        # the real member is untouched and still syncs
+        ok(sp.VM.set_name_label(ss, theirs, "still theirs"))
+        shows(pool, "VM", theirs, name_label="still theirs")
+    finally:
+        assert pool.stop() == (0, 0)
