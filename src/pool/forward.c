@@ -162,16 +162,15 @@ static void convert(struct call *c, const struct dm_msg *m, const struct xv *v)
 	}
 }
 
-static void forget(struct mem *x, int revoke);
-
 /* Finish p's call (unless its client went away) with v's answer, or with
- * code [the member's host].  p is freed. */
-static void finish(struct pend *p, const struct xv *v, const char *code)
+ * code [the member's host].  p is freed.  Not inlined: two callers, and
+ * the conversion is most of it. */
+static __attribute__((noinline)) void finish(struct pend *p, const struct xv *v, const char *code)
 {
 	struct call *c = take(p)->c;
 
 	if (p->eject && v && xv_get(v, "result") && master_mem(p->slot))
-		forget(master_mem(p->slot), 0);         /* ejected (3.7) */
+		fwd_forget(master_mem(p->slot), 0);         /* ejected (3.7) */
 	if (c && v)
 		convert(c, p->m, v);
 	else if (c)
@@ -239,8 +238,7 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	struct pend *p;
 	struct buf b = BUF_INIT;
 	struct emit e;
-	char name[96];
-	const char *href;
+	const char *href, *name = c->method + (strncmp(c->method, "Async.", 6) ? 0 : 6);
 	int r;
 
 	if (!master_mem(1))
@@ -254,7 +252,6 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	/* x->up: its host_metrics.live (XAPI's check_live) */
 	if (!x || !x->up || !x->ch || x->ch->closing || !*x->session)
 		return api_fail(c, x && x->up ? "CANNOT_CONTACT_HOST" : "HOST_OFFLINE", href, NULL);
-	snprintf(name, sizeof(name), "%s.%s", k->name, msg);
 	chan_call_begin(x->ch, &b, &e, name);
 	if (json_emit_params(&e, x->session, c->params)) {
 		buf_free(&b);
@@ -281,11 +278,7 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 
 /* ---- leaving (3.7) ---- */
 
-/* The master forgets member x: its mirror (every object it owns:
- * O(objects)) and its pool_member record, or with revoke that record
- * barred (the member, if it comes back, is refused).  Silently offline:
- * no HOST_OFFLINE for a host that left. */
-static void forget(struct mem *x, int revoke)
+void fwd_forget(struct mem *x, int revoke)
 {
 	struct obj *pm = dm_obj_by_uuid(dm_class_find("pool_member"), x->uuid), *o, *next;
 
@@ -342,7 +335,7 @@ HANDLER(api_host_destroy)
 		return api_fail(c, "OPERATION_NOT_ALLOWED", "not a pool member", NULL);
 	if (x->up)
 		return api_fail(c, "HOST_IS_LIVE", h->ref, NULL);
-	forget(x, 1);
+	fwd_forget(x, 1);
 	return 0;
 }
 

@@ -32,6 +32,13 @@ void fwd_answer(struct chan *ch, const struct xv *v);
 void fwd_gone(struct chan *ch);
 /* Calls unanswered for 3600 s fail (CANNOT_CONTACT_HOST).  O(waiting). */
 void fwd_tick(int64_t now);
+/* The master forgets member x (3.7): its mirror (every object it owns:
+ * O(objects)) and its pool_member record, or with revoke that record
+ * barred (if it comes back it is refused: host.destroy; pool.revoke_member
+ * should call this too) and its channel closed 4003.  Silently offline:
+ * no HOST_OFFLINE for a host that left. */
+struct mem;
+void fwd_forget(struct mem *x, int revoke);
 /* Daemon exit: forget the waiting calls (their connections go next). */
 void fwd_dispose(void);
 
