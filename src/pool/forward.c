@@ -61,14 +61,13 @@ static struct obj *named(const struct xv *x)
 	return x && x->type == XV_STRING ? dm_obj_by_ref(x->u.s) : NULL;
 }
 
-/* The member's host (mirrored), or NULL.  O(1). */
+/* The member's host (mirrored: its ref is in pool_member), or NULL.  O(1). */
 static struct obj *host_of(unsigned slot)
 {
 	struct mem *x = master_mem(slot);
 	struct obj *m = x ? dm_obj_by_uuid(dm_class_find("pool_member"), x->uuid) : NULL;
 
-	return m ? dm_obj_by_uuid(dm_class_find("host"), dm_get_str(m, FLD(pool_member, host_uuid)))
-		 : NULL;
+	return m ? dm_obj_by_ref(dm_get_str(m, FLD(pool_member, host))) : NULL;
 }
 
 static const char *ref_of(const struct obj *o)
@@ -282,6 +281,8 @@ void fwd_forget(struct mem *x, int revoke)
 {
 	struct obj *pm = dm_obj_by_uuid(dm_class_find("pool_member"), x->uuid), *o, *next;
 
+	log_warn("XENBOX-POOL member %s %s", pm ? dm_get_str(pm, FLD(pool_member, host_uuid)) : "",
+		 revoke ? "destroyed" : "ejected");
 	DM_FOREIGN(1);
 	for (size_t i = 0; i < dm_nclasses; i++)
 		for (o = dm_classes[i]->first; o; o = next) {
@@ -294,7 +295,6 @@ void fwd_forget(struct mem *x, int revoke)
 		dm_set_str(pm, FLD(pool_member, state), "revoked");
 	else if (pm)
 		dm_obj_delete(pm);
-	log_warn("XENBOX-POOL member %s %s", x->uuid, revoke ? "destroyed" : "ejected");
 	x->live = x->up = 0;
 	*x->session = 0;
 	if (x->ch)

@@ -94,6 +94,9 @@ static int setup(void **state)
 	mx = master_mem(1);
 	mhost = dm_obj_new(dm_class_find("host"), NULL, MHOST_UUID);
 	mhost->owner = 1;
+	/* the mirror records the member's host at its first hello */
+	dm_set_str(dm_obj_by_uuid(dm_class_find("pool_member"), mx->uuid),
+		   FLD(pool_member, host), mhost->ref);
 	mvm = mk("VM", 1);
 	msr = mk("SR", 1);
 	mmsg = mk("message", 1);
@@ -741,6 +744,8 @@ static void test_destroy_and_eject(void **state)
 	arena_init(&m, 0);
 	h2 = dm_obj_new(dm_class_find("host"), NULL, M2HOST_UUID);
 	h2->owner = 2;
+	dm_set_str(dm_obj_by_uuid(dm_class_find("pool_member"), x2->uuid), FLD(pool_member, host),
+		   h2->ref);
 	vm2 = mk("VM", 2);
 	strcpy(h2ref, h2->ref);
 	strcpy(vm2ref, vm2->ref);
