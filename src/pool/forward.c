@@ -149,12 +149,12 @@ static void convert(struct call *c, const struct dm_msg *m, const struct xv *v)
 		     i++)
 			c->err[c->nerr++] = arena_strdup(c->a, d->u.a[i]->type == XV_STRING
 							 ? d->u.a[i]->u.s : "");
-	} else if (res && m && (m->flags & DM_M_RAW)) {
-		emit_value(c->e, res);
 	} else if (res && t && !api_val_from_wire(t, res, &dv)) {
 		api_emit_val(c->e, t, &dv);
 		dm_val_free(t, &dv);
-	} else if (res && !t && res->type == XV_STRING) {       /* void, or a ref (create) */
+	} else if (res && !t && res->type == XV_STRING) {
+		/* void, a ref (create), or a DM_M_RAW message's text (the one
+		 * such forwarded, host.get_server_localtime, is a string) */
 		emit_strn(c->e, res->u.s, res->len);
 	} else {
 		api_fail(c, "INTERNAL_ERROR", "a bad answer from the member", NULL);

@@ -413,9 +413,8 @@ static void conf_digest(const struct config_pool *c, char out[96])
 
 static void ejected_line(const struct obj *l)
 {
-	log_warn("XENBOX-POOL ejected from pool %s: standalone, guests untouched; new pool_* "
-		 "lines in xenbox.conf (a new token) join again",
-		 dm_get_str(l, FLD(pool_link, pool_uuid)));
+	log_warn("XENBOX-POOL ejected from pool %s; standalone, guests untouched (new pool_* "
+		 "lines join again)", dm_get_str(l, FLD(pool_link, pool_uuid)));
 }
 
 int member_eject(void)
