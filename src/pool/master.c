@@ -206,7 +206,7 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	} else if (!mirror_hello_reply(x, rc.params, &e, dead_ms / 1000)) {
 		reply(ch, &rc, NULL, &res);
 	} else {
-		log_warn("XENBOX-POOL member %s: its hello names another host; closed", x->uuid);
+		log_warn("XENBOX-POOL member %s: hello of another host", x->uuid);
 		chan_close(ch, 1008, "not this member's host");
 		gone = -1;              /* ch may be freed */
 	}
