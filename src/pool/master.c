@@ -216,7 +216,7 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 			 p && p->type == XV_STRING ? p->u.s : "");
 		reply(ch, &rc, NULL, &res);
 	} else {
-		log_warn("XENBOX-POOL member %s: its hello names another host; closed", x->uuid);
+		log_warn("XENBOX-POOL member %s: hello of another host", x->uuid);
 		chan_close(ch, 1008, "not this member's host");
 		gone = -1;              /* ch may be freed */
 	}

@@ -279,7 +279,7 @@ int mirror_due(const struct obj *o, int full, int tick, uint64_t from, uint64_t 
 }
 
 static struct {
-	uint64_t from, to, complete;
+	uint64_t to, complete;
 	int full;
 } cur;                                  /* the sync being built */
 
@@ -300,9 +300,8 @@ static void sync_begin(struct buf *b)
 	struct emit e;
 
 	chan_call_begin(s.ch, b, &e, "xbpool.sync");
-	buf_addf(b, "{\"epoch\":\"%s\",\"from\":%llu,\"to\":%llu,\"complete\":%llu,\"full\":%s,"
-		 "\"objects\":[", s.epoch, (unsigned long long)cur.from,
-		 (unsigned long long)cur.to, (unsigned long long)cur.complete,
+	buf_addf(b, "{\"epoch\":\"%s\",\"to\":%llu,\"complete\":%llu,\"full\":%s,\"objects\":[",
+		 s.epoch, (unsigned long long)cur.to, (unsigned long long)cur.complete,
 		 cur.full ? "true" : "false");
 }
 
@@ -331,7 +330,6 @@ static void build(int64_t now)
 	if (!s.full && dm_gen == s.from && !tick)
 		return;
 	cur.full = s.full;
-	cur.from = s.full ? 0 : s.from;
 	cur.to = dm_gen;
 	cur.complete = tick ? cur.to : s.mfrom;
 	sync_begin(&b);
@@ -562,8 +560,7 @@ void mirror_apply(struct mem *x, const struct xv *p, struct emit *e)
 	if (bad) {
 		struct obj *m = member_obj(x);
 
-		log_warn("XENBOX-POOL member %s: %u objects of its sync rejected, first: %s",
-			 x->uuid, bad, first);
+		log_warn("XENBOX-POOL member %s: %u objects rejected: %s", x->uuid, bad, first);
 		api_message_create("POOL_SYNC_REJECTED", 3, "Host",
 				   m ? dm_get_str(m, FLD(pool_member, host_uuid)) : "", first);
 	}

@@ -357,7 +357,7 @@ static int load_class(struct dm_class *k, char *err, size_t errlen)
 		struct obj *o;
 
 		if (owner < 0) {
-			log_warn("store: %s %s: owner %s unknown; not loaded", k->name, ref, own);
+			log_warn("store: %s %s: unknown owner %s", k->name, ref, own);
 			continue;
 		}
 		o = dm_obj_new(k, ref, "00000000-0000-0000-0000-000000000000");
