@@ -33,7 +33,7 @@ $(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(wildcard $(TOPDIR)/tests/fuzz/*.h
 # The API target fuzzes the whole dispatcher on the sim backend.
 # (the pool's channel, member, master and applet need the loop, TLS and the
 # server: not the dispatcher's; the API calls of pool/token.c are in)
-FUZZ_API_SRCS := $(filter-out pool/chan.c pool/master.c pool/member.c pool/cli.c pool/client.c,\
+FUZZ_API_SRCS := $(filter-out pool/chan.c pool/master.c pool/member.c pool/mirror.c pool/cli.c pool/client.c pool/forward.c,\
 	$(filter api/% vmm/% lib/% rpc/% http/% pool/%,$(XB_SRCS)))
 $(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(TOPDIR)/tests/fuzz/pool_stub.h $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
@@ -50,6 +50,15 @@ $(HOST_DIR)/fuzz/fuzz_where: $(TOPDIR)/tests/fuzz/fuzz_where.c $(TOPDIR)/tests/f
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) -lpthread -lm
+
+# A member's sync applied on the master (pool/mirror.c) with the API's
+# datamodel; the channel and the member table are stubs in the target.
+$(HOST_DIR)/fuzz/fuzz_mirror: $(TOPDIR)/tests/fuzz/fuzz_mirror.c $(TOPDIR)/tests/fuzz/pool_stub.h $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS) pool/mirror.c) $(AUTOHEADER) $(XB_GEN_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/fuzz_mirror.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
+		$(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS) pool/mirror.c) -lpthread -lm
 
 # The RRD image reader (stats): rrd.c and rrd_file.c with their helpers.
 FUZZ_RRD_SRCS := lib/buf.c lib/util.c stats/rrd.c stats/rrd_file.c stats/rrd_xport.c

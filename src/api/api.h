@@ -24,7 +24,7 @@
  *              and later completes it exactly once -- emits the result or
  *              calls api_fail(), then c->complete(c).  What it needs then
  *              is copied into c->a; a connection that goes away first is
- *              dropped by api_events_cancel()/api_vm_cancel() (the operation
+ *              dropped by api_cancel() (the operation
  *              goes on, nobody is answered).
  *   args       belong to the dispatcher, which frees each by its declared
  *              type after the handler returns: read them, never keep, free,
@@ -72,6 +72,23 @@ struct call {
  * later (then it returns 1). */
 int api_dispatch(struct call *c);
 
+/* The pool's forwarding (docs/POOL.md 5.1), set by the daemon so that the
+ * API knows no pool: route runs before every message (after the session
+ * and parameter count were checked; for Async.* on the inner call, msg
+ * without the prefix: "start" of VM.start) and returns 0 to run it here
+ * (another host's objects refused), 2 to run it here although it names
+ * one (host.destroy: the master's business), -1 after api_fail(), or 1
+ * when it sent the call elsewhere: then it completes c later, as a
+ * waiting handler does.  cancel forgets c (its
+ * caller went away; see api_cancel). */
+void api_set_route_hook(int (*route)(struct call *c, const struct dm_class *k, const char *msg),
+			void (*cancel)(struct call *c));
+/* A waiting call's caller went away (a connection closed, a pool channel
+ * dropped): every kind of wait forgets c (events, VM jobs, logins, calls
+ * forwarded); the operations go on, nobody is answered.  The one place
+ * that knows them all. */
+void api_cancel(struct call *c);
+
 /* Record a XenAPI failure: code then parameters, NULL-terminated.  The
  * strings are copied into the call's arena.  Returns -1 for `return
  * api_fail(...)` in handlers. */
@@ -96,6 +113,12 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 /* Emitting values and records. */
 void api_emit_val(struct emit *e, const struct dm_type *t, const struct dm_val *v);
 void api_emit_record(struct emit *e, const struct obj *o);
+/* Objects another host owns (owner != 0, docs/POOL.md 4): the pool sets
+ * this hook; 0 when owner n is offline, and its objects' allowed_operations
+ * are then written [] (nothing stored).  Writes to such objects, and
+ * operations on them, are refused (OPERATION_NOT_ALLOWED) by the
+ * dispatcher: they belong to their owner. */
+extern int (*api_owner_up)(unsigned n);
 
 /* Events (api/event.c): wake waiting event.from calls after changes. */
 void api_events_changed(void);

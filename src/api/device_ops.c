@@ -120,7 +120,7 @@ void api_dev_ops_refresh(void)
 	looked = 1;
 	for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
 		for (struct obj *o = dm_class_find(classes[i].cls)->first; o; o = o->next)
-			if (o->gen_modified > seen)
+			if (o->gen_modified > seen && !o->owner)        /* the owner's */
 				update(o, &classes[i], answered[i]);
 	seen = dm_gen;
 }

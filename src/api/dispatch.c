@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "api/host.h"
 #include "api/where.h"
 #include "lib/util.h"
 #include "rpc/xmlrpc.h"
@@ -135,16 +136,21 @@ void api_emit_val(struct emit *e, const struct dm_type *t, const struct dm_val *
 	}
 }
 
+int (*api_owner_up)(unsigned n);
+
 void api_emit_record(struct emit *e, const struct obj *o)
 {
 	const struct dm_class *k = o->cls;
+	int down = o->owner && api_owner_up && !api_owner_up(o->owner);
+	static const struct dm_val none;
 
 	emit_struct_begin(e);
 	for (int i = 0; i < k->nfields; i++) {
 		if (k->fields[i].flags & DM_F_HIDDEN)
 			continue;
 		emit_member(e, k->fields[i].name);
-		api_emit_val(e, k->fields[i].t, &o->f[i]);
+		api_emit_val(e, k->fields[i].t, down && !strcmp(k->fields[i].name,
+				"allowed_operations") ? &none : &o->f[i]);
 	}
 	emit_struct_end(e);
 }
@@ -621,6 +627,42 @@ static int run_custom(struct call *c, const struct dm_msg *m, int first)
 	return rc;
 }
 
+/* ---- routing (the pool's forwarding, docs/POOL.md 5.1) ---- */
+
+static int (*route_hook)(struct call *c, const struct dm_class *k, const char *msg);
+static void (*route_cancel)(struct call *c);
+
+void api_set_route_hook(int (*route)(struct call *c, const struct dm_class *k, const char *msg),
+			void (*cancel)(struct call *c))
+{
+	route_hook = route;
+	route_cancel = cancel;
+}
+
+void api_cancel(struct call *c)
+{
+	api_events_cancel(c);
+	api_vm_cancel(c);
+	api_session_cancel(c);
+	if (route_cancel)
+		route_cancel(c);
+}
+
+static int foreign(struct call *c, const struct dm_class *k, const struct dm_msg *m,
+		   const struct gen *g);
+
+/* Run a message where the hook sends it (then 1: it waits), or here,
+ * where another host's objects are refused. */
+static int run(struct call *c, struct dm_class *k, const struct dm_msg *m, const struct gen *g,
+	       const char *msg, int first)
+{
+	int rc = route_hook ? route_hook(c, k, msg) : 0;
+
+	if (rc == 1 || rc < 0 || (!rc && (rc = foreign(c, k, m, g))))
+		return rc;
+	return m ? run_custom(c, m, first) : run_generated(c, k, g);
+}
+
 /* ---- tasks for Async.* ---- */
 
 struct obj *api_task_new(struct call *c, const char *name);
@@ -687,7 +729,7 @@ static int run_async(struct call *c, struct dm_class *k, const char *name)
 	ac->c.task = ac->task;
 	ac->c.complete = async_complete;
 	emit_str(c->e, task->ref);      /* the reply does not wait */
-	rc = m ? run_custom(&ac->c, m, 1) : run_generated(&ac->c, k, &g);
+	rc = run(&ac->c, k, m, &g, name + strlen(k->name) + 1, 1);
 	if (rc == 1)
 		return 0;               /* async_complete finishes the task */
 	if (rc < 0 && !ac->c.nerr)
@@ -732,6 +774,41 @@ static int check_session(struct call *c)
 	return 0;
 }
 
+/* x names an object another host owns (but a host, with hosts 1) */
+static int owned(const struct xv *x, int hosts)
+{
+	const struct obj *o = x->type == XV_STRING ? dm_obj_by_ref(x->u.s) : NULL;
+
+	return o && o->owner && !(hosts && !strcmp(o->cls->name, "host"));
+}
+
+/* A write to, or an operation on, an object another host owns: the owner
+ * alone changes it (docs/POOL.md 4.1).  Generated setters and destroy,
+ * custom messages but get_* whose first parameter is a ref, and a create
+ * whose record points to such an object but a host (a VBD of another
+ * host's VM).  O(1), a create O(fields^2). */
+static int foreign(struct call *c, const struct dm_class *k, const struct dm_msg *m,
+		   const struct gen *g)
+{
+	const struct xv *x = c->params->len > 1 ? c->params->u.a[1] : NULL;
+	const struct dm_field *f;
+	int bad = 0;
+
+	if (!x)
+		return 0;
+	if (m)
+		bad = m->nparams && m->pt[0]->kind == DM_REF && strncmp(m->name, "get_", 4) &&
+		      owned(x, 0);
+	else if (g->kind == G_CREATE)
+		for (size_t i = 0; x->type == XV_STRUCT && i < x->len; i++)
+			bad |= (f = dm_field_find(k, x->u.m[i].name)) && f->t->kind == DM_REF &&
+			       owned(x->u.m[i].v, 1);
+	else if (g->kind >= G_SET_FIELD && g->kind <= G_DESTROY)
+		bad = owned(x, 0);
+	return bad ? api_fail(c, "OPERATION_NOT_ALLOWED",
+			      "this object belongs to another host of the pool", NULL) : 0;
+}
+
 static int dispatch(struct call *c)
 {
 	char cname[64];
@@ -770,7 +847,7 @@ static int dispatch(struct call *c)
 		return -1;
 	if (async)
 		return run_async(c, k, name);
-	return m ? run_custom(c, m, first) : run_generated(c, k, &g);
+	return run(c, k, m, &g, dot + 1, first);
 }
 
 int api_dispatch(struct call *c)

@@ -15,6 +15,21 @@
 uint64_t dm_gen = 1;
 static void (*change_hook)(void);
 
+#ifdef XB_HOST_BUILD
+int dm_foreign_ok;
+
+static void foreign(const struct obj *o, const char *what)
+{
+	if (!o->owner || dm_foreign_ok)
+		return;
+	fprintf(stderr, "xenbox: %s of %s %s, owned by %u, outside the pool's mirror\n", what,
+		o->cls->name, o->ref, o->owner);
+	abort();
+}
+#else
+#define foreign(o, what) ((void)0)
+#endif
+
 void dm_set_change_hook(void (*fn)(void))
 {
 	change_hook = fn;
@@ -690,6 +705,7 @@ void dm_obj_delete(struct obj *o)
 	struct dm_class *c = (struct dm_class *)o->cls;
 	struct dm_tomb *t;
 
+	foreign(o, "deletion");
 	for (int i = 0; i < c->nfields; i++)
 		if (c->fields[i].inv_cls)
 			inv_update(o, &c->fields[i], o->f[i].u.s, NULL);
@@ -777,6 +793,7 @@ void dm_set(struct obj *o, int field, const struct dm_val *v)
 	const struct dm_field *f = &o->cls->fields[field];
 	struct dm_val nv;
 
+	foreign(o, f->name);
 	if (dm_val_equal(f->t, &o->f[field], v))
 		return;
 	dm_val_copy(f->t, &nv, v);
@@ -837,6 +854,7 @@ const char *dm_get_enum(const struct obj *o, int field)
 
 void dm_dispose(void)
 {
+	DM_FOREIGN(1);
 	for (size_t ci = 0; ci < dm_nclasses; ci++) {
 		struct dm_class *c = dm_classes[ci];
 
@@ -850,6 +868,7 @@ void dm_dispose(void)
 	free(h_uuid.b);
 	h_ref.b = h_uuid.b = NULL;
 	h_ref.size = h_uuid.size = h_ref.count = h_uuid.count = 0;
+	DM_FOREIGN(0);
 }
 
 /* ---- uuids ---- */

@@ -149,6 +149,11 @@ struct dm_msg {
  * as an argument of any call (api_class_find, api_val_from_wire).  For the
  * pool's own state (docs/POOL.md 3.2, 3.3). */
 #define DM_C_INTERNAL   0x20
+/* A member's objects of these classes are mirrored on its pool's master
+ * (docs/POOL.md 4.2); of those, DM_C_METRICS ones whose change touched
+ * volatile fields only wait for the metrics interval (4.3). */
+#define DM_C_MIRROR     0x40
+#define DM_C_METRICS    0x80
 
 struct obj;
 
@@ -240,6 +245,16 @@ void dm_set_float(struct obj *o, int field, double d);
 void dm_set_enum(struct obj *o, int field, const char *name);
 const char *dm_get_str(const struct obj *o, int field);
 const char *dm_get_enum(const struct obj *o, int field);
+/* In the test build, dm_set and dm_obj_delete abort on an object another
+ * host owns (owner != 0) unless dm_foreign_ok: only the pool's mirror
+ * writes those (docs/POOL.md 4.1), and a local code path that writes one
+ * (a refresh over every VM) is a bug the integration tests then catch. */
+#ifdef XB_HOST_BUILD
+extern int dm_foreign_ok;
+#define DM_FOREIGN(on) (dm_foreign_ok = (on))
+#else
+#define DM_FOREIGN(on) ((void)0)
+#endif
 /* Mark o modified now, for events only (nothing is written). */
 void dm_touch(struct obj *o);
 /* Replace o's uuid, keeping the index right (store loading). */

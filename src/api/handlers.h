@@ -41,6 +41,8 @@ HANDLER(api_pool_create_join_token);    /* pool/token.c */
 HANDLER(api_pool_get_join_tokens);
 HANDLER(api_pool_revoke_join_token);
 HANDLER(api_pool_get_channel_status);    /* pool/master.c */
+HANDLER(api_pool_eject);                 /* pool/forward.c */
+HANDLER(api_host_destroy);
 
 int api_vm_on_create(struct call *c, struct obj *o);
 int api_vm_on_destroy(struct call *c, struct obj *o);

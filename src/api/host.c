@@ -24,9 +24,15 @@ char *api_state_dir;
 char *api_sr_dir;
 int (*api_https_only_hook)(int on, char *err, size_t errlen);
 
+/* This host's objects only: on a pool's master the members' are there too
+ * (owner != 0, docs/POOL.md 4.1), on a member the master's host. */
 static struct obj *first_of(const char *cls)
 {
-	return dm_class_find(cls)->first;
+	struct obj *o = dm_class_find(cls)->first;
+
+	while (o && o->owner)
+		o = o->next;
+	return o;
 }
 
 /* the first object of class cls whose string field f is value: O(objects);
@@ -37,7 +43,7 @@ static struct obj *find_by(const char *cls, int f, const char *value)
 	struct dm_class *k = dm_class_find(cls);
 
 	for (struct obj *o = k->first; o; o = o->next)
-		if (!strcmp(dm_get_str(o, f), value))
+		if (!o->owner && !strcmp(dm_get_str(o, f), value))
 			return o;
 	return NULL;
 }
@@ -124,9 +130,11 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 	I(hm, host_metrics, last_updated, now_wall());
 	S(h, host, metrics, hm->ref);
 
-	pool = ensure("pool", first_of("pool"));
+	/* a member's is its master's (owner 1: docs/POOL.md 4.4) */
+	pool = ensure("pool", dm_class_find("pool")->first);
 	api_pool = pool;
-	S(pool, pool, master, h->ref);
+	if (!pool->owner)
+		S(pool, pool, master, h->ref);
 
 	/* one host_cpu per physical CPU */
 	{
@@ -134,7 +142,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 		unsigned n = 0;
 
 		for (struct obj *o = kc->first; o; o = o->next)
-			n++;
+			n += !o->owner;
 		for (; n < hi.nr_cpus; n++) {
 			struct obj *cpu = dm_obj_new(kc, NULL, NULL);
 
@@ -151,7 +159,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 		int f = FLD(VM, is_control_domain);
 
 		for (struct obj *o = kv->first; o; o = o->next)
-			if (o->f[f].u.i)
+			if (o->f[f].u.i && !o->owner)
 				dom0 = o;
 	}
 	if (!dom0) {

@@ -16,8 +16,13 @@ struct obj *api_message_create(const char *name, int64_t priority, const char *c
 	struct dm_class *k = dm_class_find("message");
 	struct obj *m;
 
-	while (k->count >= MAX_MESSAGES && k->first)
-		dm_obj_delete(k->first);
+	/* the oldest of this host's own: a pool master's members trim theirs
+	 * (docs/POOL.md 4.2); O(messages) while over */
+	for (struct obj *o = k->first, *n; o && k->count >= MAX_MESSAGES; o = n) {
+		n = o->next;
+		if (!o->owner)
+			dm_obj_delete(o);
+	}
 	m = dm_obj_new(k, NULL, NULL);
 	dm_set_str(m, OF(m, message, name), name);
 	dm_set_int(m, OF(m, message, priority), priority);

@@ -212,8 +212,10 @@ static const struct dm_param p_token_create[] = {
 	PD("int", "uses", "1"), PD("int", "ttl_seconds", "86400"), PD("string", "label", ""), PEND
 };
 static const struct dm_param p_token_id[] = { P("string", "id"), PEND };
+static const struct dm_param p_eject[] = { P("host ref", "host"), PEND };
 
 static struct dm_msg pool_msgs[] = {
+	M("eject", "void", p_eject, api_pool_eject, DM_M_ASYNC),       /* pool/forward.c */
 	M("create_join_token", "string", p_token_create, api_pool_create_join_token, 0),
 	M("get_join_tokens", "(string -> string) map set", p_none, api_pool_get_join_tokens, 0),
 	M("revoke_join_token", "void", p_token_id, api_pool_revoke_join_token, 0),
@@ -371,10 +373,13 @@ static struct dm_msg host_msgs[] = {
 	M("get_server_localtime", NULL, p_host, api_host_get_server_localtime, DM_M_RAW),
 	M("get_server_certificate", "string", p_host, api_host_get_server_certificate, 0),
 	M("set_https_only", "void", p_host_bool, api_host_set_https_only, 0),
+#ifdef CONFIG_XB_POOL
+	M("destroy", "void", p_host, api_host_destroy, DM_M_ASYNC),    /* pool/forward.c */
+#endif
 	MEND
 };
 
-static struct dm_class c_host = { "host", 0, host_fields, host_msgs, NULL, NULL };
+static struct dm_class c_host = { "host", DM_C_MIRROR, host_fields, host_msgs, NULL, NULL };
 
 static struct dm_field host_metrics_fields[] = {
 	F("uuid", "string", RO, NULL),
@@ -385,7 +390,7 @@ static struct dm_field host_metrics_fields[] = {
 	F("other_config", SMAP, RW, NULL),
 	END
 };
-static struct dm_class c_host_metrics = { "host_metrics", 0, host_metrics_fields, NULL, NULL, NULL };
+static struct dm_class c_host_metrics = { "host_metrics", DM_C_MIRROR | DM_C_METRICS, host_metrics_fields, NULL, NULL, NULL };
 
 static struct dm_field host_cpu_fields[] = {
 	F("uuid", "string", RO, NULL),
@@ -403,7 +408,7 @@ static struct dm_field host_cpu_fields[] = {
 	F("other_config", SMAP, RW, NULL),
 	END
 };
-static struct dm_class c_host_cpu = { "host_cpu", 0, host_cpu_fields, NULL, NULL, NULL };
+static struct dm_class c_host_cpu = { "host_cpu", DM_C_MIRROR | DM_C_METRICS, host_cpu_fields, NULL, NULL, NULL };
 
 /* ---- VM ---- */
 
@@ -525,7 +530,7 @@ static struct dm_msg vm_msgs[] = {
 };
 
 static struct dm_class c_vm = {
-	"VM", DM_C_CREATE | DM_C_DESTROY, vm_fields, vm_msgs, api_vm_on_create, api_vm_on_destroy,
+	"VM", DM_C_CREATE | DM_C_DESTROY | DM_C_MIRROR, vm_fields, vm_msgs, api_vm_on_create, api_vm_on_destroy,
 };
 
 static struct dm_field vm_metrics_fields[] = {
@@ -547,7 +552,7 @@ static struct dm_field vm_metrics_fields[] = {
 	F("current_domain_type", "domain_type", RO, "unspecified"),
 	END
 };
-static struct dm_class c_vm_metrics = { "VM_metrics", 0, vm_metrics_fields, NULL, NULL, NULL };
+static struct dm_class c_vm_metrics = { "VM_metrics", DM_C_MIRROR | DM_C_METRICS, vm_metrics_fields, NULL, NULL, NULL };
 
 static struct dm_field vm_guest_metrics_fields[] = {
 	F("uuid", "string", RO, NULL),
@@ -567,7 +572,7 @@ static struct dm_field vm_guest_metrics_fields[] = {
 	F("PV_drivers_detected", "bool", RO, NULL),
 	END
 };
-static struct dm_class c_vm_guest_metrics = { "VM_guest_metrics", 0, vm_guest_metrics_fields, NULL, NULL, NULL };
+static struct dm_class c_vm_guest_metrics = { "VM_guest_metrics", DM_C_MIRROR | DM_C_METRICS, vm_guest_metrics_fields, NULL, NULL, NULL };
 
 /* ---- console ---- */
 
@@ -579,7 +584,7 @@ static struct dm_field console_fields[] = {
 	F("other_config", SMAP, RW, NULL),
 	END
 };
-static struct dm_class c_console = { "console", 0, console_fields, NULL, NULL, NULL };
+static struct dm_class c_console = { "console", DM_C_MIRROR, console_fields, NULL, NULL, NULL };
 
 /* ---- network and devices ---- */
 
@@ -603,7 +608,7 @@ static struct dm_field network_fields[] = {
 	END
 };
 static struct dm_class c_network = {
-	"network", DM_C_CREATE | DM_C_DESTROY, network_fields, NULL, api_network_on_create, NULL,
+	"network", DM_C_CREATE | DM_C_DESTROY | DM_C_MIRROR, network_fields, NULL, api_network_on_create, NULL,
 };
 
 static struct dm_field pif_fields[] = {
@@ -644,7 +649,7 @@ static struct dm_field pif_fields[] = {
 	F("PCI", "PCI ref", RO, NULL),
 	END
 };
-static struct dm_class c_pif = { "PIF", 0, pif_fields, NULL, NULL, NULL };
+static struct dm_class c_pif = { "PIF", DM_C_MIRROR, pif_fields, NULL, NULL, NULL };
 
 static struct dm_field vif_fields[] = {
 	F("uuid", "string", RO, NULL),
@@ -678,7 +683,7 @@ static struct dm_field vif_fields[] = {
 	END
 };
 static struct dm_class c_vif = {
-	"VIF", DM_C_CREATE | DM_C_DESTROY, vif_fields, NULL, api_vif_on_create, NULL,
+	"VIF", DM_C_CREATE | DM_C_DESTROY | DM_C_MIRROR, vif_fields, NULL, api_vif_on_create, NULL,
 };
 
 /* ---- storage ---- */
@@ -707,7 +712,7 @@ static struct dm_field sr_fields[] = {
 	F("is_tools_sr", "bool", RO, NULL),
 	END
 };
-static struct dm_class c_sr = { "SR", 0, sr_fields, NULL, NULL, NULL };
+static struct dm_class c_sr = { "SR", DM_C_MIRROR, sr_fields, NULL, NULL, NULL };
 
 static struct dm_field vdi_fields[] = {
 	F("uuid", "string", RO, NULL),
@@ -745,7 +750,7 @@ static struct dm_field vdi_fields[] = {
 	END
 };
 static struct dm_class c_vdi = {
-	"VDI", DM_C_CREATE | DM_C_DESTROY, vdi_fields, NULL, api_vdi_on_create, api_vdi_on_destroy,
+	"VDI", DM_C_CREATE | DM_C_DESTROY | DM_C_MIRROR, vdi_fields, NULL, api_vdi_on_create, api_vdi_on_destroy,
 };
 
 static struct dm_field vbd_fields[] = {
@@ -774,7 +779,7 @@ static struct dm_field vbd_fields[] = {
 	END
 };
 static struct dm_class c_vbd = {
-	"VBD", DM_C_CREATE | DM_C_DESTROY, vbd_fields, NULL, api_vbd_on_create, NULL,
+	"VBD", DM_C_CREATE | DM_C_DESTROY | DM_C_MIRROR, vbd_fields, NULL, api_vbd_on_create, NULL,
 };
 
 static struct dm_field pbd_fields[] = {
@@ -786,7 +791,7 @@ static struct dm_field pbd_fields[] = {
 	F("other_config", SMAP, RW, NULL),
 	END
 };
-static struct dm_class c_pbd = { "PBD", 0, pbd_fields, NULL, NULL, NULL };
+static struct dm_class c_pbd = { "PBD", DM_C_MIRROR, pbd_fields, NULL, NULL, NULL };
 
 /* ---- tasks, messages, roles, users ---- */
 
@@ -850,7 +855,7 @@ static struct dm_msg message_msgs[] = {
 	M("get_since", NULL, p_since, api_message_get_since, DM_M_RAW),
 	MEND
 };
-static struct dm_class c_message = { "message", DM_C_DESTROY, message_fields, message_msgs, NULL, NULL };
+static struct dm_class c_message = { "message", DM_C_DESTROY | DM_C_MIRROR, message_fields, message_msgs, NULL, NULL };
 
 static struct dm_field role_fields[] = {
 	F("uuid", "string", RO, NULL),
@@ -892,9 +897,11 @@ static struct dm_class c_event = { "event", DM_C_VOLATILE | DM_C_NO_UUID | DM_C_
 	no_fields, event_msgs, NULL, NULL };
 
 struct dm_class *const dm_classes[] = {
-	&c_session, &c_pool, &c_host, &c_host_metrics, &c_host_cpu, &c_vm,
+	/* the pool's classes first: the store loads in this order, and a
+	 * mirrored object's owner is found through them (docs/POOL.md 4.1) */
+	POOL_CLASSES &c_session, &c_pool, &c_host, &c_host_metrics, &c_host_cpu, &c_vm,
 	&c_vm_metrics, &c_vm_guest_metrics, &c_console, &c_network, &c_pif,
 	&c_vif, &c_sr, &c_vdi, &c_vbd, &c_pbd, &c_task, &c_message, &c_role,
-	&c_user, POOL_CLASSES &c_event,
+	&c_user, &c_event,
 };
 const size_t dm_nclasses = sizeof(dm_classes) / sizeof(dm_classes[0]);

@@ -257,7 +257,7 @@ static void refresh_allowed(void)
 	if (dm_gen < seen)
 		seen = 0;       /* a new datamodel */
 	for (struct obj *vm = k->first; vm; vm = vm->next)
-		if (vm->gen_modified > seen)
+		if (vm->gen_modified > seen && !vm->owner)     /* another host's: its own */
 			update_allowed(vm);
 	seen = dm_gen;
 }
@@ -1161,6 +1161,8 @@ void api_vm_adopt(void)
 	for (struct obj *vm = k->first; vm; vm = vm->next) {
 		struct vmm_domain_info *d = NULL;
 
+		if (vm->owner)
+			continue;       /* another host's guest (a pool's mirror) */
 		/* operations in flight died with the last daemon; what was
 		 * allowed then was stored with them */
 		set_current_op(vm, NULL, NULL);

@@ -4,3 +4,7 @@ xb-srcs-$(CONFIG_XB_POOL) += pool/ws.c lib/sha1.c
 xb-srcs-$(CONFIG_XB_POOL) += pool/token.c pool/client.c pool/cli.c
 # Stage 3b: the channel, the master's route and the member.
 xb-srcs-$(CONFIG_XB_POOL) += pool/chan.c pool/master.c pool/member.c
+# Stage 4: the mirror (the member's sync builder, the master's apply).
+xb-srcs-$(CONFIG_XB_POOL) += pool/mirror.c
+# Stage 5: forwarding (docs/POOL.md 5).
+xb-srcs-$(CONFIG_XB_POOL) += pool/forward.c

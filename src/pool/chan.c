@@ -65,16 +65,25 @@ struct chan *chan_new(int fd, struct tls_conn *t, int server, const struct chan_
 	return ch;
 }
 
-void chan_free(struct chan *ch, const char *why)
+static void release(struct chan *ch)
 {
-	ch->ops->closed(ch, why);
-	loop_unwatch(ch->fd);
-	tls_conn_free(ch->tls);
-	close(ch->fd);
 	buf_free(&ch->in);
 	buf_free(&ch->out);
 	buf_free(&ch->msg);
 	free(ch);
+}
+
+void chan_free(struct chan *ch, const char *why)
+{
+	if (ch->dead)
+		return;
+	ch->dead = 1;
+	ch->ops->closed(ch, why);
+	loop_unwatch(ch->fd);
+	tls_conn_free(ch->tls);
+	close(ch->fd);
+	if (!ch->busy)          /* else frames() does, at its end */
+		release(ch);
 }
 
 /* Write what the socket takes.  A TLS write that said "again" is repeated
@@ -110,6 +119,8 @@ static int flush(struct chan *ch)
 
 void chan_write(struct chan *ch, const void *p, size_t n)
 {
+	if (ch->dead)
+		return;         /* its descriptor may be another's by now */
 	buf_add(&ch->out, p, n);
 	if (ch->hs_done && !ch->wants_write)
 		flush(ch);      /* may free ch: callers return after */
@@ -121,6 +132,8 @@ static void frame(struct chan *ch, int op, const void *p, size_t n)
 {
 	unsigned char mask[4];
 
+	if (ch->dead)
+		return;
 	if (!ch->server && ws_mask_new(mask)) {
 		chan_free(ch, "no random numbers");
 		return;
@@ -143,7 +156,7 @@ void chan_close(struct chan *ch, unsigned code, const char *reason)
 {
 	unsigned char mask[4] = { 0, 0, 0, 0 };
 
-	if (ch->closing)
+	if (ch->closing || ch->dead)
 		return;
 	ch->closing = 1;
 	if (ch->ws) {
@@ -156,52 +169,62 @@ void chan_close(struct chan *ch, unsigned code, const char *reason)
 		flush(ch);
 }
 
-/* Decode the frames in ch->in.  0, or -1 when ch was freed. */
+/* Decode the frames in ch->in.  0, or -1 when ch is gone or closing (not
+ * to be touched).  ch is kept while they are handled (busy): a free on the
+ * way (a pong or a handler's answer that fails to write) takes effect at
+ * the end. */
 static int frames(struct chan *ch)
 {
 	struct ws_frame f;
 	size_t used;
-	int r;
+	int r, rc = 0;
 
-	while (ch->ws && ch->in.len) {
+	ch->busy = 1;
+	while (!rc && !ch->dead && ch->ws && ch->in.len) {
 		r = ws_decode(&ch->dec, (unsigned char *)ch->in.data, ch->in.len, &f, &used);
 		if (r == WS_NEED_MORE)
 			break;
+		rc = -1;
 		if (r == WS_ERROR) {
 			log_warn("pool: %s: %s", ch->peer, ch->dec.err);
 			chan_close(ch, ch->dec.fail, ch->dec.err);
-			return -1;
+			break;
 		}
 		ch->last_rx = now_ms();
-		if (f.op == WS_PING) {
-			frame(ch, WS_PONG, f.payload, f.len);
-		} else if (f.op == WS_CLOSE) {
+		if (f.op == WS_CLOSE) {
 			char why[140];
 
 			snprintf(why, sizeof(why), "closed by the peer: %u %.*s", f.close_code,
 				 (int)f.reason_len, f.reason);
 			ch->in.len = 0;
-			if (ch->closing) {
+			if (ch->closing)
 				chan_free(ch, why);
-				return -1;
-			}
-			/* echo the code (RFC 6455 5.5.1), then close */
-			chan_close(ch, f.close_code == WS_CLOSE_NO_CODE ? 0 : f.close_code, why);
-			return -1;
+			else    /* echo the code (RFC 6455 5.5.1), then close */
+				chan_close(ch, f.close_code == WS_CLOSE_NO_CODE ? 0 : f.close_code,
+					   why);
+			break;
+		}
+		rc = 0;
+		if (f.op == WS_PING) {
+			frame(ch, WS_PONG, f.payload, f.len);
 		} else if (f.op != WS_PONG) {
 			buf_add(&ch->msg, f.payload, f.len);
 			if (f.fin) {
 				buf_addc(&ch->msg, 0);
 				buf_consume(&ch->in, used);
-				if (ch->ops->msg(ch, ch->msg.data, ch->msg.len - 1))
-					return -1;      /* ch is gone */
+				rc = ch->ops->msg(ch, ch->msg.data, ch->msg.len - 1);
 				buf_reset(&ch->msg);
 				continue;
 			}
 		}
 		buf_consume(&ch->in, used);
 	}
-	return 0;
+	ch->busy = 0;
+	if (ch->dead) {
+		release(ch);
+		return -1;
+	}
+	return rc;
 }
 
 static void on_io(int fd, int events, void *opaque)

@@ -34,6 +34,7 @@ struct chan {
 	const struct chan_ops *ops;
 	void *owner;
 	int server, ws, hs_done, closing, mask, wants_write;
+	int busy, dead;                 /* freed while frames are handled: kept till then */
 	size_t wlen;                    /* a TLS write to repeat: its length */
 	struct buf in, out, msg;
 	struct ws_dec dec;
@@ -56,7 +57,10 @@ void chan_ping(struct chan *ch);
 /* Send a close frame (code 0: none), then close once written (or at
  * once when nothing can be written); closed() is called. */
 void chan_close(struct chan *ch, unsigned code, const char *reason);
-/* Close now: closed(why), then free.  ch is gone after. */
+/* Close now: closed(why), then free.  ch is gone after (inside msg(), once
+ * the frames at hand are handled: a handler whose answer fails to write
+ * may go on and return 0; a second call does nothing; writes to a closed
+ * channel are dropped). */
 void chan_free(struct chan *ch, const char *why);
 
 /* JSON-RPC 2.0 helpers: {"jsonrpc":"2.0","method":M,"params":[ ...

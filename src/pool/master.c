@@ -14,7 +14,9 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "pool/chan.h"
+#include "pool/forward.h"
 #include "pool/master.h"
+#include "pool/mirror.h"
 #include "pool/token.h"
 #include "rpc/json.h"
 #include "server/server.h"
@@ -121,7 +123,7 @@ int pool_upgrade(struct tls_conn *t, const struct http_req *req, int pw, const c
 	return 1;
 }
 
-static struct mem *mem_of(const char *uuid)
+struct mem *master_mem_of(const char *uuid)
 {
 	struct mem *x;
 
@@ -158,6 +160,7 @@ static void set_live(struct mem *x, int live, const char *why)
 	if (x->live == live)
 		return;
 	x->live = live;
+	mirror_live(x, live);
 	snprintf(body, sizeof(body), "%s: %s", hu, why);
 	api_message_create(live ? "HOST_ONLINE" : "HOST_OFFLINE", live ? 4 : 3, "Host", hu, body);
 	log_warn("XENBOX-POOL member %s %s: %s", hu, live ? "online" : "offline", why);
@@ -187,31 +190,39 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	const char *err;
 	struct buf res = BUF_INIT;
 	struct emit e;
+	int gone = 0;
 
 	x->last_seen = ch->last_rx;
-	arena_init(&a, 1u << 20);
+	arena_init(&a, 1u << 26);       /* a sync's tree: a few times its 1 MiB */
 	if (jsonrpc_parse_call(&a, s, n, &rc, &err)) {
-		/* answers to our calls: none in this stage */
+		struct xv *v;
+
+		/* answers to our calls (forwarded ones, pool/forward.c) */
+		if (!json_parse(&a, s, n, &v, &err))
+			fwd_answer(ch, v);
 		arena_free(&a);
 		return 0;
 	}
-	if (!strcmp(rc.method, "xbpool.hello")) {
-		json_emit_init(&e, &res);
-		emit_struct_begin(&e);
-		chan_kv(&e, "pool_uuid", dm_get_str(api_pool, api_pool->cls->f_uuid));
-		chan_kv(&e, "pool_ref", api_pool->ref);
-		chan_kv(&e, "pool_name", dm_get_str(api_pool, api_pool->cls->f_name_label));
-		chan_kv(&e, "master_host_ref", api_this_host->ref);
-		emit_member(&e, "dead_after");
-		emit_i64(&e, dead_ms / 1000);
-		emit_struct_end(&e);
+	json_emit_init(&e, &res);
+	if (!strcmp(rc.method, "xbpool.sync")) {
+		mirror_sync(x, &rc);            /* answered after the commit */
+	} else if (strcmp(rc.method, "xbpool.hello")) {
+		reply(ch, &rc, "MESSAGE_METHOD_UNKNOWN", NULL);  /* xbpool.goodbye: later */
+	} else if (!mirror_hello_reply(x, rc.params, &e, dead_ms / 1000)) {
+		/* the session the forwarded calls run in (5.2) */
+		const struct xv *p = rc.params->len ? xv_get(rc.params->u.a[0], "session") : NULL;
+
+		snprintf(x->session, sizeof(x->session), "%s",
+			 p && p->type == XV_STRING ? p->u.s : "");
 		reply(ch, &rc, NULL, &res);
-	} else {                /* xbpool.goodbye: when members send it */
-		reply(ch, &rc, "MESSAGE_METHOD_UNKNOWN", NULL);
+	} else {
+		log_warn("XENBOX-POOL member %s: hello of another host", x->uuid);
+		chan_close(ch, 1008, "not this member's host");
+		gone = -1;              /* ch may be freed */
 	}
 	buf_free(&res);
 	arena_free(&a);
-	return 0;
+	return gone;
 }
 
 static void on_closed(struct chan *ch, const char *why)
@@ -221,6 +232,7 @@ static void on_closed(struct chan *ch, const char *why)
 	(void)why;              /* liveness tells, after dead_after */
 	if (x->ch == ch)
 		x->ch = NULL;
+	fwd_gone(ch);           /* its forwarded calls fail */
 }
 
 static void on_raw(struct chan *ch)
@@ -246,7 +258,7 @@ static void adopt(int fd, struct tls_conn *t, const char *peer, struct buf *in)
 		close(fd);
 		return;
 	}
-	x = mem_of(dm_get_str(m, m->cls->f_uuid));
+	x = master_mem_of(dm_get_str(m, m->cls->f_uuid));
 	if (x->ch)              /* the newest wins (3.4) */
 		chan_close(x->ch, 4001, "replaced by a newer connection");
 	if (!(ch = chan_new(fd, t, 1, &ops, x, peer)))
@@ -254,6 +266,7 @@ static void adopt(int fd, struct tls_conn *t, const char *peer, struct buf *in)
 	x->ch = ch;
 	x->last_seen = now_ms();
 	set_live(x, 1, "connected");    /* logs it when it was offline */
+	mirror_live(x, 1);              /* after a master restart: live again */
 	buf_add(&ch->in, in->data, in->len);
 	chan_ws_start(ch);
 }
@@ -286,15 +299,17 @@ HANDLER(api_pool_get_channel_status)
 	return 0;
 }
 
-void pool_master_init(int dead_after)
+void pool_master_init(int dead_after, int metrics_interval)
 {
 	dead_ms = dead_after * 1000;
+	mirror_master_init(metrics_interval);
 	server_pool_upgrade = pool_upgrade;
 	server_pool_adopt = adopt;
+	fwd_master_init();
 	/* every member counts as seen at start: none is reported offline
 	 * before dead_after has passed (8) */
 	for (struct obj *o = dm_class_find("pool_member")->first; o; o = o->next) {
-		struct mem *x = mem_of(dm_get_str(o, o->cls->f_uuid));
+		struct mem *x = master_mem_of(dm_get_str(o, o->cls->f_uuid));
 
 		x->last_seen = now_ms();
 		x->live = 1;
@@ -308,6 +323,7 @@ int64_t pool_master_tick(int64_t now)
 	if (now < next_check)
 		return next_check - now;
 	next_check = now + 1000;
+	fwd_tick(now);
 	for (struct mem *x = mems; x; x = x->next) {
 		if (x->ch && x->ch->last_rx > x->last_seen)
 			x->last_seen = x->ch->last_rx;
@@ -329,6 +345,7 @@ void pool_master_dispose(void)
 {
 	struct mem *x;
 
+	fwd_dispose();
 	while ((x = mems)) {
 		mems = x->next;
 		if (x->ch) {

@@ -24,8 +24,12 @@
 #include "http/http.h"
 #include "lib/base64.h"
 #include "lib/log.h"
+#include "lib/sha256.h"
 #include "lib/util.h"
 #include "pool/chan.h"
+#include "pool/forward.h"
+#include "pool/member.h"
+#include "pool/mirror.h"
 #include "rpc/json.h"
 #include "server/config.h"
 #include "server/loop.h"
@@ -108,6 +112,7 @@ static void fail(const char *fmt, ...)
 		m.ch = NULL;
 		chan_free(ch, why);
 	}
+	mirror_offline();
 	if (m.state == CONNECTING) {
 		loop_unwatch(m.fd);
 		close(m.fd);
@@ -128,6 +133,7 @@ static void hello(void)
 	chan_kv(&e, "host_uuid", dm_get_str(api_this_host, api_this_host->cls->f_uuid));
 	chan_kv(&e, "hostname", dm_get_str(api_this_host, FLD(host, hostname)));
 	chan_kv(&e, "version", XB_VERSION);
+	mirror_hello(&e);
 	emit_struct_end(&e);
 	chan_call_end(m.ch, &b);
 	buf_free(&b);
@@ -237,29 +243,23 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	struct arena a;
 	struct xv *v;
 	const struct xv *res, *x;
-	const char *err;
+	const char *err, *name;
 	struct obj *l = link_obj();
-	int first;
+	int first = l && !*dm_get_str(l, FLD(pool_link, pool_uuid));
 
-	(void)ch;
+	if (m.state == ONLINE && !fwd_run(ch, s, n))
+		return 0;       /* a call from the master (pool/forward.c) */
 	arena_init(&a, 1u << 20);
 	if (json_parse(&a, s, n, &v, &err) || xv_get(v, "method")) {
-		/* calls from the master come with the mirror (stage 4) */
 		arena_free(&a);
 		return 0;
 	}
-	if (m.state == HELLO && l && (res = xv_get(v, "result")) && res->type == XV_STRUCT) {
-		static const char *const keys[] = { "pool_uuid", "pool_ref", "master_host_ref" };
-		static const unsigned char flds[] = { FLD(pool_link, pool_uuid),
-			FLD(pool_link, pool_ref), FLD(pool_link, master_host_ref) };
-
-		first = !*dm_get_str(l, FLD(pool_link, pool_uuid));
-		for (int i = 0; i < 3; i++)
-			if ((x = xv_get(res, keys[i])) && x->type == XV_STRING)
-				dm_set_str(l, flds[i], x->u.s);
+	if (m.state == ONLINE) {
+		mirror_synced();        /* the only calls we make then */
+	} else if (m.state == HELLO && l && (res = xv_get(v, "result")) &&
+		   (name = mirror_welcome(ch, res, l))) {
 		if ((x = xv_get(res, "dead_after")) && x->type == XV_INT && x->u.i >= 3)
 			m.dead_ms = x->u.i * 1000;
-		x = xv_get(res, "pool_name");
 		set_state(ONLINE);
 		m.up_since = now_ms();
 		m.next_ping = m.up_since + m.dead_ms / 3;
@@ -267,8 +267,7 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		if (first)
 			log_warn("XENBOX-POOL joined pool \"%s\" (%s) as %s; remove the pool_token or "
 				 "pool_password line from xenbox.conf: it is no longer needed",
-				 x && x->type == XV_STRING ? x->u.s : "",
-				 dm_get_str(l, FLD(pool_link, pool_uuid)),
+				 name, dm_get_str(l, FLD(pool_link, pool_uuid)),
 				 dm_get_str(api_this_host, FLD(host, hostname)));
 		else
 			log_warn("XENBOX-POOL connected to the master %s", m.cfg->master);
@@ -286,6 +285,7 @@ static void on_closed(struct chan *ch, const char *why)
 	unsigned char h[32];
 	char got[96];
 
+	fwd_closed();           /* the master's calls' answers go */
 	if (m.ch != ch)
 		return;
 	m.ch = NULL;
@@ -391,9 +391,59 @@ static void leave(const char *why)
 	log_warn("XENBOX-POOL left pool %s: %s; this host is standalone, its guests untouched",
 		 dm_get_str(l, FLD(pool_link, pool_uuid)), why);
 	dm_obj_delete(l);
+	mirror_forget();
 	api_slave_of = NULL;
 	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
 	unlink(path);
+}
+
+/* The digest of the pool_* keys an eject happened under (3.7) */
+static void conf_digest(const struct config_pool *c, char out[96])
+{
+	char s[1200];
+	unsigned char d[32];
+	int n = snprintf(s, sizeof(s), "%s\n%s\n%s\n%s\n%s", c->master, c->fingerprint,
+			 c->token ? c->token : "", c->username ? c->username : "",
+			 c->password ? c->password : "");
+
+	sha256(s, n < 0 ? 0 : (size_t)n < sizeof(s) ? (size_t)n : sizeof(s) - 1, d);
+	secure_zero(s, sizeof(s));
+	tls_fingerprint(d, out, 96);
+}
+
+static void ejected_line(const struct obj *l)
+{
+	log_warn("XENBOX-POOL ejected from pool %s; standalone, guests untouched (new pool_* "
+		 "lines join again)", dm_get_str(l, FLD(pool_link, pool_uuid)));
+}
+
+int member_eject(void)
+{
+	struct obj *l = link_obj();
+	char path[600], dg[96];
+
+	if (!joined() || !m.cfg)
+		return 0;
+	conf_digest(m.cfg, dg);
+	dm_set_str(l, FLD(pool_link, state), "ejected");
+	dm_set_str(l, FLD(pool_link, conf_digest), dg);
+	api_slave_of = NULL;
+	mirror_forget();        /* the master's copies go, a pool of its own is back */
+	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
+	unlink(path);
+	ejected_line(l);
+	return 1;
+}
+
+void member_ejected_close(void)
+{
+	struct chan *ch = m.ch;
+
+	m.ch = NULL;
+	set_state(IDLE);
+	mirror_offline();       /* no more syncs; the channel's session goes */
+	if (ch)
+		chan_close(ch, 1000, "ejected");
 }
 
 void pool_member_start(const struct config_pool *c, const char *state_dir)
@@ -412,6 +462,17 @@ void pool_member_start(const struct config_pool *c, const char *state_dir)
 	}
 	if (!c->join)
 		return;
+	if (l && !strcmp(dm_get_str(l, FLD(pool_link, state)), "ejected")) {
+		char dg[96];
+
+		conf_digest(c, dg);
+		if (!strcmp(dg, dm_get_str(l, FLD(pool_link, conf_digest)))) {
+			ejected_line(l);
+			return;
+		}
+		dm_obj_delete(l);       /* new lines: a new join */
+		l = NULL;
+	}
 	if (l && strcmp(dm_get_str(l, FLD(pool_link, fingerprint)), c->fingerprint))
 		leave("xenbox.conf names another master (pool_fingerprint)");
 	if (!joined() && !c->token && (!c->username || !c->password)) {
@@ -475,4 +536,5 @@ void pool_member_dispose(void)
 	m.state = IDLE;
 	if (ch)
 		chan_free(ch, "stopping");
+	mirror_offline();
 }

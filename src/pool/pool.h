@@ -13,7 +13,7 @@ struct buf;
 
 /* Set the server's hooks; the master's side serves every daemon (any
  * host can become a master when a member dials it). */
-void pool_master_init(int dead_after);
+void pool_master_init(int dead_after, int metrics_interval);
 int64_t pool_master_tick(int64_t now);
 void pool_master_dispose(void);
 
@@ -26,6 +26,20 @@ int64_t pool_member_tick(int64_t now);
 struct dm_val;
 void pool_member_status(struct dm_val *map);
 void pool_member_dispose(void);
+/* On a member, in before_sleep after the store commit: send the answers
+ * to the master's calls that may go (docs/POOL.md 5.3; pool/forward.c). */
+void pool_forward_release(int (*saved_since)(uint64_t gen));
+
+/* The mirror (pool/mirror.c, docs/POOL.md 4).  Before the store's commit:
+ * a member's xbpool.sync of this iteration; ms until its next metrics
+ * tick, or -1.  After the commit: the master's answers to syncs whose
+ * changes are saved (saved: the store's store_saved_since). */
+int64_t pool_mirror_tick(int64_t now);
+void pool_mirror_flush(int (*saved)(uint64_t gen));
+/* For store_set_owners, before store_load: an owner's host ref, and back
+ * (-1: an owner this host does not know). */
+const char *pool_owner_name(unsigned owner);
+int pool_owner_number(const char *name);
 
 /* The Upgrade's checks (2.3), for tests: what the master answers (101, or
  * a status with the ErrorDescription in resp). */

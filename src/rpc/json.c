@@ -847,3 +847,32 @@ void jsonrpc_error(struct buf *out, const struct rpc_call *c,
 	}
 	put_id(out, c);
 }
+
+/* ---------------------------------------------------------------------
+ * Re-encoding a call's parameters (the pool's forwarding) */
+
+/* 0 when every double in v is finite.  O(tree); depth as parsed. */
+static int all_finite(const struct xv *v)
+{
+	size_t i;
+
+	if (v->type == XV_DOUBLE)
+		return isfinite(v->u.d) ? 0 : -1;
+	for (i = 0; i < v->len && (v->type == XV_ARRAY || v->type == XV_STRUCT); i++)
+		if (all_finite(v->type == XV_ARRAY ? v->u.a[i] : v->u.m[i].v))
+			return -1;
+	return 0;
+}
+
+int json_emit_params(struct emit *e, const char *p0, const struct xv *params)
+{
+	size_t i;
+
+	emit_str(e, p0);
+	for (i = 1; i < params->len; i++) {
+		if (all_finite(params->u.a[i]))
+			return -1;
+		emit_value(e, params->u.a[i]);
+	}
+	return e->error ? -1 : 0;
+}

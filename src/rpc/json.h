@@ -55,4 +55,11 @@ void jsonrpc_result_end(struct buf *out, const struct rpc_call *c);
 void jsonrpc_error(struct buf *out, const struct rpc_call *c,
 		   const char *const *desc, size_t n);
 
+/* The items of a call's params re-encoded for another daemon (the pool's
+ * forwarding, docs/POOL.md 5.2): p0 in place of params[0], then
+ * params[1..] as they were decoded (from XML-RPC or JSON).  -1 when JSON
+ * cannot carry them: a NaN or infinite double (our reader refuses what
+ * this emitter writes for those) or nesting beyond e's depth.  O(tree). */
+int json_emit_params(struct emit *e, const char *p0, const struct xv *params);
+
 #endif

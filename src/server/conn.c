@@ -776,9 +776,7 @@ static void conn_close(struct conn *c)
 static void conn_drop(struct conn *c, int keep_fd)
 {
 	if (c->busy) {
-		api_events_cancel(c->busy);
-		api_vm_cancel(c->busy);
-		api_session_cancel(c->busy);
+		api_cancel(c->busy);
 		c->busy = NULL;
 	}
 	out_queued -= unwritten(c);

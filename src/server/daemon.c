@@ -85,8 +85,17 @@ static int64_t before_sleep(void)
 #ifdef CONFIG_XB_STATS
 	t = min_pos(t, stats_tick(now));
 #endif
+#ifdef CONFIG_XB_POOL
+	t = min_pos(t, pool_mirror_tick(now));  /* last before the commit */
+#endif
 	store_flush(now);       /* logs its failures itself */
+#ifdef CONFIG_XB_POOL
+	pool_forward_release(store_saved_since);
+#endif
 	server_flush_output(store_saved_since);
+#ifdef CONFIG_XB_POOL
+	pool_mirror_flush(store_saved_since);
+#endif
 	return min_pos(t, store_retry_in(now));
 }
 
@@ -231,6 +240,9 @@ static int daemon_main(int argc, char **argv)
 		log_err("state directory %s: path too long", cfg.state_dir);
 		goto out;
 	}
+#ifdef CONFIG_XB_POOL
+	store_set_owners(pool_owner_name, pool_owner_number);
+#endif
 	if (store_open(path, err, sizeof(err)) || store_load(err, sizeof(err))) {
 		log_err("store: %s", err);
 		goto out;
@@ -281,7 +293,7 @@ static int daemon_main(int argc, char **argv)
 		goto out;
 	}
 #ifdef CONFIG_XB_POOL
-	pool_master_init(cfg.pool.dead_after);
+	pool_master_init(cfg.pool.dead_after, cfg.pool.metrics_interval);
 	pool_member_start(&cfg.pool, cfg.state_dir);
 #endif
 	store_flush(0);         /* on failure the loop retries */
@@ -304,6 +316,7 @@ out:
 #ifdef CONFIG_XB_POOL
 	pool_member_dispose();
 	pool_master_dispose();
+	pool_mirror_flush(NULL);
 #endif
 	worker_stop();
 	api_vm_dispose();

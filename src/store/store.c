@@ -68,6 +68,15 @@ unsigned long store_commits(void)
 	return commits;
 }
 
+static const char *(*owner_name)(unsigned owner);
+static int (*owner_number)(const char *name);
+
+void store_set_owners(const char *(*name)(unsigned owner), int (*number)(const char *name))
+{
+	owner_name = name;
+	owner_number = number;
+}
+
 static int persisted(const struct dm_class *k)
 {
 	return !(k->flags & (DM_C_VOLATILE | DM_C_NO_OBJECTS));
@@ -126,7 +135,7 @@ static int has_column(const struct buf *cols, const char *col)
  * TCG).  Never 0, SQLite's value for a new file. */
 static int schema_id(void)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = 2166136261u ^ 1;   /* ^ 1: every table has xb_owner */
 
 	for (size_t ci = 0; ci < dm_nclasses; ci++) {
 		const struct dm_class *k = dm_classes[ci];
@@ -178,7 +187,8 @@ static int create_schema(char *err, size_t errlen)
 		if (!persisted(k))
 			continue;
 		buf_reset(&sql);
-		buf_addf(&sql, "CREATE TABLE IF NOT EXISTS \"%s\" (ref TEXT PRIMARY KEY", k->name);
+		buf_addf(&sql, "CREATE TABLE IF NOT EXISTS \"%s\" (ref TEXT PRIMARY KEY, xb_owner",
+			 k->name);
 		for (int i = 0; i < k->nfields; i++)
 			if (field_persisted(&k->fields[i]))
 				buf_addf(&sql, ", \"%s\"", k->fields[i].name);
@@ -186,6 +196,11 @@ static int create_schema(char *err, size_t errlen)
 		rc = exec(sql.data, err, errlen);
 		if (!rc)
 			table_columns(k->name, &cols);
+		if (!rc && !has_column(&cols, "xb_owner")) {
+			buf_reset(&sql);
+			buf_addf(&sql, "ALTER TABLE \"%s\" ADD COLUMN xb_owner", k->name);
+			rc = exec(sql.data, err, errlen);
+		}
 		for (int i = 0; i < k->nfields && !rc; i++) {
 			if (!field_persisted(&k->fields[i]) || has_column(&cols, k->fields[i].name))
 				continue;
@@ -323,7 +338,7 @@ static int load_class(struct dm_class *k, char *err, size_t errlen)
 	struct arena a;
 
 	arena_init(&a, 0);
-	buf_adds(&sql, "SELECT ref");
+	buf_adds(&sql, "SELECT ref, xb_owner");
 	for (int i = 0; i < k->nfields && ncols < 256; i++)
 		if (field_persisted(&k->fields[i])) {
 			buf_addf(&sql, ", \"%s\"", k->fields[i].name);
@@ -337,15 +352,22 @@ static int load_class(struct dm_class *k, char *err, size_t errlen)
 	}
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *ref = (const char *)sqlite3_column_text(st, 0);
-		struct obj *o = dm_obj_new(k, ref, "00000000-0000-0000-0000-000000000000");
+		const char *own = (const char *)sqlite3_column_text(st, 1);
+		int owner = own && owner_number ? owner_number(own) : 0;
+		struct obj *o;
 
+		if (owner < 0) {
+			log_warn("store: %s %s: unknown owner %s", k->name, ref, own);
+			continue;
+		}
+		o = dm_obj_new(k, ref, "00000000-0000-0000-0000-000000000000");
 		for (int c = 0; c < ncols; c++) {
 			const struct dm_field *f = &k->fields[cols[c]];
 			struct dm_val v;
 
 			if (f->idx == k->f_uuid)
 				continue;
-			if (column_value(st, c + 1, f, &v, &a)) {
+			if (column_value(st, c + 2, f, &v, &a)) {
 				log_warn("store: %s %s: bad value in column %s; using its default",
 					 k->name, ref, f->name);
 				continue;
@@ -358,8 +380,9 @@ static int load_class(struct dm_class *k, char *err, size_t errlen)
 
 			for (c = 0; c < ncols && cols[c] != k->f_uuid; c++)
 				;
-			dm_obj_set_uuid(o, (const char *)sqlite3_column_text(st, c + 1));
+			dm_obj_set_uuid(o, (const char *)sqlite3_column_text(st, c + 2));
 		}
+		o->owner = (unsigned)owner & 0xffff;    /* last: dm_set refuses owned ones */
 		arena_free(&a);
 	}
 	if (r != SQLITE_DONE) {
@@ -401,11 +424,11 @@ static int write_obj(struct obj *o, struct buf *sql, struct buf *tmp)
 	/* O(fields); statements are prepared per write: simple, and a flush
 	 * writes few objects */
 	buf_reset(sql);
-	buf_addf(sql, "INSERT OR REPLACE INTO \"%s\" (ref", k->name);
+	buf_addf(sql, "INSERT OR REPLACE INTO \"%s\" (ref, xb_owner", k->name);
 	for (int i = 0; i < k->nfields; i++)
 		if (field_persisted(&k->fields[i]))
 			buf_addf(sql, ", \"%s\"", k->fields[i].name);
-	buf_adds(sql, ") VALUES (?");
+	buf_adds(sql, ") VALUES (?, ?");
 	for (int i = 0; i < k->nfields; i++)
 		if (field_persisted(&k->fields[i]))
 			buf_adds(sql, ", ?");
@@ -413,6 +436,9 @@ static int write_obj(struct obj *o, struct buf *sql, struct buf *tmp)
 	if (sqlite3_prepare_v2(db, sql->data, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, col++, o->ref, -1, SQLITE_STATIC);
+	if (o->owner && owner_name)
+		sqlite3_bind_text(st, col, owner_name(o->owner), -1, SQLITE_TRANSIENT);
+	col++;                  /* else NULL: this host's */
 	for (int i = 0; i < k->nfields; i++)
 		if (field_persisted(&k->fields[i]))
 			bind_value(st, col++, &k->fields[i], &o->f[i], tmp);

@@ -7,6 +7,13 @@
 
 int store_open(const char *path, char *err, size_t errlen);
 void store_close(void);                 /* idempotent */
+/* Owners (docs/POOL.md 4.1): an object another host owns (owner != 0) is
+ * written with that host's name (owner_name, never NULL) in the column
+ * xb_owner, NULL for this host's; at load owner_number maps it back (-1:
+ * the row is not loaded).  Set before store_load, by the pool's code; the
+ * store knows no pool.  Without them every object is this host's. */
+void store_set_owners(const char *(*owner_name)(unsigned owner),
+		      int (*owner_number)(const char *name));
 /* Load every persistent object into the datamodel (after dm_init). */
 int store_load(char *err, size_t errlen);
 /* Something changed (the datamodel's change hook). */

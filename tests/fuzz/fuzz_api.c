@@ -105,8 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		completed = 0;
 		api_dispatch(&c);
 		if (!completed) {       /* a call that waits: drop it */
-			api_events_cancel(&c);
-			api_vm_cancel(&c);
+			api_cancel(&c);
 		}
 		/* a success is a well-formed value, a failure has a code */
 		if (completed && c.nerr == 0 && out.len == 0)

@@ -443,6 +443,13 @@ void api_session_cancel(struct call *c)
 	forget(c);
 }
 
+void api_cancel(struct call *c)
+{
+	api_events_cancel(c);
+	api_vm_cancel(c);
+	api_session_cancel(c);
+}
+
 /* GET credentials: no session is valid; Basic credentials fail at once. */
 int api_session_use(const char *ref)
 {

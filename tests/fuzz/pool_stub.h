@@ -16,6 +16,24 @@ HANDLER(api_pool_get_channel_status)
 	res->u.l = NULL;
 	return 0;
 }
+
+/* pool/forward.c's, as on a host without members: this host cannot be
+ * ejected or destroyed, and there is no other */
+HANDLER(api_pool_eject)
+{
+	(void)res;
+	if (!api_obj(c, "host", args[0].u.s))
+		return -1;
+	return api_fail(c, "OPERATION_NOT_ALLOWED", "not a pool member", NULL);
+}
+
+HANDLER(api_host_destroy)
+{
+	(void)res;
+	if (!api_obj(c, "host", args[0].u.s))
+		return -1;
+	return api_fail(c, "HOST_CANNOT_DESTROY_SELF", args[0].u.s, NULL);
+}
 #endif
 
 #endif

@@ -11,8 +11,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(TOP, "src")
 
 # the wire's names: dispatch.c (accessors, records), where.c (filters),
-# and the engine itself
-WIRE = {"api/dispatch.c", "api/where.c", "api/dm.c", "api/dm.h"}
+# the pool's mirror (a member's records, docs/POOL.md 4.3) and the engine
+WIRE = {"api/dispatch.c", "api/where.c", "api/dm.c", "api/dm.h", "pool/mirror.c"}
 CALL = re.compile(r"\bdm_field_find\s*\(")
 
 

@@ -10,12 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "http/http.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "pool/chan.h"
 #include "pool/pool.h"
+#include "server/loop.h"
 #include "server/tls.h"
 
 static void test_backoff_bounds(void **state)
@@ -153,12 +158,68 @@ static void test_fingerprint_whole(void **state)
 	assert_string_equal(fp, "A0:A1:A2");
 }
 
+/* A handler that answers a message while the peer is gone: the write
+ * fails and the channel is closed inside the handler, which returns as
+ * if nothing happened (the master's hello answer does); the channel must
+ * outlive the handler, then go (ASan: no use after free, no leak). */
+static int closed_calls;
+
+static int answer(struct chan *ch, char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	(void)s;
+	(void)n;
+	buf_adds(&b, "{\"result\":\"\"}");
+	chan_send(ch, &b);
+	buf_free(&b);
+	return 0;
+}
+
+static void closed(struct chan *ch, const char *why)
+{
+	(void)ch;
+	(void)why;
+	closed_calls++;
+}
+
+static void test_closed_inside_a_handler(void **state)
+{
+	static const struct chan_ops ops = { NULL, answer, closed };
+	unsigned char mask[4] = { 1, 2, 3, 4 };
+	struct chan *ch;
+	int sv[2];
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(loop_init(), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	ch = chan_new(sv[0], NULL, 1, &ops, NULL, "test");
+	assert_non_null(ch);
+	/* two messages from a client that then went away */
+	ws_frame_add(&ch->in, WS_TEXT, 1, "{}", 2, mask);
+	ws_frame_add(&ch->in, WS_TEXT, 1, "{}", 2, mask);
+	close(sv[1]);
+	chan_ws_start(ch);
+	assert_int_equal(closed_calls, 1);
+	/* a ping: its pong fails the same way, before a message */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	ch = chan_new(sv[0], NULL, 1, &ops, NULL, "test");
+	ws_frame_add(&ch->in, WS_PING, 1, "1", 1, mask);
+	ws_frame_add(&ch->in, WS_TEXT, 1, "{}", 2, mask);
+	close(sv[1]);
+	chan_ws_start(ch);
+	assert_int_equal(closed_calls, 2);
+	loop_dispose();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test(test_upgrade_checks),
 		cmocka_unit_test(test_fingerprint_whole),
+		cmocka_unit_test(test_closed_inside_a_handler),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
