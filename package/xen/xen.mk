@@ -21,6 +21,8 @@ XEN_DEB_PATCH := debian/patches/*increase-LZMA_BLOCK_SIZE*
 
 # zlib and liblzma are staged first.  (Their recipes are read after this
 # one, so their stamps are named here rather than taken from variables.)
+# Order-only: Xen's archives hold none of their code (only xenbox's link
+# does), so zlib or liblzma built anew with other flags rebuilds no Xen.
 XEN_DEPENDENCIES := $(BUILD_DIR)/zlib-$(call xb-upstream,zlib)/.stamp_installed \
 	$(BUILD_DIR)/xz-utils-$(call xb-upstream,xz-utils)/.stamp_installed
 
@@ -77,7 +79,7 @@ $(XEN_DIR)/.stamp_extracted: $(XEN_SOURCE) $(XEN_DEB_SOURCE)
 
 # configure links test programs: libxl's yajl check adds -lyajl to LIBS even
 # when its answer is cached, so a stub archive exists for configure only.
-$(XEN_DIR)/.stamp_configured: $(XEN_DIR)/.stamp_extracted $(XEN_DEPENDENCIES) | $(LINUX_INC)/.stamp
+$(XEN_DIR)/.stamp_configured: $(XEN_DIR)/.stamp_extracted | $(XEN_DEPENDENCIES) $(LINUX_INC)/.stamp
 	@echo "  CONFIG  xen $(XEN_VERSION)"
 	$(Q)mkdir -p $(@D)/xb-stub $(@D)/xb-no-pkgconfig
 	$(Q)echo 'void yajl_alloc(void); void yajl_alloc(void) {}' >$(@D)/xb-stub/yajl.c
