@@ -53,7 +53,11 @@ XEN_MAKE_OPTS := CC="$(TARGET_CC)" nosharedlibs=y debug=n NO_HEADERS_CHK=y \
 
 # Checks of configure that musl cannot pass and that concern nothing we
 # build (libxl, xentop, python bindings) are answered from the cache.
-XEN_CONF_ENV := \
+# LIBS is for configure's link tests only (Xen's makefiles use no @LIBS@):
+# the staged liblzma takes its CRC-32 from zlib (package/xz-utils), so the
+# test for liblzma links zlib after it (by path: the first tests run before
+# PREPEND_LIB is in the flags).
+XEN_CONF_ENV := LIBS=$(STAGING_DIR)/lib/libz.a \
 	ac_cv_header_uuid_uuid_h=yes ac_cv_lib_uuid_uuid_clear=yes \
 	ac_cv_header_ncurses_h=yes ac_cv_lib_ncurses_clear=yes \
 	ac_cv_header_argp_h=yes ac_cv_header_Python_h=yes \

@@ -157,7 +157,8 @@ def test_sqlite_target_matches_host(build, build_b, tmp_path):
 def test_kernel_decompressors_verify_checks(build, tmp_path):
     """liblzma and zlib as libxenguest uses them: .xz with each check type,
     .lzma and gzip decode to the original, and a stream whose stored data
-    was altered is refused by its check."""
+    was altered is refused by its check (the CRC-32 liblzma takes from
+    zlib, the CRC-64 it makes at start-up: package/xz-utils)."""
     import gzip
     import lzma
     import random
