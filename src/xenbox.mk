@@ -87,4 +87,4 @@ host-xenbox: $(HOST_DIR)/bin/xenbox
 size: $(IMAGES_DIR)/xenbox
 	$(Q)python3 $(TOPDIR)/support/size.py --map $(XB_TDIR)/xenbox.map \
 		--binary $(IMAGES_DIR)/xenbox --unstripped $(XB_TDIR)/xenbox.unstripped \
-		--budget-kb $(CONFIG_XB_SIZE_BUDGET_KB)
+		--budget-kb $(CONFIG_XB_SIZE_BUDGET_KB) $(if $(SIZE_TOP),--top $(SIZE_TOP))

@@ -12,6 +12,9 @@ are attributed by the symbol in the section's name, looked up in the
 symbols (readelf) of the objects and archives the map says were loaded.  What
 has no symbol (merged string literals and constants) is counted as
 "other".
+
+--top N (`make size SIZE_TOP=N`) also lists the N largest input sections
+that take room in the file, each with its component.
 """
 import argparse
 import os
@@ -72,7 +75,10 @@ def ltrans_component(section, table):
     return table.get(m.group(1).split(".")[0], "other")
 
 
-def parse(map_path):
+def parse(map_path, sections=None):
+    """{component: {"text", "data", "bss"}}; with a list as sections, also
+    appends (size, component, input section, object) for each input
+    section that takes room in the file."""
     sizes = {}
     table = None
     in_map = False
@@ -118,6 +124,8 @@ def parse(map_path):
                 comp = component(path)
             c = sizes.setdefault(comp, {"text": 0, "data": 0, "bss": 0})
             c[kind] += size
+            if sections is not None and kind != "bss":
+                sections.append((size, comp, in_sec, os.path.basename(path)))
             pending = None
     return sizes
 
@@ -128,8 +136,12 @@ def main():
     ap.add_argument("--binary", required=True)
     ap.add_argument("--unstripped")
     ap.add_argument("--budget-kb", type=int, required=True)
+    ap.add_argument("--top", type=int, default=0,
+                    help="also list the N largest input sections (function, "
+                         "table, string pool) with their component")
     a = ap.parse_args()
-    sizes = parse(a.map)
+    sections = [] if a.top else None
+    sizes = parse(a.map, sections)
     total_file = os.path.getsize(a.binary)
     budget = a.budget_kb * 1024
     in_file = sum(v["text"] + v["data"] for v in sizes.values()) or 1
@@ -144,6 +156,10 @@ def main():
     print("%-10s %10d %10d %10d" % ("total", sum(v["text"] for v in sizes.values()),
                                      sum(v["data"] for v in sizes.values()),
                                      sum(v["bss"] for v in sizes.values())))
+    if sections:
+        print("largest input sections (text+ro and data):")
+        for size, comp, sec, obj in sorted(sections, reverse=True)[:a.top]:
+            print("%8d  %-10s %s  (%s)" % (size, comp, sec, obj))
     print("binary: %s %d bytes (%.1f KiB) stripped; budget %d KiB (%.0f%% used)"
           % (a.binary, total_file, total_file / 1024, a.budget_kb, 100.0 * total_file / budget))
     if total_file > budget:

@@ -89,6 +89,8 @@
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CREATE_C
 #define MBEDTLS_X509_CRT_WRITE_C
+#define MBEDTLS_X509_REMOVE_INFO        /* no *_info() text and no OID
+                                           descriptions: we print none */
 
 /* ---- TLS ----------------------------------------------------------------- */
 #define MBEDTLS_SSL_TLS_C

@@ -21,6 +21,8 @@ XEN_DEB_PATCH := debian/patches/*increase-LZMA_BLOCK_SIZE*
 
 # zlib and liblzma are staged first.  (Their recipes are read after this
 # one, so their stamps are named here rather than taken from variables.)
+# Order-only: Xen's archives hold none of their code (only xenbox's link
+# does), so zlib or liblzma built anew with other flags rebuilds no Xen.
 XEN_DEPENDENCIES := $(BUILD_DIR)/zlib-$(call xb-upstream,zlib)/.stamp_installed \
 	$(BUILD_DIR)/xz-utils-$(call xb-upstream,xz-utils)/.stamp_installed
 
@@ -51,7 +53,11 @@ XEN_MAKE_OPTS := CC="$(TARGET_CC)" nosharedlibs=y debug=n NO_HEADERS_CHK=y \
 
 # Checks of configure that musl cannot pass and that concern nothing we
 # build (libxl, xentop, python bindings) are answered from the cache.
-XEN_CONF_ENV := \
+# LIBS is for configure's link tests only (Xen's makefiles use no @LIBS@):
+# the staged liblzma takes its CRC-32 from zlib (package/xz-utils), so the
+# test for liblzma links zlib after it (by path: the first tests run before
+# PREPEND_LIB is in the flags).
+XEN_CONF_ENV := LIBS=$(STAGING_DIR)/lib/libz.a \
 	ac_cv_header_uuid_uuid_h=yes ac_cv_lib_uuid_uuid_clear=yes \
 	ac_cv_header_ncurses_h=yes ac_cv_lib_ncurses_clear=yes \
 	ac_cv_header_argp_h=yes ac_cv_header_Python_h=yes \
@@ -77,7 +83,7 @@ $(XEN_DIR)/.stamp_extracted: $(XEN_SOURCE) $(XEN_DEB_SOURCE)
 
 # configure links test programs: libxl's yajl check adds -lyajl to LIBS even
 # when its answer is cached, so a stub archive exists for configure only.
-$(XEN_DIR)/.stamp_configured: $(XEN_DIR)/.stamp_extracted $(XEN_DEPENDENCIES) | $(LINUX_INC)/.stamp
+$(XEN_DIR)/.stamp_configured: $(XEN_DIR)/.stamp_extracted | $(XEN_DEPENDENCIES) $(LINUX_INC)/.stamp
 	@echo "  CONFIG  xen $(XEN_VERSION)"
 	$(Q)mkdir -p $(@D)/xb-stub $(@D)/xb-no-pkgconfig
 	$(Q)echo 'void yajl_alloc(void); void yajl_alloc(void) {}' >$(@D)/xb-stub/yajl.c

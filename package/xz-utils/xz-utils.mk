@@ -18,7 +18,8 @@ XZ_CONF_OPTS := --host=x86_64-linux-musl --build=x86_64-linux-gnu \
 	--disable-scripts --disable-doc --disable-nls --disable-rpath \
 	--disable-sandbox --disable-symbol-versions --disable-dependency-tracking
 
-$(XZ_DIR)/.stamp_extracted: $(XZ_SOURCE)
+# A change to this file builds liblzma anew from a fresh tree.
+$(XZ_DIR)/.stamp_extracted: $(XZ_SOURCE) $(TOPDIR)/package/xz-utils/xz-utils.mk
 	$(call xb-extract,$<,$(@D))
 	$(Q)touch $@
 
@@ -29,9 +30,30 @@ $(XZ_DIR)/.stamp_configured: $(XZ_DIR)/.stamp_extracted
 		|| { tail -30 config.out; exit 1; }
 	$(Q)touch $@
 
-$(XZ_DIR)/.stamp_built: $(XZ_DIR)/.stamp_configured
+# The integrity checks' tables, 16 KiB of constants, are left out of the
+# archive (docs/BUILDING.md):
+#  - CRC-32 is zlib's (package/zlib makes its tables at run time):
+#    xb_lzma_crc32.c replaces crc32_fast.o, whose tables and CLMUL code
+#    would be a second CRC-32;
+#  - CRC-64 is liblzma's own crc64_small.c (a 2 KiB table made by a
+#    constructor, byte at a time) instead of crc64_fast.o: x86 kernels are
+#    packed with CRC-32, CRC-64 is only for .xz files made by hand.
+# The rest of the decoder stays the fast one (--enable-small would slow it).
+XZ_LIB := $(XZ_DIR)/xb-lib/liblzma.a
+XZ_ZLIB_STAMP := $(BUILD_DIR)/zlib-$(call xb-upstream,zlib)/.stamp_installed
+
+$(XZ_DIR)/.stamp_built: $(XZ_DIR)/.stamp_configured $(TOPDIR)/package/xz-utils/xb_lzma_crc32.c | $(XZ_ZLIB_STAMP)
 	@echo "  BUILD   liblzma $(XZ_VERSION)"
-	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D)/src/liblzma liblzma.la AR_FLAGS=crD >/dev/null
+	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D)/src/liblzma liblzma.la liblzma_la-crc64_small.lo \
+		AR_FLAGS=crD >/dev/null
+	$(Q)$(TARGET_CC) $(PKG_TARGET_CFLAGS) $(PKG_LTO_CFLAGS) -Wall -Werror \
+		-I$(@D)/src/liblzma/api -I$(STAGING_DIR)/include \
+		-c -o $(@D)/src/liblzma/xb_lzma_crc32.o $(TOPDIR)/package/xz-utils/xb_lzma_crc32.c
+	$(Q)rm -rf $(@D)/xb-lib && mkdir -p $(@D)/xb-lib && cd $(@D)/xb-lib && \
+		ar x $(@D)/src/liblzma/.libs/liblzma.a && \
+		rm liblzma_la-crc32_fast.o liblzma_la-crc64_fast.o && \
+		cp $(@D)/src/liblzma/xb_lzma_crc32.o $(@D)/src/liblzma/liblzma_la-crc64_small.o . && \
+		ar rcsD $(XZ_LIB) $$(ls *.o | LC_ALL=C sort) && rm -f *.o
 	$(Q)touch $@
 
 $(XZ_DIR)/.stamp_installed: $(XZ_DIR)/.stamp_built
@@ -39,7 +61,7 @@ $(XZ_DIR)/.stamp_installed: $(XZ_DIR)/.stamp_built
 	$(Q)mkdir -p $(STAGING_DIR)/include/lzma
 	$(Q)install -m 0644 $(@D)/src/liblzma/api/lzma/*.h \
 		$(STAGING_DIR)/include/lzma/
-	$(Q)install -D -m 0644 $(@D)/src/liblzma/.libs/liblzma.a $(STAGING_DIR)/lib/liblzma.a
+	$(Q)install -D -m 0644 $(XZ_LIB) $(STAGING_DIR)/lib/liblzma.a
 	$(Q)touch $@
 
 xz-utils: $(XZ_DIR)/.stamp_installed

@@ -7,14 +7,21 @@ ZLIB_VERSION := $(call xb-upstream,zlib)
 ZLIB_SOURCE  := $(call dl-file,zlib)
 ZLIB_DIR     := $(BUILD_DIR)/zlib-$(ZLIB_VERSION)
 
-$(ZLIB_DIR)/.stamp_extracted: $(ZLIB_SOURCE)
+# A change to this file (its flags) builds zlib anew from a fresh tree.
+$(ZLIB_DIR)/.stamp_extracted: $(ZLIB_SOURCE) $(TOPDIR)/package/zlib/zlib.mk
 	$(call xb-extract,$<,$(@D))
 	$(Q)touch $@
+
+# DYNAMIC_CRC_TABLE: the CRC-32 tables (9 KiB, 1 KiB of them plain and 8 KiB
+# for the braided loop) are computed at the first crc32() into .bss instead
+# of being stored in the binary; zlib makes them once, under C11 atomics.
+# liblzma's CRC-32 is this one too (package/xz-utils).
+ZLIB_CFLAGS := $(PKG_TARGET_CFLAGS) $(PKG_LTO_CFLAGS) -DDYNAMIC_CRC_TABLE
 
 # zlib's configure is not autoconf: CC and CFLAGS come from the environment.
 $(ZLIB_DIR)/.stamp_configured: $(ZLIB_DIR)/.stamp_extracted
 	@echo "  CONFIG  zlib $(ZLIB_VERSION)"
-	$(Q)cd $(@D) && CC="$(TARGET_CC)" CFLAGS="$(PKG_TARGET_CFLAGS) $(PKG_LTO_CFLAGS)" \
+	$(Q)cd $(@D) && CC="$(TARGET_CC)" CFLAGS="$(ZLIB_CFLAGS)" \
 		AR=ar ARFLAGS=rcD ./configure --static --prefix=/usr >config.out 2>&1 \
 		|| { cat config.out; exit 1; }
 	$(Q)touch $@

@@ -154,6 +154,53 @@ def test_sqlite_target_matches_host(build, build_b, tmp_path):
     assert outs[0] == outs[1]
 
 
+def test_kernel_decompressors_verify_checks(build, tmp_path):
+    """liblzma and zlib as libxenguest uses them: .xz with each check type,
+    .lzma and gzip decode to the original, and a stream whose stored data
+    was altered is refused by its check (the CRC-32 liblzma takes from
+    zlib, the CRC-64 it makes at start-up: package/xz-utils)."""
+    import gzip
+    import lzma
+    import random
+
+    exe = musl_link(build, tmp_path, "decompress_smoke.c", ["liblzma.a", "libz.a"])
+
+    def run(kind, blob):
+        src, dst = tmp_path / f"in.{kind}", tmp_path / "out"
+        src.write_bytes(blob)
+        r = subprocess.run([exe, kind, src, dst], capture_output=True, text=True)
+        return r.returncode, r.stderr.strip(), dst.read_bytes()
+
+    # text compresses (the decoders' real work); random bytes are stored
+    # as they are (LZMA2 uncompressed chunks, deflate stored blocks), so one
+    # byte of them can be changed without the decoder itself noticing
+    text = b"".join(b"line %d of a guest kernel\n" % i for i in range(200000))
+    noise = random.Random(7).randbytes(300_001)
+
+    def altered(blob):
+        at = blob.find(noise[150_000:150_032])
+        assert at > 0, "the test data was not stored as it is"
+        blob = bytearray(blob)
+        blob[at] ^= 0x01
+        return bytes(blob)
+
+    for check in (lzma.CHECK_CRC32, lzma.CHECK_CRC64, lzma.CHECK_SHA256, lzma.CHECK_NONE):
+        for data in (text, noise):
+            xz = lzma.compress(data, format=lzma.FORMAT_XZ, check=check)
+            assert run("xz", xz) == (0, "", data), check
+        rc, err, out = run("xz", altered(lzma.compress(noise, check=check)))
+        if check == lzma.CHECK_NONE:   # nothing to catch it: the change is in the data
+            assert rc == 0 and out != noise and len(out) == len(noise)
+        else:
+            assert (rc, err) == (1, "error: data"), check
+    assert run("lzma", lzma.compress(text, format=lzma.FORMAT_ALONE)) == (0, "", text)
+
+    for data in (text, noise):
+        assert run("gz", gzip.compress(data, mtime=0)) == (0, "", data)
+    rc, err, _ = run("gz", altered(gzip.compress(noise, compresslevel=0, mtime=0)))
+    assert (rc, err) == (1, "error: data")
+
+
 # --- (d) download checks -------------------------------------------------------
 
 def test_corrupted_download_is_refused(tmp_path, offline):
