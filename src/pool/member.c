@@ -1,6 +1,6 @@
 /* The member's side (docs/POOL.md 2.5, 3.4, 3.5, 3.7): xenbox.conf against
- * pool_link, then one channel to the master kept up: resolve (off the
- * loop), connect (non-blocking), TLS with the pin, the Upgrade (with the
+ * pool_link, then one channel to the master kept up: resolve (a name:
+ * lib/resolve.c, on the loop), connect (non-blocking), TLS with the pin, the Upgrade (with the
  * credential only while not joined), xbpool.hello; pings every
  * dead_after/3; on any failure a backoff with jitter.  Every change of
  * state is one XENBOX-POOL line (the USB image copies them to the
@@ -17,13 +17,13 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include "api/api.h"
 #include "api/host.h"
 #include "http/http.h"
 #include "lib/base64.h"
 #include "lib/log.h"
+#include "lib/resolve.h"
 #include "lib/util.h"
 #include "pool/chan.h"
 #include "rpc/json.h"
@@ -31,9 +31,9 @@
 #include "server/loop.h"
 #include "server/tls.h"
 
-enum { IDLE, CONNECTING, TLS, UPGRADING, HELLO, ONLINE, BACKOFF };
+enum { IDLE, RESOLVING, CONNECTING, TLS, UPGRADING, HELLO, ONLINE, BACKOFF };
 static const char *const st_name[] = {
-	"idle", "connecting", "tls", "upgrading", "hello", "online", "backoff",
+	"idle", "resolving", "connecting", "tls", "upgrading", "hello", "online", "backoff",
 };
 
 static struct {
@@ -41,14 +41,14 @@ static struct {
 	const char *state_dir;
 	int state, fails, fd;
 	struct chan *ch;
-	struct sockaddr_storage ss;
-	socklen_t sslen;
+	struct resolve rs;              /* the master's address: rs.addr */
 	unsigned char pin[32];
 	char key[WS_KEY_LEN + 1];
 	int64_t deadline, up_since, next_ping, dead_ms;
 	char last[400];                 /* the last error line, for repeats */
 	int64_t last_at;
-} m;                                    /* fd: open while CONNECTING */
+} m;                                    /* fd: open while CONNECTING, rs.fd
+					 * while RESOLVING */
 
 int64_t pool_backoff_ms(int k, double u)
 {
@@ -70,6 +70,18 @@ static int joined(void)
 }
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The name lookup's or the connect's socket, closed */
+static void stop_connecting(void)
+{
+	if (m.state == CONNECTING) {
+		loop_unwatch(m.fd);
+		close(m.fd);
+	} else if (m.state == RESOLVING) {
+		loop_unwatch(m.rs.fd);
+		resolve_cancel(&m.rs);
+	}
+}
 
 static void set_state(int s)
 {
@@ -108,10 +120,7 @@ static void fail(const char *fmt, ...)
 		m.ch = NULL;
 		chan_free(ch, why);
 	}
-	if (m.state == CONNECTING) {
-		loop_unwatch(m.fd);
-		close(m.fd);
-	}
+	stop_connecting();
 	m.deadline = now + d;
 	set_state(BACKOFF);
 }
@@ -311,13 +320,13 @@ static void connect_to(void)
 {
 	int r;
 
-	m.fd = socket(m.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	m.fd = socket(m.rs.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m.fd < 0) {
 		fail("socket: %s", strerror(errno));
 		return;
 	}
 	set_state(CONNECTING);
-	r = connect(m.fd, (struct sockaddr *)&m.ss, m.sslen);
+	r = connect(m.fd, (struct sockaddr *)&m.rs.addr, m.rs.addrlen);
 	if (r && errno != EINPROGRESS) {
 		fail("cannot reach %s: %s", m.cfg->master, strerror(errno));
 		return;
@@ -358,27 +367,37 @@ static void on_connect(int fd, int events, void *opaque)
 	}
 }
 
+/* The name resolved (rc 0), failed (-1) or waited for (1: rs.fd, by
+ * rs.deadline); IP literals and /etc/hosts answer at once (lib/resolve.h) */
+static void on_dns(int fd, int events, void *opaque);
+
+static void resolved(int rc)
+{
+	if (rc < 0) {
+		fail("cannot resolve %s: %s", m.cfg->master_host, m.rs.err);
+	} else if (!rc) {
+		connect_to();
+	} else {
+		m.deadline = m.rs.deadline;
+		if (loop_watch(m.rs.fd, LOOP_READ, on_dns, NULL))
+			fail("epoll: %s", strerror(errno));
+	}
+}
+
+/* a reply, or (from the tick) the try's deadline */
+static void on_dns(int fd, int events, void *opaque)
+{
+	(void)fd;
+	(void)events;
+	(void)opaque;
+	loop_unwatch(m.rs.fd);  /* the resolver may close it and open another */
+	resolved(resolve_step(&m.rs, now_ms()));
+}
+
 static void attempt(void)
 {
-	const struct config_pool *c = m.cfg;
-
-	if (inet_pton(AF_INET, c->master_host, &((struct sockaddr_in *)&m.ss)->sin_addr) == 1) {
-		m.ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&m.ss)->sin_port = htons((uint16_t)c->master_port);
-		m.sslen = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, c->master_host,
-			     &((struct sockaddr_in6 *)&m.ss)->sin6_addr) == 1) {
-		m.ss.ss_family = AF_INET6;
-		((struct sockaddr_in6 *)&m.ss)->sin6_port = htons((uint16_t)c->master_port);
-		m.sslen = sizeof(struct sockaddr_in6);
-	} else {
-		/* musl's getaddrinfo would cost 14 KB of binary: names wait
-		 * for a small resolver of our own (docs/POOL.md 2.5) */
-		fail("%s: give pool_master as an IP address (host names are not resolved yet)",
-		     c->master_host);
-		return;
-	}
-	connect_to();
+	set_state(RESOLVING);
+	resolved(resolve_start(&m.rs, m.cfg->master_host, m.cfg->master_port, now_ms()));
 }
 
 /* ---- start, tick ---- */
@@ -449,6 +468,8 @@ int64_t pool_member_tick(int64_t now)
 		return m.deadline - now;
 	if (m.state == BACKOFF)
 		attempt();
+	else if (m.state == RESOLVING)
+		on_dns(0, 0, NULL);
 	else
 		fail("%s: timed out (while %s)", m.cfg->master, st_name[m.state]);
 	return 1000;
@@ -468,10 +489,7 @@ void pool_member_dispose(void)
 	struct chan *ch = m.ch;
 
 	m.ch = NULL;
-	if (m.state == CONNECTING) {
-		loop_unwatch(m.fd);
-		close(m.fd);
-	}
+	stop_connecting();
 	m.state = IDLE;
 	if (ch)
 		chan_free(ch, "stopping");
