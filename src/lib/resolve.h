@@ -5,14 +5,14 @@
  *   1. an IP literal is its own answer;
  *   2. resolve_hosts (/etc/hosts): the first line that names it;
  *   3. the nameservers of resolve_conf (/etc/resolv.conf; the first 3, in
- *      order), each asked for A and AAAA at once, from a socket connected
- *      to it (the kernel drops datagrams from anyone else), with a random
- *      id.  A reply must echo the id and the question.  An A record wins;
- *      an AAAA one is taken once A has none, or at the end of that try.
- *      No answer in RESOLVE_TRY_MS: asked once more, then the next server.
- *      NXDOMAIN, or "no address" for both types, ends it; a server failure
- *      (SERVFAIL, REFUSED, garbage, a truncated reply without an address)
- *      moves on to the next server.
+ *      order), from a socket connected to each (the kernel drops datagrams
+ *      from anyone else), with a random id: first for an A record, and
+ *      for AAAA when the name has none (an IPv4 address is preferred, and
+ *      the usual case costs one round trip).  A reply must echo the id
+ *      and the question.  No answer in RESOLVE_TRY_MS: asked once more,
+ *      then the next server.  NXDOMAIN, or no address of either type,
+ *      ends it; a server failure (SERVFAIL, REFUSED, garbage, a truncated
+ *      reply without an address) moves on to the next server.
  *
  * Datagrams go to those nameservers only.  It has no loop of its own: the
  * caller watches fd for reading and calls resolve_step when it is readable
@@ -35,9 +35,9 @@ struct resolve {
 	socklen_t addrlen;
 	/* the rest is resolve.c's */
 	struct sockaddr_storage ns[3];
-	int nns, k, got, port;
+	int nns, k, port;
 	size_t qlen;
-	unsigned char q[2][DNS_QMAX], six[16];
+	unsigned char q[DNS_QMAX];      /* the question asked now */
 };
 
 /* What it reads (tests point them at their own files and a loopback
@@ -57,12 +57,13 @@ void resolve_cancel(struct resolve *r);
 
 /* The wire, pure (the unit tests and tests/fuzz/fuzz_dns.c): */
 enum { DNS_IGNORE, DNS_ADDR, DNS_NODATA, DNS_NXDOMAIN, DNS_FAIL };
-/* The query for name, type 1 (A) or 28 (AAAA), id, with recursion
- * desired, into q (DNS_QMAX bytes): its length, or 0 when name is not
- * a name (an empty label, one over 63 bytes, over 253 in all). */
-size_t dns_query(unsigned char *q, const char *name, int type, unsigned id);
+/* The query for name, type 1 (A) or 28 (AAAA, the byte at q[len - 3]),
+ * with recursion desired, into q (DNS_QMAX bytes; its id, q[0] and q[1],
+ * is the caller's): its length, or 0 when name is not a name (an empty
+ * label, one over 63 bytes, over 253 in all). */
+size_t dns_query(unsigned char *q, const char *name, int type);
 /* What reply p[0..n) says to query q[0..qlen): DNS_IGNORE (not a reply
- * to it: id, flags or question differ, too short), DNS_ADDR (the first
+ * to it: id, flags or question differ, byte for byte, or too short), DNS_ADDR (the first
  * record of the query's type and class IN in the answers: 4 or 16 bytes
  * to addr), DNS_NODATA (none, every answer read), DNS_NXDOMAIN, or
  * DNS_FAIL (another error code; answers cut short or malformed, or
