@@ -41,6 +41,9 @@ HANDLER(api_pool_create_join_token);    /* pool/token.c */
 HANDLER(api_pool_get_join_tokens);
 HANDLER(api_pool_revoke_join_token);
 HANDLER(api_pool_get_channel_status);    /* pool/master.c */
+HANDLER(api_pool_revoke_member);
+HANDLER(api_pool_join);                  /* pool/member.c; join_force too */
+HANDLER(api_pool_join_pinned);
 
 int api_vm_on_create(struct call *c, struct obj *o);
 int api_vm_on_destroy(struct call *c, struct obj *o);

@@ -42,12 +42,12 @@ int dns_reply(const unsigned char *q, size_t ql, const unsigned char *p, size_t 
 	int an;
 
 	/* ours: the id, a response to a standard query, our one question */
-	if (n < ql || memcmp(p, q, 2) || (p[2] & 0xf8) != 0x80 || p[4] || p[5] != 1 ||
+	if (n < ql || p[0] != q[0] || p[1] != q[1] || (p[2] & 0xf8) != 0x80 || p[4] || p[5] != 1 ||
 	    memcmp(p + 12, q + 12, ql - 12))
 		return DNS_IGNORE;
 	if (p[3] & 15)
 		return (p[3] & 15) == 3 ? DNS_NXDOMAIN : DNS_FAIL;
-	for (an = p[6] << 8 | p[7]; an > 0; an--) {
+	for (an = p[6] << 8 | p[7]; an > 0; an--, i += k) {
 		/* the owner's name: labels, ended by the root or a pointer */
 		while (i < n && p[i] && p[i] < 64)
 			i += p[i] + 1u;
@@ -60,7 +60,6 @@ int dns_reply(const unsigned char *q, size_t ql, const unsigned char *p, size_t 
 			memcpy(addr, p + i, alen);
 			return DNS_ADDR;
 		}
-		i += k;
 	}
 	return an || (p[2] & 2) ? DNS_FAIL : DNS_NODATA;
 }

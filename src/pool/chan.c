@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -77,9 +78,21 @@ void chan_free(struct chan *ch, const char *why)
 	free(ch);
 }
 
+/* The socket cannot go on (why): shut down, so that its read ends and the
+ * loop frees ch (on_io).  Never frees ch itself: the writers' callers
+ * (a message's handler, the frame decoder) go on using it. */
+static void broken(struct chan *ch, const char *why)
+{
+	if (!*ch->why)
+		snprintf(ch->why, sizeof(ch->why), "%s", why);
+	shutdown(ch->fd, SHUT_RDWR);
+	buf_reset(&ch->out);
+	ch->wlen = 0;
+}
+
 /* Write what the socket takes.  A TLS write that said "again" is repeated
  * with the same length (mbedTLS then only flushes its record).  0, or -1
- * when ch was freed. */
+ * when ch was freed: only once closing (chan_close). */
 static int flush(struct chan *ch)
 {
 	while (ch->out.len) {
@@ -91,20 +104,18 @@ static int flush(struct chan *ch)
 			break;
 		}
 		if (r <= 0) {
-			chan_free(ch, "write failed");
-			return -1;
+			broken(ch, "write failed");
+			break;
 		}
 		ch->wlen = 0;
 		buf_consume(&ch->out, (size_t)r);
 	}
 	if (!ch->out.len && ch->closing) {
-		chan_free(ch, "closed");
+		chan_free(ch, *ch->why ? ch->why : "closed");
 		return -1;
 	}
-	if (watch(ch)) {
-		chan_free(ch, strerror(errno));
-		return -1;
-	}
+	if (watch(ch))
+		broken(ch, strerror(errno));
 	return 0;
 }
 
@@ -112,7 +123,7 @@ void chan_write(struct chan *ch, const void *p, size_t n)
 {
 	buf_add(&ch->out, p, n);
 	if (ch->hs_done && !ch->wants_write)
-		flush(ch);      /* may free ch: callers return after */
+		flush(ch);      /* frees ch only once closing */
 	else
 		watch(ch);
 }
@@ -122,7 +133,7 @@ static void frame(struct chan *ch, int op, const void *p, size_t n)
 	unsigned char mask[4];
 
 	if (!ch->server && ws_mask_new(mask)) {
-		chan_free(ch, "no random numbers");
+		broken(ch, "no random numbers");
 		return;
 	}
 	ws_frame_add(&ch->out, op, 1, p, n, ch->server ? NULL : mask);
@@ -176,17 +187,15 @@ static int frames(struct chan *ch)
 		if (f.op == WS_PING) {
 			frame(ch, WS_PONG, f.payload, f.len);
 		} else if (f.op == WS_CLOSE) {
-			char why[140];
-
-			snprintf(why, sizeof(why), "closed by the peer: %u %.*s", f.close_code,
-				 (int)f.reason_len, f.reason);
+			snprintf(ch->why, sizeof(ch->why), "closed by the peer: %u %.*s",
+				 f.close_code, (int)f.reason_len, f.reason);
 			ch->in.len = 0;
 			if (ch->closing) {
-				chan_free(ch, why);
+				chan_free(ch, ch->why);
 				return -1;
 			}
 			/* echo the code (RFC 6455 5.5.1), then close */
-			chan_close(ch, f.close_code == WS_CLOSE_NO_CODE ? 0 : f.close_code, why);
+			chan_close(ch, f.close_code == WS_CLOSE_NO_CODE ? 0 : f.close_code, ch->why);
 			return -1;
 		} else if (f.op != WS_PONG) {
 			buf_add(&ch->msg, f.payload, f.len);
@@ -234,7 +243,7 @@ static void on_io(int fd, int events, void *opaque)
 		if (r == -1)
 			break;
 		if (r <= 0) {
-			chan_free(ch, r ? "read failed" : "connection closed");
+			chan_free(ch, *ch->why ? ch->why : r ? "read failed" : "connection closed");
 			return;
 		}
 		buf_add(&ch->in, tmp, (size_t)r);

@@ -40,6 +40,8 @@ struct chan {
 	int64_t last_rx;                /* now_ms of the last frame (or byte) */
 	unsigned ids;                   /* our JSON-RPC ids: s1.. / m1.. */
 	char peer[64];
+	char why[72];                   /* the peer's close (code, reason), or
+					 * the write's error */
 };
 
 /* Take fd (connected, non-blocking) and t (may be NULL: plain, for tests);
@@ -48,7 +50,9 @@ struct chan *chan_new(int fd, struct tls_conn *t, int server, const struct chan_
 		      void *owner, const char *peer);
 /* From now on frames; bytes already in ch->in are decoded at once. */
 void chan_ws_start(struct chan *ch);
-/* Queue bytes, and write what the socket takes. */
+/* Queue bytes, and write what the socket takes.  These three never free
+ * ch: a write that fails shuts the socket down, and the loop frees ch
+ * when its read ends (closed() with the write's error). */
 void chan_write(struct chan *ch, const void *p, size_t n);
 /* One text message (masked on the client side). */
 void chan_send(struct chan *ch, const struct buf *json);
