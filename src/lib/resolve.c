@@ -64,8 +64,9 @@ int dns_reply(const unsigned char *q, size_t ql, const unsigned char *p, size_t 
 	return an || (p[2] & 2) ? DNS_FAIL : DNS_NODATA;
 }
 
-/* ss := the address a (4 or 16 bytes by af) with port; its length */
-static socklen_t put(struct sockaddr_storage *ss, int af, const void *a, int port)
+/* ss := the address a (4 or 16 bytes by af) with port; its length.  Not
+ * inlined: called from two places */
+static __attribute__((noinline)) socklen_t put(struct sockaddr_storage *ss, int af, const void *a, int port)
 {
 	struct sockaddr_in6 *s6 = (void *)ss;
 
@@ -143,10 +144,10 @@ static int next(struct resolve *r, int64_t now)
 		if (r->fd >= 0 && !connect(r->fd, (void *)&r->ns[r->k / 2], sizeof(r->ns[0])) &&
 		    !ask(r, now))
 			return 1;
-		r->err = "the nameserver is unreachable";
+		r->err = "nameserver unreachable";
 		resolve_cancel(r);
 	}
-	return fail(r, r->err ? r->err : "no answer from the nameservers");
+	return fail(r, r->err ? r->err : "no answer");
 }
 
 int resolve_start(struct resolve *r, const char *name, int port, int64_t now)
@@ -168,9 +169,9 @@ int resolve_start(struct resolve *r, const char *name, int port, int64_t now)
 		return 0;
 	scan(r, resolve_conf, NULL);
 	if (!(r->qlen = dns_query(r->q, name, 1)))
-		return fail(r, "not a host name");
+		return fail(r, "not a name");
 	if (!r->nns)
-		return fail(r, "no nameserver in resolv.conf");
+		return fail(r, "no nameserver");
 	if (getrandom(r->q, 2, 0) != 2)
 		return fail(r, "no random numbers");
 	return next(r, now);
@@ -190,20 +191,20 @@ int resolve_step(struct resolve *r, int64_t now)
 			return 0;
 		case DNS_NODATA:
 			if (r->q[r->qlen - 3] == 28)
-				return fail(r, "no address for this name");
+				return fail(r, "no address");
 			r->q[r->qlen - 3] = 28;         /* no A: AAAA then */
 			if (ask(r, now))
 				return next(r, now);
 			break;
 		case DNS_NXDOMAIN:
-			return fail(r, "no such host (NXDOMAIN)");
+			return fail(r, "no such host");
 		case DNS_FAIL:
-			r->err = "the nameserver failed";
+			r->err = "nameserver failure";
 			r->k |= 1;      /* not again: the next server */
 			return next(r, now);
 		}
 	if (n < 0 && errno == ECONNREFUSED) {
-		r->err = "the nameserver is unreachable";
+		r->err = "nameserver unreachable";
 		r->k |= 1;
 		return next(r, now);
 	}

@@ -34,7 +34,7 @@ static int usage(void)
 	      "       xenbox pool [--unix PATH] token list\n"
 	      "       xenbox pool [--unix PATH] token revoke ID\n"
 	      "       xenbox pool [--unix PATH] status | members\n"
-	      "       xenbox pool [--unix PATH] join ADDRESS FINGERPRINT [USER] < PASSWORD\n"
+	      "       xenbox pool [--unix PATH] join ADDRESS FINGERPRINT [USER] <PASSWORD\n"
 	      "       xenbox pool [--unix PATH] revoke HOST-UUID\n"
 	      "       xenbox pool fingerprint [--state-dir DIR]\n"
 	      "  --ttl: seconds, or a number with s, m, h or d (at most 30d)\n", stderr);

@@ -561,8 +561,8 @@ static void begin(void)
 	int i = 0;
 
 	m.tofu = !*p;
-	for (; *p && i < 32; p += p[2] == ':' ? 3 : 2)
-		m.pin[i++] = (unsigned char)strtoul((char[3]){ p[0], p[1], 0 }, NULL, 16);
+	for (; i < 32 && *p; p += 3)    /* "AB:CD:...", as config.c writes it */
+		m.pin[i++] = (unsigned char)strtoul(p, NULL, 16);
 	if (joined() && !m.leaving)
 		api_slave_of = c->master_host;
 	if (joined())
@@ -666,6 +666,7 @@ void pool_member_dispose(void)
 		m.ch = NULL;
 		chan_free(ch, "stopping");
 	}
+	api_slave_of = NULL;
 	free(own.master_host);
 	own.master_host = NULL;
 }

@@ -245,7 +245,7 @@ static void test_nxdomain_and_nodata(void **state)
 	get_one(&q, 1);
 	answer(&q, 3, 0, NULL, 0, 0);
 	assert_int_equal(step(&r, 1), -1);
-	assert_string_equal(r.err, "no such host (NXDOMAIN)");
+	assert_string_equal(r.err, "no such host");
 	assert_int_equal(r.fd, -1);
 	/* a name with no address of either type */
 	assert_int_equal(resolve_start(&r, "mx-only.example", 443, 0), 1);
@@ -255,7 +255,7 @@ static void test_nxdomain_and_nodata(void **state)
 	get_one(&q, 28);
 	answer(&q, 0, 0, NULL, 0, 0);
 	assert_int_equal(step(&r, 2), -1);
-	assert_string_equal(r.err, "no address for this name");
+	assert_string_equal(r.err, "no address");
 	assert_false(get_query(&q, 0));
 }
 
@@ -300,7 +300,7 @@ static void test_garbage_truncated_servfail(void **state)
 	cut[11] = 9;
 	answer(&again, 0, 0, cut, n, 1);
 	assert_int_equal(step(&r, 3), -1);
-	assert_string_equal(r.err, "the nameserver failed");
+	assert_string_equal(r.err, "nameserver failure");
 	assert_int_equal(r.fd, -1);
 	assert_false(get_query(&q, 0));
 	/* SERVFAIL from each */
@@ -311,7 +311,7 @@ static void test_garbage_truncated_servfail(void **state)
 	get_one(&q, 1);
 	answer(&q, 2, 0, NULL, 0, 0);
 	assert_int_equal(step(&r, 2), -1);
-	assert_string_equal(r.err, "the nameserver failed");
+	assert_string_equal(r.err, "nameserver failure");
 	assert_false(get_query(&q, 0));
 }
 
@@ -333,7 +333,7 @@ static void test_timeouts(void **state)
 		now += RESOLVE_TRY_MS;
 		assert_int_equal(resolve_step(&r, now), k < 3 ? 1 : -1);
 	}
-	assert_string_equal(r.err, "no answer from the nameservers");
+	assert_string_equal(r.err, "no answer");
 	assert_false(get_query(&q, 0));
 	/* the fourth try answers, truncated but with its address */
 	assert_int_equal(resolve_start(&r, "late.example", 443, 0), 1);
@@ -360,7 +360,7 @@ static void test_no_server(void **state)
 	(void)state;
 	write_file(conf, "# nothing\nnameserver not-an-address\n");
 	assert_int_equal(resolve_start(&r, "any.example", 443, 0), -1);
-	assert_string_equal(r.err, "no nameserver in resolv.conf");
+	assert_string_equal(r.err, "no nameserver");
 	assert_int_equal(r.fd, -1);
 	/* a port nobody listens on (bound, then closed) */
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -373,13 +373,13 @@ static void test_no_server(void **state)
 	/* refused (ICMP) on the first datagram or the second: not asked again */
 	if (resolve_start(&r, "any.example", 443, 0) == 1)
 		assert_int_equal(step(&r, 1), -1);
-	assert_string_equal(r.err, "the nameserver is unreachable");
+	assert_string_equal(r.err, "nameserver unreachable");
 	assert_int_equal(r.fd, -1);
 	resolve_port = srv_port;
 	write_file(conf, "nameserver 127.0.0.1\nnameserver 127.0.0.1\n");
 	/* names that are not names */
 	assert_int_equal(resolve_start(&r, "a..b", 443, 0), -1);
-	assert_string_equal(r.err, "not a host name");
+	assert_string_equal(r.err, "not a name");
 }
 
 static void test_query_names(void **state)
