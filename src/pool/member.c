@@ -387,17 +387,17 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	int first;
 
 	arena_init(&a, 1u << 20);
-	if (m.leaving && !json_parse(&a, s, n, &v, &err)) {     /* the goodbye's answer */
+	if (json_parse(&a, s, n, &v, &err) || xv_get(v, "method")) {
+		/* calls from the master come with the mirror (stage 4) */
+		arena_free(&a);
+		return 0;
+	}
+	if (m.leaving) {        /* the goodbye's answer */
 		m.ch = NULL;
 		chan_free(ch, "left the pool");
 		ended(xv_get(v, "result") ? NULL : "it refused the goodbye");
 		arena_free(&a);
 		return -1;
-	}
-	if (json_parse(&a, s, n, &v, &err) || xv_get(v, "method")) {
-		/* calls from the master come with the mirror (stage 4) */
-		arena_free(&a);
-		return 0;
 	}
 	if (m.state == HELLO && l && (res = xv_get(v, "result")) && res->type == XV_STRUCT) {
 		static const char *const keys[] = { "pool_uuid", "pool_ref", "master_host_ref" };
