@@ -78,6 +78,13 @@ $(HOST_DIR)/fuzz/fuzz_ws: $(TOPDIR)/tests/fuzz/fuzz_ws.c $(addprefix $(TOPDIR)/s
 		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_WS_SRCS))
 
+# The DNS client's wire (pool_master's names): lib/resolve.c alone.
+$(HOST_DIR)/fuzz/fuzz_dns: $(TOPDIR)/tests/fuzz/fuzz_dns.c $(TOPDIR)/src/lib/resolve.c $(AUTOHEADER)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/fuzz_dns.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< $(TOPDIR)/src/lib/resolve.c
+
 # The connection layer: conn.c itself, included by the target with its
 # system calls, loop, TLS and API replaced by models (tests/fuzz/fuzz_conn.c).
 FUZZ_CONN_SRCS := $(FUZZ_SRCS_LIB) lib/util.c lib/log.c

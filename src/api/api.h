@@ -165,6 +165,10 @@ void api_session_gc(const char *originator);
 /* A login or a Basic check of c waits for its password hash: forget c
  * (its connection went away; the check still counts). */
 void api_session_cancel(struct call *c);
+/* How the reason of a SESSION_AUTHENTICATION_FAILED begins when no
+ * password was checked: the address's failed logins, or the checks in
+ * flight, over their limits.  /pool/ws answers it 429 (docs/POOL.md 2.3). */
+#define API_AUTH_LIMITED "Too many "
 /* HTTP handlers' credentials (server/conn.c).  ?session_id=: 1 if ref is
  * a session (a use: its last_active is now), else 0.  Basic user:pass:
  * root's password, checked as a login's (address limits, the cache, the

@@ -43,6 +43,9 @@ HANDLER(api_pool_revoke_join_token);
 HANDLER(api_pool_get_channel_status);    /* pool/master.c */
 HANDLER(api_pool_eject);                 /* pool/forward.c */
 HANDLER(api_host_destroy);
+HANDLER(api_pool_revoke_member);
+HANDLER(api_pool_join);                  /* pool/member.c; join_force too */
+HANDLER(api_pool_join_pinned);
 
 int api_vm_on_create(struct call *c, struct obj *o);
 int api_vm_on_destroy(struct call *c, struct obj *o);

@@ -213,6 +213,18 @@ static const struct dm_param p_token_create[] = {
 };
 static const struct dm_param p_token_id[] = { P("string", "id"), PEND };
 static const struct dm_param p_eject[] = { P("host ref", "host"), PEND };
+/* XAPI's pool.join and join_force; join_pinned adds the master's pool
+ * fingerprint (3.6) */
+static const struct dm_param p_join[] = {
+	P("string", "master_address"), P("string", "master_username"),
+	P("string", "master_password"), PEND
+};
+static const struct dm_param p_join_pinned[] = {
+	P("string", "master_address"), P("string", "master_fingerprint"),
+	P("string", "master_username"), P("string", "master_password"), PEND
+};
+/* a member's host uuid (or, with the mirror, its host ref) */
+static const struct dm_param p_member[] = { P("string", "host"), PEND };
 
 static struct dm_msg pool_msgs[] = {
 	M("eject", "void", p_eject, api_pool_eject, DM_M_ASYNC),       /* pool/forward.c */
@@ -220,6 +232,10 @@ static struct dm_msg pool_msgs[] = {
 	M("get_join_tokens", "(string -> string) map set", p_none, api_pool_get_join_tokens, 0),
 	M("revoke_join_token", "void", p_token_id, api_pool_revoke_join_token, 0),
 	M("get_channel_status", "(string -> string) map", p_none, api_pool_get_channel_status, 0),
+	M("join", "void", p_join, api_pool_join, 0),
+	M("join_force", "void", p_join, api_pool_join, 0),
+	M("join_pinned", "void", p_join_pinned, api_pool_join_pinned, 0),
+	M("revoke_member", "void", p_member, api_pool_revoke_member, 0),
 	MEND
 };
 #define POOL_MSGS pool_msgs
@@ -277,6 +293,7 @@ static struct dm_field pool_link_fields[] = {
 	F("state", "string", RO, "joined"),     /* joined | ejected */
 	F("conf_digest", "string", RO, NULL),
 	F("joined", "datetime", RO, NULL),
+	F("via", "string", RO, NULL),           /* "api": pool.join, else xenbox.conf */
 	END
 };
 static struct dm_class c_pool_link = {

@@ -275,7 +275,7 @@ static int check_start(struct call *c, const char *uname, const char *pwd, const
 		fl->count = 0;
 	if (fl && fl->count + fl->inflight >= FAIL_MAX && !c->local_root)
 		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
-				"Too many failed logins from this address; try again later", NULL);
+				API_AUTH_LIMITED "failed logins from this address; try again later", NULL);
 	if (strcmp(uname, "root") || c->local_root || !root_hash[0])
 		return check_end(c, peer, 1, uname);
 	hmac_sha256(fast_key, sizeof(fast_key), pwd, strlen(pwd), mac);
@@ -285,7 +285,7 @@ static int check_start(struct call *c, const char *uname, const char *pwd, const
 		return check_end(c, peer, 0, uname);
 	if (nchecking >= HASH_MAX)
 		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
-				"Too many logins in progress; try again later", NULL);
+				API_AUTH_LIMITED "logins in progress; try again later", NULL);
 	j = xcalloc(1, sizeof(*j));
 	j->job.lane = WORKER_CPU;
 	j->job.run = pw_run;

@@ -1,5 +1,5 @@
 # Pools (docs/POOL.md): the WebSocket channel between members and master.
-xb-srcs-$(CONFIG_XB_POOL) += pool/ws.c lib/sha1.c
+xb-srcs-$(CONFIG_XB_POOL) += pool/ws.c lib/sha1.c lib/resolve.c
 # Stage 3a: join tokens (the API calls) and the `xenbox pool` applet.
 xb-srcs-$(CONFIG_XB_POOL) += pool/token.c pool/client.c pool/cli.c
 # Stage 3b: the channel, the master's route and the member.

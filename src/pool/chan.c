@@ -107,7 +107,7 @@ static int flush(struct chan *ch)
 		buf_consume(&ch->out, (size_t)r);
 	}
 	if (!ch->out.len && ch->closing) {
-		chan_free(ch, "closed");
+		chan_free(ch, ch->why);
 		return -1;
 	}
 	if (watch(ch)) {
@@ -159,6 +159,7 @@ void chan_close(struct chan *ch, unsigned code, const char *reason)
 	if (ch->closing || ch->dead)
 		return;
 	ch->closing = 1;
+	snprintf(ch->why, sizeof(ch->why), "%s", reason ? reason : "closed");
 	if (ch->ws) {
 		ws_mask_new(mask);
 		ws_close_add(&ch->out, code, reason, ch->server ? NULL : mask);
@@ -257,7 +258,7 @@ static void on_io(int fd, int events, void *opaque)
 		if (r == -1)
 			break;
 		if (r <= 0) {
-			chan_free(ch, r ? "read failed" : "connection closed");
+			chan_free(ch, *ch->why ? ch->why : r ? "read failed" : "connection closed");
 			return;
 		}
 		buf_add(&ch->in, tmp, (size_t)r);

@@ -41,6 +41,7 @@ struct chan {
 	int64_t last_rx;                /* now_ms of the last frame (or byte) */
 	unsigned ids;                   /* our JSON-RPC ids: s1.. / m1.. */
 	char peer[64];
+	char why[72];                   /* chan_close's reason, for closed() */
 };
 
 /* Take fd (connected, non-blocking) and t (may be NULL: plain, for tests);

@@ -4,13 +4,17 @@
  *   xenbox pool [--unix PATH] token create [--uses N] [--ttl 24h] [--label TEXT]
  *   xenbox pool [--unix PATH] token list
  *   xenbox pool [--unix PATH] token revoke ID
+ *   xenbox pool [--unix PATH] status | members
+ *   xenbox pool [--unix PATH] join ADDRESS FINGERPRINT [USER] < secret
+ *   xenbox pool [--unix PATH] revoke HOST-UUID
  *   xenbox pool fingerprint [--state-dir DIR]
  *
  * `fingerprint` needs no daemon: it prints this host's pool_fingerprint,
  * the SHA-256 of the certificate in DIR/pool-master.pem (made by the
  * daemon's first start), the value a member's pool_fingerprint must have.
- * Subcommands are a table: later stages add theirs there (`members`,
- * `revoke`, `status`, stage 3b). */
+ * `join` reads the master's root password, or a join token, from standard
+ * input (never from the command line, which other users can see) and
+ * calls pool.join_pinned (docs/POOL.md 3.6).  Subcommands are a table. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include "applet.h"
+#include "lib/util.h"
 #include "pool/client.h"
 #include "server/tls.h"
 
@@ -29,6 +34,8 @@ static int usage(void)
 	      "       xenbox pool [--unix PATH] token list\n"
 	      "       xenbox pool [--unix PATH] token revoke ID\n"
 	      "       xenbox pool [--unix PATH] status | members\n"
+	      "       xenbox pool [--unix PATH] join ADDRESS FINGERPRINT [USER] <PASSWORD\n"
+	      "       xenbox pool [--unix PATH] revoke HOST-UUID\n"
 	      "       xenbox pool fingerprint [--state-dir DIR]\n"
 	      "  --ttl: seconds, or a number with s, m, h or d (at most 30d)\n", stderr);
 	return 2;
@@ -136,14 +143,17 @@ static int token_list(struct xb_client *cl)
 	return 0;
 }
 
-static int token_revoke(struct xb_client *cl, const char *id)
+/* method(v[0], ... v[n - 1]), strings, with nothing to print */
+static int calln(struct xb_client *cl, const char *method, const char *const *v, int n)
 {
-	struct xv x = { .type = XV_STRING, .len = strlen(id), .u.s = id };
-	const struct xv *args[1] = { &x };
+	struct xv x[4];
+	const struct xv *args[4];
 
-	if (!xbc_call(cl, "pool.revoke_join_token", args, 1))
-		return call_failed(cl, "token revoke");
-	return 0;
+	for (int i = 0; i < n; i++) {
+		x[i] = (struct xv){ .type = XV_STRING, .len = strlen(v[i]), .u.s = v[i] };
+		args[i] = &x[i];
+	}
+	return xbc_call(cl, method, args, (size_t)n) ? 0 : call_failed(cl, method + 5);
 }
 
 static int cmd_token(struct xb_client *cl, int argc, char **argv)
@@ -153,7 +163,7 @@ static int cmd_token(struct xb_client *cl, int argc, char **argv)
 	if (argc == 1 && !strcmp(argv[0], "list"))
 		return token_list(cl);
 	if (argc == 2 && !strcmp(argv[0], "revoke"))
-		return token_revoke(cl, argv[1]);
+		return calln(cl, "pool.revoke_join_token", (const char **)argv + 1, 1);
 	return usage();
 }
 
@@ -200,6 +210,29 @@ static int cmd_status(struct xb_client *cl, int argc, char **argv)
 	return argc ? usage() : status(cl, argv[-1][0] == 'm');
 }
 
+/* `revoke HOST-UUID`: the member refused from now on, cut off if online */
+static int cmd_revoke(struct xb_client *cl, int argc, char **argv)
+{
+	return argc == 1 ? calln(cl, "pool.revoke_member", (const char **)argv, 1) : usage();
+}
+
+/* `join ADDRESS FINGERPRINT [USER]`: the password or token from stdin
+ * (an empty one when none: the master refuses it) */
+static int cmd_join(struct xb_client *cl, int argc, char **argv)
+{
+	char s[512] = "";
+	const char *v[4] = { argv[0], argv[1], argc > 2 ? argv[2] : "root", s };
+	int rc;
+
+	if (argc < 2 || argc > 3)
+		return usage();
+	if (fgets(s, sizeof(s), stdin))
+		s[strcspn(s, "\r\n")] = 0;
+	rc = calln(cl, "pool.join_pinned", v, 4);
+	secure_zero(s, sizeof(s));
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct xb_client *cl, int argc, char **argv);
@@ -209,7 +242,8 @@ static const struct {
 	{ "fingerprint", cmd_fingerprint, false },
 	{ "status", cmd_status, true },
 	{ "members", cmd_status, true },
-	/* later: "revoke" */
+	{ "join", cmd_join, true },
+	{ "revoke", cmd_revoke, true },
 };
 
 static int pool_main(int argc, char **argv)
@@ -241,4 +275,4 @@ static int pool_main(int argc, char **argv)
 	return usage();
 }
 
-XB_APPLET(pool, pool_main, "pool commands: join tokens, fingerprint (docs/POOL.md)");
+XB_APPLET(pool, pool_main, "pool commands: join tokens, members, join, revoke (docs/POOL.md)");

@@ -41,6 +41,7 @@ static const char *mstr(const struct obj *m, int fld)
 	return dm_get_str(m, fld);
 }
 
+
 /* A refusal: status, Connection: close, {"ErrorDescription":[code, p...]} */
 static int refuse(struct buf *resp, int status, const char *peer, const char *code,
 		  const char *p1, const char *p2)
@@ -104,6 +105,9 @@ int pool_upgrade(struct tls_conn *t, const struct http_req *req, int pw, const c
 					      "token", w);
 			snprintf(by_tok, sizeof(by_tok), "token:%.16s", tok + 5);
 			by = by_tok;
+		} else if (pw == 2) {   /* 9.3: as logins, per address */
+			return refuse(resp, 429, peer, "SESSION_AUTHENTICATION_FAILED", "root",
+				      "too many failed logins");
 		} else if (pw == 0) {
 			return refuse(resp, 403, peer, "SESSION_AUTHENTICATION_FAILED", "root",
 				      "wrong password");
@@ -115,6 +119,7 @@ int pool_upgrade(struct tls_conn *t, const struct http_req *req, int pw, const c
 		dm_set_str(m, FLD(pool_member, cert_sha256), fp);
 		dm_set_str(m, FLD(pool_member, joined_by), by);
 		dm_set_int(m, FLD(pool_member, joined), now_wall());
+		master_mem_of(dm_get_str(m, m->cls->f_uuid));  /* every member has its entry */
 		log_info("XENBOX-POOL host %s joined from %s by %s (certificate %.11s...)", host,
 			 peer, by, fp);
 	}
@@ -182,6 +187,24 @@ static void reply(struct chan *ch, const struct rpc_call *rc, const char *code, 
 	buf_free(&b);
 }
 
+/* xbpool.goodbye (3.7, 8): "leaving" (pool_master removed from its
+ * stick): the member is gone, as after an eject, and its channel closed
+ * 1000; anything else (its daemon stopping): offline at once.  1: ch
+ * may be gone. */
+static int goodbye(struct chan *ch, struct mem *x, const struct rpc_call *rc)
+{
+	const struct xv *p = rc->params->len ? xv_get(rc->params->u.a[0], "reason") : NULL;
+	struct obj *o = mem_obj(x);
+
+	if (!p || p->type != XV_STRING || strcmp(p->u.s, "leaving")) {
+		set_live(x, 0, "stopped cleanly");
+		return 0;
+	}
+	log_warn("XENBOX-POOL member %s left the pool", mstr(o, FLD(pool_member, host_uuid)));
+	fwd_forget(x, 0);       /* as after an eject: its mirror goes, closed 1000 */
+	return 1;
+}
+
 static int on_msg(struct chan *ch, char *s, size_t n)
 {
 	struct mem *x = ch->owner;
@@ -206,8 +229,12 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	json_emit_init(&e, &res);
 	if (!strcmp(rc.method, "xbpool.sync")) {
 		mirror_sync(x, &rc);            /* answered after the commit */
+	} else if (!strcmp(rc.method, "xbpool.goodbye") && mem_obj(x)) {
+		buf_add(&res, "\"\"", 2);
+		reply(ch, &rc, NULL, &res);
+		gone = -goodbye(ch, x, &rc);
 	} else if (strcmp(rc.method, "xbpool.hello")) {
-		reply(ch, &rc, "MESSAGE_METHOD_UNKNOWN", NULL);  /* xbpool.goodbye: later */
+		reply(ch, &rc, "MESSAGE_METHOD_UNKNOWN", NULL);
 	} else if (!mirror_hello_reply(x, rc.params, &e, dead_ms / 1000)) {
 		/* the session the forwarded calls run in (5.2) */
 		const struct xv *p = rc.params->len ? xv_get(rc.params->u.a[0], "session") : NULL;
@@ -253,7 +280,7 @@ static void adopt(int fd, struct tls_conn *t, const char *peer, struct buf *in)
 	tls_peer_sha256(t, cert);
 	tls_fingerprint(cert, fp, sizeof(fp));
 	m = member_by(FLD(pool_member, cert_sha256), fp);
-	if (!m) {               /* revoked meanwhile (a later stage) */
+	if (!m || strcmp(mstr(m, FLD(pool_member, state)), "active")) {    /* revoked meanwhile */
 		tls_conn_free(t);
 		close(fd);
 		return;
@@ -273,29 +300,51 @@ static void adopt(int fd, struct tls_conn *t, const char *peer, struct buf *in)
 
 /* The channel's state (xenbox extension, root only): this host's as a
  * member (pool/member.c), and one "member:<host uuid>" entry per member
- * of this master: "online|offline, joined by ..., peer ...".  O(members^2)
- * (each looks up its channel): fine for the CLI, not for a poller. */
+ * of this master: "connected|not connected, live|offline|revoked, joined
+ * by ..., peer ...".  O(members): each has its entry in mems (made at start or at
+ * its join), its record found by uuid. */
 HANDLER(api_pool_get_channel_status)
 {
 	char k[48], v[160];
+	struct obj *o;
 
 	(void)args;
 	if (api_require_root(c, "pool.get_channel_status"))
 		return -1;
 	res->u.l = NULL;
 	pool_member_status(res);
-	for (struct obj *o = dm_class_find("pool_member")->first; o; o = o->next) {
-		struct mem *x = mems;
-
-		while (x && strcmp(x->uuid, dm_get_str(o, o->cls->f_uuid)))
-			x = x->next;
+	for (struct mem *x = mems; x; x = x->next) {
+		if (!(o = mem_obj(x)))
+			continue;       /* left */
 		snprintf(k, sizeof(k), "member:%s", mstr(o, FLD(pool_member, host_uuid)));
 		snprintf(v, sizeof(v), "%s, %s, joined by %s, peer %s",
-			 x && x->ch ? "connected" : "not connected",
-			 x && x->live ? "live" : "offline", mstr(o, FLD(pool_member, joined_by)),
+			 x->ch ? "connected" : "not connected",
+			 strcmp(mstr(o, FLD(pool_member, state)), "active") ? "revoked" :
+			 x->live ? "live" : "offline", mstr(o, FLD(pool_member, joined_by)),
 			 mstr(o, FLD(pool_member, peer)));
 		dm_map_put_str(res, k, v);
 	}
+	return 0;
+}
+
+/* pool.revoke_member (3.7; xenbox extension, root only): the member's
+ * certificate is refused from now on (403 POOL_MEMBER_REVOKED at its next
+ * Upgrade), its live channel closed 4003.  O(members). */
+HANDLER(api_pool_revoke_member)
+{
+	const char *h = args[0].u.s;
+	struct obj *o;
+	struct mem *x;
+
+	if (api_require_root(c, "pool.revoke_member"))
+		return -1;
+	o = member_by(FLD(pool_member, host_uuid), h);
+	if (!o && *h)
+		o = member_by(FLD(pool_member, host), h);
+	if (!o)
+		return api_fail(c, "UUID_INVALID", "host", h, NULL);
+	x = master_mem_of(dm_get_str(o, o->cls->f_uuid));
+	fwd_forget(x, 1);       /* its mirror goes; barred; closed 4003 */
 	return 0;
 }
 

@@ -1,10 +1,12 @@
 /* The member's side (docs/POOL.md 2.5, 3.4, 3.5, 3.7): xenbox.conf against
- * pool_link, then one channel to the master kept up: resolve (off the
- * loop), connect (non-blocking), TLS with the pin, the Upgrade (with the
+ * pool_link, then one channel to the master kept up: resolve (a name:
+ * lib/resolve.c, on the loop), connect (non-blocking), TLS with the pin, the Upgrade (with the
  * credential only while not joined), xbpool.hello; pings every
  * dead_after/3; on any failure a backoff with jitter.  Every change of
  * state is one XENBOX-POOL line (the USB image copies them to the
- * console); secrets never, a token by its id only. */
+ * console); secrets never, a token by its id only.  pool.join (3.6) makes
+ * one attempt of the same join; pool_master removed from xenbox.conf, one
+ * attempt at a goodbye (3.7). */
 #include "pool/pool.h"
 
 #include <errno.h>
@@ -17,48 +19,83 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include "api/api.h"
+#include "api/handlers.h"
 #include "api/host.h"
 #include "http/http.h"
 #include "lib/base64.h"
 #include "lib/log.h"
+#include "lib/resolve.h"
 #include "lib/sha256.h"
 #include "lib/util.h"
 #include "pool/chan.h"
 #include "pool/forward.h"
 #include "pool/member.h"
 #include "pool/mirror.h"
+#include "pool/token.h"
 #include "rpc/json.h"
 #include "server/config.h"
 #include "server/loop.h"
+#include "server/server.h"
 #include "server/tls.h"
 
-enum { IDLE, CONNECTING, TLS, UPGRADING, HELLO, ONLINE, BACKOFF };
+enum { IDLE, RESOLVING, CONNECTING, TLS, UPGRADING, HELLO, ONLINE, BACKOFF };
 static const char *const st_name[] = {
-	"idle", "connecting", "tls", "upgrading", "hello", "online", "backoff",
+	"idle", "resolving", "connecting", "tls", "upgrading", "hello", "online", "backoff",
 };
 
 static struct {
-	const struct config_pool *cfg;
+	const struct config_pool *cfg;  /* in use: dcfg or own */
+	const struct config_pool *dcfg; /* the daemon's, xenbox.conf */
 	const char *state_dir;
 	int state, fails, fd;
 	struct chan *ch;
-	struct sockaddr_storage ss;
-	socklen_t sslen;
+	struct resolve rs;              /* the master's address: rs.addr */
 	unsigned char pin[32];
 	char key[WS_KEY_LEN + 1];
 	int64_t deadline, up_since, next_ping, dead_ms;
 	char last[400];                 /* the last error line, for repeats */
 	int64_t last_at;
-} m;                                    /* fd: open while CONNECTING */
+	struct call *call;              /* pool.join's, answered when it ends */
+	int once;                       /* pool.join: one attempt, no retries */
+	int leaving;                    /* the goodbye (3.7), then standalone */
+	int tofu;                       /* no pin yet: pool.join's first use */
+	int64_t bye_by;                 /* leaving: told by then or not at all */
+} m;                                    /* fd: open while CONNECTING, rs.fd
+					 * while RESOLVING */
 
 int64_t pool_backoff_ms(int k, double u)
 {
 	if (k <= 0)
 		return (int64_t)((0.5 + 9.5 * u) * 1000);
 	return (int64_t)((k > 8 ? 300 : 1 << k) * (0.5 + 0.5 * u) * 1000);
+}
+
+/* The configuration of pool.join's attempt, of a membership it made
+ * (pool_link.via "api"), or of the goodbye, in place of xenbox.conf's:
+ * its strings in own_s (the credential zeroed after the attempt) */
+static struct config_pool own;
+static struct {
+	char master[264], fp[96];
+	char sec[2][256];               /* the username, the password or token */
+} own_s;
+
+/* own for master (HOST[:PORT]) and fp ("": none yet), in use.  0 or -1. */
+static int own_set(const char *master, const char *fp)
+{
+	free(own.master_host);
+	own.master_host = NULL;
+	if (strlen(master) >= sizeof(own_s.master) ||
+	    config_hostport(master, &own.master_host, &own.master_port))
+		return -1;
+	strcpy(own_s.master, master);
+	snprintf(own_s.fp, sizeof(own_s.fp), "%s", fp);
+	own.master = own_s.master;
+	own.fingerprint = own_s.fp;
+	own.join = 1;
+	m.cfg = &own;
+	return 0;
 }
 
 static struct obj *link_obj(void)
@@ -75,9 +112,72 @@ static int joined(void)
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The name lookup's or the connect's socket, closed */
+static void stop_connecting(void)
+{
+	if (m.state == CONNECTING) {
+		loop_unwatch(m.fd);
+		close(m.fd);
+	} else if (m.state == RESOLVING) {
+		loop_unwatch(m.rs.fd);
+		resolve_cancel(&m.rs);
+	}
+}
+
 static void set_state(int s)
 {
 	m.state = s;
+}
+
+static void leave(const char *why)
+{
+	struct obj *l = link_obj();
+	char path[600];
+
+	log_warn("XENBOX-POOL left pool %s: %s; this host is standalone, its guests untouched",
+		 dm_get_str(l, FLD(pool_link, pool_uuid)), why);
+	dm_obj_delete(l);
+	mirror_forget();
+	api_slave_of = NULL;
+	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
+	unlink(path);
+}
+
+/* The one attempt of pool.join or of the goodbye is over: why NULL, it
+ * succeeded.  pool.join's call is answered (if its client is still
+ * there); when it failed, the host is standalone again (the membership
+ * written at the 101 taken back) and xenbox.conf's settings apply.
+ * Leaving, the host is standalone either way (3.7). */
+static void ended(const char *why)
+{
+	struct call *c = m.call;
+
+	if (m.leaving) {
+		m.leaving = 0;
+		m.state = IDLE;
+		m.cfg = m.dcfg;
+		leave(why ? "pool_master was removed from xenbox.conf; the master was not told" :
+		      "pool_master was removed from xenbox.conf; the master was told");
+		return;
+	}
+	m.call = NULL;
+	m.once = 0;
+	secure_zero(own_s.sec, sizeof(own_s.sec));
+	if (why) {
+		if (c && !c->nerr)
+			api_fail(c, m.state <= CONNECTING ? "JOINING_HOST_CONNECTION_FAILED" :
+				 "JOINING_HOST_SERVICE_FAILED", NULL);
+		if (link_obj())
+			dm_obj_delete(link_obj());
+		mirror_forget();        /* the master's copies, if the hello came */
+		api_slave_of = NULL;
+		m.state = IDLE;
+		m.cfg = m.dcfg;
+	} else if (c) {
+		emit_str(c->e, "");     /* void */
+	}
+	if (c)
+		c->complete(c);
 }
 
 /* Close what is open and wait (2.5); the reason goes on the console,
@@ -92,6 +192,20 @@ static void fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	if (m.ch) {
+		struct chan *ch = m.ch;
+
+		m.ch = NULL;
+		chan_free(ch, why);
+	}
+	mirror_offline();
+	stop_connecting();
+	if (m.once || m.leaving) {      /* one attempt */
+		log_warn("XENBOX-POOL error: %s", why);
+		snprintf(m.last, sizeof(m.last), "%s", why);
+		ended(why);
+		return;
+	}
 	if (getrandom(&u, sizeof(u), 0) != sizeof(u))
 		u = (unsigned)now;
 	if (m.up_since && now - m.up_since >= m.dead_ms)
@@ -105,17 +219,6 @@ static void fail(const char *fmt, ...)
 			 why, (long long)(d + 999) / 1000);
 		snprintf(m.last, sizeof(m.last), "%s", why);
 		m.last_at = now;
-	}
-	if (m.ch) {
-		struct chan *ch = m.ch;
-
-		m.ch = NULL;
-		chan_free(ch, why);
-	}
-	mirror_offline();
-	if (m.state == CONNECTING) {
-		loop_unwatch(m.fd);
-		close(m.fd);
 	}
 	m.deadline = now + d;
 	set_state(BACKOFF);
@@ -141,6 +244,20 @@ static void hello(void)
 	m.deadline = now_ms() + 30000;
 }
 
+/* xbpool.goodbye (2.4): "leaving" (3.7) or "shutdown" (8) */
+static void goodbye(const char *reason)
+{
+	struct buf b = BUF_INIT;
+	struct emit e;
+
+	chan_call_begin(m.ch, &b, &e, "xbpool.goodbye");
+	emit_struct_begin(&e);
+	chan_kv(&e, "reason", reason);
+	emit_struct_end(&e);
+	chan_call_end(m.ch, &b);
+	buf_free(&b);
+}
+
 /* The master's answer to the Upgrade: 101, or a refusal whose body
  * names it (2.3). */
 static void on_raw(struct chan *ch)
@@ -156,6 +273,16 @@ static void on_raw(struct chan *ch)
 		struct buf extra = BUF_INIT, req = BUF_INIT;
 		const struct config_pool *c = m.cfg;
 
+		if (m.tofu) {   /* pool.join: this certificate, pinned from now on */
+			char fp[96];
+
+			tls_peer_sha256(ch->tls, m.pin);
+			tls_fingerprint(m.pin, fp, sizeof(fp));
+			log_warn("XENBOX-POOL %s presented pool certificate %s: trusted on first use "
+				 "(pool.join)", c->master, fp);
+			strcpy(own_s.fp, fp);
+			m.tofu = 0;
+		}
 		buf_addf(&extra, "Xenbox-Host: %s\r\n",
 			 dm_get_str(api_this_host, api_this_host->cls->f_uuid));
 		if (!joined() && c->token) {
@@ -206,10 +333,16 @@ static void on_raw(struct chan *ch)
 			dm_set_str(l, FLD(pool_link, master), m.cfg->master);
 			dm_set_str(l, FLD(pool_link, fingerprint), m.cfg->fingerprint);
 			dm_set_str(l, FLD(pool_link, state), "joined");
+			dm_set_str(l, FLD(pool_link, via), m.once ? "api" : "");
 			dm_set_int(l, FLD(pool_link, joined), now_wall());
 			api_slave_of = m.cfg->master_host;
 		}
-		hello();
+		if (m.leaving) {
+			goodbye("leaving");
+			set_state(HELLO);
+		} else {
+			hello();
+		}
 		if (m.ch)       /* not failed on the way */
 			chan_ws_start(ch);
 		goto out;
@@ -221,18 +354,32 @@ static void on_raw(struct chan *ch)
 			goto out;
 		r.content_length = 0;
 	}
-	/* {"ErrorDescription":["CODE","p"]} as "CODE p": the JSON's
-	 * punctuation dropped, anything unprintable as '?' (for the console) */
+	/* {"ErrorDescription":["CODE", params...]}: pool.join's failure,
+	 * and for the console "CODE p1 p2" (anything unprintable as '?') */
 	{
-		char t[200], *o = t;
-		const char *p = ch->in.data + head, *e = p + r.content_length;
+		char t[200] = "";
+		struct xv *v;
+		const struct xv *d = NULL;
+		size_t o = 0;
 
-		for (; p < e && o < t + sizeof(t) - 1; p++)
-			if (!strchr("{}[]\"", *p))
-				*o++ = *p == ',' ? ' ' : *p < 32 || *p > 126 ? '?' : *p;
-		*o = 0;
-		o = strncmp(t, "ErrorDescription:", 17) ? t : t + 17;
-		fail("the master refused: %d %s", r.status, o);
+		if (!json_parse(&a, ch->in.data + head, (size_t)r.content_length, &v, &why))
+			d = xv_get(v, "ErrorDescription");
+		for (size_t i = 0; d && d->type == XV_ARRAY && i < d->len; i++) {
+			if (d->u.a[i]->type != XV_STRING)
+				continue;
+			if (o < sizeof(t))
+				o += (size_t)snprintf(t + o, sizeof(t) - o, " %s", d->u.a[i]->u.s);
+			if (m.call && m.call->nerr < API_MAX_ERR)
+				m.call->err[m.call->nerr++] = arena_strdup(m.call->a, d->u.a[i]->u.s);
+		}
+		for (char *p = t; *p; p++)
+			if ((unsigned char)*p < 32 || (unsigned char)*p > 126)
+				*p = '?';
+		/* refusals the operator must fix on the master: retried at the
+		 * cap (2.3) */
+		if (r.status == 401 || r.status == 409 || r.status == 426 || strstr(t, "REVOKED"))
+			m.fails = 8;
+		fail("the master refused: %d%s", r.status, t);
 	}
 out:
 	arena_free(&a);
@@ -254,8 +401,19 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		arena_free(&a);
 		return 0;
 	}
+	if (m.leaving) {        /* the goodbye's answer */
+		m.ch = NULL;
+		chan_free(ch, "left the pool");
+		ended(xv_get(v, "result") ? NULL : "it refused the goodbye");
+		arena_free(&a);
+		return -1;
+	}
 	if (m.state == ONLINE) {
 		mirror_synced();        /* the only calls we make then */
+		/* pool.join is answered once the master has taken the first
+		 * sync (the snapshot, or its first part): it shows the host */
+		if (m.once)
+			ended(NULL);
 	} else if (m.state == HELLO && l && (res = xv_get(v, "result")) &&
 		   (name = mirror_welcome(ch, res, l))) {
 		if ((x = xv_get(res, "dead_after")) && x->type == XV_INT && x->u.i >= 3)
@@ -265,10 +423,11 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		m.next_ping = m.up_since + m.dead_ms / 3;
 		m.last[0] = 0;
 		if (first)
-			log_warn("XENBOX-POOL joined pool \"%s\" (%s) as %s; remove the pool_token or "
-				 "pool_password line from xenbox.conf: it is no longer needed",
-				 name, dm_get_str(l, FLD(pool_link, pool_uuid)),
-				 dm_get_str(api_this_host, FLD(host, hostname)));
+			log_warn("XENBOX-POOL joined pool \"%s\" (%s) as %s%s", name,
+				 dm_get_str(l, FLD(pool_link, pool_uuid)),
+				 dm_get_str(api_this_host, FLD(host, hostname)), m.once ? "" :
+				 "; remove the pool_token or pool_password line from xenbox.conf: "
+				 "it is no longer needed");
 		else
 			log_warn("XENBOX-POOL connected to the master %s", m.cfg->master);
 	} else if (m.state == HELLO) {
@@ -289,11 +448,15 @@ static void on_closed(struct chan *ch, const char *why)
 	if (m.ch != ch)
 		return;
 	m.ch = NULL;
-	if (m.state == TLS && tls_peer_sha256(ch->tls, h) && memcmp(h, m.pin, 32)) {
+	if (m.state == IDLE)    /* stopping */
+		return;
+	if (m.state == TLS && !m.tofu && tls_peer_sha256(ch->tls, h) && memcmp(h, m.pin, 32)) {
 		tls_fingerprint(h, got, sizeof(got));
-		fail("%s presented pool certificate %s, xenbox.conf pins %s (not the HTTPS one: "
+		if (m.call)
+			api_fail(m.call, "POOL_FINGERPRINT_MISMATCH", got, m.cfg->fingerprint, NULL);
+		fail("%s presented pool certificate %s, %s pins %s (not the HTTPS one: "
 		     "the master logs \"pool_fingerprint =\"); not connected", m.cfg->master, got,
-		     m.cfg->fingerprint);
+		     m.once ? "pool.join_pinned" : "xenbox.conf", m.cfg->fingerprint);
 	} else if (m.state == ONLINE) {
 		fail("lost the master %s: %s", m.cfg->master, why);
 	} else {
@@ -311,13 +474,13 @@ static void connect_to(void)
 {
 	int r;
 
-	m.fd = socket(m.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	m.fd = socket(m.rs.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m.fd < 0) {
 		fail("socket: %s", strerror(errno));
 		return;
 	}
 	set_state(CONNECTING);
-	r = connect(m.fd, (struct sockaddr *)&m.ss, m.sslen);
+	r = connect(m.fd, (struct sockaddr *)&m.rs.addr, m.rs.addrlen);
 	if (r && errno != EINPROGRESS) {
 		fail("cannot reach %s: %s", m.cfg->master, strerror(errno));
 		return;
@@ -345,7 +508,7 @@ static void on_connect(int fd, int events, void *opaque)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	t = tls_client_new(fd, m.state_dir, dm_get_str(api_this_host, api_this_host->cls->f_uuid),
-			   m.pin, err, sizeof(err));
+			   m.tofu ? NULL : m.pin, err, sizeof(err));
 	if (!t) {
 		fail("TLS: %s", err);
 		return;
@@ -358,43 +521,68 @@ static void on_connect(int fd, int events, void *opaque)
 	}
 }
 
+/* The name resolved (rc 0), failed (-1) or waited for (1: rs.fd, by
+ * rs.deadline); IP literals and /etc/hosts answer at once (lib/resolve.h) */
+static void on_dns(int fd, int events, void *opaque);
+
+static void resolved(int rc)
+{
+	if (rc < 0) {
+		fail("cannot resolve %s: %s", m.cfg->master_host, m.rs.err);
+	} else if (!rc) {
+		connect_to();
+	} else {
+		m.deadline = m.rs.deadline;
+		if (loop_watch(m.rs.fd, LOOP_READ, on_dns, NULL))
+			fail("epoll: %s", strerror(errno));
+	}
+}
+
+/* a reply, or (from the tick) the try's deadline */
+static void on_dns(int fd, int events, void *opaque)
+{
+	(void)fd;
+	(void)events;
+	(void)opaque;
+	loop_unwatch(m.rs.fd);  /* the resolver may close it and open another */
+	resolved(resolve_step(&m.rs, now_ms()));
+}
+
 static void attempt(void)
 {
-	const struct config_pool *c = m.cfg;
-
-	if (inet_pton(AF_INET, c->master_host, &((struct sockaddr_in *)&m.ss)->sin_addr) == 1) {
-		m.ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&m.ss)->sin_port = htons((uint16_t)c->master_port);
-		m.sslen = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, c->master_host,
-			     &((struct sockaddr_in6 *)&m.ss)->sin6_addr) == 1) {
-		m.ss.ss_family = AF_INET6;
-		((struct sockaddr_in6 *)&m.ss)->sin6_port = htons((uint16_t)c->master_port);
-		m.sslen = sizeof(struct sockaddr_in6);
-	} else {
-		/* musl's getaddrinfo would cost 14 KB of binary: names wait
-		 * for a small resolver of our own (docs/POOL.md 2.5) */
-		fail("%s: give pool_master as an IP address (host names are not resolved yet)",
-		     c->master_host);
-		return;
-	}
-	connect_to();
+	set_state(RESOLVING);
+	resolved(resolve_start(&m.rs, m.cfg->master_host, m.cfg->master_port, now_ms()));
 }
 
 /* ---- start, tick ---- */
 
-static void leave(const char *why)
+/* The pin, HOST_IS_SLAVE's answer, the console line, the first attempt */
+static void begin(void)
 {
-	struct obj *l = link_obj();
-	char path[600];
+	const struct config_pool *c = m.cfg;
+	const char *p = c->fingerprint;
+	int i = 0;
 
-	log_warn("XENBOX-POOL left pool %s: %s; this host is standalone, its guests untouched",
-		 dm_get_str(l, FLD(pool_link, pool_uuid)), why);
-	dm_obj_delete(l);
-	mirror_forget();
-	api_slave_of = NULL;
-	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
-	unlink(path);
+	m.tofu = !*p;
+	for (; i < 32 && *p; p += 3)    /* "AB:CD:...", as config.c writes it */
+		m.pin[i++] = (unsigned char)strtoul(p, NULL, 16);
+	if (joined() && !m.leaving)
+		api_slave_of = c->master_host;
+	if (joined())
+		log_warn("XENBOX-POOL %s the master %s", m.leaving ? "saying goodbye to" :
+			 "connecting to", c->master);
+	else
+		log_warn("XENBOX-POOL joining %s with %s %.*s (pinned %.11s%s)", c->master,
+			 c->token ? "token" : "the password of", c->token ? 16 : 20,
+			 c->token ? c->token + 5 : c->username, c->fingerprint,
+			 m.tofu ? "when it answers" : "...");
+	attempt();
+}
+
+static void cancel(struct call *c)
+{
+	if (m.call == c)
+		m.call = NULL;  /* its client went away: the attempt goes on */
 }
 
 /* The digest of the pool_* keys an eject happened under (3.7) */
@@ -449,20 +637,29 @@ void member_ejected_close(void)
 void pool_member_start(const struct config_pool *c, const char *state_dir)
 {
 	struct obj *l = link_obj();
-	const char *p;
-	char who[48] = "";
-	int i = 0;
+	int api = l && !strcmp(dm_get_str(l, FLD(pool_link, via)), "api");
+	int ejected = l && !strcmp(dm_get_str(l, FLD(pool_link, state)), "ejected");
 
-	m.cfg = c;
+	m.cfg = m.dcfg = c;
 	m.state_dir = state_dir;
 	m.dead_ms = c->dead_after * 1000;
-	if (l && !c->master) {
-		leave("pool_master was removed from xenbox.conf");
+	server_pool_cancel = cancel;
+	if (ejected && !c->join) {      /* ejected, and the lines gone too */
+		dm_obj_delete(l);
 		return;
 	}
-	if (!c->join)
+	if (l && !c->join && (api || !c->master)) {
+		/* no pool_master: a member by pool.join stays one (its link is
+		 * all there is); one by xenbox.conf says goodbye (3.7: within
+		 * 10 s) and is standalone either way */
+		if (own_set(dm_get_str(l, FLD(pool_link, master)),
+			    dm_get_str(l, FLD(pool_link, fingerprint))))
+			return;
+		m.leaving = !api;
+		m.bye_by = now_ms() + 10000;
+	} else if (!c->join) {
 		return;
-	if (l && !strcmp(dm_get_str(l, FLD(pool_link, state)), "ejected")) {
+	} else if (ejected) {
 		char dg[96];
 
 		conf_digest(c, dg);
@@ -471,26 +668,15 @@ void pool_member_start(const struct config_pool *c, const char *state_dir)
 			return;
 		}
 		dm_obj_delete(l);       /* new lines: a new join */
-		l = NULL;
-	}
-	if (l && strcmp(dm_get_str(l, FLD(pool_link, fingerprint)), c->fingerprint))
+	} else if (l && strcmp(dm_get_str(l, FLD(pool_link, fingerprint)), c->fingerprint)) {
 		leave("xenbox.conf names another master (pool_fingerprint)");
+	}
 	if (!joined() && !c->token && (!c->username || !c->password)) {
 		log_err("XENBOX-POOL error: pool_master %s: needs pool_token (or pool_username and "
 			"pool_password) to join; not joining", c->master);
 		return;
 	}
-	for (p = c->fingerprint; *p && i < 32; p += p[2] == ':' ? 3 : 2)
-		m.pin[i++] = (unsigned char)strtoul((char[3]){ p[0], p[1], 0 }, NULL, 16);
-	if (joined())
-		api_slave_of = c->master_host;
-	else if (c->token)
-		snprintf(who, sizeof(who), " with token %.16s", c->token + 5);
-	else
-		snprintf(who, sizeof(who), " with the password of %.20s", c->username);
-	log_warn("XENBOX-POOL %s %s%s (pinned %.11s...)",
-		 joined() ? "connecting to the master" : "joining", c->master, who, c->fingerprint);
-	attempt();
+	begin();
 }
 
 int64_t pool_member_tick(int64_t now)
@@ -506,10 +692,16 @@ int64_t pool_member_tick(int64_t now)
 		}
 		return m.next_ping - now;
 	}
+	if (m.leaving && m.deadline > m.bye_by)
+		m.deadline = m.bye_by;  /* the goodbye's 10 s bound every step */
 	if (now < m.deadline)
 		return m.deadline - now;
-	if (m.state == BACKOFF)
+	if (m.leaving && now >= m.bye_by)
+		fail("no answer in 10 s");
+	else if (m.state == BACKOFF)
 		attempt();
+	else if (m.state == RESOLVING)
+		on_dns(0, 0, NULL);
 	else
 		fail("%s: timed out (while %s)", m.cfg->master, st_name[m.state]);
 	return 1000;
@@ -524,17 +716,81 @@ void pool_member_status(struct dm_val *map)
 	dm_map_put_str(map, "last_error", m.last);
 }
 
+/* The daemon stops: nobody is answered; an online member says goodbye
+ * (8: offline at once on the master), written now or not at all. */
 void pool_member_dispose(void)
 {
-	struct chan *ch = m.ch;
+	struct chan *ch;
+	int online = m.state == ONLINE;
 
-	m.ch = NULL;
-	if (m.state == CONNECTING) {
-		loop_unwatch(m.fd);
-		close(m.fd);
-	}
+	m.call = NULL;
+	stop_connecting();
 	m.state = IDLE;
-	if (ch)
+	if (m.ch && online)
+		goodbye("shutdown");
+	if ((ch = m.ch)) {
+		m.ch = NULL;
 		chan_free(ch, "stopping");
+	}
 	mirror_offline();
+	api_slave_of = NULL;
+	free(own.master_host);
+	own.master_host = NULL;
+}
+
+/* ---- pool.join (3.6) ---- */
+
+/* pool.join and join_force (the same: xenbox has no version check for
+ * force to lift; the subprotocol stays required) trust the master's
+ * certificate on first use (fp NULL); join_pinned pins it.  One attempt of
+ * xenbox.conf's join, answered when it ends (ended).  A master_password
+ * in a join token's form is one (XO's form has no field for it). */
+static int join(struct call *c, const char *addr, const char *fp, const char *user,
+		const char *pass)
+{
+	struct obj *l = link_obj();
+	char f[96] = "", t[80];
+
+	if (api_require_root(c, "pool.join"))
+		return -1;
+	if (l && !strcmp(dm_get_str(l, FLD(pool_link, state)), "ejected")) {
+		dm_obj_delete(l);       /* ejected before: free to join again */
+		l = NULL;
+	}
+	if (l) {
+		snprintf(t, sizeof(t), "already a member of pool %s",
+			 dm_get_str(l, FLD(pool_link, pool_uuid)));
+		return api_fail(c, "OPERATION_NOT_ALLOWED", t, NULL);
+	}
+	if (m.state != IDLE)
+		return api_fail(c, "OPERATION_NOT_ALLOWED", "joining already", NULL);
+	if (dm_class_find("pool_member")->first)
+		return api_fail(c, "JOINING_HOST_CANNOT_BE_MASTER_OF_OTHER_HOSTS", NULL);
+	if (fp && config_fingerprint(fp, f))
+		return api_fail(c, "INVALID_VALUE", "master_fingerprint", fp, NULL);
+	if (own_set(addr, f))
+		return api_fail(c, "INVALID_VALUE", "master_address", addr, NULL);
+	snprintf(own_s.sec[0], sizeof(own_s.sec[0]), "%s", user);
+	snprintf(own_s.sec[1], sizeof(own_s.sec[1]), "%s", pass);
+	own.username = own_s.sec[0];
+	own.password = own_s.sec[1];
+	own.token = strlen(pass) == TOKEN_LEN && !strncmp(pass, TOKEN_PREFIX, 5) ? own.password :
+		    NULL;
+	m.call = c;
+	m.once = 1;
+	m.fails = 0;
+	begin();
+	return 1;
+}
+
+HANDLER(api_pool_join)
+{
+	(void)res;
+	return join(c, args[0].u.s, NULL, args[1].u.s, args[2].u.s);
+}
+
+HANDLER(api_pool_join_pinned)
+{
+	(void)res;
+	return join(c, args[0].u.s, args[1].u.s, args[2].u.s, args[3].u.s);
 }

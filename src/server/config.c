@@ -118,9 +118,7 @@ static int is_ipv6(const char *s, size_t n)
 	return is_inet(AF_INET6, s, n);
 }
 
-/* HOST[:PORT] or [IPv6][:PORT]; the host (brackets off) and port out
- * when wanted.  0 or -1. */
-static int split_hostport(const char *v, char **host, int *port)
+int config_hostport(const char *v, char **host, int *port)
 {
 	const char *h = v, *colon;
 	size_t hn;
@@ -155,8 +153,7 @@ static int split_hostport(const char *v, char **host, int *port)
 	return 0;
 }
 
-/* A SHA-256 fingerprint: 32 hex pairs, with ':' between them or none */
-static int fingerprint_norm(const char *v, char out[96])
+int config_fingerprint(const char *v, char out[96])
 {
 	size_t n = 0;
 
@@ -232,14 +229,14 @@ static const char *check(int kind, const char *v)
 		return !*v || strlen(v) > 15 || strpbrk(v, "/: \t") ?
 		       "expected a network interface name (1 to 15 bytes, no '/', ':' or blank)" : NULL;
 	case V_HOSTPORT:
-		return split_hostport(v, NULL, NULL) ? "expected HOST[:PORT] or [IPv6]:PORT" : NULL;
+		return config_hostport(v, NULL, NULL) ? "expected HOST[:PORT] or [IPv6]:PORT" : NULL;
 	case V_ADDR:
 		return is_host(v, strlen(v)) || is_ipv6(v, strlen(v)) ? NULL :
 		       "expected a host name or an address";
 	case V_FPR: {
 		char f[96];
 
-		return fingerprint_norm(v, f) ? "expected a SHA-256 fingerprint "
+		return config_fingerprint(v, f) ? "expected a SHA-256 fingerprint "
 		       "(32 hex pairs, as the master logs it: pool_fingerprint = AB:12:...)" : NULL;
 	}
 	case V_TOKEN:
@@ -300,7 +297,7 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 			if (strs[i].kind == V_FPR) {
 				char f[96];
 
-				fingerprint_norm(v, f);
+				config_fingerprint(v, f);
 				set(&c->pool.fingerprint, f);
 			}
 			return 0;
@@ -346,7 +343,7 @@ static void pool_checks(struct config *c, const char *path, int password_line)
 	p->join = 0;
 	if (!p->master)
 		return;
-	split_hostport(p->master, &p->master_host, &p->master_port);
+	config_hostport(p->master, &p->master_host, &p->master_port);
 	if (!p->fingerprint)
 		why = "needs pool_fingerprint (the master logs it as \"pool_fingerprint = ...\")";
 	if (why) {

@@ -58,4 +58,11 @@ void config_free(struct config *c);
  * one a line, values quoted for sh. */
 void config_print_shell(const struct config *c, FILE *f);
 
+/* pool_master's and pool_fingerprint's forms, for pool.join too (the
+ * pool's member): HOST[:PORT] or [IPv6][:PORT] (the host, brackets off,
+ * and the port, 443 unless given, out when wanted); 32 hex pairs, with
+ * or without ':', to upper-case pairs joined by ':'.  0 or -1. */
+int config_hostport(const char *v, char **host, int *port);
+int config_fingerprint(const char *v, char out[96]);
+
 #endif

@@ -155,6 +155,7 @@ static void process(struct conn *c);
 int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req, int pw,
 			   const char *peer, struct buf *resp);
 void (*server_pool_adopt)(int fd, struct tls_conn *t, const char *peer, struct buf *in);
+void (*server_pool_cancel)(struct call *c);
 #endif
 static void on_io(int fd, int events, void *opaque);
 
@@ -481,7 +482,9 @@ static void pool_ws_checked(struct call *call)
 	struct get_call *g = (struct get_call *)call;
 	struct conn *c = call->conn;
 
-	pool_ws_answer(c, &g->req, !call->nerr);
+	/* 2: refused unchecked, the address over its failed-login limit */
+	pool_ws_answer(c, &g->req, !call->nerr ? 1 : call->nerr > 2 && !strncmp(call->err[2],
+		       API_AUTH_LIMITED, sizeof(API_AUTH_LIMITED) - 1) ? 2 : 0);
 	c->busy = NULL;
 	arena_free(&c->a);
 }
@@ -777,6 +780,10 @@ static void conn_drop(struct conn *c, int keep_fd)
 {
 	if (c->busy) {
 		api_cancel(c->busy);
+#ifdef CONFIG_XB_POOL
+		if (server_pool_cancel)
+			server_pool_cancel(c->busy);
+#endif
 		c->busy = NULL;
 	}
 	out_queued -= unwritten(c);

@@ -32,7 +32,8 @@ void server_close_plain(int net);
 /* The pool's route (docs/POOL.md 2.3), hooks set by the daemon so that
  * conn.c knows no pool.  GET /pool/ws goes to server_pool_upgrade with the
  * connection's TLS (NULL: plain) and pw: 1 or 0 when an Authorization:
- * Basic password was checked (good, bad), -1 when none came.  It appends
+ * Basic password was checked (good, bad), 2 when it was not for the
+ * address's failed logins (API_AUTH_LIMITED), -1 when none came.  It appends
  * the whole response to resp and returns 1 for a 101: once that is
  * written (after the store committed what the hook changed), the socket,
  * its TLS and the bytes already read leave the server for
@@ -44,6 +45,10 @@ extern int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req
 				  const char *peer, struct buf *resp);
 extern void (*server_pool_adopt)(int fd, struct tls_conn *t, const char *peer,
 				 struct buf *in);
+/* A waiting call's connection went away (beside api_vm_cancel): the pool
+ * forgets c (pool.join's answer).  NULL until the pool sets it. */
+struct call;
+extern void (*server_pool_cancel)(struct call *c);
 #endif
 
 /* server/https_only.c.  127.0.0.0/8, ::1 or ::ffff:127.x (as inet_ntop

@@ -60,7 +60,7 @@ struct tls_conn {
 	struct tls_client *cli;         /* NULL: a server connection */
 	unsigned char peer[32];         /* SHA-256 of the peer's certificate */
 	unsigned char pin[32];          /* client: the server's, expected */
-	unsigned char has_peer, pool, done;
+	unsigned char has_peer, pool, done, tofu;      /* tofu: a client without a pin */
 };
 
 static mbedtls_ssl_config conf;
@@ -295,7 +295,7 @@ static int on_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 	t->has_peer = 1;
 	if (t->cli) {
 		*flags = 0;
-		if (memcmp(t->peer, t->pin, 32)) {
+		if (memcmp(t->peer, t->pin, 32) && !t->tofu) {
 			*flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 			return MBEDTLS_ERR_X509_FATAL_ERROR;
 		}
@@ -505,7 +505,9 @@ struct tls_conn *tls_client_new(int fd, const char *state_dir, const char *cn,
 	mbedtls_ssl_init(&t->ssl);
 	t->cli = c;
 	t->fd = fd;
-	memcpy(t->pin, pin, 32);
+	if (pin)
+		memcpy(t->pin, pin, 32);
+	t->tofu = !pin;
 	if ((rc = mbedtls_ssl_setup(&t->ssl, &c->conf)) ||
 	    (rc = mbedtls_ssl_set_hostname(&t->ssl, POOL_SNI))) {
 		errstr(rc, err, errlen, "TLS client");

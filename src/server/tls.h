@@ -53,8 +53,10 @@ bool tls_is_pool(struct tls_conn *t);
 /* A member's connection to its master on fd (connected; non-blocking or
  * not): TLS 1.3 only, the pool's server name, presents
  * <state_dir>/pool-member.pem (made when absent, CN = cn, mode 0600),
- * accepts the server only if its certificate's SHA-256 is pin.  The
- * handshake runs in tls_handshake (or the first read or write). */
+ * accepts the server only if its certificate's SHA-256 is pin; pin NULL:
+ * any certificate (trust on first use, pool.join: the caller reads it with
+ * tls_peer_sha256 and pins it from then on).  The handshake runs in
+ * tls_handshake (or the first read or write). */
 struct tls_conn *tls_client_new(int fd, const char *state_dir, const char *cn,
 				const unsigned char pin[32], char *err, size_t errlen);
 

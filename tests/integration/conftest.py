@@ -35,18 +35,25 @@ class Daemon:
         self.port = None
         self.proc = None
         self.log = os.path.join(state_dir, "daemon.log")
+        self.env = {}
 
     def start(self, extra=(), https=False, listen="127.0.0.1", prefix=()):
         """listen: the address of the HTTP (and HTTPS) listeners; the
         daemon is waited for on 127.0.0.1, or ::1 for an IPv6 address
         (https_only keeps plain HTTP on loopback).  prefix: a command
-        the daemon's runs under (unshare ...)."""
+        the daemon's runs under (unshare ...).  The host names the daemon
+        resolves (pool_master) are looked up in no file and asked of no
+        nameserver unless self.env says which (XENBOX_RESOLV_CONF,
+        XENBOX_HOSTS, XENBOX_DNS_PORT: the host build's, lib/resolve.h),
+        so no test asks a server beyond loopback."""
         lspec = "[%s]" % listen if ":" in listen else listen
         self.port = free_port()
         self.https_port = free_port() if https else None
         self.unix = os.path.join(self.state, "xapi.sock")
         logf = open(self.log, "a")
-        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+                   XENBOX_RESOLV_CONF="/dev/null", XENBOX_HOSTS="/dev/null")
+        env.update(self.env)
         self.proc = subprocess.Popen(
             [*prefix, XENBOX, "daemon", "--state-dir", self.state, "--backend", "sim",
              "--http", "%s:%d" % (lspec, self.port),

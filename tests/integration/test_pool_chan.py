@@ -293,8 +293,8 @@ def test_upgrade_over_plain_http_refused(daemon):
 
 def test_leave_by_config(two_dirs):
     """pool_master removed from xenbox.conf: at the next start the member
-    leaves (its membership and certificate go, guests untouched) and is
-    standalone again: logins over TCP work."""
+    says goodbye and leaves (its membership and certificate go, guests
+    untouched) and is standalone again: logins over TCP work."""
     pool = Pool(*two_dirs)
     try:
         pool.start_member("pool_token = %s\n" % token(pool.master))
@@ -309,9 +309,11 @@ def test_leave_by_config(two_dirs):
         assert pool.member.stop() == 0
         write_conf(pool.sdir, "")
         pool.member.start(["--config", os.path.join(pool.sdir, "xenbox.conf")])
-        log = pool.member.read_log()
-        assert "XENBOX-POOL left pool " in log and \
-            "pool_master was removed from xenbox.conf; this host is standalone" in log, log
+        # after its goodbye (test_pool_join.py has the master's side)
+        log = wait_for(lambda: "XENBOX-POOL left pool " in pool.member.read_log() and
+                       pool.member.read_log())
+        assert "pool_master was removed from xenbox.conf; the master was told; this host " \
+            "is standalone" in log, log
         assert not os.path.exists(os.path.join(pool.sdir, "pool-member.pem"))
         p, s = pool.member.login()          # over TCP: not HOST_IS_SLAVE
         assert ok(p.VM.get_name_label(s, vm)) == "stays"

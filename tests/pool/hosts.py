@@ -28,14 +28,6 @@ def xenbox():
     return os.environ.get("XENBOX", os.path.join(TOP, "output/check/host/bin/xenbox"))
 
 
-class StageMissing(Exception):
-    """A later stage of docs/POOL.md 13 is not built yet.  A test that
-    raises it is marked xfail(raises=StageMissing, strict=True): once the
-    stage lands the test passes, and the XPASS fails the suite until the
-    marker goes.  It is raised only where the missing stage shows
-    (an API call absent, no member on the master at all), never for a
-    check that fails once the stage is there."""
-
 
 def wait_for(fn, timeout=30, step=0.2, what=None):
     """fn()'s first true value within timeout; fails saying what."""

@@ -5,7 +5,7 @@ behind the NAT or on the LAN beside a master of this module's own
 topology."""
 import pytest
 
-from hosts import DEAD_AFTER, Host, Master, StageMissing, member_conf, ok, secrets_in, wait_for
+from hosts import DEAD_AFTER, Host, Master, member_conf, ok, secrets_in, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +39,8 @@ def test_wrong_fingerprint_refused_runs_standalone(master, topology):
     assert secrets_in((master, h), tok[22:]) == []
 
 
-@pytest.mark.xfail(raises=StageMissing, strict=True,
-                   reason="stage 5: revocation (pool.revoke_member, xenbox pool revoke)")
 def test_revoked_member_refused(master, topology):
     p, s = master.api()
-    if "pool.revoke_member" not in p.system.listMethods():
-        raise StageMissing("the master has no pool.revoke_member")
     tok = master.token("to-revoke")
     h = topology.host(Host, "member-a", member_conf(master.addr, master.fingerprint(),
                                                     "pool_token = %s\n" % tok), name="revoked")
@@ -55,6 +51,8 @@ def test_revoked_member_refused(master, topology):
     refused = "the master refused: 403 POOL_MEMBER_REVOKED %s" % uuid
     wait_for(lambda: refused in h.read_log(), 60, what=lambda: h.read_log())
     assert [r["state"] for r in master.member_rows() if r["host_uuid"] == uuid] == ["revoked"]
+    # its mirror went with it: the master no longer shows its host
+    assert uuid not in {r["uuid"] for r in ok(p.host.get_all_records(s)).values()}
     # a reboot does not bring it back; it keeps its guests and its local API
     mark = len(h.read_log())
     assert h.restart() == 0
