@@ -301,7 +301,8 @@ static void adopt(int fd, struct tls_conn *t, const char *peer, struct buf *in)
 /* The channel's state (xenbox extension, root only): this host's as a
  * member (pool/member.c), and one "member:<host uuid>" entry per member
  * of this master: "connected|not connected, live|offline|revoked, joined
- * by ..., peer ...".  O(members): each has its entry in mems (made at start or at
+ * by ..., peer ..." (live: its host_metrics.live, false after this
+ * daemon's start until it connects, POOL.md 8).  O(members): each has its entry in mems (made at start or at
  * its join), its record found by uuid. */
 HANDLER(api_pool_get_channel_status)
 {
@@ -320,7 +321,7 @@ HANDLER(api_pool_get_channel_status)
 		snprintf(v, sizeof(v), "%s, %s, joined by %s, peer %s",
 			 x->ch ? "connected" : "not connected",
 			 strcmp(mstr(o, FLD(pool_member, state)), "active") ? "revoked" :
-			 x->live ? "live" : "offline", mstr(o, FLD(pool_member, joined_by)),
+			 x->up ? "live" : "offline", mstr(o, FLD(pool_member, joined_by)),
 			 mstr(o, FLD(pool_member, peer)));
 		dm_map_put_str(res, k, v);
 	}

@@ -319,3 +319,35 @@ def test_leave_by_config(two_dirs):
         assert ok(p.VM.get_name_label(s, vm)) == "stays"
     finally:
         assert pool.stop() == (0, 0)
+
+
+def test_after_a_master_restart_members_are_offline_until_they_connect(two_dirs):
+    """POOL.md 8: at the master's start every member is live = false (and
+    no message is made for it before pool_dead_after); the channel status
+    says the same as host_metrics.live."""
+    pool = Pool(*two_dirs)
+    try:
+        pool.start_member("pool_token = %s\n" % token(pool.master))
+        assert wait_for(lambda: "XENBOX-POOL joined pool" in pool.member.read_log()), \
+            pool.member.read_log()
+        host_uuid = wait_for(lambda: members(pool.master))[0]["host_uuid"]
+        pool.member.stop(9)                     # no goodbye
+        pool.restart_master()
+
+        def status():
+            mb = subprocess.run([XENBOX, "pool", "--unix", pool.master.unix, "members"],
+                                capture_output=True, text=True, timeout=30)
+            assert mb.returncode == 0, mb
+            return mb.stdout
+
+        assert status().startswith("%s: not connected, offline," % host_uuid), status()
+        p, s = pool.master.login()
+        h = ok(p.host.get_by_uuid(s, host_uuid))
+        assert ok(p.host_metrics.get_live(s, ok(p.host.get_metrics(s, h)))) is False
+        # back: connected and live again
+        pool.start_member("")
+        assert wait_for(lambda: status().startswith("%s: connected, live," % host_uuid)), \
+            status()
+        assert ok(p.host_metrics.get_live(s, ok(p.host.get_metrics(s, h)))) is True
+    finally:
+        assert pool.stop() == (0, 0)
