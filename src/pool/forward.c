@@ -227,6 +227,7 @@ static void cancel(struct call *c)
 	for (struct pend *p = pends; p; p = p->next)
 		if (p->c == c)
 			p->c = NULL;    /* the member's answer is dropped */
+	member_cancel(c);       /* or it was this host's pool.join */
 }
 
 /* The API's route hook (5.1 to 5.5). */

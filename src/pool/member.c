@@ -579,7 +579,7 @@ static void begin(void)
 	attempt();
 }
 
-static void cancel(struct call *c)
+void member_cancel(struct call *c)
 {
 	if (m.call == c)
 		m.call = NULL;  /* its client went away: the attempt goes on */
@@ -643,7 +643,6 @@ void pool_member_start(const struct config_pool *c, const char *state_dir)
 	m.cfg = m.dcfg = c;
 	m.state_dir = state_dir;
 	m.dead_ms = c->dead_after * 1000;
-	server_pool_cancel = cancel;
 	if (ejected && !c->join) {      /* ejected, and the lines gone too */
 		dm_obj_delete(l);
 		return;

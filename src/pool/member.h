@@ -10,5 +10,9 @@ int member_eject(void);
 /* After the eject's answer was queued: close the channel (1000) behind it
  * and stay idle. */
 void member_ejected_close(void);
+/* c's client went away: if it was pool.join's, the attempt goes on
+ * unanswered (called through api_cancel, pool/forward.c). */
+struct call;
+void member_cancel(struct call *c);
 
 #endif

@@ -155,7 +155,6 @@ static void process(struct conn *c);
 int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req, int pw,
 			   const char *peer, struct buf *resp);
 void (*server_pool_adopt)(int fd, struct tls_conn *t, const char *peer, struct buf *in);
-void (*server_pool_cancel)(struct call *c);
 #endif
 static void on_io(int fd, int events, void *opaque);
 
@@ -780,10 +779,6 @@ static void conn_drop(struct conn *c, int keep_fd)
 {
 	if (c->busy) {
 		api_cancel(c->busy);
-#ifdef CONFIG_XB_POOL
-		if (server_pool_cancel)
-			server_pool_cancel(c->busy);
-#endif
 		c->busy = NULL;
 	}
 	out_queued -= unwritten(c);

@@ -45,10 +45,6 @@ extern int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req
 				  const char *peer, struct buf *resp);
 extern void (*server_pool_adopt)(int fd, struct tls_conn *t, const char *peer,
 				 struct buf *in);
-/* A waiting call's connection went away (beside api_vm_cancel): the pool
- * forgets c (pool.join's answer).  NULL until the pool sets it. */
-struct call;
-extern void (*server_pool_cancel)(struct call *c);
 #endif
 
 /* server/https_only.c.  127.0.0.0/8, ::1 or ::ffff:127.x (as inet_ntop
