@@ -129,18 +129,27 @@ static void set_state(int s)
 	m.state = s;
 }
 
-static void leave(const char *why)
+/* Out of the pool, guests and devices untouched: the master's copies go
+ * and a pool of its own is back (mirror_forget), logins are served here
+ * again, and the member's certificate goes (a later join makes anew). */
+static void standalone(void)
 {
-	struct obj *l = link_obj();
 	char path[600];
 
-	log_warn("XENBOX-POOL left pool %s: %s; this host is standalone, its guests untouched",
-		 dm_get_str(l, FLD(pool_link, pool_uuid)), why);
-	dm_obj_delete(l);
 	mirror_forget();
 	api_slave_of = NULL;
 	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
 	unlink(path);
+}
+
+static void leave(const char *why)
+{
+	struct obj *l = link_obj();
+
+	log_warn("XENBOX-POOL left pool %s: %s; this host is standalone, its guests untouched",
+		 dm_get_str(l, FLD(pool_link, pool_uuid)), why);
+	dm_obj_delete(l);
+	standalone();
 }
 
 /* The one attempt of pool.join or of the goodbye is over: why NULL, it
@@ -608,17 +617,14 @@ static void ejected_line(const struct obj *l)
 int member_eject(void)
 {
 	struct obj *l = link_obj();
-	char path[600], dg[96];
+	char dg[96];
 
 	if (!joined() || !m.cfg)
 		return 0;
 	conf_digest(m.cfg, dg);
 	dm_set_str(l, FLD(pool_link, state), "ejected");
 	dm_set_str(l, FLD(pool_link, conf_digest), dg);
-	api_slave_of = NULL;
-	mirror_forget();        /* the master's copies go, a pool of its own is back */
-	snprintf(path, sizeof(path), "%s/pool-member.pem", m.state_dir);
-	unlink(path);
+	standalone();
 	ejected_line(l);
 	return 1;
 }
