@@ -28,6 +28,52 @@ def pytest_configure(config):
     ci_skips.register(config)       # CI=true: a skip fails
 
 
+def host_build():
+    """The ASan build, not the shipped one (read when a test runs: a
+    collection, as fresh-root's, has no binary)."""
+    with open(XENBOX, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def nameserver_socket():
+    """A UDP socket for a test's nameserver, and the resolver settings
+    that name it.  The host build is told the port (XENBOX_DNS_PORT, any
+    port on 127.0.0.1); the shipped binary has no such knob and asks port
+    53, so there the socket is port 53 on an address of 127/8 of its own
+    (root; Daemon.start binds the test's resolv.conf over /etc's)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if host_build():
+        sock.bind(("127.0.0.1", 0))
+        return sock, "127.0.0.1", {"XENBOX_DNS_PORT": str(sock.getsockname()[1])}
+    if os.geteuid() != 0:
+        sock.close()
+        pytest.skip("the shipped binary asks port 53: binding it needs root")
+    for _ in range(20):
+        ip = "127.53.%d.%d" % (os.getpid() % 250 + 1, int.from_bytes(os.urandom(1), "big") % 250 + 1)
+        try:
+            sock.bind((ip, 53))
+            return sock, ip, {}
+        except OSError:
+            continue
+    sock.close()
+    raise RuntimeError("no free 127.53.x.y:53 for a test nameserver")
+
+
+def etc_prefix(env):
+    """The shipped binary reads /etc/resolv.conf and /etc/hosts (the
+    XENBOX_RESOLV_CONF and XENBOX_HOSTS of env are the host build's): it
+    runs in a mount namespace of its own with those files bound over
+    /etc's, which the host never sees.  Empty for the host build."""
+    if host_build() or not ("XENBOX_RESOLV_CONF" in env or "XENBOX_HOSTS" in env):
+        return []
+    if os.geteuid() != 0:
+        pytest.skip("the shipped binary reads /etc: a mount namespace of its own needs root")
+    script = ('[ -z "$1" ] || mount --bind "$1" /etc/resolv.conf || exit 1; '
+              '[ -z "$2" ] || mount --bind "$2" /etc/hosts || exit 1; shift 2; exec "$@"')
+    return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "-",
+            env.get("XENBOX_RESOLV_CONF", ""), env.get("XENBOX_HOSTS", "")]
+
+
 class Daemon:
     def __init__(self, state_dir, sim_opts="shutdown_delay=200"):
         self.state = state_dir
@@ -44,8 +90,9 @@ class Daemon:
         the daemon's runs under (unshare ...).  The host names the daemon
         resolves (pool_master) are looked up in no file and asked of no
         nameserver unless self.env says which (XENBOX_RESOLV_CONF,
-        XENBOX_HOSTS, XENBOX_DNS_PORT: the host build's, lib/resolve.h),
-        so no test asks a server beyond loopback."""
+        XENBOX_HOSTS, XENBOX_DNS_PORT: the host build's, lib/resolve.h;
+        the shipped binary gets them bound over /etc's, etc_prefix), so
+        no test asks a server beyond loopback."""
         lspec = "[%s]" % listen if ":" in listen else listen
         self.port = free_port()
         self.https_port = free_port() if https else None
@@ -55,7 +102,7 @@ class Daemon:
                    XENBOX_RESOLV_CONF="/dev/null", XENBOX_HOSTS="/dev/null")
         env.update(self.env)
         self.proc = subprocess.Popen(
-            [*prefix, XENBOX, "daemon", "--state-dir", self.state, "--backend", "sim",
+            [*etc_prefix(self.env), *prefix, XENBOX, "daemon", "--state-dir", self.state, "--backend", "sim",
              "--http", "%s:%d" % (lspec, self.port),
              "--https", "%s:%d" % (lspec, self.https_port) if https else "",
              "--unix", self.unix, "--sim-opts", self.sim_opts, *extra],

@@ -1,7 +1,8 @@
 """Pools, the rest of stage 3 (docs/POOL.md 2.3, 2.5, 3.4, 3.6, 3.7): host
-names in pool_master (a fake DNS server of this test on 127.0.0.1, and
+names in pool_master (a fake DNS server of this test on loopback, and
 hosts files: lib/resolve.c reads the files the host build's environment
-names), pool.join / join_pinned over XML-RPC and `xenbox pool join`,
+names, or, for the shipped binary, the files bound over /etc's in a mount
+namespace: conftest.etc_prefix), pool.join / join_pinned over XML-RPC and `xenbox pool join`,
 xbpool.goodbye, revocation, and the 429 of password joins.  Two daemons on
 loopback, as in test_pool_chan.py."""
 import os
@@ -13,21 +14,19 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, XENBOX, ok, fails
+from conftest import PASSWORD, XENBOX, ok, fails, nameserver_socket
 from test_pool_chan import Pool, members, secrets_absent, token, two_dirs, wait_for  # noqa: F401
 
 
 class FakeDNS:
-    """A nameserver on 127.0.0.1 (a port of its own): A records from
-    names; any other name NXDOMAIN; AAAA questions have no data.  Counts
-    the questions it was asked."""
+    """A nameserver on loopback (conftest.nameserver_socket): A records
+    from names; any other name NXDOMAIN; AAAA questions have no data.
+    Counts the questions it was asked."""
 
     def __init__(self, names):
         self.names = names
         self.asked = []
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
+        self.sock, self.ip, self.knobs = nameserver_socket()
         self.sock.settimeout(0.2)
         self.stopped = False
         self.thread = threading.Thread(target=self.serve, daemon=True)
@@ -59,9 +58,8 @@ class FakeDNS:
     def env(self, d):
         conf = os.path.join(d, "resolv.conf")
         with open(conf, "w") as f:
-            f.write("nameserver 127.0.0.1\n")
-        return {"XENBOX_RESOLV_CONF": conf, "XENBOX_DNS_PORT": str(self.port),
-                "XENBOX_HOSTS": "/dev/null"}
+            f.write("nameserver %s\n" % self.ip)
+        return dict(self.knobs, XENBOX_RESOLV_CONF=conf, XENBOX_HOSTS="/dev/null")
 
     def stop(self):
         self.stopped = True
@@ -340,15 +338,13 @@ def test_join_goes_on_when_its_client_leaves(two_dirs):
     (a nameserver that never answers): the attempt ends on its own (no
     answer, after a retry), nobody is answered, and the next pool.join
     works."""
-    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    silent.bind(("127.0.0.1", 0))
+    silent, ip, knobs = nameserver_socket()
     pool = Pool(*two_dirs)
     try:
         conf = os.path.join(two_dirs[1], "resolv.conf")
         with open(conf, "w") as f:
-            f.write("nameserver 127.0.0.1\n")
-        pool.member.env = {"XENBOX_RESOLV_CONF": conf, "XENBOX_HOSTS": "/dev/null",
-                           "XENBOX_DNS_PORT": str(silent.getsockname()[1])}
+            f.write("nameserver %s\n" % ip)
+        pool.member.env = dict(knobs, XENBOX_RESOLV_CONF=conf, XENBOX_HOSTS="/dev/null")
         p, s = standalone(pool)
         import http.client
         import json

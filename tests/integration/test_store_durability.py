@@ -28,14 +28,8 @@ import xmlrpc.client
 import pytest
 
 import conftest
-from conftest import Daemon, ok, set_password
+from conftest import Daemon, host_build, ok, set_password
 from test_api import new_vm
-
-def host_build():
-    """The ASan build, not the shipped one (read when a test runs: a
-    collection, as fresh-root's, has no binary)."""
-    with open(conftest.XENBOX, "rb") as f:
-        return b"__asan_init" in f.read()
 
 HELD = 1.5      # how long a held reply is watched for not arriving (s)
 BACK = 30       # how long a recovered store may take to commit (s; back-off)
