@@ -279,10 +279,12 @@ static int daemon_main(int argc, char **argv)
 		log_warn("https %s: this build has no TLS (CONFIG_XB_TLS)", cfg.https);
 #endif
 	}
-	/* plain listeners last: once any port answers, every one does */
-	if (https_only_init(cfg.http, cfg.https_only, err, sizeof(err)) ||
-	    (*cfg.unix_path && (mkdir_parents(cfg.unix_path, 0755, err, sizeof(err)) ||
-				server_listen_unix(cfg.unix_path, err, sizeof(err))))) {
+	/* plain HTTP last: once it answers, every listener does (the Unix
+	 * socket before it: a client that waits for the port, as the tests
+	 * and supervisors do, then finds the socket there too) */
+	if ((*cfg.unix_path && (mkdir_parents(cfg.unix_path, 0755, err, sizeof(err)) ||
+				server_listen_unix(cfg.unix_path, err, sizeof(err)))) ||
+	    https_only_init(cfg.http, cfg.https_only, err, sizeof(err))) {
 		log_err("listen: %s", err);
 		goto out;
 	}
