@@ -134,7 +134,11 @@ XEN_DAEMON_LDFLAGS := $(TARGET_LDFLAGS) -Wl,--start-group \
 	$(addprefix $(XEN_DIR)/xb-install/usr/lib/,$(XEN_ARCHIVES)) \
 	-Wl,--end-group -lpthread
 
-$(XEN_DIR)/.stamp_daemons: $(XEN_DIR)/.stamp_built
+# After .stamp_installed, not only .stamp_built: the daemons compile with
+# $(STAGING_DIR)/include first on their path (configure's PREPEND_INCLUDES),
+# which .stamp_installed rewrites; built beside it under -j, xenstored saw
+# staging's xen/kexec.h before its xen.h was copied (CI, 'xen.h: No such file').
+$(XEN_DIR)/.stamp_daemons: $(XEN_DIR)/.stamp_built $(XEN_DIR)/.stamp_installed
 	@echo "  BUILD   xen $(XEN_VERSION) xenstored xenconsoled"
 	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D)/tools/xenstore $(XEN_MAKE_OPTS) \
 		APPEND_LDFLAGS="$(XEN_DAEMON_LDFLAGS)" xenstored >>$(@D)/build.out 2>&1 \
