@@ -242,6 +242,9 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		snprintf(x->session, sizeof(x->session), "%s",
 			 p && p->type == XV_STRING ? p->u.s : "");
 		reply(ch, &rc, NULL, &res);
+		/* live from its hello on: calls can be forwarded (8) */
+		set_live(x, 1, "connected");    /* logs it when it was offline */
+		mirror_live(x, 1);              /* after a master restart: live again */
 	} else {
 		log_warn("XENBOX-POOL member %s: hello of another host", x->uuid);
 		chan_close(ch, 1008, "not this member's host");
@@ -288,12 +291,14 @@ static void adopt(int fd, struct tls_conn *t, const char *peer, struct buf *in)
 	x = master_mem_of(dm_get_str(m, m->cls->f_uuid));
 	if (x->ch)              /* the newest wins (3.4) */
 		chan_close(x->ch, 4001, "replaced by a newer connection");
+	/* no call goes down the new channel before its hello gave the
+	 * session the member made for it (the old one is gone with the old
+	 * channel; a member drops calls that come before its hello's answer) */
+	*x->session = 0;
 	if (!(ch = chan_new(fd, t, 1, &ops, x, peer)))
 		return;
 	x->ch = ch;
 	x->last_seen = now_ms();
-	set_live(x, 1, "connected");    /* logs it when it was offline */
-	mirror_live(x, 1);              /* after a master restart: live again */
 	buf_add(&ch->in, in->data, in->len);
 	chan_ws_start(ch);
 }

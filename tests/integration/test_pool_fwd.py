@@ -6,7 +6,9 @@ JSON-RPC and see its new state on the master as soon as the reply comes
 (5.3); the member's errors come back unchanged; Async.* tasks are the
 master's, resident on the member; an offline member gives HOST_OFFLINE;
 pool.eject leaves the guest running on the now standalone host, and
-host.destroy forgets an offline member for good."""
+host.destroy forgets an offline member for good.  Xen Orchestra's
+connector on the master starts the member's VMs and follows them through
+events; a member that reconnects gets no call before its hello."""
 import time
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from conftest import PASSWORD, ok, fails
 from test_api import new_vm
 from test_pool_chan import Pool, token, two_dirs, wait_for  # noqa: F401 (fixture)
+from test_xo import xo_client  # noqa: F401 (fixture)
 
 
 def joined_pool(two_dirs, member_sim="shutdown_delay=200,create_delay=300"):
@@ -185,3 +188,135 @@ def test_host_destroy_of_an_offline_member(two_dirs):
         assert pool.mhost not in ok(p.host.get_all(s))
     finally:
         stop_checked(pool)
+
+
+def test_xen_orchestra_on_the_master(two_dirs, xo_client):
+    """XO's connector (tests/xo/pool.mjs) on the master's plain HTTP: one
+    pool with both hosts and every VM; it starts two of the member's VMs
+    through the master (VM.start, VM.start_on naming the member's host,
+    Async with their tasks watched, as XO does) and sees them running on
+    the member through event.from; a rename made on the member's own Unix
+    socket reaches it the same way."""
+    import json
+    import os
+    import subprocess
+    pool = joined_pool(two_dirs)
+    try:
+        p, s = pool.master.login()
+        mp, ms = pool.member.login(pool.member.unix_proxy())
+        a, b = member_vm(pool), member_vm(pool)
+        own = new_vm(p, s, name_label="the master's")
+        uuid = {v: ok(p.VM.get_uuid(s, v)) for v in (a, b, own)}
+        host = ok(mp.host.get_uuid(ms, pool.mhost))
+        master_host = ok(p.host.get_uuid(s, ok(p.pool.get_master(s, ok(p.pool.get_all(s))[0]))))
+        node = subprocess.Popen(
+            ["node", os.path.join(os.path.dirname(xo_client), "pool.mjs"),
+             pool.master.url.rstrip("/"), PASSWORD, uuid[b], "renamed on the member",
+             "start:" + uuid[a], "start_on:%s:%s" % (uuid[b], host)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            seen = json.loads(node.stdout.readline() or '{"error": "no output"}')
+            assert "error" not in seen, seen
+            assert set(seen["hosts"]) == {master_host, host}, seen
+            assert {u: v["power_state"] for u, v in seen["vms"].items()} == \
+                {u: "Halted" for u in uuid.values()}, seen
+            started = json.loads(node.stdout.readline() or '{"error": "no output"}')
+            assert started == {"started": {
+                uuid[v]: {"power_state": "Running", "resident_on": host} for v in (a, b)}}, \
+                started
+            assert [ok(mp.VM.get_power_state(ms, v)) for v in (a, b)] == ["Running"] * 2
+            ok(mp.VM.set_name_label(ms, b, "renamed on the member"))
+            assert json.loads(node.stdout.readline() or '{"error": "no output"}') == \
+                {"renamed": True}
+            assert node.wait(30) == 0
+        finally:
+            if node.poll() is None:
+                node.kill()
+            node.wait()
+    finally:
+        stop_checked(pool)
+
+
+def test_no_call_forwarded_to_a_channel_before_its_hello(two_dirs, tmp_path):
+    """A member that reconnects (a new channel replaces its old one) has a
+    new session only once its hello is taken: a call made on the master in
+    between must not go down the new channel in the old channel's session
+    (a real member drops calls that come before its hello's answer: the
+    client would wait an hour).  It fails at once (CANNOT_CONTACT_HOST, as
+    XAPI's for a member it cannot reach) and is forwarded again after the
+    hello, in the new session.  The member is played by the test, so the
+    window between the 101 and the hello stays open as long as it needs."""
+    import select
+    import threading
+    from test_pool_mirror import FakeMember
+
+    pool = Pool(*two_dirs)
+    try:
+        uuid = "6f1c0d2e-1b2a-4c3d-8e9f-0a1b2c3d4e60"
+        href = "OpaqueRef:6f1c0d2e-1b2a-4c3d-8e9f-000000000a60"
+        vm = "OpaqueRef:6f1c0d2e-1b2a-4c3d-8e9f-000000000b60"
+        epoch = "9b2d4c1e-0f6a-4781-8000-000000000060"
+
+        def hello(fake, session):
+            r = fake.call("xbpool.hello", {"host_uuid": uuid, "host": href, "epoch": epoch,
+                                           "session": session})
+            assert "result" in r, r
+            return r
+
+        fake = FakeMember(pool, tmp_path, token(pool.master), uuid)
+        hello(fake, "OpaqueRef:old-session")
+        r = fake.call("xbpool.sync", {
+            "epoch": epoch, "full": True, "last": True, "complete": 1, "objects": [
+                {"class": "host", "ref": href, "record": {"uuid": uuid, "name_label": "fake"}},
+                {"class": "VM", "ref": vm, "record": {
+                    "uuid": "6f1c0d2e-1b2a-4c3d-8e9f-000000000b60", "name_label": "its VM",
+                    "power_state": "Halted"}}]})
+        assert r["result"]["rejected"] == [], r
+        p, s = pool.master.login()
+        assert vm in ok(p.VM.get_all(s))
+
+        def start_in_thread():
+            out = {}
+
+            def run():
+                pp, ss = pool.master.login()
+                out["r"] = pp.VM.start(ss, vm, False, False)
+            t = threading.Thread(target=run, daemon=True)
+            t.start()
+            return t, out
+
+        def forwarded(f, session):
+            """The call as f receives it; answered with success."""
+            msg = f.recv()
+            assert msg and msg.get("method") == "VM.start", msg
+            assert msg["params"][0] == session, msg
+            f.send({"jsonrpc": "2.0", "result": "", "id": msg["id"]})
+
+        # connected and greeted: forwarded in its session
+        t, out = start_in_thread()
+        forwarded(fake, "OpaqueRef:old-session")
+        t.join(30)
+        assert out.get("r", {}).get("Status") == "Success", out
+
+        # a new channel (the member reconnects), its hello not sent yet:
+        # the old channel is closed, and the call on the master must not
+        # reach the new one
+        fake2 = FakeMember(pool, tmp_path, "", uuid)
+        t, out = start_in_thread()
+        got = None
+        while t.is_alive() and got is None:
+            # whichever comes first: the client's answer, or a frame here
+            if fake2.s.pending() or select.select([fake2.s], [], [], 0.1)[0]:
+                got = fake2.recv()
+        assert got is None, "forwarded before the channel's hello: %s" % got
+        assert out["r"]["ErrorDescription"][0] == "CANNOT_CONTACT_HOST", out
+        # after the hello: forwarded again, in the new session
+        hello(fake2, "OpaqueRef:new-session")
+        t, out = start_in_thread()
+        forwarded(fake2, "OpaqueRef:new-session")
+        t.join(30)
+        assert out.get("r", {}).get("Status") == "Success", out
+    finally:
+        assert pool.master.stop() == 0      # no member daemon here
+        log = pool.master.read_log()
+        assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log

@@ -188,27 +188,56 @@ def xo_script():
     return os.path.join(xo, "pool.mjs")
 
 
+def guests(host):
+    """{uuid: name_label} of the VMs host itself has (no templates, no dom0)."""
+    p, s = host.api()
+    return {r["uuid"]: r["name_label"] for r in ok(p.VM.get_all_records(s)).values()
+            if not r["is_a_template"] and not r["is_control_domain"]}
+
+
 def test_xen_orchestra_on_the_master_sees_every_host_and_vm(pool, topology):
     """XO's connector in the client namespace, connected to the master
-    only: one pool with the three hosts and the members' VMs; a VM
-    renamed on member-b (behind the NAT) reaches it through the master's
-    events.  (Starting a VM on each member through XO waits for stage 5,
-    forwarding: docs/TESTING.md.)"""
+    only: one pool with the three hosts and every VM of each; it starts a
+    VM on each member (VM.start of member-a's, VM.start_on naming
+    member-b's host, as XO does: Async calls, tasks watched through
+    events) and sees each running there through the master's events; a VM
+    renamed on member-b (behind the NAT) reaches it the same way."""
     needs_mirror(pool)
     script = xo_script()
     vms = {}
     for h in (pool.a, pool.b):
         p, s = h.api()
         vms[h.name] = ok(p.VM.get_uuid(s, ok(p.VM.create(s, vm_record("xo-" + h.name)))))
+    every, owner = {}, {}
+    for h in (pool.master, pool.a, pool.b):
+        every.update(guests(h))
+        owner.update(dict.fromkeys(guests(h), h.host_uuid()))
+    wait_for(lambda: guests(pool.master) == every, 30,
+             what=lambda: "the master shows every VM: %s, not %s" % (every, guests(pool.master)))
     node = subprocess.Popen(topology["client"].exec_argv(
         "node", script, "https://" + pool.master.addr, PASSWORD, vms["member-b"],
-        "renamed-behind-nat"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        "renamed-behind-nat", "start:" + vms["member-a"],
+        "start_on:%s:%s" % (vms["member-b"], pool.uuid["member-b"])),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         seen = json.loads(node.stdout.readline() or '{"error": "no output"}')
         assert "error" not in seen, seen
         assert set(seen["hosts"]) == {pool.master.host_uuid(), *pool.uuid.values()}, seen
+        assert {u: v["name_label"] for u, v in seen["vms"].items()} == every, seen
+        for uuid, v in seen["vms"].items():   # those running: on their own host
+            assert v["resident_on"] == (owner[uuid] if v["power_state"] == "Running"
+                                        else None), (uuid, seen)
         for name, uuid in vms.items():
-            assert seen["vms"].get(uuid, {}).get("name_label") == "xo-" + name, seen
+            assert seen["vms"][uuid]["power_state"] == "Halted", seen
+        started = json.loads(node.stdout.readline() or '{"error": "no output"}')
+        assert started == {"started": {
+            vms[n]: {"power_state": "Running", "resident_on": pool.uuid[n]}
+            for n in ("member-a", "member-b")}}, started
+        # each started on its own member, as the member itself says
+        for h in (pool.a, pool.b):
+            p, s = h.api()
+            assert ok(p.VM.get_power_state(s, ok(p.VM.get_by_uuid(s, vms[h.name])))) == \
+                "Running"
         p, s = pool.b.api()
         ok(p.VM.set_name_label(s, ok(p.VM.get_by_uuid(s, vms["member-b"])),
                                "renamed-behind-nat"))
