@@ -143,13 +143,20 @@ def test_master_shows_changes_made_while_away(pool):
 def test_member_b_cut_off_then_back(pool, topology):
     """member-b's link cut at the router: after pool_dead_after the
     master marks it offline with a HOST_OFFLINE message (member-a stays
-    live); member-b keeps serving locally; the link back, it reconnects
-    as itself and the master says HOST_ONLINE."""
+    live) and a call on member-b's VM fails there with HOST_OFFLINE;
+    member-b keeps serving locally; the link back, it reconnects as
+    itself, the master says HOST_ONLINE and forwards to it again."""
     m, b = pool.master, pool.b
     ua, ub = pool.uuid["member-a"], pool.uuid["member-b"]
     n_off, n_on = len(m.messages("HOST_OFFLINE", ub)), len(m.messages("HOST_ONLINE", ub))
     n_off_a = len(m.messages("HOST_OFFLINE", ua))
     rows = sorted((r["host_uuid"], r["cert_sha256"]) for r in m.member_rows())
+    # a VM of member-b's, which calls on the master go to (forwarded)
+    p, s = b.api()
+    vm = ok(p.VM.create(s, vm_record("behind-nat-forwarded")))
+    mp, ms = m.api()
+    wait_for(lambda: vm in ok(mp.VM.get_all(ms)), 30, what="the master shows member-b's VM")
+    href = [r for r, h in ok(mp.host.get_all_records(ms)).items() if h["uuid"] == ub][0]
     mark = len(b.read_log())
     topology.cut(False)
     try:
@@ -166,6 +173,9 @@ def test_member_b_cut_off_then_back(pool, topology):
                  % m.addr in since(b, mark), 30, what=lambda: since(b, mark))
         p, s = b.api()
         ok(p.VM.get_all(s))
+        # what the master would forward to it fails at once (5.4)
+        r = mp.VM.start(ms, vm, False, False)
+        assert r["ErrorDescription"] == ["HOST_OFFLINE", href], r
     finally:
         topology.cut(True)
     on = wait_for(lambda: m.messages("HOST_ONLINE", ub)[n_on:], 90,
@@ -175,6 +185,9 @@ def test_member_b_cut_off_then_back(pool, topology):
     assert m.members()[ub] == "connected, live, joined by password, peer %s" % ADDR["router"]
     assert sorted((r["host_uuid"], r["cert_sha256"]) for r in m.member_rows()) == rows
     assert "XENBOX-POOL connected to the master" in since(b, mark)
+    # live again means greeted: the master's calls reach it through the NAT
+    ok(mp.VM.set_name_label(ms, vm, "forwarded-after-the-cut"))
+    assert ok(p.VM.get_name_label(s, vm)) == "forwarded-after-the-cut"
 
 
 def xo_script():
