@@ -19,8 +19,8 @@ struct xv;
  * text saying so.  Its JSON escaping must fit the channel's 16 MiB
  * message (WS_MAX_MSG), checked too. */
 #define RELAY_MAX_BODY (8u << 20)
-/* A relayed GET unanswered after this fails 504 (the channel's liveness,
- * pool_dead_after, is the real detector: 503). */
+/* A relayed GET unanswered after this fails 503, as one whose channel
+ * closed (the channel's liveness, pool_dead_after, is the real detector). */
 #define RELAY_TIMEOUT_MS (60 * 1000)
 
 /* Host: (a port, a trailing dot, any case) under domain (lower case, no
