@@ -181,3 +181,42 @@ def test_without_a_relay_domain(two_dirs):
         assert r.status == 200 and pool.muuid.encode() not in data
     finally:
         stop_checked(pool)
+
+
+def test_pipelined_and_abandoned_relayed_gets(two_dirs):
+    """A relayed GET waits as a call: the requests behind it on its
+    connection are answered after it, in order; a client that goes away
+    while it waits leaves nothing behind (the member's answer is dropped)
+    and the master serves the next one."""
+    import socket
+    pool = relay_pool(two_dirs)
+    try:
+        p, s = pool.master.login()
+        name = "%s.%s" % (pool.muuid, DOMAIN)
+        req = lambda path, host: ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, host)).encode()
+        for _ in range(3):      # gone at once, while the member is asked
+            c = socket.create_connection(("127.0.0.1", pool.master.port))
+            c.sendall(req("/host_rrd?session_id=" + s, name))
+            c.close()
+        c = socket.create_connection(("127.0.0.1", pool.master.port), timeout=30)
+        c.sendall(req("/host_rrd?session_id=" + s, name) + req("/", "127.0.0.1") +
+                  req("/vm_rrd?session_id=%s&uuid=nope" % s, name))
+        f = c.makefile("rb")
+        statuses = []
+        for _ in range(3):
+            line = f.readline()
+            statuses.append(int(line.split()[1]))
+            length = 0
+            while True:
+                h = f.readline()
+                if h in (b"\r\n", b""):
+                    break
+                if h.lower().startswith(b"content-length:"):
+                    length = int(h.split(b":")[1])
+            body = f.read(length)
+            if len(statuses) == 1:
+                assert b"<rrd>" in body, body[:200]
+        c.close()
+        assert statuses == [200, 200, 404]
+    finally:
+        stop_checked(pool)
