@@ -10,7 +10,6 @@
 #include <strings.h>
 
 #include "api/api.h"
-#include "api/handlers.h"
 #include "http/http.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -251,7 +250,7 @@ static void utf8_clean(struct buf *b)
 			*p++ = '?';
 }
 
-static void answer(struct chan *ch, const struct rpc_call *rc, int status, const char *type,
+static void answer(const struct rpc_call *rc, int status, const char *type,
 		   const struct buf *body, struct buf *out)
 {
 	struct emit e;
@@ -267,7 +266,6 @@ static void answer(struct chan *ch, const struct rpc_call *rc, int status, const
 	emit_strn(&e, body->data ? body->data : "", body->len);
 	emit_struct_end(&e);
 	jsonrpc_result_end(out, rc);
-	(void)ch;
 }
 
 void relay_serve(struct chan *ch, const struct rpc_call *rc)
@@ -286,12 +284,12 @@ void relay_serve(struct chan *ch, const struct rpc_call *rc)
 		status = 404;
 	if (body.len <= RELAY_MAX_BODY) {
 		utf8_clean(&body);
-		answer(ch, rc, status, type, &body, &out);
+		answer(rc, status, type, &body, &out);
 	}
 	if (body.len > RELAY_MAX_BODY || out.len > WS_MAX_MSG - 1024) {
 		buf_reset(&body);
 		buf_addf(&body, "the answer to %s is larger than the relay's limit (8 MiB)\n", path);
-		answer(ch, rc, 502, "text/plain", &body, &out);
+		answer(rc, 502, "text/plain", &body, &out);
 	}
 	chan_send(ch, &out);
 	buf_free(&body);
