@@ -33,7 +33,7 @@ $(HOST_DIR)/fuzz/%: $(TOPDIR)/tests/fuzz/%.c $(wildcard $(TOPDIR)/tests/fuzz/*.h
 # The API target fuzzes the whole dispatcher on the sim backend.
 # (the pool's channel, member, master and applet need the loop, TLS and the
 # server: not the dispatcher's; the API calls of pool/token.c are in)
-FUZZ_API_SRCS := $(filter-out pool/chan.c pool/master.c pool/member.c pool/mirror.c pool/cli.c pool/client.c pool/forward.c,\
+FUZZ_API_SRCS := $(filter-out pool/chan.c pool/master.c pool/member.c pool/mirror.c pool/cli.c pool/client.c pool/forward.c pool/relay.c,\
 	$(filter api/% vmm/% lib/% rpc/% http/% pool/%,$(XB_SRCS)))
 $(HOST_DIR)/fuzz/fuzz_api: $(TOPDIR)/tests/fuzz/fuzz_api.c $(TOPDIR)/tests/fuzz/pool_stub.h $(addprefix $(TOPDIR)/src/,$(FUZZ_API_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)

@@ -8,3 +8,5 @@ xb-srcs-$(CONFIG_XB_POOL) += pool/chan.c pool/master.c pool/member.c
 xb-srcs-$(CONFIG_XB_POOL) += pool/mirror.c
 # Stage 5: forwarding (docs/POOL.md 5).
 xb-srcs-$(CONFIG_XB_POOL) += pool/forward.c
+# Stage 7: the stats relay (docs/POOL.md 7).
+xb-srcs-$(CONFIG_XB_POOL) += pool/relay.c

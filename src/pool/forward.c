@@ -16,9 +16,11 @@
 #include "pool/member.h"
 #include "pool/mirror.h"
 #include "pool/pool.h"
+#include "pool/relay.h"
 #include "rpc/json.h"
 
 #define FWD_TIMEOUT_MS (3600 * 1000)    /* XO's call timeout (5.4) */
+#define EJECT ((const struct dm_msg *)2)
 
 /* ---- 5.1: where a call runs ---- */
 
@@ -62,7 +64,7 @@ static struct obj *named(const struct xv *x)
 }
 
 /* The member's host (mirrored: its ref is in pool_member), or NULL.  O(1). */
-static struct obj *host_of(unsigned slot)
+struct obj *fwd_host(unsigned slot)
 {
 	struct mem *x = master_mem(slot);
 	struct obj *m = x ? dm_obj_by_uuid(dm_class_find("pool_member"), x->uuid) : NULL;
@@ -96,7 +98,7 @@ int fwd_route(struct call *c, const struct dm_class *k, const char *msg, struct 
 		/* VM hand-over is stage 11 */
 		char why[160];
 
-		h = host_of(o->owner);
+		h = fwd_host(o->owner);
 		snprintf(why, sizeof(why),
 			 "VM %s lives on host %s; moving VMs between hosts is not supported yet",
 			 dm_get_str(o, o->cls->f_uuid), h ? dm_get_str(h, h->cls->f_uuid) : "?");
@@ -114,6 +116,7 @@ struct pend {
 	unsigned id;                    /* "m<id>" on ch */
 	unsigned slot;
 	int eject;                      /* pool.eject: done, the master forgets it */
+	int http;                       /* a relayed GET (pool/relay.c) */
 	int64_t deadline;
 	const struct dm_msg *m;         /* NULL: a derived accessor */
 };
@@ -170,10 +173,12 @@ static __attribute__((noinline)) void finish(struct pend *p, const struct xv *v,
 
 	if (p->eject && v && xv_get(v, "result") && master_mem(p->slot))
 		fwd_forget(master_mem(p->slot), 0);         /* ejected (3.7) */
-	if (c && v)
+	if (c && p->http)
+		relay_answer(c, v);
+	else if (c && v)
 		convert(c, p->m, v);
 	else if (c)
-		api_fail(c, code, ref_of(host_of(p->slot)), NULL);
+		api_fail(c, code, ref_of(fwd_host(p->slot)), NULL);
 	free(p);
 	if (c)
 		c->complete(c);
@@ -235,7 +240,6 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 {
 	struct obj *o, *t;
 	struct mem *x;
-	struct pend *p;
 	struct buf b = BUF_INIT;
 	struct emit e;
 	const char *href, *name = c->method + (strncmp(c->method, "Async.", 6) ? 0 : 6);
@@ -248,7 +252,7 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	if (!o)
 		return 0;
 	x = master_mem(o->owner);
-	href = ref_of(host_of(o->owner));
+	href = ref_of(fwd_host(o->owner));
 	/* x->up: its host_metrics.live (XAPI's check_live) */
 	if (!x || !x->up || !x->ch || x->ch->closing || !*x->session)
 		return api_fail(c, x && x->up ? "CANNOT_CONTACT_HOST" : "HOST_OFFLINE", href, NULL);
@@ -260,20 +264,27 @@ static int route(struct call *c, const struct dm_class *k, const char *msg)
 	/* Async.*: the task is the master's, resident on the member (5.5) */
 	if (c->task && (t = dm_obj_by_ref_cls(dm_class_find("task"), c->task)))
 		dm_set_str(t, FLD(task, resident_on), href);
-	p = xcalloc(1, sizeof(*p));
+	fwd_wait(c, x, &b, FWD_TIMEOUT_MS, !strcmp(name, "pool.eject") ? EJECT : dm_msg_find(k, msg));
+	return 1;
+}
+
+void fwd_wait(struct call *c, struct mem *x, struct buf *b, int64_t ms, const struct dm_msg *m)
+{
+	struct pend *p = xcalloc(1, sizeof(*p));
+
 	p->c = c;
 	p->ch = x->ch;
 	p->id = x->ch->ids + 1;
-	p->slot = o->owner;
-	p->m = dm_msg_find(k, msg);
-	p->eject = !strcmp(name, "pool.eject");
-	p->deadline = now_ms() + FWD_TIMEOUT_MS;
+	p->slot = x->slot;
+	p->http = m == FWD_HTTP;
+	p->eject = m == EJECT;
+	p->m = p->http || p->eject ? NULL : m;
+	p->deadline = now_ms() + ms;
 	p->next = pends;
 	pends = p;
 	/* last: a failed write closes the channel, which fails p at once */
-	chan_call_end(x->ch, &b);
-	buf_free(&b);
-	return 1;
+	chan_call_end(x->ch, b);
+	buf_free(b);
 }
 
 /* ---- leaving (3.7) ---- */
@@ -411,6 +422,12 @@ int fwd_run(struct chan *ch, const char *s, size_t n)
 		arena_free(&mc->a);
 		free(mc);
 		return -1;
+	}
+	if (!strcmp(mc->rc.method, "xbpool.http_get")) {
+		relay_serve(ch, &mc->rc);       /* a read: answered at once */
+		arena_free(&mc->a);
+		free(mc);
+		return 0;
 	}
 	mch = ch;
 	json_emit_init(&mc->e, &mc->out);

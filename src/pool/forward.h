@@ -24,10 +24,22 @@ int fwd_route(struct call *c, const struct dm_class *k, const char *msg, struct 
 
 /* ---- the master ---- */
 
+/* Member slot's host (its ref is in its pool_member), or NULL.  O(1). */
+struct obj *fwd_host(unsigned slot);
+
 /* Set the API's route hook (every daemon: any host can have members). */
 void fwd_master_init(void);
 /* A response on ch (a member's channel) to one of our "m<n>" calls. */
 void fwd_answer(struct chan *ch, const struct xv *v);
+/* Send the call framed in b (chan_call_begin on x->ch; b is freed) and
+ * have c wait for its answer, ms at most: converted by m's result type
+ * (NULL: a string), or with FWD_HTTP by relay_answer (a relayed GET,
+ * pool/relay.c).  A write that fails closes the channel: c fails then. */
+struct mem;
+struct buf;
+struct dm_msg;
+#define FWD_HTTP ((const struct dm_msg *)1)
+void fwd_wait(struct call *c, struct mem *x, struct buf *b, int64_t ms, const struct dm_msg *m);
 /* ch is gone: its waiting calls fail (CANNOT_CONTACT_HOST). */
 void fwd_gone(struct chan *ch);
 /* Calls unanswered for 3600 s fail (CANNOT_CONTACT_HOST).  O(waiting). */

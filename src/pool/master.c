@@ -17,6 +17,7 @@
 #include "pool/forward.h"
 #include "pool/master.h"
 #include "pool/mirror.h"
+#include "pool/relay.h"
 #include "pool/token.h"
 #include "rpc/json.h"
 #include "server/server.h"
@@ -354,9 +355,10 @@ HANDLER(api_pool_revoke_member)
 	return 0;
 }
 
-void pool_master_init(int dead_after, int metrics_interval)
+void pool_master_init(int dead_after, int metrics_interval, const char *relay_domain)
 {
 	dead_ms = dead_after * 1000;
+	relay_master_init(relay_domain);
 	mirror_master_init(metrics_interval);
 	server_pool_upgrade = pool_upgrade;
 	server_pool_adopt = adopt;

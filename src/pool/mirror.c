@@ -27,6 +27,7 @@
 #include "pool/chan.h"
 #include "pool/master.h"
 #include "pool/pool.h"
+#include "pool/relay.h"
 #include "rpc/json.h"
 
 #define WINDOW 4                        /* syncs unanswered at most */
@@ -490,6 +491,7 @@ static const char *apply_obj(struct mem *x, const struct xv *it, int full)
 	const struct xv *rec = xv_get(it, "record");
 	const char *ref = str(it, "ref");
 	struct obj *o = dm_obj_by_ref(ref), *m;
+	int fresh = !o;
 
 	if (!k || !(k->flags & DM_C_MIRROR) || !rec || rec->type != XV_STRUCT)
 		return "class not mirrored";
@@ -509,6 +511,8 @@ static const char *apply_obj(struct mem *x, const struct xv *it, int full)
 	full = fill(o, rec);
 	if (!strcmp(k->name, "host_metrics"))
 		dm_set_int(o, FLD(host_metrics, live), x->up);      /* the master's (8) */
+	else if (!strcmp(k->name, "host") || !strcmp(k->name, "console"))
+		relay_publish(o, fresh);                        /* 7.2, 7.4 */
 	return full ? "a ref to another host's object" : NULL;
 }
 

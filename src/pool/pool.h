@@ -12,8 +12,9 @@ struct tls_conn;
 struct buf;
 
 /* Set the server's hooks; the master's side serves every daemon (any
- * host can become a master when a member dials it). */
-void pool_master_init(int dead_after, int metrics_interval);
+ * host can become a master when a member dials it).  relay_domain:
+ * pool_relay_domain (NULL: none; docs/POOL.md 7). */
+void pool_master_init(int dead_after, int metrics_interval, const char *relay_domain);
 int64_t pool_master_tick(int64_t now);
 void pool_master_dispose(void);
 

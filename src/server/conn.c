@@ -155,6 +155,8 @@ static void process(struct conn *c);
 int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req, int pw,
 			   const char *peer, struct buf *resp);
 void (*server_pool_adopt)(int fd, struct tls_conn *t, const char *peer, struct buf *in);
+int (*server_pool_relay)(struct arena *a, const struct http_req *req, struct call *c,
+			 struct relay_res *r);
 #endif
 static void on_io(int fd, int events, void *opaque);
 
@@ -356,9 +358,101 @@ static void get_done(struct conn *c, const struct http_req *req, int status)
 		api_task_http_done(http_query_get(&c->a, req->query, "task_id"), status);
 }
 
+/* The GET routes but "/": a status (-1: none such; 401: credentials
+ * wanted), the body into b. */
+static int local_get(struct arena *a, const char *path, const char *query, const char *accept,
+		     int authed, struct buf *b, const char **ctype)
+{
+	if (!strcmp(path, "/console_log")) {
+		*ctype = "text/plain; charset=utf-8";
+		return api_console_log_get(authed, http_query_get(a, query, "ref"),
+					   http_query_get(a, query, "uuid"), b);
+	}
+#ifdef CONFIG_XB_STATS
+	return stats_http(a, path, query, accept, authed, b, ctype);
+#else
+	(void)accept;
+	return -1;
+#endif
+}
+
+#ifdef CONFIG_XB_POOL
+int server_get_local(struct arena *a, const char *path, const char *query, const char *accept,
+		     struct buf *b, const char **ctype)
+{
+	return local_get(a, path, query, accept, 1, b, ctype);
+}
+
+/* ---- GETs relayed to another host of the pool (docs/POOL.md 7.3) ---- */
+
+struct relay_call {
+	struct call call;               /* call.conn: &res */
+	struct relay_res res;           /* res.conn: the connection */
+	struct http_req req;
+};
+
+static void relay_reply(struct conn *c, struct relay_call *g, int status)
+{
+	if (status == 200 || g->res.body.len)
+		reply(c, status, *g->res.ctype ? g->res.ctype : "text/plain",
+		      g->res.body.data ? g->res.body.data : "", g->res.body.len, CORS);
+	else
+		reply_status(c, status, 0);
+	buf_free(&g->res.body);
+	get_done(c, &g->req, status);
+}
+
+static void relay_done(struct call *call)
+{
+	struct relay_call *g = (struct relay_call *)call;
+	struct conn *c = g->res.conn;
+
+	c->busy = NULL;
+	relay_reply(c, g, g->res.status);
+	arena_free(&c->a);
+	if (!c->in_process)
+		process(c);
+}
+
+/* Waits as a call (c->busy) until the member answers. */
+static int relay(struct conn *c, const struct http_req *req, int authed)
+{
+	struct relay_call *g;
+	int r, in = c->in_process;
+
+	if (!authed)
+		return 401;
+	if (!(g = arena_alloc(&c->a, sizeof(*g)))) {
+		reply_status(c, 500, 0);
+		return 0;
+	}
+	memset(g, 0, sizeof(*g));
+	g->req = *req;
+	g->call.a = &c->a;
+	g->call.peer = c->peer;
+	g->call.complete = relay_done;
+	g->call.conn = &g->res;
+	g->res.conn = c;
+	c->busy = &g->call;
+	c->in_process = 1;      /* an answer at once (a failed write) must not
+				 * start the next request under our caller */
+	r = server_pool_relay(&c->a, req, &g->call, &g->res);
+	c->in_process = in;
+	if (r != 1) {
+		c->busy = NULL;
+		relay_reply(c, g, r);
+	}
+	return 0;
+}
+#endif
+
 /* Answers, or returns 401 without answering. */
 static int get_route(struct conn *c, const struct http_req *req, int authed)
 {
+	struct buf b = BUF_INIT;
+	const char *ctype = "text/plain";
+	int status;
+
 	if (!strcmp(req->path, "/")) {
 		static const char page[] = "<html><body>xenbox " XB_VERSION
 					   ": XenAPI on POST / and /jsonrpc</body></html>";
@@ -366,38 +460,26 @@ static int get_route(struct conn *c, const struct http_req *req, int authed)
 		reply(c, 200, "text/html", page, sizeof(page) - 1, NULL);
 		return 0;
 	}
-	if (!strcmp(req->path, "/console_log")) {
-		struct buf b = BUF_INIT;
-		int status = api_console_log_get(authed, http_query_get(&c->a, req->query, "ref"),
-						 http_query_get(&c->a, req->query, "uuid"), &b);
-
-		if (status == 200)
-			reply(c, 200, "text/plain; charset=utf-8", b.data ? b.data : "", b.len, CORS);
-		else if (status != 401)
-			reply_status(c, status, 0);
-		buf_free(&b);
-		get_done(c, req, status);
-		return status == 401 ? 401 : 0;
-	}
-#ifdef CONFIG_XB_STATS
-	{
-		struct buf b = BUF_INIT;
-		const char *ctype = NULL;
-		int status = stats_http(&c->a, req->path, req->query, req->accept, authed, &b, &ctype);
-
-		if (status == 200)
-			reply(c, 200, ctype, b.data, b.len, CORS);
-		else if (status > 0 && status != 401)
-			reply_status(c, status, 0);
-		buf_free(&b);
-		if (status >= 0) {
-			get_done(c, req, status);
-			return status == 401 ? 401 : 0;
-		}
+#ifdef CONFIG_XB_POOL
+	if (server_pool_relay && (status = server_pool_relay(&c->a, req, NULL, NULL)) >= 0) {
+		if (!status)
+			return relay(c, req, authed);
+		reply_status(c, status, 0);
+		return 0;
 	}
 #endif
-	reply_status(c, 403, 0);
-	return 0;
+	status = local_get(&c->a, req->path, req->query, req->accept, authed, &b, &ctype);
+	if (status == 200)
+		reply(c, 200, ctype, b.data ? b.data : "", b.len, CORS);
+	else if (status > 0 && status != 401)
+		reply_status(c, status, 0);
+	buf_free(&b);
+	if (status < 0) {
+		reply_status(c, 403, 0);
+		return 0;
+	}
+	get_done(c, req, status);
+	return status == 401 ? 401 : 0;
 }
 
 static void get_checked(struct call *call)
@@ -405,9 +487,11 @@ static void get_checked(struct call *call)
 	struct get_call *g = (struct get_call *)call;
 	struct conn *c = call->conn;
 
+	c->busy = NULL;
 	if (call->nerr || get_route(c, &g->req, 1) == 401)
 		reply_401(c, g->req.path);
-	c->busy = NULL;
+	if (c->busy)
+		return;         /* a relayed GET waits (its arena with it) */
 	arena_free(&c->a);
 	if (!c->in_process)
 		process(c);

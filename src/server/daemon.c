@@ -295,7 +295,7 @@ static int daemon_main(int argc, char **argv)
 		goto out;
 	}
 #ifdef CONFIG_XB_POOL
-	pool_master_init(cfg.pool.dead_after, cfg.pool.metrics_interval);
+	pool_master_init(cfg.pool.dead_after, cfg.pool.metrics_interval, cfg.pool.relay_domain);
 	pool_member_start(&cfg.pool, cfg.state_dir);
 #endif
 	store_flush(0);         /* on failure the loop retries */

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/buf.h"
+
 /* Connections (docs/DAEMON.md): beyond a limit the longest idle one that
  * may go makes room, else the new one is refused.  (tests/fuzz/fuzz_conn.c
  * sets small ones.) */
@@ -45,6 +47,29 @@ extern int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req
 				  const char *peer, struct buf *resp);
 extern void (*server_pool_adopt)(int fd, struct tls_conn *t, const char *peer,
 				 struct buf *in);
+
+/* The stats relay (docs/POOL.md 7.3): a GET for another host of the pool.
+ * server_pool_relay(a, req, NULL, NULL) says whether req is one: -1 no
+ * (served here), 0 yes (credentials first), or a status to answer now
+ * (403: a path not relayed).  Then, credentials checked, with c (its
+ * complete() and conn set) and r: 1 when c waits (completed later with r
+ * filled), or the status to answer now with r's text.  Answers are read
+ * from r; the body is the server's to free. */
+struct arena;
+struct call;
+struct relay_res {
+	void *conn;                     /* the server's */
+	int status;
+	char ctype[64];
+	struct buf body;
+};
+extern int (*server_pool_relay)(struct arena *a, const struct http_req *req, struct call *c,
+				struct relay_res *r);
+/* A GET answered here as if local and authenticated (the member's side of
+ * the relay): /console_log, the stats routes.  The status (-1: no such
+ * route), the body in b and its type in *ctype. */
+int server_get_local(struct arena *a, const char *path, const char *query, const char *accept,
+		     struct buf *b, const char **ctype);
 #endif
 
 /* server/https_only.c.  127.0.0.0/8, ::1 or ::ffff:127.x (as inet_ntop

@@ -22,6 +22,7 @@
 #include "pool/chan.h"
 #include "pool/master.h"
 #include "pool/mirror.h"
+#include "pool/relay.h"
 #include "rpc/json.h"
 #include "vmm/backend.h"
 
@@ -63,6 +64,12 @@ struct mem *master_mem_of(const char *uuid)
 {
 	(void)uuid;
 	abort();
+}
+
+/* pool/relay.c's addresses need the member table: left as applied */
+void relay_publish(struct obj *o, int fresh)
+{
+	(void)o, (void)fresh;
 }
 
 #define H1 "OpaqueRef:11111111-1111-4111-8111-111111111111"

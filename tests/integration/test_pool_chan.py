@@ -47,9 +47,9 @@ def two_dirs():
 class Pool:
     """A master (dead_after 3 s) and a member configured to join it."""
 
-    def __init__(self, mdir, sdir):
+    def __init__(self, mdir, sdir, mextra=""):
         self.mdir, self.sdir = mdir, sdir
-        mconf = write_conf(mdir, "pool_dead_after = 3\n")
+        mconf = write_conf(mdir, "pool_dead_after = 3\n" + mextra)
         self.master = Daemon(mdir)
         self.master.start(["--config", mconf], https=True)
         self.fp = wait_for(lambda: FP_RE.search(self.master.read_log())).group(1)

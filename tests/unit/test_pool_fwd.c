@@ -90,7 +90,7 @@ static int setup(void **state)
 	dm_set_str(pm, FLD(pool_member, host_uuid), MHOST_UUID);
 	pm = dm_obj_new(dm_class_find("pool_member"), NULL, NULL);
 	dm_set_str(pm, FLD(pool_member, host_uuid), M2HOST_UUID);
-	pool_master_init(60, 60);           /* slots 1 and 2; the route hook */
+	pool_master_init(60, 60, NULL);          /* slots 1 and 2; the route hook */
 	mx = master_mem(1);
 	mhost = dm_obj_new(dm_class_find("host"), NULL, MHOST_UUID);
 	mhost->owner = 1;
