@@ -269,10 +269,11 @@ def test_member_joins_and_runs_a_guest_started_through_the_master(
     at = daemon_restart(b)
     b.wait_for(r"XENBOX-POOL left pool [0-9a-f-]+: pool_master was removed from xenbox\.conf; "
                r"the master was told", start=at, timeout=LONG)
-    m.wait_for(r"XENBOX-POOL member %s left the pool" % member_uuid, timeout=120)
+    left = m.wait_for(r"XENBOX-POOL member %s left the pool" % member_uuid, timeout=120)
     mp, ms = login_api(m, password)
     wait("one host on the master", lambda: list(hosts_by_name(mp, ms)) == ["usb-master"], 120)
     assert vm not in xapi_ok(mp.VM.get_all(ms))
+    assert "XENBOX-POOL member %s ejected" % member_uuid not in m.since(left.end())
     # The guest runs on, untouched.
     _, name = b.run("xenstore-read /local/domain/%s/name" % domid)
     assert "pool-guest" in lines(name), name
