@@ -172,7 +172,7 @@ static __attribute__((noinline)) void finish(struct pend *p, const struct xv *v,
 	struct call *c = take(p)->c;
 
 	if (p->eject && v && xv_get(v, "result") && master_mem(p->slot))
-		fwd_forget(master_mem(p->slot), 0);         /* ejected (3.7) */
+		fwd_forget(master_mem(p->slot), 0, "ejected");     /* 3.7 */
 	if (c && p->http)
 		relay_answer(c, v);
 	else if (c && v)
@@ -289,12 +289,13 @@ void fwd_wait(struct call *c, struct mem *x, struct buf *b, int64_t ms, const st
 
 /* ---- leaving (3.7) ---- */
 
-void fwd_forget(struct mem *x, int revoke)
+void fwd_forget(struct mem *x, int revoke, const char *why)
 {
 	struct obj *pm = dm_obj_by_uuid(dm_class_find("pool_member"), x->uuid), *o, *next;
 
-	log_warn("XENBOX-POOL member %s %s", pm ? dm_get_str(pm, FLD(pool_member, host_uuid)) : "",
-		 revoke ? "destroyed" : "ejected");
+	if (why)        /* NULL: the caller said it (a goodbye's "left the pool") */
+		log_warn("XENBOX-POOL member %s %s",
+			 pm ? dm_get_str(pm, FLD(pool_member, host_uuid)) : "", why);
 	DM_FOREIGN(1);
 	for (size_t i = 0; i < dm_nclasses; i++)
 		for (o = dm_classes[i]->first; o; o = next) {
@@ -347,7 +348,7 @@ HANDLER(api_host_destroy)
 		return api_fail(c, "OPERATION_NOT_ALLOWED", "not a pool member", NULL);
 	if (x->up)
 		return api_fail(c, "HOST_IS_LIVE", h->ref, NULL);
-	fwd_forget(x, 1);
+	fwd_forget(x, 1, "destroyed");
 	return 0;
 }
 

@@ -48,9 +48,10 @@ void fwd_tick(int64_t now);
  * O(objects)) and its pool_member record, or with revoke that record
  * barred (if it comes back it is refused: host.destroy; pool.revoke_member
  * should call this too) and its channel closed 4003.  Silently offline:
- * no HOST_OFFLINE for a host that left. */
+ * no HOST_OFFLINE for a host that left.  why: the master's console line
+ * "member UUID <why>" (NULL: none, the caller said it). */
 struct mem;
-void fwd_forget(struct mem *x, int revoke);
+void fwd_forget(struct mem *x, int revoke, const char *why);
 /* Daemon exit: forget the waiting calls (their connections go next). */
 void fwd_dispose(void);
 

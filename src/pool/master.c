@@ -202,7 +202,7 @@ static int goodbye(struct chan *ch, struct mem *x, const struct rpc_call *rc)
 		return 0;
 	}
 	log_warn("XENBOX-POOL member %s left the pool", mstr(o, FLD(pool_member, host_uuid)));
-	fwd_forget(x, 0);       /* as after an eject: its mirror goes, closed 1000 */
+	fwd_forget(x, 0, NULL); /* as after an eject: its mirror goes, closed 1000 */
 	return 1;
 }
 
@@ -351,7 +351,7 @@ HANDLER(api_pool_revoke_member)
 	if (!o)
 		return api_fail(c, "UUID_INVALID", "host", h, NULL);
 	x = master_mem_of(dm_get_str(o, o->cls->f_uuid));
-	fwd_forget(x, 1);       /* its mirror goes; barred; closed 4003 */
+	fwd_forget(x, 1, "revoked"); /* its mirror goes; barred; closed 4003 */
 	return 0;
 }
 

@@ -240,6 +240,9 @@ def test_goodbye_when_pool_master_removed(two_dirs):
             "is standalone" in pool.member.read_log()
         assert wait_for(lambda: members(pool.master) == [])
         assert "XENBOX-POOL member %s left the pool" % uuid in pool.master.read_log()
+        # one line for it, not also "ejected" (the master's console in the
+        # usb suite showed both)
+        assert "XENBOX-POOL member %s ejected" % uuid not in pool.master.read_log()
         assert link(pool.member) == []
         pool.member.login()     # over TCP: standalone
         # again, with the master down
@@ -302,6 +305,8 @@ def test_goodbye_on_shutdown_and_revoke(two_dirs):
         retry = int(pool.member.read_log().split(refused)[1].split(" ")[0])
         assert retry >= 150
         assert members(pool.master)[0]["state"] == "revoked"
+        # POOL.md 3.5's line (it said "destroyed", host.destroy's)
+        assert "XENBOX-POOL member %s revoked\n" % uuid in pool.master.read_log()
         mb = subprocess.run([XENBOX, "pool", "--unix", pool.master.unix, "members"],
                             capture_output=True, text=True, timeout=30)
         assert mb.stdout.startswith("%s: not connected, revoked, joined by token:" % uuid), \

@@ -84,3 +84,21 @@ def boot(logs, request):
 
 def sh(*cmd):
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="session")
+def guest(image):
+    """The system tests' PV guest (board/board.mk: the kernel `vmlinuz`,
+    `guest-initramfs.cpio.gz`), beside the image: `make usb-check` builds
+    them; the stick itself carries no guest."""
+    d = os.path.dirname(image)
+    files = {"kernel": os.environ.get("XB_GUEST_KERNEL") or os.path.join(d, "vmlinuz"),
+             "initrd": os.environ.get("XB_GUEST_INITRD") or
+             os.path.join(d, "guest-initramfs.cpio.gz")}
+    for f in files.values():
+        if not os.path.exists(f):
+            pytest.skip("%s is missing: make guest-initramfs linux (O= the image's)" % f)
+    for tool in ("resize2fs",):
+        if not shutil.which(tool) and not os.path.exists("/sbin/" + tool):
+            pytest.skip("%s is missing (support/deps.sh installs it)" % tool)
+    return files

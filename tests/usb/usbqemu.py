@@ -96,6 +96,51 @@ class Stick:
                         "skip=%d" % (start // MiB), "count=%d" % (size // MiB)], check=True)
         return part
 
+    def put_state_files(self, files):
+        """Before a first boot: grow the state partition to the end of the
+        stick, as the boot's `xenbox growfs` would (the image's own is a
+        few MiB), and write files into it: {path on /state: host file}.
+        e2fsprogs on a copy of the partition (resize2fs, debugfs -w),
+        copied back; the partition's MBR entry gets its new size."""
+        parts = self.partitions()
+        start, size = parts[-1]
+        grown = (os.path.getsize(self.path) - start) // MiB * MiB
+        with open(self.path, "rb") as f:
+            mbr = f.read(512)
+        entry = [i for i in range(4) if mbr[446 + 16 * i + 4]
+                 and int.from_bytes(mbr[446 + 16 * i + 8: 446 + 16 * i + 12], "little") * 512
+                 == start]
+        assert len(entry) == 1, "no MBR entry for the state partition"
+        with tempfile.TemporaryDirectory() as d:
+            part = self._state_partition(d)
+            if grown > size:
+                subprocess.run(["truncate", "-s", str(grown), part], check=True)
+                r = subprocess.run(["e2fsck", "-fy", part], capture_output=True, text=True)
+                if r.returncode >= 4:
+                    raise UsbError("e2fsck: rc %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+                subprocess.run(["resize2fs", "-p", part], check=True, capture_output=True)
+            cmds = os.path.join(d, "cmds")
+            with open(cmds, "w") as f:
+                for inside, src in sorted(files.items()):
+                    parent = os.path.dirname(inside)
+                    for i in range(2, len(parent.split("/")) + 1):
+                        f.write("mkdir %s\n" % "/".join(parent.split("/")[:i]))
+                    f.write("write %s %s\n" % (src, inside))
+            r = subprocess.run(["debugfs", "-w", "-f", cmds, part], capture_output=True,
+                               text=True)
+            for inside, src in files.items():     # each file there, whole
+                st = subprocess.run(["debugfs", "-R", "stat " + inside, part],
+                                    capture_output=True, text=True).stdout
+                if not re.search(r"\bSize: %d\b" % os.path.getsize(src), st):
+                    raise UsbError("debugfs did not write %s:\n%s%s" % (inside, r.stdout,
+                                                                         r.stderr))
+            subprocess.run(["dd", "if=" + part, "of=" + self.path, "bs=1M", "status=none",
+                            "seek=%d" % (start // MiB), "conv=notrunc"], check=True)
+        if grown > size:
+            with open(self.path, "r+b") as f:
+                f.seek(446 + 16 * entry[0] + 12)
+                f.write((grown // 512).to_bytes(4, "little"))
+
     def state_fs_header(self):
         """dumpe2fs -h of the state partition as it is on the stick (no
         journal replayed)."""
