@@ -3,7 +3,7 @@
 #
 #   support/refresh-lock.sh NAME[=VERSION]...
 #
-# NAME is a lock-file name (zlib, xz-utils, sqlite3, mbedtls, xen, lwip,
+# NAME is a lock-file name (zlib, sqlite3, mbedtls, xen, lwip,
 # xen-debian).  Without =VERSION apt picks the newest version found in
 # bookworm, bookworm-security and trixie.  The line is rewritten with the
 # full Debian version, the sha256 of the upstream (orig) tarball and its pool

@@ -26,8 +26,8 @@ COMPONENTS = [
     ("xenbox", re.compile(r"/build/xenbox/")),
     ("SQLite", re.compile(r"libsqlite3\.a|sqlite3\.o")),
     ("mbedTLS", re.compile(r"libmbed(tls|x509|crypto)\.a|xb_mbedtls")),
-    ("Xen libs", re.compile(r"libxen[a-z]*\.a|xg_dom_\w+loader\.o")),
-    ("zlib+lzma", re.compile(r"lib(z|lzma)\.a")),
+    ("Xen libs", re.compile(r"libxen[a-z]*\.a|xg_dom_\w+loader\.o|xb_unxz\.o")),
+    ("zlib", re.compile(r"libz\.a")),
     ("libc", re.compile(r"musl|libc\.a")),
 ]
 SEC = re.compile(r"^ (\.[A-Za-z0-9_.$-]+)?\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S.*)$")

@@ -17,14 +17,22 @@ XEN_LINUX_INC := $(LINUX_INC)
 
 # The one Debian patch we carry: 256 MiB XZ memory limit for kernels made
 # with Linux >= 6.12 (it fails with "Memory usage limit reached" otherwise).
+# It changes liblzma's decoder, which xenbox no longer builds (below): kept
+# so that the tree is Debian's.
 XEN_DEB_PATCH := debian/patches/*increase-LZMA_BLOCK_SIZE*
 
-# zlib and liblzma are staged first.  (Their recipes are read after this
-# one, so their stamps are named here rather than taken from variables.)
-# Order-only: Xen's archives hold none of their code (only xenbox's link
-# does), so zlib or liblzma built anew with other flags rebuilds no Xen.
-XEN_DEPENDENCIES := $(BUILD_DIR)/zlib-$(call xb-upstream,zlib)/.stamp_installed \
-	$(BUILD_DIR)/xz-utils-$(call xb-upstream,xz-utils)/.stamp_installed
+# XZ kernels are decompressed by Xen's own decoder (xen/common/xz), not
+# liblzma: xb_unxz.c, compiled in tools/libs/guest, is the bzImage
+# loader's xc_try_xz_decode, which the patch makes it call (-DXB_UNXZ).
+# The patch also makes the refusal of LZMA (.lzma) kernels say so.
+XEN_PATCHES := $(TOPDIR)/package/xen/xen-unxz.patch
+XEN_UNXZ    := $(TOPDIR)/package/xen/xb_unxz.c
+
+# zlib is staged first.  (Its recipe is read after this one, so its stamp
+# is named here rather than taken from a variable.)  Order-only: Xen's
+# archives hold none of its code (only xenbox's link does), so zlib built
+# anew with other flags rebuilds no Xen.
+XEN_DEPENDENCIES := $(BUILD_DIR)/zlib-$(call xb-upstream,zlib)/.stamp_installed
 
 # Libraries, in build order (each needs the headers of those before it).
 XEN_LIBS := toolcore toollog evtchn gnttab call foreignmemory devicemodel \
@@ -41,9 +49,12 @@ XEN_ARCHIVES := libxenguest.a libxenctrl.a libxenstore.a libxendevicemodel.a \
 # and linked explicitly.
 XEN_LOADERS := xg_dom_bzimageloader.o xg_dom_elfloader.o xg_dom_hvmloader.o \
 	xg_dom_binloader.o
+# Linked the same way: the XZ decoder the bzImage loader calls.
+XEN_OBJECTS := $(XEN_LOADERS) xb_unxz.o
 
 # Our flags go last (EXTRA_CFLAGS_XEN_TOOLS comes after Xen's -O2).
-XEN_CFLAGS := $(filter-out -D_GNU_SOURCE,$(PKG_TARGET_CFLAGS)) $(PKG_LTO_CFLAGS)
+XEN_CFLAGS := $(filter-out -D_GNU_SOURCE,$(PKG_TARGET_CFLAGS)) $(PKG_LTO_CFLAGS) \
+	-DXB_UNXZ
 
 # CC is not saved by configure: every make gets it.  nosharedlibs: archives
 # only.  NO_HEADERS_CHK: skip compiling each public header alone.
@@ -52,12 +63,12 @@ XEN_MAKE_OPTS := CC="$(TARGET_CC)" nosharedlibs=y debug=n NO_HEADERS_CHK=y \
 	EXTRA_CFLAGS_XEN_TOOLS="$(XEN_CFLAGS)"
 
 # Checks of configure that musl cannot pass and that concern nothing we
-# build (libxl, xentop, python bindings) are answered from the cache.
-# LIBS is for configure's link tests only (Xen's makefiles use no @LIBS@):
-# the staged liblzma takes its CRC-32 from zlib (package/xz-utils), so the
-# test for liblzma links zlib after it (by path: the first tests run before
-# PREPEND_LIB is in the flags).
-XEN_CONF_ENV := LIBS=$(STAGING_DIR)/lib/libz.a \
+# build (libxl, xentop, python bindings) are answered from the cache, and
+# so are those of the kernel decompressors we do not link (liblzma, bzip2,
+# LZO; zstd is found by pkg-config, which sees nothing), so that nothing
+# found elsewhere turns them on.
+XEN_CONF_ENV := ac_cv_header_lzma_h=no ac_cv_header_bzlib_h=no \
+	ac_cv_header_lzo_lzo1x_h=no \
 	ac_cv_header_uuid_uuid_h=yes ac_cv_lib_uuid_uuid_clear=yes \
 	ac_cv_header_ncurses_h=yes ac_cv_lib_ncurses_clear=yes \
 	ac_cv_header_argp_h=yes ac_cv_header_Python_h=yes \
@@ -71,7 +82,7 @@ XEN_CONF_OPTS := --prefix=/usr --disable-xen --disable-docs --disable-stubdom \
 	--disable-qemu-traditional --with-system-qemu=/bin/false \
 	--disable-werror --disable-systemd
 
-$(XEN_DIR)/.stamp_extracted: $(XEN_SOURCE) $(XEN_DEB_SOURCE)
+$(XEN_DIR)/.stamp_extracted: $(XEN_SOURCE) $(XEN_DEB_SOURCE) $(XEN_PATCHES) $(XEN_UNXZ)
 	$(call xb-extract,$<,$(@D))
 	@echo "  PATCH   xen: $(XEN_DEB_PATCH)"
 	$(Q)rm -rf $(@D)/xb-debian && mkdir -p $(@D)/xb-debian
@@ -79,6 +90,9 @@ $(XEN_DIR)/.stamp_extracted: $(XEN_SOURCE) $(XEN_DEB_SOURCE)
 	$(Q)set -- $(@D)/xb-debian/$(XEN_DEB_PATCH); [ $$# -eq 1 ] && [ -f "$$1" ] \
 		|| { echo "xen: expected one $(XEN_DEB_PATCH) in $(notdir $(XEN_DEB_SOURCE))" >&2; exit 1; }; \
 		patch -d $(@D) -p1 -s <"$$1"
+	$(Q)set -e; for p in $(XEN_PATCHES); do \
+		echo "  PATCH   xen: $$(basename $$p)"; patch -d $(@D) -p1 -s <$$p; done
+	$(Q)cp $(XEN_UNXZ) $(@D)/tools/libs/guest/
 	$(Q)touch $@
 
 # configure links test programs: libxl's yajl check adds -lyajl to LIBS even
@@ -94,8 +108,8 @@ $(XEN_DIR)/.stamp_configured: $(XEN_DIR)/.stamp_extracted | $(XEN_DEPENDENCIES) 
 		PREPEND_INCLUDES="$(XEN_LINUX_INC) $(STAGING_DIR)/include" \
 		PREPEND_LIB="$(STAGING_DIR)/lib" >config.out 2>&1 \
 		|| { tail -40 config.out tools/config.log 2>/dev/null | tail -60; exit 1; }
-	$(Q)grep -q -- '-DHAVE_LZMA' $(@D)/config/Tools.mk || \
-		{ echo "xen: configure did not find liblzma" >&2; exit 1; }
+	$(Q)! grep -E -- '-DHAVE_(LZMA|BZLIB|LZO1X|ZSTD)' $(@D)/config/Tools.mk || \
+		{ echo "xen: configure found a decompression library" >&2; exit 1; }
 	$(Q)touch $@
 
 # libxenstore's archive is normally built without threads (-DUSE_PTHREAD is
@@ -115,16 +129,18 @@ $(XEN_DIR)/.stamp_built: $(XEN_DIR)/.stamp_configured
 			CFLAGS_xs.o=-DUSE_PTHREAD install DESTDIR=$(@D)/xb-install \
 			>>$(@D)/build.out 2>&1 || { tail -40 $(@D)/build.out; exit 1; }; \
 	done
+	$(Q)$(PKG_ENV) $(MAKE) -s -C $(@D)/tools/libs/guest $(XEN_MAKE_OPTS) xb_unxz.o \
+		>>$(@D)/build.out 2>&1 || { tail -40 $(@D)/build.out; exit 1; }
 	$(Q)touch $@
 
 $(XEN_DIR)/.stamp_installed: $(XEN_DIR)/.stamp_built
 	$(Q)mkdir -p $(STAGING_DIR)/include $(STAGING_DIR)/lib/xen-loaders
 	$(Q)cp -R $(@D)/xb-install/usr/include/. $(STAGING_DIR)/include/
 	$(Q)cp $(addprefix $(@D)/xb-install/usr/lib/,$(XEN_ARCHIVES)) $(STAGING_DIR)/lib/
-	$(Q)cp $(addprefix $(@D)/tools/libs/guest/,$(XEN_LOADERS)) $(STAGING_DIR)/lib/xen-loaders/
+	$(Q)cp $(addprefix $(@D)/tools/libs/guest/,$(XEN_OBJECTS)) $(STAGING_DIR)/lib/xen-loaders/
 	$(Q)touch $@
 
-XEN_TARGET_LIBS := $(addprefix $(STAGING_DIR)/lib/xen-loaders/,$(XEN_LOADERS)) \
+XEN_TARGET_LIBS := $(addprefix $(STAGING_DIR)/lib/xen-loaders/,$(XEN_OBJECTS)) \
 	$(addprefix $(STAGING_DIR)/lib/,$(XEN_ARCHIVES))
 
 # ---- xenstored and xenconsoled ------------------------------------------
@@ -184,8 +200,8 @@ xen: $(XEN_DIR)/.stamp_installed $(XEN_IMAGES)
 .PHONY: xen
 all: $(XEN_IMAGES)
 
-# Archives go before liblzma and libz (package/xz-utils and package/zlib
-# are included after this file, so they append after us).
+# Archives go before libz (package/zlib is included after this file, so it
+# appends after us).
 XB_TARGET_LIBS     += $(XEN_TARGET_LIBS)
 XB_TARGET_DEPS     += $(XEN_DIR)/.stamp_installed
 XB_TARGET_INCLUDES += -D__XEN_TOOLS__

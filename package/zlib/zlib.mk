@@ -15,7 +15,6 @@ $(ZLIB_DIR)/.stamp_extracted: $(ZLIB_SOURCE) $(TOPDIR)/package/zlib/zlib.mk
 # DYNAMIC_CRC_TABLE: the CRC-32 tables (9 KiB, 1 KiB of them plain and 8 KiB
 # for the braided loop) are computed at the first crc32() into .bss instead
 # of being stored in the binary; zlib makes them once, under C11 atomics.
-# liblzma's CRC-32 is this one too (package/xz-utils).
 ZLIB_CFLAGS := $(PKG_TARGET_CFLAGS) $(PKG_LTO_CFLAGS) -DDYNAMIC_CRC_TABLE
 
 # zlib's configure is not autoconf: CC and CFLAGS come from the environment.

@@ -24,6 +24,7 @@
 /* ---- libxc's messages ---- */
 
 static __thread char liberr[VMM_ERR_MAX];
+static __thread bool liberr_first;      /* keep the first error, not the last */
 
 const char *xen_liberr(void)
 {
@@ -35,8 +36,14 @@ void xen_clear_liberr(void)
 	liberr[0] = 0;
 }
 
-/* Errors and warnings go to our log; the last error of each thread is
- * kept for the op's own message.  The rest only with -v. */
+void xen_liberr_keep_first(bool on)
+{
+	liberr_first = on;
+}
+
+/* Errors and warnings go to our log; the last error of each thread (or
+ * the first, see xen_liberr_keep_first) is kept for the op's own message.
+ * The rest only with -v. */
 static void logger_vmessage(xentoollog_logger *l, xentoollog_level level,
 			    int errnoval, const char *context,
 			    const char *fmt, va_list ap)
@@ -51,7 +58,8 @@ static void logger_vmessage(xentoollog_logger *l, xentoollog_level level,
 	if (errnoval > 0 && n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(errnoval));
 	if (level >= XTL_ERROR) {
-		snprintf(liberr, sizeof(liberr), "%s", msg);
+		if (!liberr_first || !liberr[0])
+			snprintf(liberr, sizeof(liberr), "%s", msg);
 		log_warn("xen: %s: %s", context ? context : "xc", msg);
 	} else if (level == XTL_WARN) {
 		log_warn("xen: %s: %s", context ? context : "xc", msg);

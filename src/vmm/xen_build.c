@@ -309,10 +309,18 @@ static int run_builder(struct build *b, struct xc_dom_image *dom)
 {
 	xc_interface *xch = b->x->xch;
 	unsigned mem_mb = (unsigned)(b->max_kib / 1024);
+	int r;
 
 	if (xc_dom_boot_xen_init(dom, xch, b->domid))
 		return fail_lib(b, -EIO, "xc_dom_boot_xen_init");
-	if (xc_dom_parse_image(dom))
+	/* A loader that fails says why ("LZMA-compressed (.lzma) kernels are
+	 * not supported", a corrupt XZ payload); the next ones try, and then
+	 * "no loader found": the first error is the one to report. */
+	xen_clear_liberr();
+	xen_liberr_keep_first(true);
+	r = xc_dom_parse_image(dom);
+	xen_liberr_keep_first(false);
+	if (r)
 		return fail_lib(b, -EINVAL, "kernel image");
 	/* PV: the guest starts with its target and balloons from there. */
 	if (!b->pvh)

@@ -110,6 +110,9 @@ extern const struct vmm_ops xen_ops;
  * none since xen_clear_liberr). */
 const char *xen_liberr(void);
 void xen_clear_liberr(void);
+/* While on, the first error since xen_clear_liberr is kept instead: where
+ * libxc's later errors only follow from the first (its kernel loaders). */
+void xen_liberr_keep_first(bool on);
 /* Wakes handle_events: an op changed a domain's state. */
 void xen_kick(struct xen *x);
 /* Every domain, by ascending domid: O(domains / 256) hypercalls; *out

@@ -84,12 +84,14 @@ def test_kernel_loaders_are_linked(build):
     loaders = ["bzimage", "elf", "hvm", "bin"]
     words = line.split("=", 1)[1].split()
     guest = words.index(str(build.staging / "lib" / "libxenguest.a"))
-    for name in loaders:
-        obj = str(build.staging / "lib" / "xen-loaders" / f"xg_dom_{name}loader.o")
+    objs = [f"xg_dom_{name}loader.o" for name in loaders] + ["xb_unxz.o"]
+    for name in objs:
+        obj = str(build.staging / "lib" / "xen-loaders" / name)
         assert obj in words[:guest], f"{obj} not linked before libxenguest.a"
-    # Link order: the Xen archives before liblzma and libz.
-    assert words.index(str(build.staging / "lib" / "liblzma.a")) > guest
+    # Link order: the Xen archives before libz; liblzma is not linked (XZ
+    # kernels go through Xen's own decoder, package/xen/xb_unxz.c).
     assert words.index(str(build.staging / "lib" / "libz.a")) > guest
+    assert not [w for w in words if "lzma" in w], words
     syms = subprocess.run(["nm", build.out / "build" / "xenbox" / "xenbox.unstripped"],
                           capture_output=True, text=True, check=True).stdout
     for name in loaders:
@@ -98,9 +100,18 @@ def test_kernel_loaders_are_linked(build):
                          re.M), name
 
 
-def test_lzma_block_size_patch(build):
+def test_xz_through_xens_decoder(build):
+    """The bzImage loader calls xb_unxz.c's decoder (package/xen/xen-unxz.patch),
+    liblzma is in no product, and LZMA (.lzma) kernels are refused by name."""
     src = next((build.out / "build").glob("xen-*/tools/libs/guest/xg_dom_bzimageloader.c"))
-    assert "#define LZMA_BLOCK_SIZE (256*1024*1024)" in src.read_text()
+    text = src.read_text()
+    assert "#ifdef XB_UNXZ" in text
+    assert "LZMA-compressed (.lzma) kernels are not supported" in text
+    syms = subprocess.run(["nm", build.out / "build" / "xenbox" / "xenbox.unstripped"],
+                          capture_output=True, text=True, check=True).stdout
+    assert re.search(r" [tT] xz_dec_run(\.\w+)*$", syms, re.M) or " xz_dec_lzma2_run" in syms
+    assert not re.search(r" [tT] lzma_(code|stream_decoder)\b", syms), "liblzma is linked"
+    assert not (build.staging / "lib" / "liblzma.a").exists()
 
 
 # --- staged libraries work ---------------------------------------------------
@@ -109,6 +120,7 @@ def musl_link(build, tmp_path, source, libs):
     exe = tmp_path / Path(source).stem
     subprocess.run(["musl-gcc", "-static", "-Os", "-Wall", "-Werror",
                     "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
+                    "-D__XEN_TOOLS__", f"-isystem{build.staging / 'include-linux'}",
                     f"-I{build.staging / 'include'}", "-o", exe, HERE / source,
                     *[build.staging / "lib" / l for l in libs], "-lpthread"],
                    check=True)
@@ -155,21 +167,31 @@ def test_sqlite_target_matches_host(build, build_b, tmp_path):
 
 
 def test_kernel_decompressors_verify_checks(build, tmp_path):
-    """liblzma and zlib as libxenguest uses them: .xz with each check type,
-    .lzma and gzip decode to the original, and a stream whose stored data
-    was altered is refused by its check (the CRC-32 liblzma takes from
-    zlib, the CRC-64 it makes at start-up: package/xz-utils)."""
+    """The XZ decoder libxenguest's bzImage loader calls (package/xen/xb_unxz.c
+    on Xen's xen/common/xz) and zlib: a bzImage payload (the stream, then the
+    uncompressed size) in .xz with a CRC-32 or no check, with or without the
+    x86 BCJ filter, and gzip decode to the original; a stream whose stored
+    data was altered is refused by its check; CRC-64 and SHA-256 streams are
+    refused, as are a stated size too small (nothing is written past it), too
+    large, or beyond the kernel size limit (64 MiB in the test's stubs)."""
     import gzip
     import lzma
     import random
+    import struct
 
-    exe = musl_link(build, tmp_path, "decompress_smoke.c", ["liblzma.a", "libz.a"])
+    exe = musl_link(build, tmp_path, "decompress_smoke.c",
+                    ["xen-loaders/xb_unxz.o", "libz.a"])
 
     def run(kind, blob):
         src, dst = tmp_path / f"in.{kind}", tmp_path / "out"
         src.write_bytes(blob)
         r = subprocess.run([exe, kind, src, dst], capture_output=True, text=True)
         return r.returncode, r.stderr.strip(), dst.read_bytes()
+
+    def payload(data, check=lzma.CHECK_CRC32, size=None, bcj=False):
+        filters = ([{"id": lzma.FILTER_X86}] if bcj else []) + [{"id": lzma.FILTER_LZMA2}]
+        xz = lzma.compress(data, format=lzma.FORMAT_XZ, check=check, filters=filters)
+        return xz + struct.pack("<I", len(data) if size is None else size)
 
     # text compresses (the decoders' real work); random bytes are stored
     # as they are (LZMA2 uncompressed chunks, deflate stored blocks), so one
@@ -184,16 +206,26 @@ def test_kernel_decompressors_verify_checks(build, tmp_path):
         blob[at] ^= 0x01
         return bytes(blob)
 
-    for check in (lzma.CHECK_CRC32, lzma.CHECK_CRC64, lzma.CHECK_SHA256, lzma.CHECK_NONE):
+    for check in (lzma.CHECK_CRC32, lzma.CHECK_NONE):
         for data in (text, noise):
-            xz = lzma.compress(data, format=lzma.FORMAT_XZ, check=check)
-            assert run("xz", xz) == (0, "", data), check
-        rc, err, out = run("xz", altered(lzma.compress(noise, check=check)))
-        if check == lzma.CHECK_NONE:   # nothing to catch it: the change is in the data
-            assert rc == 0 and out != noise and len(out) == len(noise)
-        else:
-            assert (rc, err) == (1, "error: data"), check
-    assert run("lzma", lzma.compress(text, format=lzma.FORMAT_ALONE)) == (0, "", text)
+            for bcj in (False, True):
+                assert run("xz", payload(data, check, bcj=bcj)) == (0, "", data), check
+    rc, err, _ = run("xz", altered(payload(noise)))
+    assert (rc, err) == (1, "error: XZ: decompression error: the data is corrupt")
+    rc, _, out = run("xz", altered(payload(noise, lzma.CHECK_NONE)))
+    assert rc == 0 and out != noise and len(out) == len(noise)   # nothing to catch it
+    for check in (lzma.CHECK_CRC64, lzma.CHECK_SHA256):
+        rc, err, _ = run("xz", payload(text, check))
+        assert rc == 1 and "unsupported options (an integrity check other than CRC-32" in err
+    rc, err, _ = run("xz", payload(text, size=len(text) - 1))
+    assert (rc, err) == (1, "error: XZ: decompression error: the data is truncated "
+                            "or larger than its stated size")
+    rc, err, _ = run("xz", payload(text, size=len(text) + 1))
+    assert (rc, err) == (1, f"error: XZ: got {len(text)} bytes instead of {len(text) + 1}")
+    rc, err, _ = run("xz", payload(text, size=100 << 20))
+    assert (rc, err) == (1, "error: XZ: output too large (104857600 bytes)")
+    rc, err, _ = run("xz", lzma.compress(text, format=lzma.FORMAT_ALONE) + b"\0\0\0\0")
+    assert (rc, err) == (1, "error: XZ: decompression error: not an XZ stream")
 
     for data in (text, noise):
         assert run("gz", gzip.compress(data, mtime=0)) == (0, "", data)

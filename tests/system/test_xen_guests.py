@@ -5,6 +5,8 @@ seen on its console, its stats read, shut down cleanly, started again,
 adopted by a daemon killed -9 and restarted, shut down hard; a PVH guest
 through pause, reboots and adoption; guest-initiated shutdowns.  Skipped
 when the image's xenbox has no Xen backend (failed in `make check`)."""
+import os
+import struct
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -294,4 +296,31 @@ def test_guest_reboots_crashes_powers_off_by_itself(dom0, api):
     assert "(poweroff): destroy" in log, log
     assert d3 > d2 > d1
     ok(p.VM.destroy(s, vm))
+    p.session.logout(s)
+
+
+def test_lzma_kernel_is_refused_by_name(dom0, api, system_images):
+    """libxenguest decompresses XZ kernels with Xen's own decoder and has no
+    LZMA (.lzma) one (package/xen): a bzImage whose payload is LZMA is
+    refused at VM.start with that reason, not libxc's last word ("no loader
+    found"), and leaves no domain.  The kernel is the guest's (the images'
+    vmlinuz), its payload's first bytes made LZMA's ("\\x5d\\x00\\x00")."""
+    with open(os.path.join(system_images, "vmlinuz"), "rb") as f:
+        head = f.read(0x250)
+    # payload start: (setup_sects + 1) * 512 + payload_offset (boot protocol)
+    at = (head[0x1f1] + 1) * 512 + struct.unpack_from("<I", head, 0x248)[0]
+    p, s = login(dom0)
+    fake = "/tmp/vmlinuz-lzma"
+    dom0.run("cp %s/vmlinuz %s && printf '\\135\\000\\000' | "
+             "dd of=%s bs=1 seek=%d conv=notrunc 2>/dev/null" % (GUEST, fake, fake, at))
+    rec = dict(guest_record("lzma1", "pv", ""), PV_kernel=fake)
+    vm = ok(p.VM.create(s, rec))
+    r = p.VM.start(s, vm, False, False)
+    assert r["Status"] == "Failure", r
+    why = " ".join(r["ErrorDescription"])
+    assert "LZMA-compressed (.lzma) kernels are not supported" in why, r
+    assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+    assert domains_named(dom0, "lzma1") == []
+    ok(p.VM.destroy(s, vm))
+    dom0.run("rm -f " + fake)
     p.session.logout(s)
