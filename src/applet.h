@@ -29,8 +29,10 @@ struct xb_multicall {
 	const char *prog;               /* "xenbox" or "xenbox-io" */
 	const char *about;              /* the --help headline after "PROG VERSION: " */
 	const char *more;               /* a --help footnote, or NULL */
-	/* argv[0] is the applet's name; returns only if it could not run it
-	 * (an exit status).  NULL: an unknown applet is an error (127). */
+	/* argv[0] is the applet's name and argv[-1] the binary's own argv[0]
+	 * slot, which it may overwrite (to exec another binary with the same
+	 * arguments); returns only if it could not run the applet (an exit
+	 * status).  NULL: an unknown applet is an error (127). */
 	int (*missing)(int argc, char **argv);
 };
 
