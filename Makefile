@@ -161,7 +161,7 @@ include $(wildcard $(TOPDIR)/board/*.mk $(TOPDIR)/board/*/*.mk)
 include $(wildcard $(TOPDIR)/bench/*/*.mk)
 include $(TOPDIR)/support/install/install.mk
 
-all: $(IMAGES_DIR)/xenbox
+all: $(IMAGES_DIR)/xenbox $(XBIO_IMAGE)
 world: all
 
 clean:

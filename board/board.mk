@@ -43,7 +43,7 @@ $(SYS_DIR)/xs-watch-test: $(TOPDIR)/tests/system/xs_watch_test.c $(XEN_DIR)/.sta
 		$(TARGET_LDFLAGS) -s -o $@ $< $(STAGING_DIR)/lib/libxenstore.a \
 		$(STAGING_DIR)/lib/libxentoolcore.a -lpthread
 
-SYS_XEN_TOOLS := $(IMAGES_DIR)/xenbox $(IMAGES_DIR)/xen-tools/xenstored \
+SYS_XEN_TOOLS := $(IMAGES_DIR)/xenbox $(XBIO_IMAGE) $(IMAGES_DIR)/xen-tools/xenstored \
 	$(IMAGES_DIR)/xen-tools/xenconsoled $(XEN_XENSTORE_CLIENT) \
 	$(SYS_DIR)/xs-watch-test
 else
@@ -114,6 +114,7 @@ $(SYS_DOM0_CPIO): $(SYS_DOM0_DEPS)
 	$(Q)mkdir -p $(addprefix $(SYS_DIR)/dom0/,dev proc sys run tmp var root \
 		usr/lib/xenbox/tests usr/share/xenbox)
 	$(Q)cp $(IMAGES_DIR)/xenbox $(SYS_DIR)/dom0/usr/sbin/xenbox
+	$(if $(XBIO_IMAGE),$(Q)cp $(XBIO_IMAGE) $(SYS_DIR)/dom0/usr/sbin/xenbox-io)
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(SYS_DIR)/dom0/usr/sbin/
 	$(Q)cp $(XEN_XENSTORE_CLIENT) $(SYS_DIR)/dom0/usr/bin/xenstore

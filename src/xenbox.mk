@@ -6,14 +6,34 @@
 # Kconfig symbol that switches them on:
 #   xb-srcs-$(CONFIG_XB_FOO)        += dir/file.c   both flavours
 #   xb-target-srcs-$(CONFIG_XB_FOO) += dir/file.c   target only (Xen backend)
+# The helper binary xenbox-io (CONFIG_XB_IO, docs/STORAGE.md 5.1) has its
+# own lists: its files and every file they link (it shares no object list
+# with the daemon, only sources), and the applets that are not the daemon,
+# which go into xenbox-io with CONFIG_XB_IO and into xenbox without it:
+#   xb-io-srcs-$(CONFIG_XB_FOO)            += dir/file.c
+#   xb-applet-srcs-$(CONFIG_XB_FOO)        += dir/file.c   both flavours
+#   xb-applet-target-srcs-$(CONFIG_XB_FOO) += dir/file.c   target only
 # Packages (package/*/*.mk) add their archives to XB_TARGET_LIBS/XB_HOST_LIBS
 # and their install stamps to XB_TARGET_DEPS/XB_HOST_DEPS.
 
 XB_VERSION := $(shell cat $(TOPDIR)/VERSION 2>/dev/null || echo 0.0)
 
-xb-srcs-y := main.c
+xb-srcs-y := main.c applet.c
 xb-target-srcs-y :=
+xb-io-srcs-y :=
+xb-applet-srcs-y :=
+xb-applet-target-srcs-y :=
 include $(sort $(wildcard $(TOPDIR)/src/*/build.mk))
+
+ifeq ($(CONFIG_XB_IO),y)
+XBIO_SRCS        := $(sort $(xb-io-srcs-y) $(xb-applet-srcs-y))
+XBIO_TARGET_SRCS := $(sort $(XBIO_SRCS) $(xb-applet-target-srcs-y))
+else
+xb-srcs-y        += $(xb-applet-srcs-y)
+xb-target-srcs-y += $(xb-applet-target-srcs-y)
+XBIO_SRCS :=
+XBIO_TARGET_SRCS :=
+endif
 
 XB_SRCS        := $(sort $(xb-srcs-y))
 XB_TARGET_SRCS := $(sort $(xb-srcs-y) $(xb-target-srcs-y))
@@ -42,17 +62,24 @@ endif
 
 XB_TARGET_OBJS := $(patsubst %.c,$(XB_TDIR)/%.o,$(XB_TARGET_SRCS))
 XB_HOST_OBJS   := $(patsubst %.c,$(XB_HDIR)/%.o,$(filter-out main.c,$(XB_SRCS)))
+# xenbox-io: the same objects where the sources are the same (one flavour
+# of compile flags each); on the host its own archive holds only the files
+# the daemon's has not, and the rest comes from libxenbox.a.
+XBIO_TARGET_OBJS := $(patsubst %.c,$(XB_TDIR)/%.o,$(XBIO_TARGET_SRCS))
+XBIO_HOST_OBJS   := $(patsubst %.c,$(XB_HDIR)/%.o,$(filter-out io/main.c $(XB_SRCS),$(XBIO_SRCS)))
+XB_ALL_TARGET_OBJS := $(sort $(XB_TARGET_OBJS) $(XBIO_TARGET_OBJS))
+XB_ALL_HOST_OBJS   := $(sort $(XB_HOST_OBJS) $(XBIO_HOST_OBJS))
 
--include $(XB_TARGET_OBJS:.o=.d) $(XB_HOST_OBJS:.o=.d) $(XB_HDIR)/main.d
+-include $(XB_ALL_TARGET_OBJS:.o=.d) $(XB_ALL_HOST_OBJS:.o=.d) $(XB_HDIR)/main.d $(XB_HDIR)/io/main.d
 
 # Objects depend on the staged headers of the packages they may include.
-$(XB_TARGET_OBJS): $(XB_TDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_TARGET_DEPS) $(XB_GEN_HDRS) $(LINUX_INC)/.stamp
+$(XB_ALL_TARGET_OBJS): $(XB_TDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_TARGET_DEPS) $(XB_GEN_HDRS) $(LINUX_INC)/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $*.c"
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) $(XB_LTO_CFLAGS) $(XB_TARGET_OPT) $(XB_WARN) $(XB_CPPFLAGS) \
 		-I$(STAGING_DIR)/include -isystem $(LINUX_INC) $(XB_TARGET_INCLUDES) -MMD -MP -c -o $@ $<
 
-$(XB_HOST_OBJS) $(XB_HDIR)/main.o: $(XB_HDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_HOST_DEPS) $(XB_GEN_HDRS)
+$(XB_ALL_HOST_OBJS) $(XB_HDIR)/main.o $(XB_HDIR)/io/main.o: $(XB_HDIR)/%.o: $(TOPDIR)/src/%.c $(AUTOHEADER) | $(XB_HOST_DEPS) $(XB_GEN_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $*.c"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(XB_WARN) $(XB_CPPFLAGS) -DXB_HOST_BUILD \
@@ -81,10 +108,43 @@ $(HOST_DIR)/bin/xenbox: $(XB_HDIR)/main.o $(HOST_DIR)/lib/libxenbox.a $(XB_HOST_
 		-Wl,--whole-archive $(HOST_DIR)/lib/libxenbox.a -Wl,--no-whole-archive \
 		$(XB_HOST_LIBS) -lpthread -lm
 
-host-xenbox: $(HOST_DIR)/bin/xenbox
+host-xenbox: $(HOST_DIR)/bin/xenbox $(if $(XBIO_SRCS),$(HOST_DIR)/bin/xenbox-io)
 .PHONY: host-xenbox
 
-size: $(IMAGES_DIR)/xenbox
+# xenbox-io: static musl like xenbox (its own link map for `make size`);
+# on the host an ASan build beside bin/xenbox, where xenbox finds it.
+XBIO_IMAGE := $(if $(XBIO_SRCS),$(IMAGES_DIR)/xenbox-io)
+XBIO_HOST_LIB := $(if $(XBIO_SRCS),$(HOST_DIR)/lib/libxenbox-io.a)
+
+$(XB_TDIR)/xenbox-io.unstripped: $(XBIO_TARGET_OBJS)
+	@echo "  LD      xenbox-io"
+	$(Q)+$(TARGET_CC) $(TARGET_LDFLAGS) $(XB_LTO_LDFLAGS) -Wl,-Map=$(XB_TDIR)/xenbox-io.map -o $@ \
+		$(XBIO_TARGET_OBJS)
+
+$(IMAGES_DIR)/xenbox-io: $(XB_TDIR)/xenbox-io.unstripped
+	@mkdir -p $(dir $@)
+	$(Q)strip --strip-all -R .comment -R .note -o $@ $<
+	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
+
+$(HOST_DIR)/lib/libxenbox-io.a: $(XBIO_HOST_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcD $@ $^
+
+$(HOST_DIR)/bin/xenbox-io: $(XB_HDIR)/io/main.o $(XBIO_HOST_LIB) $(HOST_DIR)/lib/libxenbox.a
+	@mkdir -p $(dir $@)
+	@echo "  HOSTLD  xenbox-io"
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $(XB_HDIR)/io/main.o \
+		-Wl,--whole-archive $(XBIO_HOST_LIB) -Wl,--no-whole-archive \
+		$(HOST_DIR)/lib/libxenbox.a -lpthread -lm
+
+size: $(IMAGES_DIR)/xenbox $(XBIO_IMAGE)
 	$(Q)python3 $(TOPDIR)/support/size.py --map $(XB_TDIR)/xenbox.map \
 		--binary $(IMAGES_DIR)/xenbox --unstripped $(XB_TDIR)/xenbox.unstripped \
 		--budget-kb $(CONFIG_XB_SIZE_BUDGET_KB) $(if $(SIZE_TOP),--top $(SIZE_TOP))
+ifneq ($(XBIO_IMAGE),)
+	@echo
+	@echo "xenbox-io:"
+	$(Q)python3 $(TOPDIR)/support/size.py --map $(XB_TDIR)/xenbox-io.map \
+		--binary $(IMAGES_DIR)/xenbox-io --unstripped $(XB_TDIR)/xenbox-io.unstripped \
+		--budget-kb 0 $(if $(SIZE_TOP),--top $(SIZE_TOP))
+endif

@@ -3,18 +3,20 @@
 #   make unit-check   the C unit tests, host build with ASan+UBSan
 #   make fuzz         each libFuzzer target for FUZZ_SECONDS (default 60)
 
+# test_io_*.c test xenbox-io's own files (CONFIG_XB_IO): libxenbox-io.a.
 UNIT_SRCS  := $(sort $(wildcard $(TOPDIR)/tests/unit/test_*.c))
+UNIT_SRCS  := $(if $(XBIO_SRCS),$(UNIT_SRCS),$(filter-out %/test_io_%,$(UNIT_SRCS)))
 UNIT_BINS  := $(patsubst $(TOPDIR)/tests/unit/%.c,$(HOST_DIR)/tests/%,$(UNIT_SRCS))
 
-$(HOST_DIR)/tests/%: $(TOPDIR)/tests/unit/%.c $(HOST_DIR)/lib/libxenbox.a $(XB_HOST_DEPS)
+$(HOST_DIR)/tests/%: $(TOPDIR)/tests/unit/%.c $(HOST_DIR)/lib/libxenbox.a $(XBIO_HOST_LIB) $(XB_HOST_DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  tests/unit/$*.c"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(XB_WARN) -Wno-missing-prototypes $(XB_CPPFLAGS) \
 		-DXB_HOST_BUILD -I$(HOST_DIR)/include -I$(TOPDIR)/tests/unit \
-		-o $@ $< $(HOST_DIR)/lib/libxenbox.a $(XB_HOST_LIBS) \
-		-lcmocka -lpthread -lm
+		-o $@ $< -Wl,--start-group $(HOST_DIR)/lib/libxenbox.a $(XBIO_HOST_LIB) -Wl,--end-group \
+		$(XB_HOST_LIBS) -lcmocka -lpthread -lm
 
-unit-build: $(UNIT_BINS) $(HOST_DIR)/bin/xenbox
+unit-build: $(UNIT_BINS) $(HOST_DIR)/bin/xenbox $(if $(XBIO_SRCS),$(HOST_DIR)/bin/xenbox-io)
 unit-check: unit-build
 	$(Q)$(TOPDIR)/support/run-unit.sh $(UNIT_BINS)
 
@@ -94,6 +96,13 @@ $(HOST_DIR)/fuzz/fuzz_conn: $(TOPDIR)/tests/fuzz/fuzz_conn.c $(TOPDIR)/src/serve
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_CONN_SRCS))
+
+# The control channel's parser (xenbox-io <-> daemon): io/ctl.c alone.
+$(HOST_DIR)/fuzz/fuzz_ctl: $(TOPDIR)/tests/fuzz/fuzz_ctl.c $(TOPDIR)/src/io/ctl.c $(TOPDIR)/src/io/ctl.h $(AUTOHEADER)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/fuzz_ctl.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< $(TOPDIR)/src/io/ctl.c
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build

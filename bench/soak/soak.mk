@@ -12,10 +12,10 @@
 SOAK_SECONDS ?= 300
 SOAK_PY := /usr/bin/python3 $(TOPDIR)/bench/soak/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
-bench-soak: $(IMAGES_DIR)/xenbox
+bench-soak: $(IMAGES_DIR)/xenbox $(XBIO_IMAGE)
 	$(Q)$(SOAK_PY) $(IMAGES_DIR)/xenbox
 
-bench-soak-host: $(HOST_DIR)/bin/xenbox
+bench-soak-host: $(HOST_DIR)/bin/xenbox $(if $(XBIO_IMAGE),$(HOST_DIR)/bin/xenbox-io)
 	$(Q)$(SOAK_PY) $(HOST_DIR)/bin/xenbox
 
 .PHONY: bench-soak bench-soak-host

@@ -95,6 +95,7 @@ $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 		$(USB_UNSIGN) $$m/*.ko && $(TOPDIR)/package/linux/depmod.sh $$m
 	$(Q)mkdir -p $(addprefix $(USB_BUILD)/root/,boot dev proc sys run tmp var state etc root)
 	$(Q)cp $(IMAGES_DIR)/xenbox $(USB_BUILD)/root/usr/sbin/xenbox
+	$(if $(XBIO_IMAGE),$(Q)cp $(XBIO_IMAGE) $(USB_BUILD)/root/usr/sbin/xenbox-io)
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(USB_BUILD)/root/usr/sbin/
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstore $(USB_BUILD)/root/usr/bin/xenstore
@@ -142,7 +143,7 @@ $(USB_PWFILE):
 		head -c 12 /dev/urandom | base64 | tr -d '/+=' | cut -c1-12; } >$@.tmp
 	$(Q)if [ -f $@ ] && cmp -s $@ $@.tmp; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(USB_BUILD)/xenbox.conf: $(TOPDIR)/rootfs/usb/xenbox.conf $(USB_PWFILE) $(IMAGES_DIR)/xenbox
+$(USB_BUILD)/xenbox.conf: $(TOPDIR)/rootfs/usb/xenbox.conf $(USB_PWFILE) $(IMAGES_DIR)/xenbox $(XBIO_IMAGE)
 	$(Q)mkdir -p $(@D)
 	$(Q)api=$$($(IMAGES_DIR)/xenbox passwd --print <$(USB_PWFILE)) && \
 		con=$$(openssl passwd -6 -stdin <$(USB_PWFILE)) && \

@@ -1,4 +1,5 @@
-/* Password hashes (api/session.c), shared with `xenbox passwd`. */
+/* Password hashes (api/auth.c): the daemon's logins check them, `xenbox
+ * passwd` makes them. */
 #ifndef XB_AUTH_H
 #define XB_AUTH_H
 

@@ -11,7 +11,8 @@
  *
  * `fingerprint` needs no daemon: it prints this host's pool_fingerprint,
  * the SHA-256 of the certificate in DIR/pool-master.pem (made by the
- * daemon's first start), the value a member's pool_fingerprint must have.
+ * daemon's first start), the value a member's pool_fingerprint must have
+ * (lib/certfp.c: this applet lives in xenbox-io, which has no TLS).
  * `join` reads the master's root password, or a join token, from standard
  * input (never from the command line, which other users can see) and
  * calls pool.join_pinned (docs/POOL.md 3.6).  Subcommands are a table. */
@@ -22,9 +23,9 @@
 #include <string.h>
 
 #include "applet.h"
+#include "lib/certfp.h"
 #include "lib/util.h"
 #include "pool/client.h"
-#include "server/tls.h"
 
 #define DEFAULT_SOCKET "/var/lib/xcp/xapi"      /* the daemon's default --unix */
 
@@ -171,14 +172,18 @@ static int cmd_token(struct xb_client *cl, int argc, char **argv)
 static int cmd_fingerprint(struct xb_client *cl, int argc, char **argv)
 {
 	const char *dir = "/var/lib/xenbox";
-	char fp[100], err[700];
+	char fp[CERTFP_LEN], path[600], err[700];
 
 	(void)cl;
 	if (argc == 2 && !strcmp(argv[0], "--state-dir"))
 		dir = argv[1];
 	else if (argc)
 		return usage();
-	if (tls_pool_fingerprint(dir, fp, sizeof(fp), err, sizeof(err))) {
+	if (xsnprintf(path, sizeof(path), "%s/pool-master.pem", dir) < 0) {
+		fprintf(stderr, "xenbox pool: %s: path too long\n", dir);
+		return 1;
+	}
+	if (certfp_file(path, fp, sizeof(fp), err, sizeof(err))) {
 		fprintf(stderr, "xenbox pool: %s (the daemon makes it on its first start)\n", err);
 		return 1;
 	}

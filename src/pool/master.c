@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/handlers.h"
 #include "http/http.h"
+#include "lib/certfp.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "pool/chan.h"
@@ -88,7 +89,7 @@ int pool_upgrade(struct tls_conn *t, const struct http_req *req, int pw, const c
 			      req->ws_protocol ? req->ws_protocol : "", POOL_PROTO);
 	if (!t || !tls_is_pool(t) || !tls_peer_sha256(t, cert))
 		return refuse(resp, 403, peer, "POOL_CHANNEL_REQUIRES_TLS13", NULL, NULL);
-	tls_fingerprint(cert, fp, sizeof(fp));
+	certfp_format(cert, fp, sizeof(fp));
 	if ((m = member_by(FLD(pool_member, cert_sha256), fp))) {
 		/* known: its certificate is its credential (a rejoin after a
 		 * crash between the two commits comes this way too) */
@@ -282,7 +283,7 @@ static void adopt(int fd, struct tls_conn *t, const char *peer, struct buf *in)
 	struct chan *ch;
 
 	tls_peer_sha256(t, cert);
-	tls_fingerprint(cert, fp, sizeof(fp));
+	certfp_format(cert, fp, sizeof(fp));
 	m = member_by(FLD(pool_member, cert_sha256), fp);
 	if (!m || strcmp(mstr(m, FLD(pool_member, state)), "active")) {    /* revoked meanwhile */
 		tls_conn_free(t);

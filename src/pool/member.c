@@ -25,6 +25,7 @@
 #include "api/host.h"
 #include "http/http.h"
 #include "lib/base64.h"
+#include "lib/certfp.h"
 #include "lib/log.h"
 #include "lib/resolve.h"
 #include "lib/sha256.h"
@@ -286,7 +287,7 @@ static void on_raw(struct chan *ch)
 			char fp[96];
 
 			tls_peer_sha256(ch->tls, m.pin);
-			tls_fingerprint(m.pin, fp, sizeof(fp));
+			certfp_format(m.pin, fp, sizeof(fp));
 			log_warn("XENBOX-POOL %s presented pool certificate %s: trusted on first use "
 				 "(pool.join)", c->master, fp);
 			strcpy(own_s.fp, fp);
@@ -460,7 +461,7 @@ static void on_closed(struct chan *ch, const char *why)
 	if (m.state == IDLE)    /* stopping */
 		return;
 	if (m.state == TLS && !m.tofu && tls_peer_sha256(ch->tls, h) && memcmp(h, m.pin, 32)) {
-		tls_fingerprint(h, got, sizeof(got));
+		certfp_format(h, got, sizeof(got));
 		if (m.call)
 			api_fail(m.call, "POOL_FINGERPRINT_MISMATCH", got, m.cfg->fingerprint, NULL);
 		fail("%s presented pool certificate %s, %s pins %s (not the HTTPS one: "
@@ -605,7 +606,7 @@ static void conf_digest(const struct config_pool *c, char out[96])
 
 	sha256(s, n < 0 ? 0 : (size_t)n < sizeof(s) ? (size_t)n : sizeof(s) - 1, d);
 	secure_zero(s, sizeof(s));
-	tls_fingerprint(d, out, 96);
+	certfp_format(d, out, 96);
 }
 
 static void ejected_line(const struct obj *l)

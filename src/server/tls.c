@@ -37,6 +37,7 @@
 #include <psa/crypto.h>
 
 #include "lib/buf.h"
+#include "lib/certfp.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -100,15 +101,6 @@ static int net_recv(void *ctx, unsigned char *buf, size_t len)
 static void errstr(int rc, char *err, size_t errlen, const char *what)
 {
 	snprintf(err, errlen, "%s: mbedTLS error -0x%04x", what, (unsigned)-rc);
-}
-
-void tls_fingerprint(const unsigned char h[32], char *fp, size_t fplen)
-{
-	size_t n = 0;
-
-	*fp = 0;
-	for (size_t i = 0; i < 32 && n + 4 <= fplen; i++)
-		n += (size_t)snprintf(fp + n, fplen - n, i ? ":%02X" : "%02X", h[i]);
 }
 
 /* 0, or -1 with errno (a short write that cannot go on is ENOSPC). */
@@ -274,7 +266,7 @@ static void ident_fingerprint(struct ident *id, char *fp, size_t fplen)
 	unsigned char h[32];
 
 	mbedtls_sha256(id->cert.raw.p, id->cert.raw.len, h, 0);
-	tls_fingerprint(h, fp, fplen);
+	certfp_format(h, fp, fplen);
 }
 
 /* The peer's certificate chain, each one from the top (depth 0 is the
@@ -302,7 +294,7 @@ static int on_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 	} else if (log_level >= LOG_DEBUG) {
 		char fp[100];
 
-		tls_fingerprint(t->peer, fp, sizeof(fp));
+		certfp_format(t->peer, fp, sizeof(fp));
 		log_debug("pool: peer certificate sha256=%s", fp);
 	}
 	return 0;
@@ -324,18 +316,6 @@ static int on_sni(void *ctx, mbedtls_ssl_context *ssl, const unsigned char *name
 	t->pool = 1;
 	mbedtls_ssl_set_hs_authmode(ssl, MBEDTLS_SSL_VERIFY_OPTIONAL);
 	return mbedtls_ssl_set_hs_own_cert(ssl, &pool_id.cert, &pool_id.key);
-}
-
-int tls_pool_fingerprint(const char *state_dir, char *fp, size_t fplen, char *err,
-			 size_t errlen)
-{
-	struct ident id;
-	int rc = load_ident(&id, state_dir, "pool-master.pem", NULL, err, errlen);
-
-	if (!rc)
-		ident_fingerprint(&id, fp, fplen);
-	free_ident(&id);
-	return rc;
 }
 #endif
 

@@ -41,9 +41,6 @@ int tls_handshake(struct tls_conn *t);
  * server reads it once data came, i.e. the handshake succeeded. */
 bool tls_peer_sha256(struct tls_conn *t, unsigned char out[32]);
 
-/* "AB:CD:..." (95 characters and a NUL: fplen >= 96). */
-void tls_fingerprint(const unsigned char h[32], char *fp, size_t fplen);
-
 #ifdef CONFIG_XB_POOL
 /* The server used the pool's certificate: the client sent the pool's
  * server name, and TLS 1.3 was negotiated (a pool name over 1.2 is
@@ -59,10 +56,6 @@ bool tls_is_pool(struct tls_conn *t);
  * tls_handshake (or the first read or write). */
 struct tls_conn *tls_client_new(int fd, const char *state_dir, const char *cn,
 				const unsigned char pin[32], char *err, size_t errlen);
-
-/* The fingerprint of <state_dir>/pool-master.pem, read (never made). */
-int tls_pool_fingerprint(const char *state_dir, char *fp, size_t fplen, char *err,
-			 size_t errlen);
 #endif
 
 #endif

@@ -4,6 +4,8 @@
 #
 #   make install [DESTDIR=DIR] [PREFIX=/usr/local]
 #     $(PREFIX)/sbin/xenbox                      the shipped static binary
+#     $(PREFIX)/sbin/xenbox-io                   its helper (CONFIG_XB_IO): the
+#                                                applets passwd, pool, ...
 #     $(PREFIX)/lib/systemd/system/xenbox.service  ExecStart names that path
 #     /etc/xenbox/xenbox.conf                    an example; never overwritten
 #     $(PREFIX)/share/doc/xenbox/                README, DAEMON, POOL, LICENSE
@@ -21,6 +23,7 @@ define install-to
 	install -d -m 0755 $(1)$(2)/sbin $(1)$(2)/lib/systemd/system \
 		$(1)/etc/xenbox $(1)$(2)/share/doc/xenbox
 	install -m 0755 $(IMAGES_DIR)/xenbox $(1)$(2)/sbin/xenbox
+	$(if $(XBIO_IMAGE),install -m 0755 $(XBIO_IMAGE) $(1)$(2)/sbin/xenbox-io)
 	sed 's|@SBINDIR@|$(2)/sbin|' $(INSTALL_SRC)/xenbox.service >$(1)$(2)/lib/systemd/system/xenbox.service
 	chmod 0644 $(1)$(2)/lib/systemd/system/xenbox.service
 	test -e $(1)/etc/xenbox/xenbox.conf || \
@@ -28,13 +31,13 @@ define install-to
 	install -m 0644 $(INSTALL_DOCS) $(1)$(2)/share/doc/xenbox/
 endef
 
-install: $(IMAGES_DIR)/xenbox
+install: $(IMAGES_DIR)/xenbox $(XBIO_IMAGE)
 	$(Q)$(call install-to,$(DESTDIR),$(PREFIX))
 	@echo "installed in $(DESTDIR)$(PREFIX) (and $(DESTDIR)/etc/xenbox)"
 
 deb: $(DEB_FILE)
 
-$(DEB_FILE): $(IMAGES_DIR)/xenbox $(INSTALL_SRC)/mkdeb.sh $(INSTALL_SRC)/xenbox.service \
+$(DEB_FILE): $(IMAGES_DIR)/xenbox $(XBIO_IMAGE) $(INSTALL_SRC)/mkdeb.sh $(INSTALL_SRC)/xenbox.service \
 		$(INSTALL_SRC)/xenbox.conf $(INSTALL_SRC)/postinst $(INSTALL_SRC)/prerm \
 		$(INSTALL_SRC)/postrm $(INSTALL_DOCS) $(TOPDIR)/VERSION
 	$(Q)rm -rf $(O)/deb

@@ -20,7 +20,9 @@ Section: admin
 Priority: optional
 Description: XenAPI server for Xen hosts; here a management-only pool master
  xenbox is a toolstack for Xen hosts that boot from a USB stick: one static
- binary serving the XenAPI (XML-RPC and JSON-RPC, as XAPI does) over HTTPS.
+ binary serving the XenAPI (XML-RPC and JSON-RPC, as XAPI does) over HTTPS,
+ and its static helper xenbox-io for the commands besides the daemon
+ (xenbox passwd, xenbox pool).
  This package runs it on a server without Xen (backend none) as the master
  of a pool of such hosts: xenbox.service, configured in
  /etc/xenbox/xenbox.conf, state in /var/lib/xenbox.

@@ -33,8 +33,8 @@ def sha256(path):
 def test_offline_build(build):
     """After `make source`, a clean build succeeds with the network cut."""
     assert (build.images / "xenbox").is_file()
-    for daemon in ("xenstored", "xenconsoled"):
-        f = build.images / "xen-tools" / daemon
+    for f in (build.images / "xenbox-io", build.images / "xen-tools" / "xenstored",
+              build.images / "xen-tools" / "xenconsoled"):
         assert f.is_file()
         out = subprocess.run(["file", f], capture_output=True, text=True).stdout
         assert "statically linked" in out and "stripped" in out, out
@@ -46,7 +46,7 @@ def test_bit_identical_rebuild(builds):
     a, b = builds
     for x in builds:
         assert x.rc == 0, f"build in {x.out} failed:\n{x.log_tail()}"
-    products = ["images/xenbox", "images/xen-tools/xenstored",
+    products = ["images/xenbox", "images/xenbox-io", "images/xen-tools/xenstored",
                 "images/xen-tools/xenconsoled"]
     # the staged archives too, but not those holding GCC's LTO bytecode
     # (CONFIG_XB_LTO): GCC 12 streams source locations with the build
@@ -60,7 +60,8 @@ def test_bit_identical_rebuild(builds):
 
 
 def test_no_build_paths_in_binaries(build):
-    for f in [build.images / "xenbox", *sorted((build.images / "xen-tools").iterdir())]:
+    for f in [build.images / "xenbox", build.images / "xenbox-io",
+              *sorted((build.images / "xen-tools").iterdir())]:
         data = f.read_bytes()
         for path in {str(TOP), str(build.out), str(DL_DIR)}:
             assert path.encode() not in data, f"{path} leaks into {f}"

@@ -48,8 +48,13 @@ def test_package_installs(installed):
                 "xenbox")
     assert r.stdout.startswith("install ok installed "), r.stdout
     assert r.stdout.split()[-1] == "amd64"
-    binary = root / "usr/sbin/xenbox"
-    assert binary.stat().st_mode & 0o777 == 0o755 and binary.stat().st_uid == 0
+    for name in ("xenbox", "xenbox-io"):
+        binary = root / "usr/sbin" / name
+        assert binary.stat().st_mode & 0o777 == 0o755 and binary.stat().st_uid == 0
+    # the applets besides the daemon run the helper, under their old names
+    r = in_root(root, "xenbox", "pool", "fingerprint", "--state-dir", "/nonexistent",
+                check=False)
+    assert r.returncode == 1 and "pool-master.pem" in r.stderr, r.stderr
     # static: it runs in a root with no library of ours, and knows none
     r = in_root(root, "xenbox", "daemon", "--help")
     assert "--backend xen|sim|none" in r.stdout + r.stderr

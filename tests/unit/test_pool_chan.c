@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/certfp.h"
 #include "lib/log.h"
 #include "pool/chan.h"
 #include "pool/pool.h"
@@ -151,10 +152,10 @@ static void test_fingerprint_whole(void **state)
 	(void)state;
 	for (int i = 0; i < 32; i++)
 		h[i] = (unsigned char)(0xa0 + i);
-	tls_fingerprint(h, fp, sizeof(fp));
+	certfp_format(h, fp, sizeof(fp));
 	assert_int_equal(strlen(fp), 95);
 	assert_string_equal(fp + 90, "BE:BF");
-	tls_fingerprint(h, fp, 10);     /* short: whole pairs only, terminated */
+	certfp_format(h, fp, 10);     /* short: whole pairs only, terminated */
 	assert_string_equal(fp, "A0:A1:A2");
 }
 
