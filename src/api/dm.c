@@ -352,7 +352,7 @@ void dm_val_copy(const struct dm_type *t, struct dm_val *dst, const struct dm_va
 			size_t n = src->u.l->n;
 
 			dst->u.l = xmalloc(sizeof(struct dm_list) + n * sizeof(struct dm_val));
-			dst->u.l->n = dst->u.l->cap = n;
+			dst->u.l->n = dst->u.l->cap = (uint32_t)n;
 			for (size_t i = 0; i < n; i++)
 				dm_val_copy(list_item_type(t, i), &dst->u.l->v[i], &src->u.l->v[i]);
 		}
@@ -393,12 +393,12 @@ void dm_list_push(const struct dm_type *elem, struct dm_val *set, const struct d
 
 	(void)elem;
 	if (!l || l->n == l->cap) {
-		size_t cap = l ? l->cap * 2 : 4;
+		size_t cap = l ? l->cap * 2 : 2;       /* most sets hold 1, maps 1 pair */
 
 		l = xrealloc(l, sizeof(struct dm_list) + cap * sizeof(struct dm_val));
 		if (!set->u.l)
 			l->n = 0;
-		l->cap = cap;
+		l->cap = (uint32_t)cap;
 		set->u.l = l;
 	}
 	l->v[l->n++] = *e;      /* takes ownership */

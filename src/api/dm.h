@@ -93,7 +93,7 @@ void dm_str_put(const char *s);         /* NULL is fine */
 size_t dm_str_count(void);              /* distinct strings held (tests) */
 
 struct dm_list {
-	size_t n, cap;                  /* n values (a map holds n/2 pairs) */
+	uint32_t n, cap;                /* n values (a map holds n/2 pairs) */
 	struct dm_val v[];
 };
 
