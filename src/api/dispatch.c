@@ -203,7 +203,7 @@ int api_val_from_wire(const struct dm_type *t, const struct xv *x, struct dm_val
 	case DM_REF:
 		if (x->type != XV_STRING || (t->kind == DM_REF && ref_internal(x->u.s)))
 			return -1;
-		v->u.s = xstrdup(x->u.s);
+		v->u.s = dm_str(x->u.s);
 		return 0;
 	case DM_INT:
 		if (x->type == XV_INT) {

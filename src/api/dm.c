@@ -163,6 +163,146 @@ const struct dm_type *dm_type_parse(const char *spec)
 	return parse_n(spec, strlen(spec));
 }
 
+/* ---- interned strings ---- */
+
+/* FNV-1a from a random start: a peer that names objects or sets strings
+ * cannot aim them all at one bucket. */
+static uint32_t hash_seed;
+
+static uint32_t hash_n(const char *s, size_t n)
+{
+	uint32_t h;
+
+	if (!hash_seed) {
+		while (getrandom(&hash_seed, sizeof(hash_seed), 0) != sizeof(hash_seed))
+			;
+		hash_seed |= 1;
+	}
+	h = 2166136261u ^ hash_seed;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static uint32_t hash_str(const char *s)
+{
+	return hash_n(s, strlen(s));
+}
+
+#define STR_MAGIC 0x5d7a11c3u
+
+struct istr {
+	struct istr *next;
+	uint32_t hash, refs;
+#ifdef XB_HOST_BUILD
+	uint32_t magic;
+#endif
+	char s[];
+};
+
+static const char str_empty[] = "", str_null[] = "OpaqueRef:NULL";
+static struct istr **stab;
+static size_t stab_size, stab_count;
+
+static int str_static(const char *s)
+{
+	return s == str_empty || s == str_null;
+}
+
+static struct istr *str_hdr(const char *s)
+{
+	struct istr *i = (struct istr *)(void *)(s - offsetof(struct istr, s));
+
+#ifdef XB_HOST_BUILD
+	if (i->magic != STR_MAGIC) {
+		fprintf(stderr, "xenbox: '%.40s' in a dm_val is not a dm_str\n", s);
+		abort();
+	}
+#endif
+	return i;
+}
+
+char *dm_strn(const char *s, size_t n)
+{
+	struct istr *i;
+	uint32_t h;
+
+	if (!n)
+		return (char *)str_empty;
+	if (n == sizeof(str_null) - 1 && !memcmp(s, str_null, n))
+		return (char *)str_null;
+	h = hash_n(s, n);
+	for (i = stab_size ? stab[h & (stab_size - 1)] : NULL; i; i = i->next)
+		if (i->hash == h && !memcmp(i->s, s, n) && !i->s[n]) {
+			i->refs++;
+			return i->s;
+		}
+	if (stab_count >= stab_size) {
+		size_t size = stab_size ? stab_size * 2 : 1024;
+		struct istr **b = xcalloc(size, sizeof(*b));
+
+		for (size_t k = 0; k < stab_size; k++)
+			for (struct istr *j = stab[k], *nx; j; j = nx) {
+				nx = j->next;
+				j->next = b[j->hash & (size - 1)];
+				b[j->hash & (size - 1)] = j;
+			}
+		free(stab);
+		stab = b;
+		stab_size = size;
+	}
+	i = xmalloc(sizeof(*i) + n + 1);
+	i->hash = h;
+	i->refs = 1;
+#ifdef XB_HOST_BUILD
+	i->magic = STR_MAGIC;
+#endif
+	memcpy(i->s, s, n);
+	i->s[n] = 0;
+	i->next = stab[h & (stab_size - 1)];
+	stab[h & (stab_size - 1)] = i;
+	stab_count++;
+	return i->s;
+}
+
+char *dm_str(const char *s)
+{
+	return dm_strn(s ? s : "", s ? strlen(s) : 0);
+}
+
+char *dm_str_ref(const char *s)
+{
+	if (!s)
+		return (char *)str_empty;
+	if (!str_static(s))
+		str_hdr(s)->refs++;
+	return (char *)s;
+}
+
+void dm_str_put(const char *s)
+{
+	struct istr *i, **p;
+
+	if (!s || str_static(s))
+		return;
+	i = str_hdr(s);
+	if (--i->refs)
+		return;
+	for (p = &stab[i->hash & (stab_size - 1)]; *p != i; p = &(*p)->next)
+		;
+	*p = i->next;
+	stab_count--;
+#ifdef XB_HOST_BUILD
+	i->magic = 0;
+#endif
+	free(i);
+}
+
+size_t dm_str_count(void)
+{
+	return stab_count;
+}
+
 /* ---- values ---- */
 
 size_t dm_list_len(const struct dm_val *v)
@@ -175,7 +315,7 @@ void dm_val_free(const struct dm_type *t, struct dm_val *v)
 	switch (t->kind) {
 	case DM_STRING:
 	case DM_REF:
-		free(v->u.s);
+		dm_str_put(v->u.s);
 		v->u.s = NULL;
 		break;
 	case DM_SET:
@@ -203,7 +343,7 @@ void dm_val_copy(const struct dm_type *t, struct dm_val *dst, const struct dm_va
 	switch (t->kind) {
 	case DM_STRING:
 	case DM_REF:
-		dst->u.s = xstrdup(src->u.s ? src->u.s : "");
+		dst->u.s = dm_str(src->u.s);     /* src's may be a caller's text */
 		break;
 	case DM_SET:
 	case DM_MAP:
@@ -212,7 +352,7 @@ void dm_val_copy(const struct dm_type *t, struct dm_val *dst, const struct dm_va
 			size_t n = src->u.l->n;
 
 			dst->u.l = xmalloc(sizeof(struct dm_list) + n * sizeof(struct dm_val));
-			dst->u.l->n = dst->u.l->cap = n;
+			dst->u.l->n = dst->u.l->cap = (uint32_t)n;
 			for (size_t i = 0; i < n; i++)
 				dm_val_copy(list_item_type(t, i), &dst->u.l->v[i], &src->u.l->v[i]);
 		}
@@ -253,12 +393,12 @@ void dm_list_push(const struct dm_type *elem, struct dm_val *set, const struct d
 
 	(void)elem;
 	if (!l || l->n == l->cap) {
-		size_t cap = l ? l->cap * 2 : 4;
+		size_t cap = l ? l->cap * 2 : 2;       /* most sets hold 1, maps 1 pair */
 
 		l = xrealloc(l, sizeof(struct dm_list) + cap * sizeof(struct dm_val));
 		if (!set->u.l)
 			l->n = 0;
-		l->cap = cap;
+		l->cap = (uint32_t)cap;
 		set->u.l = l;
 	}
 	l->v[l->n++] = *e;      /* takes ownership */
@@ -283,12 +423,12 @@ void dm_map_put_str(struct dm_val *map, const char *key, const char *val)
 
 	for (size_t i = 0; l && i + 1 < l->n; i += 2)
 		if (!strcmp(l->v[i].u.s, key)) {
-			free(l->v[i + 1].u.s);
-			l->v[i + 1].u.s = xstrdup(val);
+			dm_str_put(l->v[i + 1].u.s);
+			l->v[i + 1].u.s = dm_str(val);
 			return;
 		}
-	k.u.s = xstrdup(key);
-	v.u.s = xstrdup(val);
+	k.u.s = dm_str(key);
+	v.u.s = dm_str(val);
 	dm_list_push(NULL, map, &k);
 	dm_list_push(NULL, map, &v);
 }
@@ -302,10 +442,10 @@ int dm_val_from_literal(const struct dm_type *t, const char *lit, struct dm_val 
 		lit = "";
 	switch (t->kind) {
 	case DM_STRING:
-		v->u.s = xstrdup(lit);
+		v->u.s = dm_str(lit);
 		return 0;
 	case DM_REF:
-		v->u.s = xstrdup(*lit ? lit : "OpaqueRef:NULL");
+		v->u.s = dm_str(*lit ? lit : str_null);
 		return 0;
 	case DM_INT:
 	case DM_DATETIME:
@@ -495,15 +635,6 @@ struct htab {
 };
 static struct htab h_ref, h_uuid = { .by_uuid = 1 };
 
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
 static struct obj **hnext(struct htab *h, struct obj *o)
 {
 	return h->by_uuid ? &o->hnext_uuid : &o->hnext_ref;
@@ -609,7 +740,7 @@ static void inv_remove(struct obj *target, int idx, const char *ref)
 
 	for (size_t i = 0; l && i < l->n; i++)
 		if (!strcmp(l->v[i].u.s, ref)) {
-			free(l->v[i].u.s);
+			dm_str_put(l->v[i].u.s);
 			memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(l->v[0]));
 			l->n--;
 			stamp(target);
@@ -619,7 +750,7 @@ static void inv_remove(struct obj *target, int idx, const char *ref)
 
 static void inv_add(struct obj *target, int idx, const char *ref)
 {
-	struct dm_val e = { .u.s = xstrdup(ref) };
+	struct dm_val e = { .u.s = dm_str_ref(ref) };      /* ref: an obj->ref */
 
 	dm_list_push(NULL, &target->f[idx], &e);
 	stamp(target);
@@ -656,13 +787,14 @@ void dm_rebuild_inverses(void)
 struct obj *dm_obj_new(struct dm_class *c, const char *ref, const char *uuid)
 {
 	struct obj *o = xcalloc(1, sizeof(*o) + (size_t)c->nfields * sizeof(struct dm_val));
-	char tmp[37];
+	char tmp[37], r[DM_REF_LEN];
 
 	o->cls = c;
-	if (ref)
-		snprintf(o->ref, sizeof(o->ref), "%s", ref);
-	else
-		dm_new_ref(o->ref);
+	if (!ref) {
+		dm_new_ref(r);
+		ref = r;
+	}
+	o->ref = dm_strn(ref, strnlen(ref, DM_REF_LEN - 1));
 	for (int i = 0; i < c->nfields; i++)
 		dm_val_from_literal(c->fields[i].t, c->fields[i].def, &o->f[i]);
 	if (c->f_uuid >= 0) {
@@ -670,8 +802,8 @@ struct obj *dm_obj_new(struct dm_class *c, const char *ref, const char *uuid)
 			dm_new_uuid(tmp);
 			uuid = tmp;
 		}
-		free(o->f[c->f_uuid].u.s);
-		o->f[c->f_uuid].u.s = xstrdup(uuid);
+		dm_str_put(o->f[c->f_uuid].u.s);
+		o->f[c->f_uuid].u.s = dm_str(uuid);
 	}
 	o->prev = c->last;
 	if (c->last)
@@ -715,7 +847,7 @@ void dm_obj_delete(struct obj *o)
 	}
 	t = &tombs[ntombs++];
 	t->cls = c;
-	memcpy(t->ref, o->ref, sizeof(t->ref));
+	snprintf(t->ref, sizeof(t->ref), "%s", o->ref);
 	t->gen = ++dm_gen;
 	t->time = (uint32_t)time(NULL);
 	t->persisted = (c->flags & DM_C_VOLATILE) || o->transient;
@@ -733,6 +865,7 @@ void dm_obj_delete(struct obj *o)
 	c->count--;
 	for (int i = 0; i < c->nfields; i++)
 		dm_val_free(c->fields[i].t, &o->f[i]);
+	dm_str_put(o->ref);
 	free(o);
 	changed();
 }
@@ -781,8 +914,8 @@ void dm_obj_set_uuid(struct obj *o, const char *uuid)
 	if (f < 0 || !uuid)
 		return;
 	h_remove(&h_uuid, o);
-	free(o->f[f].u.s);
-	o->f[f].u.s = xstrdup(uuid);
+	dm_str_put(o->f[f].u.s);
+	o->f[f].u.s = dm_str(uuid);
 	h_insert(&h_uuid, o);
 	dm_touch(o);
 	o->dirty = 1;

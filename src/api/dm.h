@@ -66,7 +66,7 @@ struct dm_type {
 };
 
 /* A value.  Its type is always known from context (field or parameter).
- * Strings, refs and datetimes-as-text are heap strings; sets are lists of
+ * Strings and refs are interned strings (dm_str below); sets are lists of
  * values; maps are lists of 2n values, key then value, in insertion order. */
 struct dm_list;
 struct dm_val {
@@ -78,8 +78,22 @@ struct dm_val {
 	} u;
 };
 
+/* Interned strings: one refcounted, immutable copy per distinct text, so
+ * the thousand "running" or a VM's ref held by its VBDs' VM fields, its
+ * own set and the object cost one allocation (docs/POOL.md 11.3).  ""
+ * and "OpaqueRef:NULL" are static and never allocated.  Every string in
+ * a dm_val (STRING, REF) and every obj->ref is one: make it with dm_str,
+ * share it with dm_str_ref, drop it with dm_str_put (dm_val_free does);
+ * never free() or write one (the test build aborts on a dm_str_put of a
+ * string that is not one). */
+char *dm_str(const char *s);
+char *dm_strn(const char *s, size_t n);
+char *dm_str_ref(const char *s);        /* s is a dm_str: one more reference */
+void dm_str_put(const char *s);         /* NULL is fine */
+size_t dm_str_count(void);              /* distinct strings held (tests) */
+
 struct dm_list {
-	size_t n, cap;                  /* n values (a map holds n/2 pairs) */
+	uint32_t n, cap;                /* n values (a map holds n/2 pairs) */
 	struct dm_val v[];
 };
 
@@ -179,7 +193,7 @@ struct dm_class {
 
 struct obj {
 	const struct dm_class *cls;
-	char ref[DM_REF_LEN];
+	const char *ref;                /* a dm_str, shared with refs to o */
 	uint64_t gen_created, gen_modified;
 	struct obj *next, *prev;        /* class list */
 	struct obj *hnext_ref, *hnext_uuid;

@@ -316,7 +316,7 @@ HANDLER(api_event_inject)
 		return api_fail(c, "HANDLE_INVALID", args[0].u.s, args[1].u.s, NULL);
 	dm_touch(o);
 	token(tok, sizeof(tok), o->gen_modified - 1);
-	res->u.s = xstrdup(tok);
+	res->u.s = dm_str(tok);
 	return 0;
 }
 

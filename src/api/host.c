@@ -63,7 +63,7 @@ static void set_strset(struct obj *o, int f, const char *const *v)
 	struct dm_val s = { 0 };
 
 	for (; *v; v++) {
-		struct dm_val e = { .u.s = xstrdup(*v) };
+		struct dm_val e = { .u.s = dm_str(*v) };
 
 		dm_list_push(NULL, &s, &e);
 	}
@@ -325,7 +325,7 @@ HANDLER(api_host_get_server_certificate)
 		const char *start = b.data ? strstr(b.data, "-----BEGIN CERTIFICATE-----") : NULL;
 		const char *end = start ? strstr(start, "-----END CERTIFICATE-----") : NULL;
 
-		res->u.s = end ? xstrndup(start, (size_t)(end - start) + 25 + 1) : xstrdup("");
+		res->u.s = end ? dm_strn(start, (size_t)(end - start) + 25 + 1) : dm_str("");
 	}
 	buf_free(&b);
 	return 0;

@@ -42,7 +42,7 @@ HANDLER(api_message_create_h)
 	/* XAPI checks that the object exists, for the classes it knows */
 	if (target && !dm_obj_by_uuid(target, args[3].u.s))
 		return api_fail(c, "UUID_INVALID", cls, args[3].u.s, NULL);
-	res->u.s = xstrdup(api_message_create(args[0].u.s, args[1].u.i, cls,
+	res->u.s = dm_str(api_message_create(args[0].u.s, args[1].u.i, cls,
 					      args[3].u.s, args[4].u.s)->ref);
 	return 0;
 }

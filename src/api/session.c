@@ -330,7 +330,7 @@ HANDLER(api_session_login)
 	rc = check_start(c, args[0].u.s, args[1].u.s, args[3].u.s);
 
 	if (!rc)
-		res->u.s = xstrdup(session_new(c, args[3].u.s));
+		res->u.s = dm_str(session_new(c, args[3].u.s));
 	return rc;
 }
 

@@ -106,7 +106,7 @@ static void set_ops(struct obj *t, int field, const char *key, const char *op)
 	struct dm_val v = { 0 }, e;
 
 	if (key) {
-		e.u.s = xstrdup(key);
+		e.u.s = dm_str(key);
 		dm_list_push(NULL, &v, &e);
 	}
 	if (op) {
@@ -138,7 +138,7 @@ void api_task_finish(struct obj *t, struct call *err, const char *xml_result)
 		const struct dm_type *st = k->fields[OF(t, task, error_info)].t;
 
 		for (int i = 0; i < err->nerr; i++) {
-			struct dm_val e = { .u.s = xstrdup(err->err[i]) };
+			struct dm_val e = { .u.s = dm_str(err->err[i]) };
 
 			dm_list_push(NULL, &info, &e);
 		}
@@ -179,7 +179,7 @@ HANDLER(api_task_create)
 	struct obj *t = api_task_new(c, args[0].u.s);
 
 	dm_set_str(t, OF(t, task, name_description), args[1].u.s);
-	res->u.s = xstrdup(t->ref);
+	res->u.s = dm_str(t->ref);
 	return 0;
 }
 

@@ -569,7 +569,7 @@ static void set_current_op(struct obj *vm, const char *op, const char *id)
 	if (op) {
 		struct dm_val k, v;
 
-		k.u.s = xstrdup(id);
+		k.u.s = dm_str(id);
 		v.u.i = dm_enum_index(f->t->elem->en, op, strlen(op));
 		dm_list_push(NULL, &m, &k);
 		dm_list_push(NULL, &m, &v);

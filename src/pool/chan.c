@@ -106,6 +106,8 @@ static int flush(struct chan *ch)
 		ch->wlen = 0;
 		buf_consume(&ch->out, (size_t)r);
 	}
+	if (!ch->out.len)       /* idle: no buffer kept (a sync's may be MiBs) */
+		buf_free(&ch->out);
 	if (!ch->out.len && ch->closing) {
 		chan_free(ch, ch->why);
 		return -1;
@@ -214,7 +216,7 @@ static int frames(struct chan *ch)
 				buf_addc(&ch->msg, 0);
 				buf_consume(&ch->in, used);
 				rc = ch->ops->msg(ch, ch->msg.data, ch->msg.len - 1);
-				buf_reset(&ch->msg);
+				buf_free(&ch->msg);
 				continue;
 			}
 		}
@@ -225,6 +227,8 @@ static int frames(struct chan *ch)
 		release(ch);
 		return -1;
 	}
+	if (!ch->in.len)        /* idle: freed whole, not kept at its peak */
+		buf_free(&ch->in);
 	return rc;
 }
 

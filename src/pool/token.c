@@ -117,7 +117,7 @@ int token_spend(const char *token, const char *host_uuid, char *why, size_t whyl
 	dm_set_int(t, OF(t, pool_token, uses_left), t->f[OF(t, pool_token, uses_left)].u.i - 1);
 	dm_val_copy(t->cls->fields[FLD(pool_token, used_by)].t, &set,
 		    &t->f[FLD(pool_token, used_by)]);
-	e.u.s = xstrdup(host_uuid);
+	e.u.s = dm_str(host_uuid);
 	dm_list_push(NULL, &set, &e);
 	dm_set(t, FLD(pool_token, used_by), &set);
 	dm_val_free(t->cls->fields[FLD(pool_token, used_by)].t, &set);
@@ -214,7 +214,7 @@ HANDLER(api_pool_create_join_token)
 		/* XAPI's INVALID_VALUE [name, value]; the value says the range */
 		return api_fail(c, "INVALID_VALUE", field, msg, NULL);
 	}
-	res->u.s = xstrdup(tok);
+	res->u.s = dm_str(tok);
 	secure_zero(tok, sizeof(tok));
 	return 0;
 }

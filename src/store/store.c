@@ -307,7 +307,7 @@ static int column_value(sqlite3_stmt *st, int col, const struct dm_field *f,
 	switch (f->t->kind) {
 	case DM_STRING:
 	case DM_REF:
-		v->u.s = xstrndup(s ? s : "", (size_t)n);
+		v->u.s = dm_strn(s ? s : "", (size_t)n);
 		return 0;
 	case DM_FLOAT:
 		v->u.d = sqlite3_column_double(st, col);

@@ -153,3 +153,25 @@ def test_a_handshake_storm_waits_its_turn(state_dir):
         assert ok(p.pool.get_all(s))
     finally:
         assert d.stop() == 0, d.read_log()
+
+
+def test_large_bodies_both_ways(state_dir):
+    """Records are sent at most 4031 B long (the output buffer fits one
+    allocator slot, docs/POOL.md 11.3): bodies of many records, and of
+    sizes about one record, still go both ways on TLS 1.3 and 1.2."""
+    d = Daemon(state_dir).start(https=True)
+    try:
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            ctx = ssl._create_unverified_context()
+            ctx.minimum_version = ctx.maximum_version = version
+            p = xmlrpc.client.ServerProxy("https://127.0.0.1:%d/" % d.https_port,
+                                          context=ctx)
+            s = ok(p.session.login_with_password("root", PASSWORD))
+            vm = ok(p.VM.create(s, {"name_label": "big"}))
+            for n in (3800, 4030, 4031, 4032, 8062, 300000):
+                text = "".join(chr(0x41 + (i * 7) % 26) for i in range(n))
+                ok(p.VM.set_name_description(s, vm, text))
+                assert ok(p.VM.get_name_description(s, vm)) == text
+            ok(p.VM.destroy(s, vm))
+    finally:
+        d.stop()

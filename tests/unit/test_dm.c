@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -280,6 +281,64 @@ static void test_of_checks_class(void **state)
 	dm_obj_delete(vm);
 }
 
+/* Values' strings are interned (docs/POOL.md 11.3): one copy per text,
+ * shared by the object's ref, its inverse sets and equal field values;
+ * "" and OpaqueRef:NULL are never allocated; the last reference frees. */
+static void test_interned_strings(void **state)
+{
+	size_t n0 = dm_str_count();
+	struct obj *vm, *vbd;
+	char *a, *b, *ref;
+	int st = 0;
+	pid_t pid;
+
+	(void)state;
+	a = dm_str("running late");
+	b = dm_strn("running late, again", 12);
+	assert_ptr_equal(a, b);
+	assert_int_equal(dm_str_count(), n0 + 1);
+	dm_str_put(a);
+	assert_int_equal(dm_str_count(), n0 + 1);
+	dm_str_put(b);
+	assert_int_equal(dm_str_count(), n0);
+	/* the two constants: no allocation, puts are harmless */
+	assert_ptr_equal(dm_str(""), dm_str(NULL));
+	assert_ptr_equal(dm_str("OpaqueRef:NULL"), dm_strn("OpaqueRef:NULL!", 14));
+	dm_str_put(dm_str(""));
+	dm_str_put(dm_str("OpaqueRef:NULL"));
+	assert_int_equal(dm_str_count(), n0);
+	/* a new VBD: its empty strings and null refs cost nothing */
+	vbd = dm_obj_new(CLS("VBD"), NULL, NULL);
+	assert_int_equal(dm_str_count(), n0 + 2);       /* its ref and uuid */
+	assert_string_equal(dm_get_str(vbd, OF(vbd, VBD, VM)), "OpaqueRef:NULL");
+	/* its ref is shared by the VM's VBDs and its VM field by the VM's ref */
+	vm = dm_obj_new(CLS("VM"), NULL, NULL);
+	dm_set_str(vm, OF(vm, VM, name_label), "web");
+	dm_set_str(vbd, OF(vbd, VBD, VM), vm->ref);
+	assert_ptr_equal(vm->f[OF(vm, VM, VBDs)].u.l->v[0].u.s, vbd->ref);
+	assert_ptr_equal(dm_get_str(vbd, OF(vbd, VBD, VM)), vm->ref);
+	ref = dm_str_ref(vm->ref);
+	dm_obj_delete(vbd);
+	dm_obj_delete(vm);
+	assert_string_equal(ref, ref);                  /* still ours (ASan) */
+	dm_str_put(ref);
+	assert_int_equal(dm_str_count(), n0);
+	/* a string that is not one, put: the test build aborts */
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		char *p = calloc(1, 64);
+
+		strcpy(p + 36, "plain");   /* a header before it: zeros */
+		dm_str_put(p + 36);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGABRT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_model_is_sound),
 		cmocka_unit_test(test_field_constants),
 		cmocka_unit_test(test_of_checks_class),
+		cmocka_unit_test(test_interned_strings),
 	};
 
 	return cmocka_run_group_tests(tests, dm_setup, dm_teardown);

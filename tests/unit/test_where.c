@@ -36,10 +36,10 @@ static int setup(void **state)
 		dm_val_free(dm_type_parse("(string -> string) map"), &m);
 	}
 	{
-		struct dm_val s = { 0 }, e = { .u.s = strdup("blue") };
+		struct dm_val s = { 0 }, e = { .u.s = dm_str("blue") };
 
 		dm_list_push(NULL, &s, &e);
-		e.u.s = strdup("x'y");
+		e.u.s = dm_str("x'y");
 		dm_list_push(NULL, &s, &e);
 		dm_set(vm, OF(vm, VM, tags), &s);
 		dm_val_free(dm_type_parse("string set"), &s);
