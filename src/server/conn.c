@@ -96,6 +96,7 @@
 #define sys_write write
 #define sys_accept4 accept4
 #define sys_close close
+#define sys_peek(fd, b, n) recv((fd), (b), (n), MSG_PEEK)
 #endif
 
 struct conn {
@@ -841,7 +842,7 @@ static int evictable(const struct conn *c)
 static void peek_hello(struct conn *c)
 {
 	unsigned char b[2048];
-	ssize_t r = recv(c->fd, b, sizeof(b), MSG_PEEK);
+	ssize_t r = sys_peek(c->fd, b, sizeof(b));
 	int p;
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
