@@ -784,6 +784,52 @@ void dm_rebuild_inverses(void)
 
 /* ---- objects ---- */
 
+/* The dirty list (dm_dirty_all): an array of the objects with the bit. */
+static struct obj **dirt;
+static size_t ndirt, capdirt;
+
+static void mark_dirty(struct obj *o)
+{
+	if (o->dirty)
+		return;
+	if (ndirt == capdirt) {
+		capdirt = capdirt ? capdirt * 2 : 256;
+		dirt = xrealloc(dirt, capdirt * sizeof(*dirt));
+	}
+	dirt[ndirt++] = o;
+	o->dirty = 1;
+}
+
+/* o leaves the list: looked for from the end, where the objects made or
+ * changed last are (an object made and deleted before a commit is near
+ * it); the last entry takes its place (the order does not matter to the
+ * store: deletions are applied before the writes). */
+static void unmark_dirty(struct obj *o)
+{
+	size_t i = ndirt;
+
+	if (!o->dirty)
+		return;
+	while (i > 0 && dirt[i - 1] != o)
+		i--;
+	if (i > 0)
+		dirt[i - 1] = dirt[--ndirt];
+	o->dirty = 0;
+}
+
+size_t dm_dirty_all(struct obj *const **out)
+{
+	*out = dirt;
+	return ndirt;
+}
+
+void dm_dirty_clear(void)
+{
+	for (size_t i = 0; i < ndirt; i++)
+		dirt[i]->dirty = 0;
+	ndirt = 0;
+}
+
 struct obj *dm_obj_new(struct dm_class *c, const char *ref, const char *uuid)
 {
 	struct obj *o = xcalloc(1, sizeof(*o) + (size_t)c->nfields * sizeof(struct dm_val));
@@ -817,7 +863,7 @@ struct obj *dm_obj_new(struct dm_class *c, const char *ref, const char *uuid)
 		h_insert(&h_uuid, o);
 	stamp(o);
 	o->gen_created = o->gen_modified;
-	o->dirty = 1;
+	mark_dirty(o);
 	for (int i = 0; i < c->nfields; i++)
 		if (c->fields[i].inv_cls)
 			inv_update(o, &c->fields[i], NULL, o->f[i].u.s);
@@ -851,6 +897,7 @@ void dm_obj_delete(struct obj *o)
 	t->gen = ++dm_gen;
 	t->time = (uint32_t)time(NULL);
 	t->persisted = (c->flags & DM_C_VOLATILE) || o->transient;
+	unmark_dirty(o);
 	h_remove(&h_ref, o);
 	if (c->f_uuid >= 0)
 		h_remove(&h_uuid, o);
@@ -918,7 +965,7 @@ void dm_obj_set_uuid(struct obj *o, const char *uuid)
 	o->f[f].u.s = dm_str(uuid);
 	h_insert(&h_uuid, o);
 	dm_touch(o);
-	o->dirty = 1;
+	mark_dirty(o);
 }
 
 void dm_set(struct obj *o, int field, const struct dm_val *v)
@@ -936,7 +983,7 @@ void dm_set(struct obj *o, int field, const struct dm_val *v)
 	o->f[field] = nv;
 	/* volatile fields change events, not the store */
 	if (!(f->flags & DM_F_VOLATILE))
-		o->dirty = 1;
+		mark_dirty(o);
 	dm_touch(o);
 }
 
@@ -997,6 +1044,9 @@ void dm_dispose(void)
 	free(tombs);
 	tombs = NULL;
 	ntombs = captombs = 0;
+	free(dirt);
+	dirt = NULL;
+	ndirt = capdirt = 0;
 	free(h_ref.b);
 	free(h_uuid.b);
 	h_ref.b = h_uuid.b = NULL;

@@ -197,7 +197,8 @@ struct obj {
 	uint64_t gen_created, gen_modified;
 	struct obj *next, *prev;        /* class list */
 	struct obj *hnext_ref, *hnext_uuid;
-	unsigned dirty : 1;             /* changed since the store's last flush */
+	unsigned dirty : 1;             /* changed since the store's last flush:
+					 * on the dirty list (dm_dirty_all) */
 	unsigned transient : 1;         /* never persisted (local sessions) */
 	/* the pool's mirror (docs/POOL.md 4.1): 0 is this daemon; on a
 	 * master 1.. are member slots (pool/master.h), on a member 1 is the
@@ -292,6 +293,14 @@ size_t dm_tombs_since(uint64_t gen, const struct dm_tomb **out, int *lost);
 void dm_tombs_persisted(void);
 /* iteration over the tombstones not yet persisted */
 size_t dm_tombs_all(const struct dm_tomb **out);
+
+/* The objects whose dirty bit is set (changed since the store's last
+ * flush), in the order they became dirty; an object deleted meanwhile has
+ * left the list (its tombstone says it).  O(1) to mark, O(dirty) to walk:
+ * a commit no longer walks every object.  dm_dirty_clear() clears every
+ * bit and empties the list (after a commit, and at load). */
+size_t dm_dirty_all(struct obj *const **out);
+void dm_dirty_clear(void);
 
 /* Listeners on change (events wake their waiters). */
 void dm_set_change_hook(void (*fn)(void));

@@ -30,7 +30,8 @@
  * heads per http_default_limits, a head must arrive within HEAD_TIMEOUT_MS,
  * a reply that makes no progress for SEND_TIMEOUT_MS closes the connection,
  * idle keep-alive connections close after IDLE_TIMEOUT_MS.  Connections:
- * SERVER_MAX_CONNS over TCP, SERVER_MAX_PER_PEER from one address and
+ * SERVER_MAX_CONNS over TCP, SERVER_MAX_PER_PEER from one address (TLS
+ * connections whose ClientHello names the pool apart: peek_hello) and
  * SERVER_MAX_UNIX on the Unix socket, each its own budget; at a limit the
  * longest idle connection that may go makes room (evictable()), and when
  * none may, the new one is refused.  accept() out of descriptors
@@ -95,6 +96,7 @@
 #define sys_write write
 #define sys_accept4 accept4
 #define sys_close close
+#define sys_peek(fd, b, n) recv((fd), (b), (n), MSG_PEEK)
 #endif
 
 struct conn {
@@ -118,6 +120,8 @@ struct conn {
 	struct emit e;
 	int keep_alive, closing, in_process, json, list_methods;
 	int upgrade;                    /* a 101 queued: the pool takes it once written */
+	int hello_known;                /* the ClientHello was peeked at */
+	int pool_hs;                    /* ... and names the pool: counted apart */
 	int stalled;                    /* waits for the reply queue to drain */
 	int plain_net;                  /* plain HTTP from beyond loopback */
 	int continued;                  /* "100 Continue" sent for this request */
@@ -150,6 +154,9 @@ static int hs_steps;                    /* this iteration's (HS_STEPS) */
 
 static void conn_close(struct conn *c);
 static void conn_drop(struct conn *c, int keep_fd);
+#if defined(CONFIG_XB_TLS) && defined(CONFIG_XB_POOL)
+static void peek_hello(struct conn *c);
+#endif
 static void process(struct conn *c);
 #ifdef CONFIG_XB_POOL
 int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req, int pw,
@@ -806,6 +813,7 @@ static int flush(struct conn *c)
 	return conn_watch(c);
 }
 
+
 static void on_io(int fd, int events, void *opaque)
 {
 	struct conn *c = opaque;
@@ -813,6 +821,10 @@ static void on_io(int fd, int events, void *opaque)
 	ssize_t r;
 
 	(void)fd;
+#if defined(CONFIG_XB_TLS) && defined(CONFIG_XB_POOL)
+	if (c->tls && !c->hello_known && (events & LOOP_READ))
+		peek_hello(c);
+#endif
 #ifdef CONFIG_XB_TLS
 	if (c->tls && ((events & LOOP_READ) || c->tls_wants_write) && tls_handshaking(c->tls) &&
 	    hs_steps++ >= HS_STEPS)
@@ -902,6 +914,31 @@ static int evictable(const struct conn *c)
 	return !c->busy && !c->closing && (!c->served || (!c->in.len && !unwritten(c)));
 }
 
+#if defined(CONFIG_XB_TLS) && defined(CONFIG_XB_POOL)
+/* A TLS connection's ClientHello, peeked at before mbedTLS reads it: one
+ * that names the pool leaves its address's budget (make_room), so the
+ * members of a site behind one NAT address can all reconnect at once
+ * after a master restart.  They still count against SERVER_MAX_CONNS and
+ * stay evictable until served.  Looked at on the first read events and
+ * when make_room counts the address's connections (a storm is accepted
+ * in one go, before any is read); a hello larger than the buffer is not
+ * the pool's. */
+static void peek_hello(struct conn *c)
+{
+	unsigned char b[2048];
+	ssize_t r = sys_peek(c->fd, b, sizeof(b));
+	int p;
+
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	p = r > 0 ? tls_hello_is_pool(b, (size_t)r) : 0;
+	if (p < 0 && (size_t)r < sizeof(b))
+		return;
+	c->hello_known = 1;
+	c->pool_hs = p > 0;
+}
+#endif
+
 /* The connection to close for room: among the evictable ones (of the Unix
  * socket or TCP, of one peer if peer is set), those never answered first,
  * then the longest idle.  NULL if none.  O(connections). */
@@ -910,7 +947,8 @@ static struct conn *victim(int unix_sock, const char *peer)
 	struct conn *c, *best = NULL;
 
 	for (c = conns; c; c = c->next) {
-		if (c->unix_sock != unix_sock || (peer && strcmp(c->peer, peer)) || !evictable(c))
+		if (c->unix_sock != unix_sock || (peer && (strcmp(c->peer, peer) || c->pool_hs)) ||
+		    !evictable(c))
 			continue;
 		/* <=: the list is newest first, the oldest wins a tie */
 		if (!best || (!c->served && best->served) ||
@@ -932,8 +970,16 @@ static int make_room(int unix_sock, const char *peer)
 		if (nunix < SERVER_MAX_UNIX)
 			return 0;
 	} else {
-		for (c = conns; c; c = c->next)
-			same += !c->unix_sock && !strcmp(c->peer, peer);
+		for (c = conns; c; c = c->next) {
+			if (c->unix_sock || strcmp(c->peer, peer))
+				continue;
+#if defined(CONFIG_XB_TLS) && defined(CONFIG_XB_POOL)
+			/* a storm accepted in one go: its hellos not yet read */
+			if (c->tls && !c->hello_known)
+				peek_hello(c);
+#endif
+			same += !c->pool_hs;
+		}
 		if (same < SERVER_MAX_PER_PEER && ntcp < SERVER_MAX_CONNS)
 			return 0;
 		if (same < SERVER_MAX_PER_PEER)

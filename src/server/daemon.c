@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +98,22 @@ static int64_t before_sleep(void)
 	pool_mirror_flush(store_saved_since);
 #endif
 	return min_pos(t, store_retry_in(now));
+}
+
+/* The soft open-file limit up to the hard one: a pool master holds a
+ * connection per member, often past the soft default of 1024
+ * (docs/POOL.md 10).  prlimit, not setrlimit: musl's setrlimit stops
+ * every thread to set it (~1.5 KB); before any thread starts, one call
+ * does for the whole process. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (prlimit(0, RLIMIT_NOFILE, NULL, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (prlimit(0, RLIMIT_NOFILE, &rl, NULL))
+		log_warn("open file limit: %s", strerror(errno));
 }
 
 static void usage(void)
@@ -188,6 +205,7 @@ static int daemon_main(int argc, char **argv)
 #endif
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);       /* a file size limit: EFBIG, the store retries */
+	raise_nofile();
 	if (loop_stop_on_signals(&stop)) {      /* before any thread starts */
 		log_err("signals: %s", strerror(errno));
 		goto out;

@@ -454,6 +454,60 @@ bool tls_peer_sha256(struct tls_conn *t, unsigned char out[32])
 }
 
 #ifdef CONFIG_XB_POOL
+/* Big-endian length of k bytes at b[*o], which must be within n; -1 if not. */
+static long be(const unsigned char *b, size_t n, size_t *o, int k)
+{
+	long v = 0;
+
+	if (*o + (size_t)k > n)
+		return -1;
+	for (int i = 0; i < k; i++)
+		v = v << 8 | b[(*o)++];
+	return v;
+}
+
+int tls_hello_is_pool(const unsigned char *b, size_t n)
+{
+	size_t o = 0, end;
+	long l;
+
+	/* record: handshake (22), version, length; then ClientHello (1) */
+	if (n < 6)
+		return -1;
+	if (b[0] != 22 || b[5] != 1)
+		return 0;
+	o = 3;
+	l = be(b, n, &o, 2);
+	end = 5 + (size_t)l;    /* only the first record: a hello in one */
+	if (end > n)
+		return -1;
+	o = 9 + 2 + 32;         /* handshake head, client version, random */
+	if ((l = be(b, end, &o, 1)) < 0 || (o += (size_t)l) > end ||     /* session id */
+	    (l = be(b, end, &o, 2)) < 0 || (o += (size_t)l) > end ||     /* cipher suites */
+	    (l = be(b, end, &o, 1)) < 0 || (o += (size_t)l) > end ||     /* compression */
+	    (l = be(b, end, &o, 2)) < 0)                                 /* extensions */
+		return 0;
+	if (o + (size_t)l < end)
+		end = o + (size_t)l;
+	while (o + 4 <= end) {
+		long type = be(b, end, &o, 2), len = be(b, end, &o, 2);
+		size_t x = o;
+
+		if (len < 0 || o + (size_t)len > end)
+			return 0;
+		o += (size_t)len;
+		if (type != 0)
+			continue;
+		/* server_name: list length, name type 0 (host_name), length */
+		if (be(b, o, &x, 2) < 0 || be(b, o, &x, 1) != 0 || (l = be(b, o, &x, 2)) < 0 ||
+		    x + (size_t)l > o)
+			return 0;
+		return (size_t)l == sizeof(POOL_SNI) - 1 &&
+		       !strncasecmp((const char *)b + x, POOL_SNI, (size_t)l);
+	}
+	return 0;
+}
+
 bool tls_is_pool(struct tls_conn *t)
 {
 	return t->pool && mbedtls_ssl_is_handshake_over(&t->ssl) &&

@@ -47,6 +47,13 @@ bool tls_peer_sha256(struct tls_conn *t, unsigned char out[32]);
  * refused in the handshake). */
 bool tls_is_pool(struct tls_conn *t);
 
+/* The start of a TLS connection's first bytes (b, n: what a MSG_PEEK
+ * got): 1 if it is a ClientHello that names the pool's server name, 0 if
+ * it is anything else, -1 if more bytes are needed to tell.  For the
+ * connection limits (server/conn.c): pool handshakes are counted apart
+ * before mbedTLS reads anything.  Parses no further than the SNI. */
+int tls_hello_is_pool(const unsigned char *b, size_t n);
+
 /* A member's connection to its master on fd (connected; non-blocking or
  * not): TLS 1.3 only, the pool's server name, presents
  * <state_dir>/pool-member.pem (made when absent, CN = cn, mode 0600),

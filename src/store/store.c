@@ -404,9 +404,7 @@ int store_load(char *err, size_t errlen)
 		if (persisted(dm_classes[ci]) && load_class(dm_classes[ci], err, errlen))
 			return -1;
 	dm_rebuild_inverses();
-	for (size_t ci = 0; ci < dm_nclasses; ci++)
-		for (struct obj *o = dm_classes[ci]->first; o; o = o->next)
-			o->dirty = 0;
+	dm_dirty_clear();
 	dm_tombs_persisted();
 	dirty = 0;
 	memset(&fail, 0, sizeof(fail));
@@ -463,22 +461,17 @@ static int delete_ref(const struct dm_class *k, const char *ref, struct buf *sql
 }
 
 /* The generation of the newest change not yet committed, 0 if none.
- * O(objects + tombstones). */
+ * O(changed objects + tombstones). */
 static uint64_t unsaved_newest(void)
 {
+	struct obj *const *d;
 	const struct dm_tomb *t;
 	uint64_t newest = 0;
-	size_t nt;
+	size_t nd = dm_dirty_all(&d), nt;
 
-	for (size_t ci = 0; ci < dm_nclasses; ci++) {
-		struct dm_class *k = dm_classes[ci];
-
-		if (!persisted(k))
-			continue;
-		for (struct obj *o = k->first; o; o = o->next)
-			if (o->dirty && !o->transient && o->gen_modified > newest)
-				newest = o->gen_modified;
-	}
+	for (size_t i = 0; i < nd; i++)
+		if (!d[i]->transient && persisted(d[i]->cls) && d[i]->gen_modified > newest)
+			newest = d[i]->gen_modified;
 	nt = dm_tombs_all(&t);
 	for (size_t i = 0; i < nt; i++)
 		if (!t[i].persisted && persisted(t[i].cls) && t[i].gen > newest)
@@ -491,8 +484,9 @@ static uint64_t unsaved_newest(void)
 static int write_changes(char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT, tmp = BUF_INIT;
+	struct obj *const *d;
 	const struct dm_tomb *t;
-	size_t nt;
+	size_t nt, nd;
 	int rc;
 
 	/* a failed COMMIT may leave its transaction open: BEGIN would fail */
@@ -502,20 +496,18 @@ static int write_changes(char *err, size_t errlen)
 	rc = exec("BEGIN IMMEDIATE", err, errlen);
 	if (rc)
 		goto out;
-	/* O(objects): walks every persistent object for its dirty bit */
-	for (size_t ci = 0; ci < dm_nclasses && !rc; ci++) {
-		struct dm_class *k = dm_classes[ci];
-
-		if (!persisted(k))
-			continue;
-		for (struct obj *o = k->first; o && !rc; o = o->next)
-			if (o->dirty && !o->transient)
-				rc = write_obj(o, &sql, &tmp);
-	}
+	/* deletions first: a ref deleted and made again since the last
+	 * commit is a tombstone and a dirty object, and the object is what
+	 * must stay.  Then the changed objects (the dirty list: O(changed),
+	 * not O(objects)). */
 	nt = dm_tombs_all(&t);
 	for (size_t i = 0; i < nt && !rc; i++)
 		if (!t[i].persisted && persisted(t[i].cls))
 			rc = delete_ref(t[i].cls, t[i].ref, &sql);
+	nd = dm_dirty_all(&d);
+	for (size_t i = 0; i < nd && !rc; i++)
+		if (!d[i]->transient && persisted(d[i]->cls))
+			rc = write_obj(d[i], &sql, &tmp);
 	if (rc)
 		snprintf(err, errlen, "writing: %s", sqlite3_errmsg(db));
 	else
@@ -525,9 +517,7 @@ static int write_changes(char *err, size_t errlen)
 		goto out;
 	}
 	commits++;
-	for (size_t ci = 0; ci < dm_nclasses; ci++)
-		for (struct obj *o = dm_classes[ci]->first; o; o = o->next)
-			o->dirty = 0;
+	dm_dirty_clear();
 	dm_tombs_persisted();
 out:
 	buf_free(&sql);

@@ -312,6 +312,21 @@ def test_out_of_file_descriptors(daemon):
     assert "not accepting for" in daemon.read_log()
 
 
+def test_open_file_limit_raised_to_the_hard_limit(state_dir):
+    """A master of 1000 pool members holds 1000 connections: the daemon
+    raises its soft RLIMIT_NOFILE (often 1024) to the hard limit at start
+    (docs/POOL.md 10), here started under prlimit with 256 of 4096."""
+    d = Daemon(state_dir)
+    d.start(prefix=("prlimit", "--nofile=256:4096"))
+    try:
+        with open("/proc/%d/limits" % d.proc.pid) as f:
+            line = [l for l in f if l.startswith("Max open files")][0]
+        assert line.split()[3:5] == ["4096", "4096"], line
+        ok(d.login()[0].pool.get_all(d.login()[1]))
+    finally:
+        assert d.stop() == 0
+
+
 # ---- a stats save whose fsync fails ----
 
 def test_stats_save_failure_keeps_no_descriptor(state_dir):

@@ -138,3 +138,44 @@ def test_pool_fingerprint_command_without_the_file(tmp_path):
     assert not (tmp_path / "pool-master.pem").exists()     # never made here
     r = subprocess.run([XENBOX, "pool", "bogus"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_pool_handshakes_from_one_address_are_counted_apart(state_dir, member_cert):
+    """A site of many members behind one NAT address reconnects at once
+    after a master restart: TLS connections whose ClientHello names the
+    pool are not held to the per-address limit (64, SERVER_MAX_PER_PEER:
+    beyond it the oldest connection never answered was closed for the
+    new one), which still holds for the others."""
+    d = Daemon(state_dir).start(https=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(member_cert[0], member_cert[1])
+    pool, other = [], []
+    try:
+        for _ in range(100):        # members: handshake, Upgrade not yet sent
+            raw = socket.create_connection(("127.0.0.1", d.https_port), timeout=20)
+            pool.append(ctx.wrap_socket(raw, server_hostname=POOL_SNI))
+        for _ in range(70):         # anyone else from the same address
+            other.append(socket.create_connection(("127.0.0.1", d.https_port), timeout=20))
+        assert closed_by_peer(other[0], 5)          # the limit holds for them
+        for s in pool:
+            assert not closed_by_peer(s, 0.05)
+        # each member's connection still works: its Upgrade is answered
+        pool[0].sendall(b"GET /pool/ws HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert pool[0].recv(100).startswith(b"HTTP/1.1 4")
+    finally:
+        for s in pool + other:
+            s.close()
+        assert d.stop() == 0
+
+
+def closed_by_peer(c, wait):
+    c.settimeout(wait)
+    try:
+        return c.recv(1) == b""
+    except (ConnectionResetError, ssl.SSLError):
+        return True
+    except (socket.timeout, ssl.SSLWantReadError):
+        return False

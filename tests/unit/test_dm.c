@@ -121,11 +121,12 @@ static void test_generations_and_dirt(void **state)
 
 	(void)state;
 	assert_true(vm->dirty);
-	vm->dirty = 0;
+	dm_dirty_clear();
+	assert_false(vm->dirty || m->dirty);
 	g = vm->gen_modified;
 	dm_set_str(vm, OF(vm, VM, name_label), "x");
 	assert_true(vm->gen_modified > g && vm->dirty);
-	vm->dirty = 0;
+	dm_dirty_clear();
 	g = vm->gen_modified;
 	dm_set_str(vm, OF(vm, VM, name_label), "x");       /* no change: nothing */
 	assert_int_equal(vm->gen_modified, g);
@@ -133,7 +134,7 @@ static void test_generations_and_dirt(void **state)
 	dm_touch(vm);                                     /* events only */
 	assert_true(vm->gen_modified > g);
 	assert_false(vm->dirty);
-	m->dirty = 0;
+	assert_false(m->dirty);
 	dm_set_int(m, OF(m, VM_metrics, memory_actual), 42);        /* volatile field */
 	assert_false(m->dirty);
 	dm_set_int(m, OF(m, VM_metrics, start_time), 42);

@@ -254,6 +254,65 @@ static void test_owner_kept(void **state)
 	assert_non_null(dm_obj_by_ref(rb));
 }
 
+/* A ref deleted and made again before the commit (a member's object the
+ * mirror dropped and got back, fwd_forget then a snapshot): the commit
+ * applies the deletion first, so the new object is what is saved.  And an
+ * object made and deleted between two commits is never saved. */
+static void test_deleted_then_remade_before_commit(void **state)
+{
+	struct obj *a = new_vm("first"), *b;
+	char ra[DM_REF_LEN], rb[DM_REF_LEN];
+
+	(void)state;
+	snprintf(ra, sizeof(ra), "%s", a->ref);
+	assert_int_equal(store_flush(0), 0);
+	dm_obj_delete(a);
+	a = dm_obj_new(dm_class_find("VM"), ra, NULL);
+	dm_set_str(a, OF(a, VM, name_label), "again");
+	b = new_vm("brief");
+	snprintf(rb, sizeof(rb), "%s", b->ref);
+	dm_obj_delete(b);
+	assert_int_equal(store_flush(0), 0);
+	close_all();
+	open_all();
+	a = dm_obj_by_ref(ra);
+	assert_non_null(a);
+	assert_string_equal(dm_get_str(a, OF(a, VM, name_label)), "again");
+	assert_null(dm_obj_by_ref(rb));
+	/* and deleted, not made again: gone */
+	dm_obj_delete(a);
+	assert_int_equal(store_flush(0), 0);
+	close_all();
+	open_all();
+	assert_null(dm_obj_by_ref(ra));
+}
+
+/* Many objects, few changed: only those are written (the dirty list), and
+ * an object changed twice is written once. */
+static void test_commit_writes_what_changed(void **state)
+{
+	struct obj *v[50];
+	char r7[DM_REF_LEN];
+
+	(void)state;
+	for (int i = 0; i < 50; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "vm%d", i);
+		v[i] = new_vm(name);
+	}
+	snprintf(r7, sizeof(r7), "%s", v[7]->ref);
+	assert_int_equal(store_flush(0), 0);
+	dm_set_str(v[7], OF(v[7], VM, name_label), "seven");
+	dm_set_str(v[7], OF(v[7], VM, name_label), "seven again");
+	assert_int_equal(store_flush(0), 0);
+	close_all();
+	open_all();
+	v[7] = dm_obj_by_ref(r7);
+	assert_non_null(v[7]);
+	assert_string_equal(dm_get_str(v[7], OF(v[7], VM, name_label)), "seven again");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +322,8 @@ int main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_unsaved_things_do_not_hold_others),
 		cmocka_unit_test(test_volatile_only_commits_nothing),
+		cmocka_unit_test(test_deleted_then_remade_before_commit),
+		cmocka_unit_test(test_commit_writes_what_changed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -452,6 +452,60 @@ static void server_with(mbedtls_ssl_protocol_version maxv, const char *sni, int 
 	close(sv[0]);
 }
 
+/* The first bytes a client sends (its ClientHello), read off the pair. */
+static size_t hello_of(const char *sni, mbedtls_ssl_protocol_version maxv, unsigned char *b,
+		       size_t n)
+{
+	struct peer p;
+	int sv[2];
+	ssize_t r;
+
+	pair(sv);
+	peer_init(&p, sv[1], MBEDTLS_SSL_IS_CLIENT, maxv, sni);
+	assert_int_equal(mbedtls_ssl_handshake(&p.ssl), MBEDTLS_ERR_SSL_WANT_READ);
+	r = read(sv[0], b, n);
+	assert_true(r > 0);
+	peer_free(&p);
+	close(sv[0]);
+	return (size_t)r;
+}
+
+/* conn.c counts pool handshakes apart by a peek at the ClientHello: the
+ * pool's name is seen in any case, others are not the pool, a hello cut
+ * short asks for more, garbage is not the pool. */
+static void test_pool_hello_peek(void **state)
+{
+	unsigned char b[4096];
+	size_t n;
+
+	(void)state;
+	n = hello_of("xenbox-pool.invalid", MBEDTLS_SSL_VERSION_TLS1_3, b, sizeof(b));
+	assert_int_equal(tls_hello_is_pool(b, n), 1);
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(tls_hello_is_pool(b, k), -1);
+	n = hello_of("XENBOX-POOL.invalid", MBEDTLS_SSL_VERSION_TLS1_3, b, sizeof(b));
+	assert_int_equal(tls_hello_is_pool(b, n), 1);
+	n = hello_of("xenbox-pool.invalid.example", MBEDTLS_SSL_VERSION_TLS1_3, b, sizeof(b));
+	assert_int_equal(tls_hello_is_pool(b, n), 0);
+	n = hello_of("host.example", MBEDTLS_SSL_VERSION_TLS1_2, b, sizeof(b));
+	assert_int_equal(tls_hello_is_pool(b, n), 0);
+	n = hello_of(NULL, MBEDTLS_SSL_VERSION_TLS1_3, b, sizeof(b));
+	assert_int_equal(tls_hello_is_pool(b, n), 0);
+	assert_int_equal(tls_hello_is_pool((const unsigned char *)"GET / HTTP/1.1\r\n", 16), 0);
+	/* every byte of a pool hello changed, one at a time: an answer, and
+	 * no read past the end (ASan) */
+	n = hello_of("xenbox-pool.invalid", MBEDTLS_SSL_VERSION_TLS1_3, b, sizeof(b));
+	for (size_t k = 0; k < n; k++) {
+		unsigned char *h = malloc(n);
+
+		assert_non_null(h);
+		memcpy(h, b, n);
+		h[k] ^= 0xff;
+		assert_true(tls_hello_is_pool(h, n) >= -1);
+		free(h);
+	}
+}
+
 static void test_pool_server_names_and_versions(void **state)
 {
 	(void)state;
@@ -492,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_pool_pin_mismatch),
 		cmocka_unit_test(test_pool_client_refuses_tls12_server),
 		cmocka_unit_test(test_pool_server_names_and_versions),
+		cmocka_unit_test(test_pool_hello_peek),
 		cmocka_unit_test(test_pool_fingerprint_needs_the_file),
 	};
 
