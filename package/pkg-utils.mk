@@ -54,6 +54,10 @@ $(LINUX_INC)/.stamp:
 		mkdir -p $(@D) && ln -sfn $${l#*:} $(@D)/$${l%%:*}; done
 	$(Q)touch $@
 
+# The sysroot mkfs.xfs is built against (package/xfsprogs): liburcu, inih
+# and our libuuid subset, kept out of staging since xenbox links none.
+XFS_SYSROOT := $(BUILD_DIR)/xfsprogs-sysroot
+
 # A locked file that is not in DL_DIR: explain instead of "no rule".
 $(DL_DIR)/%:
 	@echo "error: $@ is missing; run 'make source' first (it downloads" >&2

@@ -4,6 +4,7 @@
 #   support/refresh-lock.sh NAME[=VERSION]...
 #
 # NAME is a lock-file name (zlib, sqlite3, mbedtls, xen, lwip,
+# xfsprogs, userspace-rcu (Debian: liburcu), inih (Debian: libinih),
 # xen-debian).  Without =VERSION apt picks the newest version found in
 # bookworm, bookworm-security and trixie.  The line is rewritten with the
 # full Debian version, the sha256 of the upstream (orig) tarball and its pool
@@ -119,6 +120,8 @@ for arg in "$@"; do
 	case $arg in *=*) want="=${arg#*=}" ;; *) want= ;; esac
 	case $name in
 	xen|xen-debian) refresh "xen$want" xen xen-debian ;;
+	userspace-rcu) refresh "liburcu$want" userspace-rcu ;;
+	inih) refresh "libinih$want" inih ;;
 	*) refresh "$name$want" "$name" ;;
 	esac
 done

@@ -5,7 +5,8 @@
 #
 #   board/pc_x86_64_usb/size.sh FATDIR IMAGE MODULESDIR [ROOTFS]
 # ROOTFS: the root filesystem (rootfs.sqfs), which travels inside the
-# initramfs; default: beside the image, in usb/.
+# initramfs; default: beside the image, in usb/.  XB_MKFS_XFS: the
+# mkfs.xfs the root carries, if any (its row, and the xfs modules').
 set -eu
 fat=$1 img=$2 mods=$3 sqfs=${4:-$(dirname "$2")/usb/rootfs.sqfs}
 budget_parts=$((20 * 1024 * 1024))
@@ -31,6 +32,10 @@ row "  its modules ($(wc -l <"$mods/initrd/load-order"), uncompressed)" "$(cat "
 row "  root filesystem (rootfs.sqfs, zstd)" "$rootfs"
 row "    its modules ($(wc -l <"$mods/root/load-order"), uncompressed)" "$(cat "$mods"/root/*.ko | wc -c)"
 row "    hardware drivers ($(wc -l <"$mods/hw/load-order"), uncompressed)" "$(cat "$mods"/hw/*.ko | wc -c)"
+if [ -n "${XB_MKFS_XFS:-}" ]; then
+	row "    of them xfs + libcrc32c (uncompressed)" "$(cat "$mods/hw/xfs.ko" "$mods/hw/libcrc32c.ko" | wc -c)"
+	row "    mkfs.xfs (static, uncompressed)" "$(sz "$XB_MKFS_XFS")"
+fi
 row "boot loaders (SYSLINUX, GRUB EFI, cfgs)" "$loader"
 row "  GRUB EFI (/EFI/BOOT/BOOTX64.EFI)" "$(sz "$fat/EFI/BOOT/BOOTX64.EFI")"
 row "xenbox.conf" "$(sz "$fat/xenbox.conf")"

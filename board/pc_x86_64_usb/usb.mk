@@ -6,6 +6,7 @@
 #   $(USB_PARTS)/vmlinux.zst   dom0's kernel, for Xen to unpack
 #   $(USB_PARTS)/rootfs.sqfs   the read-only root: busybox, xenbox,
 #                              xenstored, xenconsoled, the xenstore client,
+#                              mkfs.xfs (package/xfsprogs),
 #                              hw-modules + root-modules, rootfs/usb/root/
 #   $(USB_PARTS)/initrd.img    busybox, loop + squashfs (initrd-modules),
 #                              rootfs/usb/initrd/init and rootfs.sqfs
@@ -76,6 +77,12 @@ $(USB_PARTS)/vmlinux.zst: $(IMAGES_DIR)/vmlinux
 	$(Q)rm -f $(USB_BUILD)/vmlinux && mv $@.tmp $@
 	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
 
+# mkfs.xfs (package/xfsprogs) for the SR on the host's disk, in /usr/sbin;
+# its kernel module, xfs (and libcrc32c), is in hw-modules: loaded by the
+# kernel's request for fs-xfs at the first XFS mount, which the root's
+# modules.alias must therefore resolve (checked below).
+USB_MKFS_XFS := $(if $(filter y,$(CONFIG_XB_PACKAGE_XFSPROGS)),$(XFSPROGS_MKFS))
+
 # ---- the squashfs root ---------------------------------------------------------
 # Writable paths are symlinks into /run (tmpfs), made by rcS.  mksquashfs
 # takes its timestamps from SOURCE_DATE_EPOCH (exported by the Makefile).
@@ -85,20 +92,23 @@ $(USB_PARTS)/vmlinux.zst: $(IMAGES_DIR)/vmlinux
 $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 		$(IMAGES_DIR)/modules/hw/load-order $(TOPDIR)/package/linux/depmod.sh \
 		$(TOPDIR)/package/linux/unsign-modules.sh $(SYS_XEN_TOOLS) \
-		$(USB_ROOT_OVERLAY) $(USB_BOARD)/usb.mk
+		$(USB_ROOT_OVERLAY) $(USB_BOARD)/usb.mk $(USB_MKFS_XFS)
 	@echo "  ROOTFS  usb root"
 	$(Q)rm -rf $(USB_BUILD)/root && mkdir -p $(USB_BUILD)/root $(@D)
 	$(call sys-busybox,$(USB_BUILD)/root)
 	$(Q)m=$(USB_BUILD)/root/lib/modules/$$(cat $(LINUX_DIR)/kernel-release) && mkdir -p $$m && \
 		cp $(IMAGES_DIR)/modules/hw/*.ko $(IMAGES_DIR)/modules/root/*.ko $$m/ && \
 		cp $(IMAGES_DIR)/modules/root/load-order $$m/root-modules && \
-		$(USB_UNSIGN) $$m/*.ko && $(TOPDIR)/package/linux/depmod.sh $$m
+		$(USB_UNSIGN) $$m/*.ko && $(TOPDIR)/package/linux/depmod.sh $$m && \
+		{ [ -z "$(USB_MKFS_XFS)" ] || grep -qx 'alias fs-xfs xfs' $$m/modules.alias || \
+		{ echo "usb: no fs-xfs alias in modules.alias: an XFS mount would not load xfs" >&2; exit 1; }; }
 	$(Q)mkdir -p $(addprefix $(USB_BUILD)/root/,boot dev proc sys run tmp var state etc root)
 	$(Q)cp $(IMAGES_DIR)/xenbox $(USB_BUILD)/root/usr/sbin/xenbox
 	$(if $(XBIO_IMAGE),$(Q)cp $(XBIO_IMAGE) $(USB_BUILD)/root/usr/sbin/xenbox-io)
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(USB_BUILD)/root/usr/sbin/
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstore $(USB_BUILD)/root/usr/bin/xenstore
+	$(Q)[ -z "$(USB_MKFS_XFS)" ] || cp $(USB_MKFS_XFS) $(USB_BUILD)/root/usr/sbin/mkfs.xfs
 	$(Q)for c in $(XEN_XENSTORE_COMMANDS); do ln -sfn xenstore $(USB_BUILD)/root/usr/bin/xenstore-$$c; done
 	$(Q)[ -x $(USB_BUILD)/root/usr/bin/xenstore-write ] || { echo "usb: no xenstore-write in the root" >&2; exit 1; }
 	$(Q)cp -a $(TOPDIR)/rootfs/usb/root/. $(USB_BUILD)/root/
@@ -176,7 +186,7 @@ all: $(USB_IMG)
 
 # ---- sizes, QEMU, tests, benchmark -------------------------------------------------
 usb-size: $(USB_IMG)
-	$(Q)$(USB_BOARD)/size.sh $(USB_BUILD)/fat $(USB_IMG) $(IMAGES_DIR)/modules
+	$(Q)XB_MKFS_XFS=$(USB_MKFS_XFS) $(USB_BOARD)/size.sh $(USB_BUILD)/fat $(USB_IMG) $(IMAGES_DIR)/modules
 size: usb-size
 
 # `make run` (support/run.sh) configures and builds, then comes here.
