@@ -24,6 +24,12 @@ struct xb_applet {
 	__attribute__((used, retain, section("xb_applets"), aligned(8))) = \
 		{ #name_, fn_, help_ }
 
+/* The same for a name that is no C identifier ("disk-probe"). */
+#define XB_APPLET_NAMED(id_, name_, fn_, help_)                          \
+	static const struct xb_applet xb_applet_##id_                     \
+	__attribute__((used, retain, section("xb_applets"), aligned(8))) = \
+		{ name_, fn_, help_ }
+
 /* What a binary says about itself and does with an applet it lacks. */
 struct xb_multicall {
 	const char *prog;               /* "xenbox" or "xenbox-io" */

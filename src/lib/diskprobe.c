@@ -184,6 +184,111 @@ const char *dp_verdict_str(enum dp_verdict v)
 	return "?";
 }
 
+/* Up to LEN - 1 bytes of ROOT/sys/block/DISK/FILE, NUL-terminated; the
+ * count, or -1 if absent. */
+static ssize_t read_attr(const char *root, const char *disk, const char *file,
+			 char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t r;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/sys/block/%s/%s", root, disk, file) >=
+	    (int)sizeof(path))
+		return -1;
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	r = (ssize_t)fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[r] = '\0';
+	return r;
+}
+
+static bool id_safe(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       strchr("#+-.:=@_", c);
+}
+
+/* SRC[0..N) appended to OUT as udev spells it: trimmed, each whitespace run
+ * one '_', every other unsafe byte '_'.  false when OUT is full or nothing
+ * was left of SRC. */
+static bool id_append(char *out, size_t len, const char *src, size_t n)
+{
+	size_t o = strlen(out), start = o;
+
+	while (n && (src[n - 1] == ' ' || src[n - 1] == '\n' || src[n - 1] == '\t' ||
+		     src[n - 1] == '\0'))
+		n--;
+	while (n && (*src == ' ' || *src == '\t' || *src == '\n')) {
+		src++;
+		n--;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c == ' ' || c == '\t' || c == '\n') {
+			if (o > start && out[o - 1] == '_')
+				continue;
+			c = '_';
+		} else if (!id_safe(c)) {
+			c = '_';
+		}
+		if (o + 1 >= len)
+			return false;
+		out[o++] = (char)c;
+		out[o] = '\0';
+	}
+	return o > start;
+}
+
+int dp_by_id(const char *root, const char *name, char *out, size_t len)
+{
+	char model[128], serial[256], vendor[16];
+	const char *ser = serial;
+	ssize_t sn;
+
+	if (len < 2)
+		return -1;
+	out[0] = '\0';
+	if (!strncmp(name, "nvme", 4)) {
+		if (read_attr(root, name, "device/model", model, sizeof(model)) <= 0 ||
+		    (sn = read_attr(root, name, "device/serial", serial, sizeof(serial))) <= 0)
+			goto none;
+		strcpy(out, "nvme-");
+	} else if (!strncmp(name, "vd", 2)) {
+		if ((sn = read_attr(root, name, "serial", serial, sizeof(serial))) <= 0)
+			goto none;
+		strcpy(out, "virtio-");
+		if (!id_append(out, len, serial, (size_t)sn))
+			goto none;
+		return 0;
+	} else {
+		/* libata's disks: vendor "ATA", the serial in VPD page 0x80
+		 * (4 header bytes, then the page's length at byte 3) */
+		if (read_attr(root, name, "device/vendor", vendor, sizeof(vendor)) <= 0 ||
+		    strncmp(vendor, "ATA ", 4) ||
+		    read_attr(root, name, "device/model", model, sizeof(model)) <= 0 ||
+		    (sn = read_attr(root, name, "device/vpd_pg80", serial, sizeof(serial))) < 4)
+			goto none;
+		ser = serial + 4;
+		if ((size_t)sn - 4 > (unsigned char)serial[3])
+			sn = (unsigned char)serial[3] + 4;
+		sn -= 4;
+		strcpy(out, "ata-");
+	}
+	if (!id_append(out, len, model, strlen(model)) || strlen(out) + 2 >= len)
+		goto none;
+	strcat(out, "_");
+	if (!id_append(out, len, ser, (size_t)sn))
+		goto none;
+	return 0;
+none:
+	out[0] = '\0';
+	return -1;
+}
+
 static bool has(const unsigned char *buf, size_t len, size_t off, const void *magic, size_t mlen)
 {
 	return off + mlen <= len && !memcmp(buf + off, magic, mlen);

@@ -5,7 +5,8 @@
  * carry the SR, and what a disk's first and last MiB hold.  Pure functions
  * over a root directory (sys/block, proc/self/mounts under it: "/" on a
  * host, a fake tree in the unit tests) and over buffers the caller read;
- * nothing here opens a device.  To become `xenbox-io disk-probe`.
+ * nothing here opens a device.  `xenbox-io disk-probe` (io/disk.c) reads
+ * the devices and prints what these say.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +47,16 @@ int dp_scan(const char *root, enum dp_mode mode, struct dp_disk *disks,
 
 /* "read-only", "smaller than 4 GiB", ... ("candidate" for DP_OK). */
 const char *dp_verdict_str(enum dp_verdict v);
+
+/*
+ * The name udev's rules would give the disk under /dev/disk/by-id, derived
+ * from ROOT/sys/block/NAME without udev (docs/STORAGE.md 2.3):
+ * ata-MODEL_SERIAL (vendor "ATA", the serial from device/vpd_pg80),
+ * nvme-MODEL_SERIAL (the controller's model and serial), virtio-SERIAL;
+ * whitespace runs as one '_', other unsafe bytes as '_'.  0, or -1 when
+ * the disk is of another kind or lacks the attributes (then OUT is "").
+ */
+int dp_by_id(const char *root, const char *name, char *out, size_t len);
 
 /* What a disk holds, from its first and last MiB. */
 enum dp_content {

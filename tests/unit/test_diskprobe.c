@@ -235,6 +235,40 @@ static void test_xfs_label_decides_adoption(void **state)
 	assert_string_equal(label, "xenbox-sr-xx");
 }
 
+static void test_by_id_names_as_udev_spells_them(void **state)
+{
+	/* VPD page 0x80: 4 header bytes, the length at byte 3, then the serial */
+	static const char pg80[] = "\0\x80\0\x0c   WD-WCC4E1  trailing junk";
+	char id[64], path[512];
+	FILE *f;
+
+	(void)state;
+	write_file("sys/block/sda/device/vendor", "ATA     \n");
+	write_file("sys/block/sda/device/model", "WDC  WD40EFRX-68N32N0 \n");
+	snprintf(path, sizeof(path), "%s/sys/block/sda/device/vpd_pg80", root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(pg80, 1, sizeof(pg80) - 1, f), sizeof(pg80) - 1);
+	fclose(f);
+	assert_int_equal(dp_by_id(root, "sda", id, sizeof(id)), 0);
+	assert_string_equal(id, "ata-WDC_WD40EFRX-68N32N0_WD-WCC4E1");
+	/* too small a buffer: nothing, not a cut name */
+	assert_int_equal(dp_by_id(root, "sda", id, 12), -1);
+	assert_string_equal(id, "");
+
+	write_file("sys/block/nvme0n1/device/model", "Samsung SSD 970 EVO/Plus 1TB      \n");
+	write_file("sys/block/nvme0n1/device/serial", "  S467NX0M123456A\n");
+	assert_int_equal(dp_by_id(root, "nvme0n1", id, sizeof(id)), 0);
+	assert_string_equal(id, "nvme-Samsung_SSD_970_EVO_Plus_1TB_S467NX0M123456A");
+
+	/* not ATA (a USB bridge's vendor), or no attributes: no name */
+	write_file("sys/block/sdc/device/vendor", "JMicron \n");
+	write_file("sys/block/sdc/device/model", "Generic\n");
+	assert_int_equal(dp_by_id(root, "sdc", id, sizeof(id)), -1);
+	assert_int_equal(dp_by_id(root, "sdd", id, sizeof(id)), -1);
+	assert_string_equal(id, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_blank_and_stray_bytes),
 		cmocka_unit_test(test_signatures),
 		cmocka_unit_test(test_xfs_label_decides_adoption),
+		cmocka_unit_test(test_by_id_names_as_udev_spells_them),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
