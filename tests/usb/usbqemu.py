@@ -198,7 +198,7 @@ class UsbQemu(QemuConsole):
     Error = UsbError
 
     def __init__(self, image, uefi=False, ovmf=None, memory=2048, log_path=None,
-                 guest_addr=None, restrict=True):
+                 guest_addr=None, restrict=True, nic="e1000"):
         super().__init__(log_path=log_path or os.path.join(
             tempfile.mkdtemp(prefix="xb-usb-"), "console.log"))
         self.image = image
@@ -207,6 +207,7 @@ class UsbQemu(QemuConsole):
         self.memory = memory
         self.guest_addr = guest_addr or ""
         self.restrict = restrict
+        self.nic = nic          # QEMU's NIC model: e1000, virtio-net-pci...
 
     def command(self):
         fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-%s:%d" % (h, self.guest_addr, g)
@@ -225,7 +226,8 @@ class UsbQemu(QemuConsole):
                 "-device", "qemu-xhci,id=xhci",
                 "-drive", "if=none,id=stick,format=raw,file=" + self.image,
                 "-device", "usb-storage,bus=xhci.0,drive=stick,bootindex=0",
-                "-nic", "user,model=e1000%s,%s" % (",restrict=on" if self.restrict else "", fwd)]
+                "-nic", "user,model=%s%s,%s" % (self.nic, ",restrict=on" if self.restrict else "",
+                                                 fwd)]
 
     def tail(self, n=60):
         return self.report(n)
