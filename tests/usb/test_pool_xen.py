@@ -247,7 +247,13 @@ def test_member_joins_and_runs_a_guest_started_through_the_master(
     b = boot(bstick, name="pool-member-again", restrict=False)
     b.wait_for(r"XENBOX-POOL connected to the master 10\.0\.2\.2:%d" % P, timeout=LONG)
     seg = b.output
-    assert "XENBOX-POOL joining" not in seg and "XENBOX-POOL error" not in seg, seg
+    # At boot the daemon may dial before DHCP has given the NIC its
+    # address: "cannot reach ...: Network unreachable; retry in 2 s" is
+    # the honest line then (seen once under load). Any other error, or a
+    # new join, is a failure.
+    errors = [l for l in seg.splitlines() if "XENBOX-POOL error" in l
+              and "Network unreachable" not in l]
+    assert "XENBOX-POOL joining" not in seg and not errors, seg
     mp, ms = login_api(m, password)
     wait("the member live after its reboot", lambda: live(mp, ms, mrec), 300)
     assert set(hosts_by_name(mp, ms)) == {"usb-master", "usb-member"}
