@@ -44,6 +44,8 @@ import xmlrpc.client
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from ports import free_port  # noqa: E402  (tests/lib, as the tests use it)
 
 MIRRORED = ["host", "host_metrics", "host_cpu", "VM", "VM_metrics", "VM_guest_metrics",
             "console", "network", "PIF", "VIF", "SR", "VDI", "VBD", "PBD"]
@@ -53,14 +55,6 @@ PASSWORD = None
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * p / 100))] if xs else float("nan")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def jrpc(port, method, params, timeout=600):
