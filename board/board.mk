@@ -115,6 +115,7 @@ $(SYS_DOM0_CPIO): $(SYS_DOM0_DEPS)
 		usr/lib/xenbox/tests usr/share/xenbox)
 	$(Q)cp $(IMAGES_DIR)/xenbox $(SYS_DIR)/dom0/usr/sbin/xenbox
 	$(if $(XBIO_IMAGE),$(Q)cp $(XBIO_IMAGE) $(SYS_DIR)/dom0/usr/sbin/xenbox-io)
+	$(if $(CONFIG_XB_XE),$(call xe-install,$(SYS_DIR)/dom0))
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(SYS_DIR)/dom0/usr/sbin/
 	$(Q)cp $(XEN_XENSTORE_CLIENT) $(SYS_DIR)/dom0/usr/bin/xenstore

@@ -107,6 +107,7 @@ $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 	$(if $(XBIO_IMAGE),$(Q)cp $(XBIO_IMAGE) $(USB_BUILD)/root/usr/sbin/xenbox-io)
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(USB_BUILD)/root/usr/sbin/
+	$(if $(CONFIG_XB_XE),$(call xe-install,$(USB_BUILD)/root))
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstore $(USB_BUILD)/root/usr/bin/xenstore
 	$(Q)[ -z "$(USB_MKFS_XFS)" ] || cp $(USB_MKFS_XFS) $(USB_BUILD)/root/usr/sbin/mkfs.xfs
 	$(Q)for c in $(XEN_XENSTORE_COMMANDS); do ln -sfn xenstore $(USB_BUILD)/root/usr/bin/xenstore-$$c; done

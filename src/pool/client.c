@@ -74,8 +74,10 @@ static int send_all(struct xb_client *cl, const char *p, size_t n)
 	return 0;
 }
 
-/* Read one response into in; its body is in[*body..*body+*blen). */
-static int read_reply(struct xb_client *cl, struct buf *in, size_t *body, size_t *blen)
+/* Read one response into in; its body is in[*body..*body+*blen).  A
+ * status other than 200 fails, the status in *status when asked. */
+static int read_reply(struct xb_client *cl, struct buf *in, size_t *body, size_t *blen,
+		      int *status)
 {
 	struct http_resp resp;
 	size_t head = 0;
@@ -92,6 +94,8 @@ static int read_reply(struct xb_client *cl, struct buf *in, size_t *body, size_t
 			if (p == HTTP_PARSE_ERROR)
 				return fail(cl, "%s: a malformed HTTP reply", "daemon");
 			if (p == HTTP_PARSE_DONE) {
+				if (status)
+					*status = resp.status;
 				if (resp.status != 200) {
 					snprintf(cl->err, sizeof(cl->err), "daemon: HTTP %d", resp.status);
 					return -1;
@@ -182,7 +186,7 @@ static const struct xv *call(struct xb_client *cl, const char *method, int with_
 		fail(cl, "daemon: %s", strerror(errno));
 		goto out;
 	}
-	if (read_reply(cl, &in, &off, &len))
+	if (read_reply(cl, &in, &off, &len, NULL))
 		goto out;
 	if (json_parse(&cl->a, in.data + off, len, &root, &perr)) {
 		fail(cl, "daemon: %s", perr);
@@ -248,6 +252,35 @@ void xbc_close(struct xb_client *cl)
 }
 
 #ifdef CONFIG_XB_XE
+int xbc_http(struct xb_client *cl, const char *method, const char *path, const char *body,
+	     size_t blen, int *status, const char **out, size_t *outlen)
+{
+	struct buf req = BUF_INIT, in = BUF_INIT;
+	size_t off, len;
+	int rc = -1;
+
+	*status = 0;
+	arena_free(&cl->a);
+	arena_init(&cl->a, 0);
+	cl->fault = NULL;
+	buf_addf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: %zu\r\n\r\n",
+		 method, path, blen);
+	if (send_all(cl, req.data, req.len) || (blen && send_all(cl, body, blen))) {
+		/* a refusal may close the connection before the body is in:
+		 * its answer, if any, says more than the broken pipe */
+		snprintf(cl->err, sizeof(cl->err), "daemon: %s", strerror(errno));
+	}
+	if (read_reply(cl, &in, &off, &len, status))
+		goto out;
+	*out = arena_strndup(&cl->a, in.data + off, len);
+	*outlen = len;
+	rc = 0;
+out:
+	buf_free(&req);
+	buf_free(&in);
+	return rc;
+}
+
 int xbc_open_tls(struct xb_client *cl, const char *host, int port, const char *user,
 		 const char *password)
 {

@@ -41,4 +41,11 @@ void xbc_close(struct xb_client *cl);       /* logs out; idempotent */
 int xbc_open_tls(struct xb_client *cl, const char *host, int port, const char *user,
 		 const char *password);
 
+/* One HTTP request on the connection (xe's transfers): method path (the
+ * caller puts the session in the query), body of blen bytes.  0 with the
+ * reply's body in *out (cl->a, until the next call) for a 200; else -1
+ * with cl->err, and *status the reply's status (0: none came). */
+int xbc_http(struct xb_client *cl, const char *method, const char *path, const char *body,
+	     size_t blen, int *status, const char **out, size_t *outlen);
+
 #endif

@@ -25,3 +25,11 @@ $(O)/gen/xe_fields.h: $(XE_GEN_DIR)/gen-xe-fields
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $(notdir $@)"
 	$(Q)$< >$@.tmp && mv $@.tmp $@
+
+# xe-install ROOT: the `xe` link to xenbox-io and the bash completion, in
+# a root filesystem (the USB image's, the system tests' dom0).
+define xe-install
+	$(Q)mkdir -p $(1)/usr/bin $(1)/usr/share/bash-completion/completions && \
+		ln -sfn ../sbin/xenbox-io $(1)/usr/bin/xe && \
+		cp $(TOPDIR)/src/xe/xe-completion.bash $(1)/usr/share/bash-completion/completions/xe
+endef

@@ -269,7 +269,30 @@ static int connect_server(struct xe *x)
 	return 0;
 }
 
-/* An API failure as XAPI's xe prints one it has no description of. */
+/* The records get_all_records brought (ref -> record), for the uuid of a
+ * reference in an error's parameters. */
+struct seen {
+	const struct xv *all;
+	struct seen *next;
+};
+static struct seen *seen;
+
+static const char *ref_convert(const char *p)
+{
+	if (strncmp(p, "OpaqueRef:", 10))
+		return p;
+	for (struct seen *s = seen; s; s = s->next)
+		for (size_t i = 0; i < s->all->len; i++)
+			if (!strcmp(s->all->u.m[i].name, p)) {
+				const struct xv *u = xv_get(s->all->u.m[i].v, "uuid");
+
+				return u && u->type == XV_STRING ? u->u.s : p;
+			}
+	return p;
+}
+
+/* An API failure as XAPI's xe prints one it has no description of (the
+ * references among its parameters as uuids, as xe's ref_convert). */
 static int api_error(struct xe *x)
 {
 	const struct xv *f = x->cl.fault;
@@ -281,7 +304,7 @@ static int api_error(struct xe *x)
 	fprintf(stderr, "Error code: %s\nError parameters: ", f->u.a[0]->u.s);
 	for (size_t i = 1; i < f->len; i++)
 		fprintf(stderr, "%s%s", i > 1 ? ", " : "",
-			f->u.a[i]->type == XV_STRING ? f->u.a[i]->u.s : "?");
+			f->u.a[i]->type == XV_STRING ? ref_convert(f->u.a[i]->u.s) : "?");
 	fputc('\n', stderr);
 	return 1;
 }
@@ -620,6 +643,13 @@ static const struct xv *all_records(struct xe *x, const struct xe_class *c)
 		other_error("%s: not a map of records", method);
 		return NULL;
 	}
+	{
+		struct seen *sn = m_alloc(sizeof(*sn));
+
+		sn->all = r;
+		sn->next = seen;
+		seen = sn;
+	}
 	return r;
 }
 
@@ -892,7 +922,8 @@ static int cmd_vm_op(struct xe *x, const struct cmd *cmd)
 			if (f && f->len)
 				for (size_t j = 0; j < f->len; j++)
 					buf_addf(&m, "%s%s", j ? (j == 1 ? ": " : ", ") : "",
-						 f->u.a[j]->type == XV_STRING ? f->u.a[j]->u.s : "?");
+						 f->u.a[j]->type == XV_STRING ?
+						 ref_convert(f->u.a[j]->u.s) : "?");
 			else
 				buf_addf(&m, "%s", x->cl.err);
 			printf("operation failed on %s: %.*s\n", rec_str(recs[i], "uuid"), (int)m.len,
@@ -1119,18 +1150,105 @@ static int cmd_event_wait(struct xe *x, const struct cmd *cmd)
 	}
 }
 
-/* The HTTP transfers (vdi-import/export, vm-import/export) need the
- * daemon's /import, /export, /import_raw_vdi and /export_raw_vdi
- * (storage stage 4): until then, what the server answers a task for it. */
+/* The HTTP transfers, as XAPI's xe makes them: a task, then the file PUT
+ * to or GOT from the host's route with the session and the task in the
+ * query (/import_raw_vdi, /export_raw_vdi, /import, /export).  The
+ * daemon serves none of them before storage stage 4 (docs/STORAGE.md):
+ * then this prints what it answers.  cmd->op is "PUT /route" or "GET
+ * /route"; the file goes through memory (the reply's bound, 64 MiB). */
 static int cmd_transfer(struct xe *x, const struct cmd *cmd)
 {
-	if (need(x, cmd) || connect_server(x))
+	const char *file = get(x, "filename"), *route = cmd->op + 4, *out = NULL;
+	int put = !strncmp(cmd->op, "PUT", 3), status = 0;
+	const struct xv *task, *rec = NULL, *einfo;
+	const char *ref = NULL;
+	struct buf path = BUF_INIT, body = BUF_INIT;
+	size_t outlen = 0;
+	int rc = 1;
+
+	if (need(x, cmd))
 		return 1;
-	/* XAPI's xe asks for a task first, then the transfer's URL with it;
-	 * the transfer's call is what fails until the daemon has it */
-	if (!call(x, cmd->op, 0))
-		return api_error(x);
-	return other_error("%s: unexpected answer", cmd->name);
+	if (cmd->cls == XEC_VDI || (!put && get(x, "uuid"))) {
+		if (!get(x, "uuid"))
+			return param_error("Required parameter not found", "uuid");
+		if (by_uuid(x, &xe_classes[cmd->cls], get(x, "uuid"), &ref, &rec))
+			return 1;
+	} else if (!put) {
+		return param_error("Required parameter not found", "uuid");
+	}
+	if (connect_server(x))
+		return 1;
+	if (put) {
+		FILE *f = fopen(file, "rb");
+		char tmp[65536];
+		size_t n;
+
+		if (!f) {
+			fprintf(stderr, "Operation failed. Error: %s: %s\n", file, strerror(errno));
+			return 1;
+		}
+		while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+			buf_add(&body, tmp, n);
+		fclose(f);
+	} else if (!access(file, F_OK)) {
+		fprintf(stderr, "Operation failed. Error: %s: %s\n", file, strerror(EEXIST));
+		return 1;
+	}
+	if (!(task = call(x, "task.create", 2, str(cmd->name), str(""))))
+		goto api;
+	buf_addf(&path, "%s?session_id=%s&task_id=%s", route, x->cl.session, task->u.s);
+	if (ref)
+		buf_addf(&path, cmd->cls == XEC_VDI ? "&vdi=%s" : "&ref=%s", ref);
+	if (cmd->cls == XEC_VDI)
+		buf_addf(&path, "&format=%s", get(x, "format") ? get(x, "format") : "raw");
+	if (put && get(x, "sr-uuid")) {
+		const struct xv *srrec;
+		const char *sr;
+
+		if (by_uuid(x, &xe_classes[XEC_SR], get(x, "sr-uuid"), &sr, &srrec))
+			goto out;
+		buf_addf(&path, "&sr_id=%s", sr);
+	}
+	buf_add(&path, "", 1);
+	if (!xbc_http(&x->cl, put ? "PUT" : "GET", path.data, body.data, body.len, &status, &out,
+		      &outlen)) {
+		if (!put) {
+			FILE *f = fopen(file, "wbx");
+
+			if (!f || fwrite(out, 1, outlen, f) != outlen) {
+				fprintf(stderr, "Operation failed. Error: %s: %s\n", file,
+					strerror(errno));
+				if (f)
+					fclose(f);
+				goto out;
+			}
+			fclose(f);
+		}
+		rc = 0;
+		goto out;
+	}
+	/* the task may say why; else the HTTP answer is all there is */
+	einfo = call(x, "task.get_error_info", 1, str(task->u.s));
+	if (einfo && einfo->type == XV_ARRAY && einfo->len) {
+		fprintf(stderr, "Error code: %s\nError parameters: ", einfo->u.a[0]->u.s);
+		for (size_t i = 1; i < einfo->len; i++)
+			fprintf(stderr, "%s%s", i > 1 ? ", " : "", einfo->u.a[i]->u.s);
+		fputc('\n', stderr);
+	} else if (status) {
+		fprintf(stderr, "Operation failed. Error: the server answered HTTP %d to %s %s\n",
+			status, put ? "PUT" : "GET", route);
+	} else {
+		fprintf(stderr, "Lost connection to the server.\n(%s)\n", x->cl.err);
+	}
+	goto out;
+api:
+	api_error(x);
+out:
+	if (task && x->cl.fd >= 0)
+		call(x, "task.destroy", 1, str(task->u.s));
+	buf_free(&path);
+	buf_free(&body);
+	return rc;
 }
 
 static int cmd_help(struct xe *x, const struct cmd *cmd);
@@ -1160,9 +1278,9 @@ static const struct cmd cmds[] = {
 	  "Reboot the selected VMs (force=true: at once)." },
 	{ "vm-install", cmd_vm_install, XEC_VM, NULL, "template new-name-label", "sr-uuid", NULL,
 	  "A new VM from a template (none before storage stage 3)." },
-	{ "vm-import", cmd_transfer, XEC_VM, NULL, "filename", "sr-uuid", "VM.import",
+	{ "vm-import", cmd_transfer, XEC_VM, NULL, "filename", "sr-uuid", "PUT /import",
 	  "Import a VM (needs the daemon's /import: storage stage 4)." },
-	{ "vm-export", cmd_transfer, XEC_VM, NULL, "filename", "uuid vm", "VM.export",
+	{ "vm-export", cmd_transfer, XEC_VM, NULL, "filename uuid", NULL, "GET /export",
 	  "Export a VM (needs the daemon's /export: storage stage 4)." },
 	LIST("host", host, L(XEF_host__uuid, XEF_host__name_label, XEF_host__name_description)),
 	PARAMS("host", host),
@@ -1176,9 +1294,9 @@ static const struct cmd cmds[] = {
 	{ "vdi-create", cmd_vdi_create, XEC_VDI, NULL, "sr-uuid name-label virtual-size",
 	  "type sharable read-only name-description", NULL,
 	  "Create a VDI (virtual-size: bytes, or with KiB, MiB, GiB, TiB); prints its uuid." },
-	{ "vdi-import", cmd_transfer, XEC_VDI, NULL, "uuid filename", "format", "VDI.import_raw",
+	{ "vdi-import", cmd_transfer, XEC_VDI, NULL, "uuid filename", "format", "PUT /import_raw_vdi",
 	  "Import a disk image (needs the daemon's /import_raw_vdi: storage stage 4)." },
-	{ "vdi-export", cmd_transfer, XEC_VDI, NULL, "uuid filename", "format", "VDI.export_raw",
+	{ "vdi-export", cmd_transfer, XEC_VDI, NULL, "uuid filename", "format", "GET /export_raw_vdi",
 	  "Export a disk image (needs the daemon's /export_raw_vdi: storage stage 4)." },
 	LIST("network", network, L(XEF_network__uuid, XEF_network__name_label,
 				   XEF_network__name_description, XEF_network__bridge)),
@@ -1301,6 +1419,7 @@ static int xe_main(int argc, char **argv)
 		arena_free(&k->a);
 	}
 	refs = NULL;
+	seen = NULL;
 	arena_free(&mem);
 	return rc;
 }
