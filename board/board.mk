@@ -103,7 +103,7 @@ $(SYS_GUEST_CPIO): $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/guest/load-order \
 
 # ---- dom0 ----------------------------------------------------------------------
 SYS_DOM0_DEPS := $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/dom0/load-order $(SYS_XEN_TOOLS) \
-	$(SYS_DOM0_OVERLAY) $(TOPDIR)/board/board.mk \
+	$(SYS_DOM0_OVERLAY) $(TOPDIR)/board/board.mk $(XE_INSTALL_DEPS) \
 	$(if $(filter y,$(SYS_DOM0_GUEST)),$(SYS_GUEST_CPIO) $(addprefix $(IMAGES_DIR)/,$(SYS_GUEST_KERNELS)))
 
 $(SYS_DOM0_CPIO): $(SYS_DOM0_DEPS)

@@ -28,6 +28,7 @@ $(O)/gen/xe_fields.h: $(XE_GEN_DIR)/gen-xe-fields
 
 # xe-install ROOT: the `xe` link to xenbox-io and the bash completion, in
 # a root filesystem (the USB image's, the system tests' dom0).
+XE_INSTALL_DEPS := $(if $(CONFIG_XB_XE),$(TOPDIR)/src/xe/xe-completion.bash)
 define xe-install
 	$(Q)mkdir -p $(1)/usr/bin $(1)/usr/share/bash-completion/completions && \
 		ln -sfn ../sbin/xenbox-io $(1)/usr/bin/xe && \
