@@ -209,6 +209,8 @@ static void extra_args(struct xe *x)
 
 /* ---- the connection ---- */
 
+static int api_error(struct xe *x);
+
 static int connect_server(struct xe *x)
 {
 	const char *server = get(x, "server"), *user = get(x, "username");
@@ -246,9 +248,10 @@ static int connect_server(struct xe *x)
 			const struct xv *f = x->cl.fault;
 
 			if (f && f->len && !strcmp(f->u.a[0]->u.s, "SESSION_AUTHENTICATION_FAILED")) {
+				int rc = api_error(x);
+
 				xbc_close(&x->cl);
-				return param_error("", user && *user ? "Authentication failed"
-							 : "Username/password must be specified");
+				return rc;
 			}
 			fprintf(stderr, "Unable to contact server. Please check server and port settings.\n"
 				"(%s)\n", x->cl.err);
@@ -301,6 +304,12 @@ static int api_error(struct xe *x)
 		fprintf(stderr, "Lost connection to the server.\n(%s)\n", x->cl.err);
 		return 1;
 	}
+	/* XAPI's CLI says this for a refused login wherever it comes from
+	 * (pool-join's master too): its first parameter is the user name */
+	if (!strcmp(f->u.a[0]->u.s, "SESSION_AUTHENTICATION_FAILED"))
+		return param_error("", f->len > 1 && f->u.a[1]->type == XV_STRING &&
+					       *f->u.a[1]->u.s ? "Authentication failed"
+							       : "Username/password must be specified");
 	fprintf(stderr, "Error code: %s\nError parameters: ", f->u.a[0]->u.s);
 	for (size_t i = 1; i < f->len; i++)
 		fprintf(stderr, "%s%s", i > 1 ? ", " : "",

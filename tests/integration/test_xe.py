@@ -14,6 +14,7 @@ import xmlrpc.client
 import pytest
 
 from conftest import XENBOX, PASSWORD, Daemon, ok
+from test_pool_chan import Pool, token, two_dirs, wait_for  # noqa: F401
 from unixhttp import UnixTransport
 
 IO = os.path.join(os.path.dirname(XENBOX), "xenbox-io")
@@ -296,6 +297,32 @@ def test_pool_join_and_eject_errors(daemon):
     r = xe(daemon, "pool-eject", "host-uuid=" + host, stdin="no\n")
     assert r.returncode == 0 and "Type 'yes' to continue" in r.stdout
     assert "Aborted (you typed: 'no')" in r.stdout
+
+
+def test_pool_join_and_eject(two_dirs):
+    """pool-join on a standalone host (a join token as the password, as
+    pool.join takes one), the master's host-list with both hosts, then
+    pool-eject from the master: standalone again."""
+    pool = Pool(*two_dirs)
+    try:
+        tok = token(pool.master)
+        pool.member.start([])
+        master_host = good(xe(pool.master, "host-list", "--minimal")).strip()
+        member_host = good(xe(pool.member, "host-list", "--minimal")).strip()
+        args = ["pool-join", "master-address=" + pool.master_addr(), "master-username=root"]
+        # the master refuses the password: XAPI's CLI line for a refused login
+        assert bad(xe(pool.member, *args, "master-password=wrong")) == \
+            "Authentication failed\nFor usage run: 'xe help'\n"
+        assert good(xe(pool.member, *args, "master-password=" + tok)) == ""
+
+        def hosts():
+            return sorted(good(xe(pool.master, "host-list", "--minimal")).strip().split(","))
+        wait_for(lambda: hosts() == sorted([master_host, member_host]), timeout=60)
+        assert records(good(xe(pool.master, "pool-list")))[0]["master"][1] == master_host
+        assert good(xe(pool.master, "pool-eject", "host-uuid=" + member_host, "--force")) == ""
+        wait_for(lambda: hosts() == [master_host], timeout=60)
+    finally:
+        assert pool.stop() == (0, 0)
 
 
 def test_event_wait(daemon):
