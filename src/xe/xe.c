@@ -207,6 +207,29 @@ static void extra_args(struct xe *x)
 	buf_free(&b);
 }
 
+/* ~/.xe: key=value lines (server, username, password, port...), below
+ * XE_EXTRA_ARGS and the command line, as XAPI's xe reads it. */
+static void dot_xe(struct xe *x)
+{
+	const char *home = getenv("HOME");
+	char path[512], line[1024];
+	FILE *f;
+
+	if (!home || snprintf(path, sizeof(path), "%s/.xe", home) >= (int)sizeof(path))
+		return;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *eq = strchr(line, '=');
+
+		line[strcspn(line, "\r\n")] = 0;
+		if (eq && eq != line && line[0] != '#')
+			add_param(x, line, (size_t)(eq - line), eq + 1);
+	}
+	fclose(f);
+}
+
 /* ---- the connection ---- */
 
 static int api_error(struct xe *x);
@@ -1399,6 +1422,7 @@ static int run(struct xe *x, int argc, char **argv)
 	if (parse_args(x, argc, argv))
 		return 1;
 	extra_args(x);
+	dot_xe(x);
 	x->minimal = flag(x, "minimal");
 	if (!x->cmd)
 		x->cmd = "help";

@@ -123,6 +123,45 @@ def test_vm_list_format_minimal_and_params(daemon):
     assert rec["is-a-template"][1] == "false"
 
 
+def test_fields_are_the_datamodels(daemon):
+    """params=all shows every field of the API's record (generated from
+    api/model.c at build time): underscores as hyphens, a reference named
+    after its class as CLASS-uuid followed by CLASS-name-label; nothing
+    else.  For every class xe lists."""
+    p, s = api(daemon)
+    sr = good(xe(daemon, "sr-list", "--minimal")).strip()
+    good(xe(daemon, "vdi-create", "sr-uuid=" + sr, "name-label=d", "virtual-size=1MiB"))
+    new_vm(daemon, "fields")
+    for cls, api_cls in (("vm", "VM"), ("host", "host"), ("sr", "SR"), ("vdi", "VDI"),
+                         ("network", "network"), ("pool", "pool")):
+        rec = next(iter(ok(getattr(p, api_cls).get_all_records(s)).values()))
+        want = []
+        for k, v in rec.items():
+            if isinstance(v, str) and v.startswith("OpaqueRef:") and k.lower() in (
+                    "vm", "sr", "vdi", "host", "network", "pool", "vbd", "vif", "pbd"):
+                want += [k.lower() + "-uuid", k.lower() + "-name-label"]
+            else:
+                want.append(k.replace("_", "-"))
+        shown = records(good(xe(daemon, cls + "-list", "params=all", "--all")))[0]
+        assert sorted(shown) == sorted(want), (cls, set(shown) ^ set(want))
+        # and param-list shows the same fields as params=all
+        uuid = shown["uuid"][1]
+        assert list(records(good(xe(daemon, cls + "-param-list", "uuid=" + uuid)))[0]) == \
+            list(shown)
+
+
+def test_dot_xe_and_extra_args(daemon, tmp_path):
+    """~/.xe below XE_EXTRA_ARGS below the command line (XAPI's order)."""
+    (tmp_path / ".xe").write_text("unix=%s\nparams=uuid\n" % daemon.unix)
+    env = {"HOME": str(tmp_path), "XE_EXTRA_ARGS": ""}
+    host = good(xe(daemon, "host-list", "--minimal")).strip()
+    assert good(xe(daemon, "host-list", env=env)) == record([("uuid ( RO)", host)])
+    env["XE_EXTRA_ARGS"] = "params=name-label"
+    assert good(xe(daemon, "host-list", "--minimal", env=env)) == \
+        good(xe(daemon, "host-list", "params=name-label", "--minimal"))
+    assert good(xe(daemon, "host-list", "params=uuid", "--minimal", env=env)) == host + "\n"
+
+
 def test_minimal_escapes_commas_and_backslashes(daemon):
     new_vm(daemon, "a,b\\c")
     new_vm(daemon, "plain")
