@@ -321,6 +321,11 @@ def test_commands_the_daemon_cannot_serve_yet(daemon, tmp_path):
         "Operation failed. Error: the server answered HTTP 403 to GET /export\n"
     assert bad(xe(daemon, "vm-install", "template=Debian", "new-name-label=n")) == \
         "Error: Template not found: Debian\n"
+    # a template a client made: the daemon has no VM.clone before stage 3
+    new_vm(daemon, "Debian", is_a_template=True)
+    assert "Debian" not in good(xe(daemon, "vm-list"))
+    assert bad(xe(daemon, "vm-install", "template=Debian", "new-name-label=n")) == \
+        "Error code: MESSAGE_METHOD_UNKNOWN\nError parameters: VM.clone\n"
     # the tasks xe made for the transfers are gone again
     p, s = api(daemon)
     assert ok(p.task.get_all(s)) == []
