@@ -7,6 +7,7 @@ escapes; errors on stderr with exit 1.  Run with XENBOX naming the host
 build or the shipped binary (xe is in the xenbox-io beside it)."""
 import os
 import re
+import socket
 import subprocess
 import time
 import xmlrpc.client
@@ -394,9 +395,11 @@ def test_over_tls(tls_daemon):
     r = xe(d, "-s", "127.0.0.1", "-p", str(d.https_port), "-u", "root", "-pw", "wrong",
            "host-list")
     assert bad(r) == "Authentication failed\nFor usage run: 'xe help'\n"
-    # nothing listening
-    r = xe(d, "-s", "127.0.0.1", "-p", str(d.port + 100 if d.port < 65000 else 1),
-           "-u", "root", "-pw", PASSWORD, "host-list")
+    # nothing listening: a port bound here, never listened on
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        r = xe(d, "-s", "127.0.0.1", "-p", str(closed.getsockname()[1]),
+               "-u", "root", "-pw", PASSWORD, "host-list")
     assert bad(r).startswith("Unable to contact server. Please check server and port settings.\n")
 
 
