@@ -103,7 +103,7 @@ $(SYS_GUEST_CPIO): $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/guest/load-order \
 
 # ---- dom0 ----------------------------------------------------------------------
 SYS_DOM0_DEPS := $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/dom0/load-order $(SYS_XEN_TOOLS) \
-	$(SYS_DOM0_OVERLAY) $(TOPDIR)/board/board.mk \
+	$(SYS_DOM0_OVERLAY) $(TOPDIR)/board/board.mk $(XE_INSTALL_DEPS) \
 	$(if $(filter y,$(SYS_DOM0_GUEST)),$(SYS_GUEST_CPIO) $(addprefix $(IMAGES_DIR)/,$(SYS_GUEST_KERNELS)))
 
 $(SYS_DOM0_CPIO): $(SYS_DOM0_DEPS)
@@ -115,6 +115,7 @@ $(SYS_DOM0_CPIO): $(SYS_DOM0_DEPS)
 		usr/lib/xenbox/tests usr/share/xenbox)
 	$(Q)cp $(IMAGES_DIR)/xenbox $(SYS_DIR)/dom0/usr/sbin/xenbox
 	$(if $(XBIO_IMAGE),$(Q)cp $(XBIO_IMAGE) $(SYS_DIR)/dom0/usr/sbin/xenbox-io)
+	$(if $(CONFIG_XB_XE),$(call xe-install,$(SYS_DIR)/dom0))
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(SYS_DIR)/dom0/usr/sbin/
 	$(Q)cp $(XEN_XENSTORE_CLIENT) $(SYS_DIR)/dom0/usr/bin/xenstore

@@ -13,6 +13,9 @@
 #   xb-io-srcs-$(CONFIG_XB_FOO)            += dir/file.c
 #   xb-applet-srcs-$(CONFIG_XB_FOO)        += dir/file.c   both flavours
 #   xb-applet-target-srcs-$(CONFIG_XB_FOO) += dir/file.c   target only
+#   xb-io-libs-$(CONFIG_XB_FOO)            += mbedtls      packages xenbox-io links
+# and headers the build generates into $(O)/gen, made before any compile:
+#   xb-gen-hdrs-$(CONFIG_XB_FOO)           += $(O)/gen/foo.h
 # Packages (package/*/*.mk) add their archives to XB_TARGET_LIBS/XB_HOST_LIBS
 # and their install stamps to XB_TARGET_DEPS/XB_HOST_DEPS.
 
@@ -23,6 +26,8 @@ xb-target-srcs-y :=
 xb-io-srcs-y :=
 xb-applet-srcs-y :=
 xb-applet-target-srcs-y :=
+xb-io-libs-y :=
+xb-gen-hdrs-y :=
 include $(sort $(wildcard $(TOPDIR)/src/*/build.mk))
 
 ifeq ($(CONFIG_XB_IO),y)
@@ -48,7 +53,7 @@ XB_CPPFLAGS = -I$(TOPDIR)/src -I$(XB_GEN) -include $(AUTOHEADER) -DXB_VERSION='"
 # Generated headers: the datamodel's field indexes as constants (FLD(VM,
 # power_state)), read from the one declaration in api/model.c.
 XB_GEN := $(O)/gen
-XB_GEN_HDRS := $(XB_GEN)/dm_fields.h
+XB_GEN_HDRS := $(XB_GEN)/dm_fields.h $(xb-gen-hdrs-y)
 $(XB_GEN)/dm_fields.h: $(TOPDIR)/src/api/model.c $(TOPDIR)/support/gen-fields.awk
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $(notdir $@)"
@@ -115,11 +120,14 @@ host-xenbox: $(HOST_DIR)/bin/xenbox $(if $(XBIO_SRCS),$(HOST_DIR)/bin/xenbox-io)
 # on the host an ASan build beside bin/xenbox, where xenbox finds it.
 XBIO_IMAGE := $(if $(XBIO_SRCS),$(IMAGES_DIR)/xenbox-io)
 XBIO_HOST_LIB := $(if $(XBIO_SRCS),$(HOST_DIR)/lib/libxenbox-io.a)
+# the packages it links (xb-io-libs): mbedTLS for xe's -s (src/xe/build.mk)
+XBIO_TARGET_LIBS = $(if $(filter mbedtls,$(xb-io-libs-y)),$(addprefix $(STAGING_DIR)/lib/,$(MBEDTLS_LIBS)))
+XBIO_HOST_LIBS   = $(if $(filter mbedtls,$(xb-io-libs-y)),$(addprefix $(HOST_DIR)/lib/,$(MBEDTLS_LIBS)))
 
-$(XB_TDIR)/xenbox-io.unstripped: $(XBIO_TARGET_OBJS)
+$(XB_TDIR)/xenbox-io.unstripped: $(XBIO_TARGET_OBJS) $(XB_TARGET_DEPS)
 	@echo "  LD      xenbox-io"
 	$(Q)+$(TARGET_CC) $(TARGET_LDFLAGS) $(XB_LTO_LDFLAGS) -Wl,-Map=$(XB_TDIR)/xenbox-io.map -o $@ \
-		$(XBIO_TARGET_OBJS)
+		$(XBIO_TARGET_OBJS) $(XBIO_TARGET_LIBS)
 
 $(IMAGES_DIR)/xenbox-io: $(XB_TDIR)/xenbox-io.unstripped
 	@mkdir -p $(dir $@)
@@ -135,7 +143,7 @@ $(HOST_DIR)/bin/xenbox-io: $(XB_HDIR)/io/main.o $(XBIO_HOST_LIB) $(HOST_DIR)/lib
 	@echo "  HOSTLD  xenbox-io"
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $(XB_HDIR)/io/main.o \
 		-Wl,--whole-archive $(XBIO_HOST_LIB) -Wl,--no-whole-archive \
-		$(HOST_DIR)/lib/libxenbox.a -lpthread -lm
+		$(HOST_DIR)/lib/libxenbox.a $(XBIO_HOST_LIBS) -lpthread -lm
 
 size: $(IMAGES_DIR)/xenbox $(XBIO_IMAGE)
 	$(Q)python3 $(TOPDIR)/support/size.py --map $(XB_TDIR)/xenbox.map \

@@ -92,7 +92,7 @@ USB_MKFS_XFS := $(if $(filter y,$(CONFIG_XB_PACKAGE_XFSPROGS)),$(XFSPROGS_MKFS))
 $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 		$(IMAGES_DIR)/modules/hw/load-order $(TOPDIR)/package/linux/depmod.sh \
 		$(TOPDIR)/package/linux/unsign-modules.sh $(SYS_XEN_TOOLS) \
-		$(USB_ROOT_OVERLAY) $(USB_BOARD)/usb.mk $(USB_MKFS_XFS)
+		$(USB_ROOT_OVERLAY) $(USB_BOARD)/usb.mk $(USB_MKFS_XFS) $(XE_INSTALL_DEPS)
 	@echo "  ROOTFS  usb root"
 	$(Q)rm -rf $(USB_BUILD)/root && mkdir -p $(USB_BUILD)/root $(@D)
 	$(call sys-busybox,$(USB_BUILD)/root)
@@ -107,6 +107,7 @@ $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 	$(if $(XBIO_IMAGE),$(Q)cp $(XBIO_IMAGE) $(USB_BUILD)/root/usr/sbin/xenbox-io)
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstored $(IMAGES_DIR)/xen-tools/xenconsoled \
 		$(USB_BUILD)/root/usr/sbin/
+	$(if $(CONFIG_XB_XE),$(call xe-install,$(USB_BUILD)/root))
 	$(Q)cp $(IMAGES_DIR)/xen-tools/xenstore $(USB_BUILD)/root/usr/bin/xenstore
 	$(Q)[ -z "$(USB_MKFS_XFS)" ] || cp $(USB_MKFS_XFS) $(USB_BUILD)/root/usr/sbin/mkfs.xfs
 	$(Q)for c in $(XEN_XENSTORE_COMMANDS); do ln -sfn xenstore $(USB_BUILD)/root/usr/bin/xenstore-$$c; done

@@ -559,6 +559,48 @@ fail:
 }
 #endif
 
+/* A plain API client (xe's -s): no certificate of its own, TLS 1.2 or
+ * 1.3, any server certificate (as XAPI's xe: it records its hash, which
+ * tls_peer_sha256 gives).  Blocking or not, as fd is. */
+struct tls_conn *tls_client_any(int fd, const char *host, char *err, size_t errlen)
+{
+	struct tls_client *c = xcalloc(1, sizeof(*c));
+	struct tls_conn *t;
+	int rc;
+
+	mbedtls_ssl_config_init(&c->conf);
+	mbedtls_x509_crt_init(&c->id.cert);
+	mbedtls_pk_init(&c->id.key);
+	t = xcalloc(1, sizeof(*t));
+	mbedtls_ssl_init(&t->ssl);
+	t->cli = c;
+	t->fd = fd;
+	t->tofu = 1;
+	if (psa_crypto_init() != PSA_SUCCESS) {
+		snprintf(err, errlen, "psa_crypto_init failed");
+		goto fail;
+	}
+	if ((rc = mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT,
+					      MBEDTLS_SSL_TRANSPORT_STREAM,
+					      MBEDTLS_SSL_PRESET_DEFAULT))) {
+		errstr(rc, err, errlen, "TLS client configuration");
+		goto fail;
+	}
+	mbedtls_ssl_conf_rng(&c->conf, rng, MBEDTLS_PSA_RANDOM_STATE);
+	mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_OPTIONAL); /* any: on_verify */
+	if ((rc = mbedtls_ssl_setup(&t->ssl, &c->conf)) ||
+	    (rc = mbedtls_ssl_set_hostname(&t->ssl, host))) {
+		errstr(rc, err, errlen, "TLS client");
+		goto fail;
+	}
+	mbedtls_ssl_set_bio(&t->ssl, &t->fd, net_send, net_recv, NULL);
+	mbedtls_ssl_set_verify(&t->ssl, on_verify, t);
+	return t;
+fail:
+	tls_conn_free(t);
+	return NULL;
+}
+
 size_t tls_pending(struct tls_conn *t)
 {
 	return mbedtls_ssl_get_bytes_avail(&t->ssl);

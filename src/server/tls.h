@@ -41,6 +41,12 @@ int tls_handshake(struct tls_conn *t);
  * server reads it once data came, i.e. the handshake succeeded. */
 bool tls_peer_sha256(struct tls_conn *t, unsigned char out[32]);
 
+/* A client of the API (xe's -s HOST, src/xe/) on fd (connected): TLS 1.2
+ * or 1.3, server name host, any server certificate (XAPI's xe checks
+ * none either); tls_peer_sha256 gives the one it got.  The handshake runs
+ * in tls_handshake (or the first read or write).  NULL with err. */
+struct tls_conn *tls_client_any(int fd, const char *host, char *err, size_t errlen);
+
 #ifdef CONFIG_XB_POOL
 /* The server used the pool's certificate: the client sent the pool's
  * server name, and TLS 1.3 was negotiated (a pool name over 1.2 is

@@ -6,6 +6,8 @@
 #     $(PREFIX)/sbin/xenbox                      the shipped static binary
 #     $(PREFIX)/sbin/xenbox-io                   its helper (CONFIG_XB_IO): the
 #                                                applets passwd, pool, ...
+#     $(PREFIX)/bin/xe                           a link to it: xe (docs/XE.md), with
+#     $(PREFIX)/share/bash-completion/completions/xe   its bash completion
 #     $(PREFIX)/lib/systemd/system/xenbox.service  ExecStart names that path
 #     /etc/xenbox/xenbox.conf                    an example; never overwritten
 #     $(PREFIX)/share/doc/xenbox/                README, DAEMON, POOL, LICENSE
@@ -24,6 +26,9 @@ define install-to
 		$(1)/etc/xenbox $(1)$(2)/share/doc/xenbox
 	install -m 0755 $(IMAGES_DIR)/xenbox $(1)$(2)/sbin/xenbox
 	$(if $(XBIO_IMAGE),install -m 0755 $(XBIO_IMAGE) $(1)$(2)/sbin/xenbox-io)
+	$(if $(CONFIG_XB_XE),install -d -m 0755 $(1)$(2)/bin $(1)$(2)/share/bash-completion/completions && \
+		ln -sfn ../sbin/xenbox-io $(1)$(2)/bin/xe && \
+		install -m 0644 $(TOPDIR)/src/xe/xe-completion.bash $(1)$(2)/share/bash-completion/completions/xe)
 	sed 's|@SBINDIR@|$(2)/sbin|' $(INSTALL_SRC)/xenbox.service >$(1)$(2)/lib/systemd/system/xenbox.service
 	chmod 0644 $(1)$(2)/lib/systemd/system/xenbox.service
 	test -e $(1)/etc/xenbox/xenbox.conf || \

@@ -96,6 +96,16 @@ def test_xenapi_login_host_and_dom0_over_hostfwd(dom0):
     ok(p.session.logout(s))
 
 
+def test_xe_link_on_the_default_socket(dom0):
+    """dom0's `xe` (a link to xenbox-io, docs/XE.md) reaches the daemon on
+    XAPI's socket path, /var/lib/xcp/xapi (rootfs/dom0/init points it at
+    /run/xenbox/xapi.sock), as root without a password."""
+    _, out = dom0.run("xe host-list params=name-label --minimal")
+    assert out.split() == ["xenbox"], out
+    _, out = dom0.run("xe vm-list is-control-domain=true params=power-state --minimal")
+    assert out.split() == ["running"], out
+
+
 def test_https_listener_over_hostfwd(dom0):
     ctx = ssl.create_default_context()
     ctx.check_hostname = False

@@ -124,6 +124,11 @@ def test_bios_boot(stick, boot, password):
     # (busybox here has test and ls, not stat -c)
     _, sock = q.run("[ -S /var/lib/xcp/xapi ] && ls -ld /var/lib/xcp")
     assert sock.startswith("drwxr-xr-x "), sock
+    # xe (docs/XE.md), the image's link to xenbox-io, on that socket
+    _, out = q.run("xe host-list --minimal")
+    assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", out.strip()), out
+    _, out = q.run("xe vm-list is-control-domain=true params=power-state --minimal")
+    assert out.split() == ["running"], out
     # HTTPS only (the default): plain HTTP answers on dom0's loopback, and
     # not through the forwarded port 80, which arrives from the network.
     _, page = q.run("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 80")
