@@ -760,7 +760,8 @@ static struct dm_field vdi_fields[] = {
 	F("name_label", "string", RW, NULL),
 	F("name_description", "string", RW, NULL),
 	F("allowed_operations", "vdi_operations set", RO, NULL),
-	F("current_operations", "(string -> vdi_operations) map", RO, NULL),
+	/* volatile: an operation a crash cut short holds no VDI forever */
+	FV("current_operations", "(string -> vdi_operations) map", RO, NULL),
 	F("SR", "SR ref", RC, NULL),
 	INV("VBDs", "VBD ref set", "VBD.VDI"),
 	F("crash_dumps", "crashdump ref set", RO, NULL),
