@@ -398,3 +398,29 @@ def _vm_with(p, s, vdi):
     vm = new_vm(p, s)
     _vbd(p, s, vm, vdi)
     return vm
+
+
+def test_a_failed_copy_leaves_nothing(daemon):
+    """The SR's .tmp/ cannot be made (a file is in its way): the clone,
+    snapshot or copy fails with SR_BACKEND_FAILURE and leaves no record,
+    no file, no operation on its objects."""
+    p, s = daemon.login()
+    vm, vdis = _disk_vm(p, s)
+    srdir = os.path.join(daemon.state, "sr")
+    shutil.rmtree(os.path.join(srdir, ".tmp"), ignore_errors=True)
+    with open(os.path.join(srdir, ".tmp"), "w") as f:
+        f.write("in the way")
+    files, nvm, nvdi = sorted(os.listdir(srdir)), len(ok(p.VM.get_all(s))), len(ok(p.VDI.get_all(s)))
+    fails(p.VDI.clone(s, vdis[0], {}), "SR_BACKEND_FAILURE")
+    fails(p.VM.clone(s, vm, "c"), "SR_BACKEND_FAILURE")
+    task = ok(p.Async.VM.snapshot(s, vm, "s", []))
+    wait_for(lambda: ok(p.task.get_status(s, task)) != "pending")
+    assert ok(p.task.get_status(s, task)) == "failure"
+    assert ok(p.task.get_error_info(s, task))[0] == "SR_BACKEND_FAILURE"
+    assert sorted(os.listdir(srdir)) == files
+    assert (len(ok(p.VM.get_all(s))), len(ok(p.VDI.get_all(s)))) == (nvm, nvdi)
+    assert ok(p.VM.get_current_operations(s, vm)) == {}
+    assert ok(p.VDI.get_current_operations(s, vdis[0])) == {}
+    assert "clone" in ok(p.VM.get_allowed_operations(s, vm))
+    os.unlink(os.path.join(srdir, ".tmp"))
+    ok(p.VM.clone(s, vm, "c"))
