@@ -424,3 +424,31 @@ def test_a_failed_copy_leaves_nothing(daemon):
     assert "clone" in ok(p.VM.get_allowed_operations(s, vm))
     os.unlink(os.path.join(srdir, ".tmp"))
     ok(p.VM.clone(s, vm, "c"))
+
+
+def test_snapshot_sets_survive_a_restart_and_follow_destroys(state_dir):
+    """VM.snapshots, VM.children and VDI.snapshots are inverse sets of
+    snapshot_of and parent: not stored, rebuilt at start, and they lose a
+    snapshot that is destroyed."""
+    d = Daemon(state_dir).start()
+    try:
+        p, s = d.login()
+        vm, vdis = _disk_vm(p, s, disks=1)
+        s1 = ok(p.VM.snapshot(s, vm, "s1", []))
+        s2 = ok(p.VM.snapshot(s, vm, "s2", []))
+        v1, v2 = _vdis_of(p, s, s1)[0], _vdis_of(p, s, s2)[0]
+    finally:
+        assert d.stop() == 0, d.read_log()
+    d = Daemon(state_dir).start()
+    try:
+        p, s = d.login()
+        assert sorted(ok(p.VM.get_snapshots(s, vm))) == sorted([s1, s2])
+        assert ok(p.VM.get_parent(s, vm)) == s2 and ok(p.VM.get_parent(s, s2)) == s1
+        assert ok(p.VM.get_children(s, s2)) == [vm] and ok(p.VM.get_children(s, s1)) == [s2]
+        assert sorted(ok(p.VDI.get_snapshots(s, vdis[0]))) == sorted([v1, v2])
+        ok(p.VM.destroy(s, s1))
+        ok(p.VDI.destroy(s, v1))
+        assert ok(p.VM.get_snapshots(s, vm)) == [s2]
+        assert ok(p.VDI.get_snapshots(s, vdis[0])) == [v2]
+    finally:
+        assert d.stop() == 0, d.read_log()
