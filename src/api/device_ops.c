@@ -5,13 +5,16 @@
  * cannot disagree.  XAPI's rules (xapi_sr_operations.ml, xapi_vdi.ml,
  * xapi_vbd_helpers.ml, xapi_vif_helpers.ml), cut to what xenbox does:
  *
- *   SR   vdi_create, vdi_destroy: the local file SR (the only kind there
- *        is; another type refuses with SR_OPERATION_NOT_SUPPORTED).
- *        scan, plug, unplug, update, forget, destroy, vdi_resize,
- *        vdi_clone, vdi_snapshot, ...: no message yet.
+ *   SR   vdi_create, vdi_destroy, vdi_clone, vdi_snapshot, vdi_resize:
+ *        the local file SR (the only kind there is; another type refuses
+ *        with SR_OPERATION_NOT_SUPPORTED).  scan, plug, unplug, update,
+ *        forget, destroy, ...: no message yet.
  *   VDI  destroy: while no VBD refers to it (VDI_IN_USE [vdi, op]: xenbox
- *        does not destroy a VDI's VBDs with it as XAPI does).  clone,
- *        copy, resize, snapshot, forget, update, ...: no message yet.
+ *        does not destroy a VDI's VBDs with it as XAPI does).  clone, copy:
+ *        always (vdi_ops.c); snapshot: not sharable (VDI_IS_SHARABLE);
+ *        resize: while no VBD of it is attached.  None while another
+ *        operation runs on it (current_operations, OTHER_OPERATION_IN_PROGRESS).
+ *        resize_online, forget, update, ...: no message yet.
  *   VBD  plug, unplug, unplug_force, eject, insert, pause, unpause: no
  *        message yet; attach is VM.start's, not a call of its own.
  *   VIF  plug, unplug: no message yet; attach as VBD's.
@@ -38,6 +41,31 @@ static int sr_is_file(struct call *c, struct obj *sr)
 	return FAIL(c, "SR_OPERATION_NOT_SUPPORTED", sr->ref);
 }
 
+static int vdi_any(struct call *c, struct obj *vdi)
+{
+	return 0;
+}
+
+static int vdi_unshared(struct call *c, struct obj *vdi)
+{
+	if (!vdi->f[OF(vdi, VDI, sharable)].u.i)
+		return 0;
+	return FAIL(c, "VDI_IS_SHARABLE", vdi->ref);
+}
+
+static int vdi_detached(struct call *c, struct obj *vdi)
+{
+	struct dm_val *l = &vdi->f[OF(vdi, VDI, VBDs)];
+
+	for (size_t i = 0; i < dm_list_len(l); i++) {
+		struct obj *vbd = dm_obj_by_ref(l->u.l->v[i].u.s);
+
+		if (vbd && vbd->f[OF(vbd, VBD, currently_attached)].u.i)
+			return FAIL(c, "VDI_IN_USE", vdi->ref, "resize");
+	}
+	return 0;
+}
+
 static int vdi_unused(struct call *c, struct obj *vdi)
 {
 	if (!dm_list_len(&vdi->f[OF(vdi, VDI, VBDs)]))
@@ -48,19 +76,27 @@ static int vdi_unused(struct call *c, struct obj *vdi)
 static const struct dev_op sr_ops[] = {
 	{ "vdi_create", "VDI", "create", sr_is_file },
 	{ "vdi_destroy", "VDI", "destroy", sr_is_file },
+	{ "vdi_clone", "VDI", "clone", sr_is_file },
+	{ "vdi_snapshot", "VDI", "snapshot", sr_is_file },
+	{ "vdi_resize", "VDI", "resize", sr_is_file },
 };
 static const struct dev_op vdi_ops[] = {
 	{ "destroy", "VDI", "destroy", vdi_unused },
+	{ "clone", "VDI", "clone", vdi_any },
+	{ "copy", "VDI", "copy", vdi_any },
+	{ "snapshot", "VDI", "snapshot", vdi_unshared },
+	{ "resize", "VDI", "resize", vdi_detached },
 };
 
 static const struct dev_class {
 	const char *cls;
-	int field;                      /* its allowed_operations */
+	int field, cur;                 /* its allowed_ and current_operations */
 	const struct dev_op *ops;
 	unsigned n;
 } classes[] = {
-	{ "SR", FLD(SR, allowed_operations), sr_ops, ARRAY_SIZE(sr_ops) },
-	{ "VDI", FLD(VDI, allowed_operations), vdi_ops, ARRAY_SIZE(vdi_ops) },
+	{ "SR", FLD(SR, allowed_operations), FLD(SR, current_operations), sr_ops, ARRAY_SIZE(sr_ops) },
+	{ "VDI", FLD(VDI, allowed_operations), FLD(VDI, current_operations), vdi_ops,
+	  ARRAY_SIZE(vdi_ops) },
 };
 
 static const struct dev_class *class_of(const struct obj *o)
@@ -71,13 +107,27 @@ static const struct dev_class *class_of(const struct obj *o)
 	return NULL;
 }
 
+/* The entry's check, once no other operation runs on o */
+static int check(struct call *c, struct obj *o, const struct dev_class *d, const struct dev_op *p)
+{
+	const struct dm_val *cur = &o->f[d->cur];
+
+	if (dm_list_len(cur)) {
+		const struct dm_type *t = o->cls->fields[d->cur].t;
+
+		return FAIL(c, "OTHER_OPERATION_IN_PROGRESS", o->cls->name, o->ref,
+			    t->elem->en->v[cur->u.l->v[1].u.i], cur->u.l->v[0].u.s);
+	}
+	return p->check(c, o);
+}
+
 int api_dev_op_check(struct call *c, struct obj *o, const char *op)
 {
 	const struct dev_class *d = class_of(o);
 
 	for (unsigned i = 0; d && i < d->n; i++)
 		if (!strcmp(d->ops[i].op, op))
-			return d->ops[i].check(c, o);
+			return check(c, o, d, &d->ops[i]);
 	return FAIL(c, "INTERNAL_ERROR", "unknown operation");
 }
 
@@ -91,7 +141,7 @@ static void update(struct obj *o, const struct dev_class *d, unsigned answered)
 		const struct dev_op *p = &d->ops[i];
 		struct dm_val e;
 
-		if (!(answered & (1u << i)) || p->check(NULL, o))
+		if (!(answered & (1u << i)) || check(NULL, o, d, p))
 			continue;
 		e.u.i = dm_enum_index(t->elem->en, p->op, strlen(p->op));
 		dm_list_push(NULL, &set, &e);
@@ -101,8 +151,9 @@ static void update(struct obj *o, const struct dev_class *d, unsigned answered)
 }
 
 /* Once per loop iteration: the objects changed since the last look (a VBD
- * made or gone changes its VDI's VBDs).  O(objects of these classes) when
- * anything changed; whether each message exists is looked up once. */
+ * made or gone changes its VDI's VBDs; one attached or detached, its VDI's
+ * resize).  O(objects of these classes and VBDs) when anything changed;
+ * whether each message exists is looked up once. */
 void api_dev_ops_refresh(void)
 {
 	static unsigned answered[ARRAY_SIZE(classes)];
@@ -122,5 +173,13 @@ void api_dev_ops_refresh(void)
 		for (struct obj *o = dm_class_find(classes[i].cls)->first; o; o = o->next)
 			if (o->gen_modified > seen && !o->owner)        /* the owner's */
 				update(o, &classes[i], answered[i]);
+	/* a VDI's resize follows its VBDs' currently_attached */
+	for (struct obj *o = dm_class_find("VBD")->first; o; o = o->next) {
+		struct obj *vdi = o->gen_modified > seen ?
+			dm_obj_by_ref_cls(dm_class_find("VDI"), dm_get_str(o, OF(o, VBD, VDI))) : NULL;
+
+		if (vdi && !vdi->owner)
+			update(vdi, &classes[1], answered[1]);
+	}
 	seen = dm_gen;
 }

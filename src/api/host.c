@@ -194,6 +194,9 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 		}
 	}
 
+	if (api_runs_guests)
+		api_vm_templates_init(hi.total_memory);         /* vm_copy.c */
+
 	/* the local file SR: raw images in <state>/sr */
 	sr = FIND_BY(SR, type, "file");
 	if (!sr && api_runs_guests) {

@@ -487,7 +487,7 @@ static struct dm_field vm_fields[] = {
 	F("ha_restart_priority", "string", RO, NULL),
 	F("is_a_snapshot", "bool", RO, NULL),
 	F("snapshot_of", "VM ref", RO, NULL),
-	F("snapshots", "VM ref set", RO, NULL),
+	INV("snapshots", "VM ref set", "VM.snapshot_of"),
 	F("snapshot_time", "datetime", RO, NULL),
 	F("transportable_snapshot_id", "string", RO, NULL),
 	F("blobs", "(string -> blob ref) map", RO, NULL),
@@ -496,7 +496,7 @@ static struct dm_field vm_fields[] = {
 	F("snapshot_info", SMAP, RO, NULL),
 	F("snapshot_metadata", "string", RO, NULL),
 	F("parent", "VM ref", RO, NULL),
-	F("children", "VM ref set", RO, NULL),
+	INV("children", "VM ref set", "VM.parent"),
 	F("bios_strings", SMAP, RO, NULL),
 	F("protection_policy", "VMPP ref", RO, NULL),
 	F("is_snapshot_from_vmpp", "bool", RO, NULL),
@@ -532,7 +532,31 @@ static const struct dm_param p_vm_start_on[] = {
 	PD("bool", "force", "false"), PEND
 };
 
+/* vm_copy.c (docs/STORAGE.md 4.2) */
+static const struct dm_param p_vm_clone[] = { P("VM ref", "vm"), P("string", "new_name"), PEND };
+static const struct dm_param p_vm_copy[] = {
+	P("VM ref", "vm"), P("string", "new_name"), P("SR ref", "sr"), PEND
+};
+static const struct dm_param p_vm_snapshot[] = {
+	P("VM ref", "vm"), P("string", "new_name"), PD("VDI ref set", "ignore_vdis", "()"), PEND
+};
+static const struct dm_param p_vm_revert[] = { P("VM ref", "snapshot"), PEND };
+static const struct dm_param p_vm_mem_limits[] = {
+	P("VM ref", "self"), P("int", "static_min"), P("int", "static_max"),
+	P("int", "dynamic_min"), P("int", "dynamic_max"), PEND
+};
+static const struct dm_param p_vm_vcpus_live[] = { P("VM ref", "self"), P("int", "nvcpu"), PEND };
+
 static struct dm_msg vm_msgs[] = {
+	M("clone", "VM ref", p_vm_clone, api_vm_clone, DM_M_ASYNC),
+	M("copy", "VM ref", p_vm_copy, api_vm_copy, DM_M_ASYNC),
+	M("snapshot", "VM ref", p_vm_snapshot, api_vm_snapshot, DM_M_ASYNC),
+	M("revert", "void", p_vm_revert, api_vm_revert, DM_M_ASYNC),
+	M("provision", "void", p_vm, api_vm_provision, DM_M_ASYNC),
+	M("get_allowed_VBD_devices", "string set", p_vm, api_vm_allowed_vbd_devices, 0),
+	M("get_allowed_VIF_devices", "string set", p_vm, api_vm_allowed_vif_devices, 0),
+	M("set_memory_limits", "void", p_vm_mem_limits, api_vm_set_memory_limits, DM_M_ASYNC),
+	M("set_VCPUs_number_live", "void", p_vm_vcpus_live, api_vm_set_vcpus_live, DM_M_ASYNC),
 	M("start", "void", p_vm_start, api_vm_start, DM_M_ASYNC),
 	M("start_on", "void", p_vm_start_on, api_vm_start_on, DM_M_ASYNC),
 	M("clean_shutdown", "void", p_vm, api_vm_clean_shutdown, DM_M_ASYNC),
@@ -736,7 +760,8 @@ static struct dm_field vdi_fields[] = {
 	F("name_label", "string", RW, NULL),
 	F("name_description", "string", RW, NULL),
 	F("allowed_operations", "vdi_operations set", RO, NULL),
-	F("current_operations", "(string -> vdi_operations) map", RO, NULL),
+	/* volatile: an operation a crash cut short holds no VDI forever */
+	FV("current_operations", "(string -> vdi_operations) map", RO, NULL),
 	F("SR", "SR ref", RC, NULL),
 	INV("VBDs", "VBD ref set", "VBD.VDI"),
 	F("crash_dumps", "crashdump ref set", RO, NULL),
@@ -755,7 +780,7 @@ static struct dm_field vdi_fields[] = {
 	F("sm_config", SMAP, RC, NULL),
 	F("is_a_snapshot", "bool", RO, NULL),
 	F("snapshot_of", "VDI ref", RO, NULL),
-	F("snapshots", "VDI ref set", RO, NULL),
+	INV("snapshots", "VDI ref set", "VDI.snapshot_of"),
 	F("snapshot_time", "datetime", RO, NULL),
 	F("tags", "string set", RW, NULL),
 	F("allow_caching", "bool", RO, NULL),
@@ -766,8 +791,25 @@ static struct dm_field vdi_fields[] = {
 	F("cbt_enabled", "bool", RO, NULL),
 	END
 };
+/* vdi_ops.c (docs/STORAGE.md 4.1) */
+static const struct dm_param p_vdi_clone[] = {
+	P("VDI ref", "vdi"), PD(SMAP, "driver_params", "{}"), PEND
+};
+static const struct dm_param p_vdi_copy[] = {
+	P("VDI ref", "vdi"), P("SR ref", "sr"), PD("VDI ref", "base_vdi", "OpaqueRef:NULL"),
+	PD("VDI ref", "into_vdi", "OpaqueRef:NULL"), PEND
+};
+static const struct dm_param p_vdi_resize[] = { P("VDI ref", "vdi"), P("int", "size"), PEND };
+
+static struct dm_msg vdi_msgs[] = {
+	M("clone", "VDI ref", p_vdi_clone, api_vdi_clone, DM_M_ASYNC),
+	M("snapshot", "VDI ref", p_vdi_clone, api_vdi_snapshot, DM_M_ASYNC),
+	M("copy", "VDI ref", p_vdi_copy, api_vdi_copy, DM_M_ASYNC),
+	M("resize", "void", p_vdi_resize, api_vdi_resize, DM_M_ASYNC),
+	MEND
+};
 static struct dm_class c_vdi = {
-	"VDI", DM_C_CREATE | DM_C_DESTROY | DM_C_MIRROR, vdi_fields, NULL, api_vdi_on_create, api_vdi_on_destroy,
+	"VDI", DM_C_CREATE | DM_C_DESTROY | DM_C_MIRROR, vdi_fields, vdi_msgs, api_vdi_on_create, api_vdi_on_destroy,
 };
 
 static struct dm_field vbd_fields[] = {

@@ -2,7 +2,7 @@
  *
  * Which operation is possible when is declared once, in vm_ops[] (XAPI's
  * power-state table, xapi_vm_lifecycle.ml): every handler checks its
- * operation with op_check(), and allowed_operations is op_check() asked
+ * operation with api_vm_op_check(), and allowed_operations is api_vm_op_check() asked
  * for each operation, so the two cannot disagree; an operation whose
  * message this build does not answer is never listed.
  *
@@ -89,7 +89,9 @@ static struct pending *take_pending(const char *vmref)
 
 enum { ST_H = 1, ST_P = 2, ST_R = 4, ST_S = 8, /* power states */
        TMPL = 16,       /* also on templates */
-       BUILD = 32 };    /* builds a domain: the VM must be one xenbox can build */
+       BUILD = 32,      /* builds a domain: the VM must be one xenbox can build */
+       SNAP = 64,       /* also on snapshots (XAPI's check_snapshot) */
+       ONLY = 128 };    /* only on templates (with SNAP: only on snapshots) */
 
 /* XAPI's table, cut to what xenbox does (destroy: Halted only).  An entry
  * whose message is not answered (api_msg_exists) is never listed: add
@@ -99,9 +101,14 @@ static const struct vm_op {
 	const char *op, *msg;           /* msg NULL: the operation's name */
 	unsigned char flags;
 } vm_ops[] = {
+	{ "clone", NULL, ST_H | TMPL | SNAP },                  /* vm_copy.c */
+	{ "copy", NULL, ST_H | TMPL | SNAP },
+	{ "snapshot", NULL, ST_H | ST_P | ST_R | ST_S },
+	{ "revert", NULL, ST_H | TMPL | SNAP | ONLY },
+	{ "provision", NULL, ST_H | TMPL | ONLY },
 	{ "start", NULL, ST_H | BUILD },
 	{ "start_on", NULL, ST_H | BUILD },
-	{ "destroy", NULL, ST_H | TMPL },
+	{ "destroy", NULL, ST_H | TMPL | SNAP },
 	{ "make_into_template", "set_is_a_template", ST_H },
 	{ "changing_VCPUs", "set_VCPUs_max", ST_H | TMPL },
 	{ "changing_dynamic_range", "set_memory_dynamic_range", ST_H | ST_R | TMPL },
@@ -147,7 +154,7 @@ static int state_bit(struct obj *vm)
  * (c NULL: no failure recorded; that is how allowed_operations asks).
  * hard_shutdown and hard_reboot may preempt a wait (their handlers cancel
  * it); nothing else runs beside an operation in flight. */
-static int op_check(struct call *c, struct obj *vm, const char *op)
+int api_vm_op_check(struct call *c, struct obj *vm, const char *op)
 {
 	const struct vm_op *o = vm_op(op);
 	const struct dm_type *pt = vm->cls->fields[OF(vm, VM, power_state)].t;
@@ -177,9 +184,19 @@ static int op_check(struct call *c, struct obj *vm, const char *op)
 	for (size_t i = 0; i + 1 < dm_list_len(blocked); i += 2)
 		if (!strcmp(bt->key->en->v[blocked->u.l->v[i].u.i], op))
 			return FAIL(c, "OPERATION_BLOCKED", vm->ref, blocked->u.l->v[i + 1].u.s);
-	if (vm->f[OF(vm, VM, is_a_template)].u.i && (!(o->flags & TMPL) ||
-	    (vm->f[OF(vm, VM, is_default_template)].u.i && !strcmp(op, "destroy"))))
-		return FAIL(c, "VM_IS_TEMPLATE", vm->ref, op);
+	/* a snapshot only for SNAP operations, whatever is_a_template says
+	 * (XO clears it); ONLY: revert on a snapshot of a VM still there,
+	 * provision on a template that is not a snapshot */
+	if (vm->f[OF(vm, VM, is_a_snapshot)].u.i ? !(o->flags & SNAP) ||
+	    ((o->flags & ONLY) && !dm_obj_by_ref_cls(vm->cls, dm_get_str(vm, OF(vm, VM, snapshot_of)))) :
+	    (o->flags & (SNAP | ONLY)) == (SNAP | ONLY))
+		return FAIL(c, (o->flags & ONLY) ? "REVERT_ONLY_ALLOWED_ON_SNAPSHOT" : "VM_IS_SNAPSHOT",
+			    vm->ref, op);
+	if (vm->f[OF(vm, VM, is_a_template)].u.i ? !(o->flags & TMPL) ||
+	    (vm->f[OF(vm, VM, is_default_template)].u.i && !strcmp(op, "destroy")) :
+	    (o->flags & (SNAP | ONLY)) == ONLY)
+		return FAIL(c, (o->flags & ONLY) ? "PROVISION_ONLY_ALLOWED_ON_TEMPLATE" : "VM_IS_TEMPLATE",
+			    vm->ref, op);
 	if (o->flags & state_bit(vm)) {
 		const char *why = o->flags & BUILD ? cannot_build(vm) : NULL;
 
@@ -214,10 +231,10 @@ static struct obj *vm_arg(struct call *c, const char *ref, const char *op)
 {
 	struct obj *vm = api_obj(c, "VM", ref);
 
-	return vm && !op_check(c, vm, op) ? vm : NULL;
+	return vm && !api_vm_op_check(c, vm, op) ? vm : NULL;
 }
 
-/* allowed_operations: every operation op_check() lets through now whose
+/* allowed_operations: every operation api_vm_op_check() lets through now whose
  * message exists (looked up once: O(operations x messages)). */
 static void update_allowed(struct obj *vm)
 {
@@ -234,7 +251,7 @@ static void update_allowed(struct obj *vm)
 		const struct vm_op *o = &vm_ops[i];
 		struct dm_val e;
 
-		if (!(answered & (1u << i)) || op_check(NULL, vm, o->op))
+		if (!(answered & (1u << i)) || api_vm_op_check(NULL, vm, o->op))
 			continue;
 		e.u.i = dm_enum_index(t->elem->en, o->op, strlen(o->op));
 		dm_list_push(NULL, &set, &e);
@@ -345,6 +362,11 @@ static void mark_halted(struct obj *vm)
 	set_devices_attached(vm, 0);
 	remove_consoles(vm);
 	update_allowed(vm);
+}
+
+void api_vm_halted(struct obj *vm)
+{
+	mark_halted(vm);
 }
 
 static int backend_fail_mem(struct call *c, uint64_t mem, int rc, const char *msg)
@@ -579,6 +601,11 @@ static void set_current_op(struct obj *vm, const char *op, const char *id)
 	update_allowed(vm);
 }
 
+void api_vm_set_op(struct obj *vm, const char *op, const char *id)
+{
+	set_current_op(vm, op, id);
+}
+
 /* The key of an operation: its task, or a ref of its own (sync calls). */
 static const char *op_id(struct call *c, char id[DM_REF_LEN])
 {
@@ -803,10 +830,10 @@ HANDLER(api_vm_power_state_reset)
 	if (is_state(vm, "Running") || is_state(vm, "Paused")) {
 		if (vm->f[OF(vm, VM, is_control_domain)].u.i ||
 		    dm_list_len(&vm->f[OF(vm, VM, current_operations)]))
-			return op_check(c, vm, "power_state_reset");    /* says why not */
+			return api_vm_op_check(c, vm, "power_state_reset");    /* says why not */
 		if (domid > 0 && !vmm_info(api_vmm, (uint32_t)domid, &di, e, sizeof(e)))
 			return api_fail(c, "DOMAIN_EXISTS", vm->ref, NULL);
-	} else if (op_check(c, vm, "power_state_reset")) {
+	} else if (api_vm_op_check(c, vm, "power_state_reset")) {
 		return -1;
 	}
 	mark_halted(vm);
@@ -1109,7 +1136,7 @@ static void domain_event(void *opaque, const struct vmm_event *ev)
 	}
 	if (vm->f[OF(vm, VM, domid)].u.i != (int64_t)ev->domid)
 		return;         /* an old incarnation */
-	if (job_of(vm->ref))
+	if (job_of(vm->ref) || api_vm_copy_busy(vm->ref))
 		return;         /* ours, in flight: its done() reconciles */
 	switch (ev->type) {
 	case VMM_EVENT_CHANGED:
@@ -1205,7 +1232,7 @@ int api_vm_on_destroy(struct call *c, struct obj *vm)
 {
 	struct obj *m;
 
-	if (op_check(c, vm, "destroy"))
+	if (api_vm_op_check(c, vm, "destroy"))
 		return -1;      /* not halted, a start in flight, ... */
 	/* as XAPI: the VM's VBDs and VIFs go with it (its VDIs stay) */
 	{

@@ -23,6 +23,15 @@ VM_CALLS = {
     # setters also work elsewhere, so only "listed => works" is checked
     "make_into_template": lambda p, s, vm, h: p.VM.set_is_a_template(s, vm, True),
     "changing_VCPUs": lambda p, s, vm, h: p.VM.set_VCPUs_max(s, vm, "2"),
+    # docs/STORAGE.md 4.2 (src/api/vm_copy.c)
+    "clone": lambda p, s, vm, h: p.VM.clone(s, vm, "a clone"),
+    "copy": lambda p, s, vm, h: p.VM.copy(s, vm, "a copy", _default_sr(p, s)),
+    "snapshot": lambda p, s, vm, h: p.VM.snapshot(s, vm, "a snapshot", []),
+    "revert": lambda p, s, vm, h: p.VM.revert(s, vm),
+    "provision": lambda p, s, vm, h: p.VM.provision(s, vm),
+    "changing_memory_limits": lambda p, s, vm, h: p.VM.set_memory_limits(
+        s, vm, "134217728", "268435456", "268435456", "268435456"),
+    "changing_VCPUs_live": lambda p, s, vm, h: p.VM.set_VCPUs_number_live(s, vm, "1"),
 }
 SETTERS = {"make_into_template", "changing_VCPUs"}
 
@@ -30,9 +39,16 @@ SETTERS = {"make_into_template", "changing_VCPUs"}
 # list an operation missing here fails the test (teach it, with a check)
 OTHER_CALLS = {
     "task": {"cancel": "task.cancel"},
-    "SR": {"vdi_create": "VDI.create", "vdi_destroy": "VDI.destroy"},
-    "VDI": {"destroy": "VDI.destroy"},
+    "SR": {"vdi_create": "VDI.create", "vdi_destroy": "VDI.destroy", "vdi_clone": "VDI.clone",
+           "vdi_snapshot": "VDI.snapshot", "vdi_resize": "VDI.resize"},
+    "VDI": {"destroy": "VDI.destroy", "clone": "VDI.clone", "copy": "VDI.copy",
+            "snapshot": "VDI.snapshot", "resize": "VDI.resize"},
 }
+SR_OPS = set(OTHER_CALLS["SR"])
+
+
+def _default_sr(p, s):
+    return ok(p.pool.get_default_SR(s, ok(p.pool.get_all(s))[0]))
 
 
 def _in_state(d, p, s, state):
@@ -43,6 +59,13 @@ def _in_state(d, p, s, state):
         return new_vm(p, s, domain_type="hvm")
     if state == "no kernel":
         return new_vm(p, s, PV_kernel="")
+    if state in ("snapshot", "snapshot of none", "XO's snapshot"):
+        snap = ok(p.VM.snapshot(s, new_vm(p, s), "snap", []))
+        if state == "XO's snapshot":
+            ok(p.VM.set_is_a_template(s, snap, False))
+        if state == "snapshot of none":
+            ok(p.VM.destroy(s, ok(p.VM.get_snapshot_of(s, snap))))
+        return snap
     vm = new_vm(p, s)
     if state in ("running", "clean wait"):
         ok(p.VM.start(s, vm, False, False))
@@ -55,7 +78,8 @@ def _in_state(d, p, s, state):
 
 
 @pytest.mark.parametrize("state", ["halted", "running", "paused", "template", "hvm",
-                                   "no kernel", "clean wait"])
+                                   "no kernel", "clean wait", "snapshot", "XO's snapshot",
+                                   "snapshot of none"])
 def test_vm_allowed_operations_are_true(state_dir, state):
     # guests honour a clean request after 100 ms, or (the wait) after 10 min
     delay = 600000 if state == "clean wait" else 100
@@ -129,7 +153,8 @@ def test_plain_setters_change_what_is_allowed(daemon):
     ok(p.VM.remove_from_blocked_operations(s, vm, "start"))
     assert "start" in ok(p.VM.get_allowed_operations(s, vm))
     ok(p.VM.set_is_a_template(s, vm, True))
-    assert sorted(ok(p.VM.get_allowed_operations(s, vm))) == ["changing_VCPUs", "destroy"]
+    assert sorted(ok(p.VM.get_allowed_operations(s, vm))) == [
+        "changing_VCPUs", "changing_memory_limits", "clone", "copy", "destroy", "provision"]
     fails(p.VM.start(s, vm, False, False), "VM_IS_TEMPLATE", vm, "start")
     ok(p.VM.set_is_a_template(s, vm, False))
     ok(p.VM.set_PV_kernel(s, vm, ""))
@@ -161,25 +186,31 @@ def test_storage_allowed_operations_are_true(daemon):
     methods = set(daemon.proxy().system.listMethods())
 
     # the local SR: VDIs are made and destroyed in it
-    assert set(ok(p.SR.get_allowed_operations(s, sr))) == {"vdi_create", "vdi_destroy"}
+    assert set(ok(p.SR.get_allowed_operations(s, sr))) == SR_OPS
     vdi = _vdi(p, s, sr)                                        # vdi_create
     assert ok(p.VDI.get_SR(s, vdi)) == sr
     ok(p.VDI.destroy(s, vdi))                                   # vdi_destroy
-    assert set(ok(p.SR.get_allowed_operations(s, sr))) == {"vdi_create", "vdi_destroy"}
+    assert set(ok(p.SR.get_allowed_operations(s, sr))) == SR_OPS
 
-    # a VDI: destroy while no VBD refers to it
+    # a VDI: destroy while no VBD refers to it, resize while not attached
+    copies = {"clone", "copy", "snapshot"}
     vdi = _vdi(p, s, sr)
-    assert ok(p.VDI.get_allowed_operations(s, vdi)) == ["destroy"]
+    assert set(ok(p.VDI.get_allowed_operations(s, vdi))) == copies | {"destroy", "resize"}
     vm = new_vm(p, s)
     vbd = _vbd(p, s, vm, vdi)
-    assert ok(p.VDI.get_allowed_operations(s, vdi)) == []
+    assert set(ok(p.VDI.get_allowed_operations(s, vdi))) == copies | {"resize"}
     fails(p.VDI.destroy(s, vdi), "VDI_IN_USE", vdi, "destroy")
     ok(p.VM.start(s, vm, False, False))                         # attached: still in use
-    assert ok(p.VDI.get_allowed_operations(s, vdi)) == []
+    assert set(ok(p.VDI.get_allowed_operations(s, vdi))) == copies
     fails(p.VDI.destroy(s, vdi), "VDI_IN_USE", vdi, "destroy")
+    fails(p.VDI.resize(s, vdi, "2097152"), "VDI_IN_USE", vdi, "resize")
+    for op in sorted(copies):                                   # live, as XAPI
+        args = (sr, "OpaqueRef:NULL", "OpaqueRef:NULL") if op == "copy" else ({},)
+        ok(p.VDI.destroy(s, ok(getattr(p.VDI, op)(s, vdi, *args))))
     ok(p.VM.hard_shutdown(s, vm))
+    ok(p.VDI.resize(s, vdi, "2097152"))
     ok(p.VBD.destroy(s, vbd))
-    assert ok(p.VDI.get_allowed_operations(s, vdi)) == ["destroy"]
+    assert set(ok(p.VDI.get_allowed_operations(s, vdi))) == copies | {"destroy", "resize"}
     ok(p.VDI.destroy(s, vdi))
     fails(p.VDI.get_record(s, vdi), "HANDLE_INVALID")
 
@@ -217,8 +248,10 @@ def test_device_ops_survive_a_restart(state_dir):
     d = Daemon(state_dir).start()
     try:
         p, s = d.login()
-        assert ok(p.VDI.get_allowed_operations(s, free)) == ["destroy"]
-        assert ok(p.VDI.get_allowed_operations(s, used)) == []
+        assert set(ok(p.VDI.get_allowed_operations(s, free))) == {
+            "clone", "copy", "snapshot", "resize", "destroy"}
+        assert set(ok(p.VDI.get_allowed_operations(s, used))) == {
+            "clone", "copy", "snapshot", "resize"}
         fails(p.VDI.destroy(s, used), "VDI_IN_USE", used, "destroy")
         ok(p.VDI.destroy(s, free))
     finally:
