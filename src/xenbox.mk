@@ -48,7 +48,7 @@ XB_CPPFLAGS = -I$(TOPDIR)/src -I$(XB_GEN) -include $(AUTOHEADER) -DXB_VERSION='"
 # Generated headers: the datamodel's field indexes as constants (FLD(VM,
 # power_state)), read from the one declaration in api/model.c.
 XB_GEN := $(O)/gen
-XB_GEN_HDRS := $(XB_GEN)/dm_fields.h
+XB_GEN_HDRS += $(XB_GEN)/dm_fields.h
 $(XB_GEN)/dm_fields.h: $(TOPDIR)/src/api/model.c $(TOPDIR)/support/gen-fields.awk
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $(notdir $@)"
