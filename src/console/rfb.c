@@ -32,8 +32,9 @@ static uint32_t get32(const unsigned char *p)
 static void set_format(struct rfb *v, int bpp, int be, const unsigned max[3],
 		       const unsigned shift[3])
 {
+	int n = bpp / 8;
+
 	v->bpp = (uint8_t)bpp;
-	v->big_endian = (uint8_t)be;
 	for (int i = 0; i < 16; i++) {
 		uint32_t px = 0;
 
@@ -42,7 +43,8 @@ static void set_format(struct rfb *v, int bpp, int be, const unsigned max[3],
 
 			px |= (lvl * max[c] + 127) / 255 << shift[c];
 		}
-		v->pixel[i] = px;
+		for (int k = 0; k < n; k++)
+			v->pix[i][be ? n - 1 - k : k] = (uint8_t)(px >> (8 * k));
 	}
 }
 
@@ -306,47 +308,37 @@ int rfb_input(struct rfb *v, struct buf *in, struct buf *out, const struct term 
 	return rc;
 }
 
-static void pixel(struct rfb *v, struct buf *b, uint32_t px)
-{
-	unsigned char s[4];
-	int n = v->bpp / 8;
-
-	for (int i = 0; i < n; i++)
-		s[v->big_endian ? n - 1 - i : i] = (unsigned char)(px >> (8 * i));
-	buf_add(b, s, (size_t)n);
-}
-
 /* Row y of cells, FONT_H lines of v->w cells: the term's cells where it
  * has them, black beyond; the cursor in reverse video. */
 static void render_row(struct rfb *v, const struct term *t, int y, struct buf *out)
 {
-	int bytes = v->bpp / 8;
+	size_t n = v->bpp / 8, len = (size_t)v->w * FONT_W * FONT_H * n;
+	unsigned char *d;
 
 	be16(out, 0);
 	be16(out, (unsigned)(y * FONT_H));
 	be16(out, (unsigned)(v->w * FONT_W));
 	be16(out, FONT_H);
 	be32(out, ENC_RAW);
-	buf_reserve(out, (size_t)(v->w * FONT_W * FONT_H * bytes));
+	buf_reserve(out, len);
+	d = (unsigned char *)out->data + out->len;
 	for (int line = 0; line < FONT_H; line++)
 		for (int x = 0; x < v->w; x++) {
-			struct term_cell c = { ' ', 7, 0, 0 };
-			const uint8_t *g;
+			struct term_cell c = { ' ', 0, 0, 0 };
 			uint8_t bits;
 
 			if (x < t->cols && y < t->rows)
 				c = *term_cell(t, x, y);
-			else
-				c.fg = 0;
-			g = font_glyph(c.ch);
-			bits = g[line];
+			bits = font_glyph(c.ch)[line];
 			if ((c.attr & TERM_A_UNDERLINE) && line == FONT_H - 2)
 				bits = 0xff;
 			if (t->cursor_on && x == t->x && y == t->y)
 				bits = (uint8_t)~bits;
-			for (int i = 0; i < FONT_W; i++)
-				pixel(v, out, v->pixel[bits & (0x80 >> i) ? c.fg : c.bg]);
+			for (int i = 0; i < FONT_W; i++, d += n)
+				memcpy(d, v->pix[bits & (0x80 >> i) ? c.fg : c.bg], n);
 		}
+	out->len += len;
+	out->data[out->len] = 0;        /* as buf_add leaves it */
 }
 
 int rfb_pump(struct rfb *v, const struct term *t, struct buf *out)
