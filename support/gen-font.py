@@ -5,9 +5,12 @@ package), for the code points a guest console prints: ASCII, a little
 Latin-1, box drawing, blocks, the DEC special graphics' symbols.
 
 usage: gen-font.py UNICODE.PF2 > console_font.h
-Writes FONT_N, font_cp[] (sorted code points) and font_bits[][16] (rows,
-bit 7 the leftmost pixel).  Fails when a wanted glyph is missing or does
-not fit the 8x16 cell."""
+Writes FONT_N, font_cp[] (sorted code points) and font_data[]: for each
+glyph in that order, a 16-bit mask (big endian; bit 15-r set: row r is the
+same as the row above it, the row above row 0 being blank) and then the
+rows that are not (bit 7 the leftmost pixel): box drawing and blocks
+shrink to a few bytes.  Fails when a wanted glyph is missing or does not
+fit the 8x16 cell."""
 import struct
 import sys
 
@@ -45,7 +48,7 @@ def main():
            'static const uint16_t font_cp[FONT_N] = {']
     cps = sorted(set(WANT))
     out.append(',\n'.join('\t0x%04x' % c for c in cps) + ',\n};')
-    out.append('static const uint8_t font_bits[FONT_N][16] = {')
+    out.append('static const uint8_t font_data[] = {')
     for cp in cps:
         if cp not in idx:
             sys.exit('gen-font: no glyph U+%04X' % cp)
@@ -63,7 +66,15 @@ def main():
                 n = y * w + x
                 if bits[n // 8] & (0x80 >> (n % 8)):
                     rows[top + y] |= 0x80 >> (xo + x)
-        out.append('\t{ ' + ', '.join('0x%02x' % r for r in rows) + ' }, /* U+%04X */' % cp)
+        mask, kept, prev = 0, [], 0
+        for r in range(16):
+            if rows[r] == prev:
+                mask |= 0x8000 >> r
+            else:
+                kept.append(rows[r])
+            prev = rows[r]
+        out.append('\t' + ', '.join('0x%02x' % b for b in [mask >> 8, mask & 255] + kept) +
+                   ', /* U+%04X */' % cp)
     out.append('};')
     print('\n'.join(out))
 

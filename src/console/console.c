@@ -92,11 +92,8 @@ static struct obj *resolve(const char *query, struct arena *a, int *raw)
 
 static int refuse(struct buf *resp, int status, const char *why)
 {
-	buf_addf(resp, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-		 "Connection: close\r\n\r\n%s\n", status,
-		 status == 404 ? "Not Found" : status == 400 ? "Bad Request" :
-		 status == 503 ? "Service Unavailable" : "Internal Server Error",
-		 strlen(why) + 1, why);
+	http_write_head(resp, status, "text/plain", strlen(why) + 1, 0, NULL);
+	buf_addf(resp, "%s\n", why);
 	return 0;
 }
 
@@ -146,24 +143,18 @@ int console_open(const struct http_req *req, struct buf *resp, void **arg)
 		struct ws_hs h = { req->upgrade, req->connection, req->ws_key, req->ws_version,
 				   req->ws_protocol, NULL, NULL };
 		const char *why, *proto = "binary";
-		char acc[WS_ACCEPT_LEN + 1];
 		int r = ws_check_request(&h, proto, &why);
 
 		if (r == WS_HS_PROTOCOL && !req->ws_protocol)
 			proto = NULL, r = WS_HS_OK;     /* none offered: none named */
 		if (r == WS_HS_VERSION) {
-			buf_adds(resp, "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
-				 "Content-Length: 0\r\nConnection: close\r\n\r\n");
+			http_write_head(resp, 426, NULL, 0, 0, "Sec-WebSocket-Version: 13\r\n");
 			return 0;
 		}
 		if (r)
 			return refuse(resp, 400, r == WS_HS_PROTOCOL ?
 				      "subprotocol: only binary is spoken" : why);
-		ws_accept(req->ws_key, acc);
-		buf_addf(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-			 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s%s%s\r\n", acc,
-			 proto ? "Sec-WebSocket-Protocol: " : "", proto ? proto : "",
-			 proto ? "\r\n" : "");
+		ws_response_add(resp, req->ws_key, proto);
 	} else {
 		buf_adds(resp, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
 			 "Cache-Control: no-cache, no-store\r\n\r\n");

@@ -9,8 +9,8 @@
 #define FONT_W 8
 #define FONT_H 16
 
-/* The 16 rows of cp's glyph (bit 7: the leftmost pixel); U+FFFD's for a
- * code point the font lacks.  O(log n). */
-const uint8_t *font_glyph(uint32_t cp);
+/* The 16 rows of cp's glyph into rows (bit 7: the leftmost pixel);
+ * U+FFFD's for a code point the font lacks.  O(log n). */
+void font_glyph(uint32_t cp, uint8_t rows[FONT_H]);
 
 #endif

@@ -313,6 +313,7 @@ int rfb_input(struct rfb *v, struct buf *in, struct buf *out, const struct term 
 static void render_row(struct rfb *v, const struct term *t, int y, struct buf *out)
 {
 	size_t n = v->bpp / 8, len = (size_t)v->w * FONT_W * FONT_H * n;
+	uint8_t g[TERM_MAX_COLS][FONT_H], col[TERM_MAX_COLS][2];
 	unsigned char *d;
 
 	be16(out, 0);
@@ -320,23 +321,26 @@ static void render_row(struct rfb *v, const struct term *t, int y, struct buf *o
 	be16(out, (unsigned)(v->w * FONT_W));
 	be16(out, FONT_H);
 	be32(out, ENC_RAW);
+	for (int x = 0; x < v->w; x++) {
+		struct term_cell c = { ' ', 0, 0, 0 };
+
+		if (x < t->cols && y < t->rows)
+			c = *term_cell(t, x, y);
+		font_glyph(c.ch, g[x]);
+		if (c.attr & TERM_A_UNDERLINE)
+			g[x][FONT_H - 2] = 0xff;
+		if (t->cursor_on && x == t->x && y == t->y)
+			for (int r = 0; r < FONT_H; r++)
+				g[x][r] = (uint8_t)~g[x][r];
+		col[x][0] = c.bg;
+		col[x][1] = c.fg;
+	}
 	buf_reserve(out, len);
 	d = (unsigned char *)out->data + out->len;
 	for (int line = 0; line < FONT_H; line++)
-		for (int x = 0; x < v->w; x++) {
-			struct term_cell c = { ' ', 0, 0, 0 };
-			uint8_t bits;
-
-			if (x < t->cols && y < t->rows)
-				c = *term_cell(t, x, y);
-			bits = font_glyph(c.ch)[line];
-			if ((c.attr & TERM_A_UNDERLINE) && line == FONT_H - 2)
-				bits = 0xff;
-			if (t->cursor_on && x == t->x && y == t->y)
-				bits = (uint8_t)~bits;
+		for (int x = 0; x < v->w; x++)
 			for (int i = 0; i < FONT_W; i++, d += n)
-				memcpy(d, v->pix[bits & (0x80 >> i) ? c.fg : c.bg], n);
-		}
+				memcpy(d, v->pix[col[x][!!(g[x][line] & (0x80 >> i))]], n);
 	out->len += len;
 	out->data[out->len] = 0;        /* as buf_add leaves it */
 }

@@ -23,6 +23,8 @@ static const uint16_t dec_graphics[32] = {
 	0x252c, 0x2502, 0x2264, 0x2265, 0x03c0, 0x2260, 0x00a3, 0x00b7,
 };
 
+static void save_cursor(struct term *t);
+
 static void touch(struct term *t, int y)
 {
 	t->row_gen[y] = ++t->gen;
@@ -39,8 +41,8 @@ static struct term_cell blank(const struct term *t)
 {
 	struct term_cell c = { ' ', 7, 0, 0 };
 
-	c.fg = t->reverse ? t->bg : t->fg;
-	c.bg = t->reverse ? t->fg : t->bg;
+	c.fg = t->pen.reverse ? t->pen.bg : t->pen.fg;
+	c.bg = t->pen.reverse ? t->pen.fg : t->pen.bg;
 	return c;
 }
 
@@ -134,9 +136,9 @@ static void reverse_index(struct term *t)
 
 static void sgr_reset(struct term *t)
 {
-	t->fg = 7;
-	t->bg = 0;
-	t->bold = t->reverse = t->underline = t->blink = t->concealed = 0;
+	t->pen.fg = 7;
+	t->pen.bg = 0;
+	t->pen.bold = t->pen.reverse = t->pen.underline = t->pen.blink = t->pen.concealed = 0;
 }
 
 int term_init(struct term *t, int cols, int rows)
@@ -161,13 +163,11 @@ void term_reset(struct term *t)
 	t->bot = t->rows - 1;
 	t->cursor_on = t->autowrap = 1;
 	t->origin = t->insert = 0;
-	t->g[0] = t->g[1] = 'B';
-	t->gl = 0;
+	t->pen.g[0] = t->pen.g[1] = 'B';
+	t->pen.gl = 0;
 	t->state = S_GROUND;
 	t->u8need = 0;
-	memset(&t->saved, 0, sizeof(t->saved));
-	t->saved.fg = 7;
-	t->saved.g[0] = t->saved.g[1] = 'B';
+	save_cursor(t);
 	for (int y = 0; y < t->rows; y++)
 		clear_cells(t, y, 0, t->cols);
 	touch_all(t);
@@ -215,7 +215,7 @@ static void put_char(struct term *t, uint32_t cp)
 	struct term_cell *c;
 	uint8_t fg, bg;
 
-	if (t->g[t->gl] == '0' && cp >= 0x5f && cp <= 0x7e)
+	if (t->pen.g[t->pen.gl] == '0' && cp >= 0x5f && cp <= 0x7e)
 		cp = dec_graphics[cp - 0x5f];
 	if (cp > 0xffff)
 		cp = 0xfffd;
@@ -230,15 +230,15 @@ static void put_char(struct term *t, uint32_t cp)
 		c = &t->cells[t->y * t->cols + t->x];
 		memmove(c + 1, c, sizeof(*c) * (size_t)(t->cols - t->x - 1));
 	}
-	fg = t->fg;
-	if (t->bold && fg < 8)
+	fg = t->pen.fg;
+	if (t->pen.bold && fg < 8)
 		fg += 8;
-	bg = t->bg;
+	bg = t->pen.bg;
 	c = &t->cells[t->y * t->cols + t->x];
-	c->ch = t->concealed ? ' ' : (uint16_t)cp;
-	c->fg = t->reverse ? bg : fg;
-	c->bg = t->reverse ? fg : bg;
-	c->attr = (t->underline ? TERM_A_UNDERLINE : 0) | (t->blink ? TERM_A_BLINK : 0);
+	c->ch = t->pen.concealed ? ' ' : (uint16_t)cp;
+	c->fg = t->pen.reverse ? bg : fg;
+	c->bg = t->pen.reverse ? fg : bg;
+	c->attr = (t->pen.underline ? TERM_A_UNDERLINE : 0) | (t->pen.blink ? TERM_A_BLINK : 0);
 	touch(t, t->y);
 	if (t->x == t->cols - 1)
 		t->wrap_next = 1;
@@ -261,45 +261,45 @@ static void sgr(struct term *t)
 		if (v == 0)
 			sgr_reset(t);
 		else if (v == 1)
-			t->bold = 1;
+			t->pen.bold = 1;
 		else if (v == 4 || v == 21)
-			t->underline = 1;
+			t->pen.underline = 1;
 		else if (v == 5)
-			t->blink = 1;
+			t->pen.blink = 1;
 		else if (v == 7)
-			t->reverse = 1;
+			t->pen.reverse = 1;
 		else if (v == 8)
-			t->concealed = 1;
+			t->pen.concealed = 1;
 		else if (v == 22 || v == 2)
-			t->bold = 0;
+			t->pen.bold = 0;
 		else if (v == 24)
-			t->underline = 0;
+			t->pen.underline = 0;
 		else if (v == 25)
-			t->blink = 0;
+			t->pen.blink = 0;
 		else if (v == 27)
-			t->reverse = 0;
+			t->pen.reverse = 0;
 		else if (v == 28)
-			t->concealed = 0;
+			t->pen.concealed = 0;
 		else if (v >= 30 && v <= 37)
-			t->fg = (uint8_t)(v - 30);
+			t->pen.fg = (uint8_t)(v - 30);
 		else if (v == 39)
-			t->fg = 7;
+			t->pen.fg = 7;
 		else if (v >= 40 && v <= 47)
-			t->bg = (uint8_t)(v - 40);
+			t->pen.bg = (uint8_t)(v - 40);
 		else if (v == 49)
-			t->bg = 0;
+			t->pen.bg = 0;
 		else if (v >= 90 && v <= 97)
-			t->fg = (uint8_t)(v - 90 + 8);
+			t->pen.fg = (uint8_t)(v - 90 + 8);
 		else if (v >= 100 && v <= 107)
-			t->bg = (uint8_t)(v - 100 + 8);
+			t->pen.bg = (uint8_t)(v - 100 + 8);
 		else if (v == 38 || v == 48) {
 			/* 38;5;n: the 16 colours; more (and 38;2;r;g;b) are
 			 * not drawn, their parameters skipped */
 			if (i + 2 < t->nparam && t->param[i + 1] == 5 && t->param[i + 2] < 16) {
 				if (v == 38)
-					t->fg = (uint8_t)t->param[i + 2];
+					t->pen.fg = (uint8_t)t->param[i + 2];
 				else
-					t->bg = (uint8_t)t->param[i + 2];
+					t->pen.bg = (uint8_t)t->param[i + 2];
 			}
 			i += i + 1 < t->nparam && t->param[i + 1] == 2 ? 4 : 2;
 		}
@@ -336,14 +336,7 @@ static void save_cursor(struct term *t)
 {
 	t->saved.x = t->x;
 	t->saved.y = t->y;
-	t->saved.gl = t->gl;
-	t->saved.fg = t->fg;
-	t->saved.bg = t->bg;
-	t->saved.bold = t->bold;
-	t->saved.reverse = t->reverse;
-	t->saved.underline = t->underline;
-	t->saved.blink = t->blink;
-	memcpy(t->saved.g, t->g, 2);
+	t->saved.pen = t->pen;
 }
 
 static void restore_cursor(struct term *t)
@@ -351,14 +344,7 @@ static void restore_cursor(struct term *t)
 	touch(t, t->y);
 	t->x = t->saved.x < t->cols ? t->saved.x : t->cols - 1;
 	t->y = t->saved.y < t->rows ? t->saved.y : t->rows - 1;
-	t->gl = (uint8_t)(t->saved.gl & 1);
-	t->fg = (uint8_t)t->saved.fg;
-	t->bg = (uint8_t)t->saved.bg;
-	t->bold = (uint8_t)t->saved.bold;
-	t->reverse = (uint8_t)t->saved.reverse;
-	t->underline = (uint8_t)t->saved.underline;
-	t->blink = (uint8_t)t->saved.blink;
-	memcpy(t->g, t->saved.g, 2);
+	t->pen = t->saved.pen;
 	t->wrap_next = 0;
 	touch(t, t->y);
 }
@@ -512,8 +498,8 @@ static void control(struct term *t, unsigned char b)
 		t->x = 0;
 		t->wrap_next = 0;
 		break;
-	case 0x0e: t->gl = 1; break;
-	case 0x0f: t->gl = 0; break;
+	case 0x0e: t->pen.gl = 1; break;
+	case 0x0f: t->pen.gl = 0; break;
 	case 0x18: case 0x1a: t->state = S_GROUND; break;
 	case 0x1b: t->state = S_ESC; break;
 	default: break;         /* NUL, BEL, ... */
@@ -592,7 +578,7 @@ static void byte(struct term *t, unsigned char b)
 			t->state = S_GROUND;
 		break;
 	case S_CHARSET:
-		t->g[t->inter == ')'] = b == '0' ? '0' : 'B';
+		t->pen.g[t->inter == ')'] = b == '0' ? '0' : 'B';
 		t->inter = 0;
 		t->state = S_GROUND;
 		break;

@@ -52,12 +52,15 @@ struct term {
 	int wrap_next;                  /* a character at the last column: wrap before the next */
 	int top, bot;                   /* scrolling region, rows [top, bot] */
 	int cursor_on, autowrap, origin, insert;
-	/* SGR: colours as set (before bold/reverse), attributes */
-	uint8_t fg, bg, bold, reverse, underline, blink, concealed;
-	uint8_t g[2], gl;               /* charsets G0/G1 ('B' ASCII, '0' DEC graphics), GL */
+	/* the pen: SGR's colours as set (before bold and reverse), its
+	 * attributes, the charsets G0/G1 ('B' ASCII, '0' DEC graphics) and
+	 * which is GL; saved and restored whole with the cursor */
+	struct term_pen {
+		uint8_t fg, bg, bold, reverse, underline, blink, concealed, gl, g[2];
+	} pen;
 	struct {
-		int x, y, gl, fg, bg, bold, reverse, underline, blink;
-		uint8_t g[2];
+		int x, y;
+		struct term_pen pen;
 	} saved;
 	/* the parser */
 	uint8_t state, priv, nparam, inter;

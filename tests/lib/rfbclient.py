@@ -160,15 +160,25 @@ class Font:
 
     def __init__(self, header):
         text = open(header).read()
-        cps = [int(x, 16) for x in re.findall(r"0x([0-9a-f]{4}),\n", text.split("font_bits")[0])]
-        rows = re.findall(r"\{ ((?:0x[0-9a-f]{2}, ){15}0x[0-9a-f]{2}) \}", text)
-        assert len(cps) == len(rows) and cps, "cannot read %s" % header
+        head, data = text.split("font_data")
+        cps = [int(x, 16) for x in re.findall(r"0x([0-9a-f]{4}),\n", head)]
+        data = [int(x, 16) for x in re.findall(r"0x([0-9a-f]{2}),", data)]
         self.glyph = {}
         self.by_bits = {}
-        for cp, r in zip(cps, rows):
-            bits = tuple(int(x, 16) for x in r.split(", "))
+        i = 0
+        for cp in cps:                  # support/gen-font.py's packing
+            mask = data[i] << 8 | data[i + 1]
+            i += 2
+            rows, prev = [], 0
+            for r in range(16):
+                if not mask & (0x8000 >> r):
+                    prev = data[i]
+                    i += 1
+                rows.append(prev)
+            bits = tuple(rows)
             self.glyph[cp] = bits
             self.by_bits.setdefault(bits, chr(cp))
+        assert cps and i == len(data), "cannot read %s" % header
 
 
 class Viewer:

@@ -213,7 +213,7 @@ static void test_strings_skipped(void **state)
 	/* CAN aborts a sequence; ESC c resets */
 	feed("\x1b[31\x18" "m\x1b" "c");
 	assert_string_equal(row(0), "");
-	assert_int_equal(T.fg, 7);
+	assert_int_equal(T.pen.fg, 7);
 }
 
 static void test_resize_and_generations(void **state)
@@ -238,6 +238,29 @@ static void test_resize_and_generations(void **state)
 	assert_true(T.x < T.cols && T.y < T.rows);
 	feed("\x1b[20;20Hstill fine\r\n\n\n");
 	assert_int_equal(term_resize(&T, TERM_COLS, TERM_ROWS), 0);
+}
+
+static void test_font(void **state)
+{
+	static const uint8_t A[FONT_H] = { 0, 0, 0, 0, 0x18, 0x24, 0x24, 0x42, 0x42, 0x7e,
+					   0x42, 0x42, 0x42, 0x42, 0, 0 };
+	uint8_t g[FONT_H], h[FONT_H];
+
+	(void)state;
+	font_glyph('A', g);
+	assert_memory_equal(g, A, FONT_H);              /* Unifont's */
+	font_glyph(0x2588, g);                          /* full block */
+	for (int r = 0; r < FONT_H; r++)
+		assert_int_equal(g[r], 0xff);
+	font_glyph(0x2500, g);                          /* light horizontal */
+	for (int r = 0; r < FONT_H; r++)
+		assert_int_equal(g[r], r == 7 ? 0xff : 0);
+	font_glyph(0x4e00, g);                          /* not in the font */
+	font_glyph(0xfffd, h);
+	assert_memory_equal(g, h, FONT_H);
+	font_glyph(' ', g);
+	for (int r = 0; r < FONT_H; r++)
+		assert_int_equal(g[r], 0);
 }
 
 /* ---- RFB ---- */
@@ -307,10 +330,12 @@ static void test_rfb_glyph_pixels(void **state)
 	static const unsigned char req[10] = { 3, 0, 0, 0, 0, 0, 2, 0x80, 1, 0x90 };
 	struct rfb v;
 	struct buf out = BUF_INIT;
-	const uint8_t *g = font_glyph('A');
+	uint8_t g[FONT_H], gb[FONT_H];
 	const unsigned char *px;
 
 	(void)state;
+	font_glyph('A', g);
+	font_glyph('B', gb);
 	feed("\x1b[?25lA\x1b[31mB");
 	handshake(&v, &out);
 	assert_int_equal(rfb_pump(&v, &T, &out), 0);
@@ -329,7 +354,7 @@ static void test_rfb_glyph_pixels(void **state)
 			assert_int_equal(v32, g[y] & (0x80 >> x) ? 0xaaaaaa : 0);
 			p += 8 * 4;     /* 'B' in red */
 			v32 = p[0] | p[1] << 8 | p[2] << 16;
-			assert_int_equal(v32, font_glyph('B')[y] & (0x80 >> x) ? 0xaa0000 : 0);
+			assert_int_equal(v32, gb[y] & (0x80 >> x) ? 0xaa0000 : 0);
 		}
 	/* incremental: only the changed row, once there is one */
 	buf_reset(&out);
@@ -429,6 +454,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_utf8_and_line_drawing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strings_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resize_and_generations, setup, teardown),
+		cmocka_unit_test(test_font),
 		cmocka_unit_test_setup_teardown(test_rfb_glyph_pixels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rfb_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rfb_versions_and_refusals, setup, teardown),
