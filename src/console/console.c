@@ -453,7 +453,9 @@ void console_adopt(int fd, struct tls_conn *t, const char *peer, struct buf *in,
 	if (!v->raw)
 		rfb_init(&v->rfb, &c->term, &v->rfb_out);
 	buf_add(&v->in, in->data, in->len);
-	if (v->in.len)
+	if (v->tls && tls_pending(v->tls))
+		on_io(fd, LOOP_READ, v);        /* what TLS already decrypted, then input() */
+	else if (v->in.len)
 		input(v);
 	else
 		flush(v);

@@ -26,8 +26,8 @@
 
 #define TERM_COLS 80
 #define TERM_ROWS 25
-#define TERM_MAX_COLS 255
-#define TERM_MAX_ROWS 100
+#define TERM_MAX_COLS 160
+#define TERM_MAX_ROWS 64
 #define TERM_NPARAM 16
 
 /* Attributes in term_cell.attr */

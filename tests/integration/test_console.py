@@ -230,3 +230,18 @@ def test_bad_requests(daemon):
     assert st == 500 and b"not running" in head, head
     # and the daemon is still up
     assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+
+
+@pytest.mark.parametrize("tls", [True, False])
+def test_bytes_sent_with_the_request_reach_the_guest(dtls, tls):
+    """A client that writes its first keys in the same packet as CONNECT
+    (a pipelining xe console): they arrive after the hand-over, whether
+    the server had them in its HTTP buffer or still inside TLS."""
+    p, s, vm, cons = running_vm(dtls)
+    sk = rfbclient.open_socket(port(dtls, tls), tls)
+    sk.sendall(("CONNECT /console?%s HTTP/1.0\r\nCookie: session_id=%s\r\n\r\nearly\r"
+                % (target(cons[1]), s)).encode())
+    head = rfbclient.read_head(sk)
+    assert rfbclient.status_of(head) == 200, head
+    wait_for(lambda: "early\r\n" in console_log(dtls, s, vm))
+    sk.close()
