@@ -74,10 +74,10 @@ static struct obj *resolve(const char *query, struct arena *a, int *raw)
 	const char *uuid = http_query_get(a, query, "uuid"), *ref = http_query_get(a, query, "ref");
 	struct obj *o = NULL, *vm;
 
-	if (uuid)
-		o = dm_obj_by_uuid(kv, uuid) ? dm_obj_by_uuid(kv, uuid) : dm_obj_by_uuid(kc, uuid);
-	else if (ref)
-		o = dm_obj_by_ref_cls(kv, ref) ? dm_obj_by_ref_cls(kv, ref) : dm_obj_by_ref_cls(kc, ref);
+	if (uuid && !(o = dm_obj_by_uuid(kv, uuid)))
+		o = dm_obj_by_uuid(kc, uuid);
+	else if (!uuid && ref && !(o = dm_obj_by_ref_cls(kv, ref)))
+		o = dm_obj_by_ref_cls(kc, ref);
 	if (!o)
 		return NULL;
 	*raw = 0;

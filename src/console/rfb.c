@@ -79,44 +79,30 @@ static void server_init(struct rfb *v, struct buf *out, const char *name)
 
 static void utf8(rfb_key_fn *key, void *opaque, uint32_t cp)
 {
+	static const uint8_t lead[5] = { 0, 0, 0xc0, 0xe0, 0xf0 };
+	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 	char s[4];
-	size_t n;
 
-	if (cp < 0x80) {
-		s[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		s[0] = (char)(0xc0 | cp >> 6);
-		s[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		s[0] = (char)(0xe0 | cp >> 12);
-		s[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		s[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		s[0] = (char)(0xf0 | cp >> 18);
-		s[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		s[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-		s[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
+	for (size_t i = n; i-- > 1; cp >>= 6)
+		s[i] = (char)(0x80 | (cp & 0x3f));
+	s[0] = (char)(lead[n] | cp);
 	key(opaque, s, n);
 }
 
 /* X keysyms to what a VT100/xterm (Linux console) sends. */
 static void keysym(struct rfb *v, int down, uint32_t k, rfb_key_fn *key, void *opaque)
 {
-	static const struct { uint16_t sym; char seq[6]; } special[] = {
-		{ 0xff08, "\x7f" }, { 0xff09, "\t" }, { 0xff0d, "\r" }, { 0xff8d, "\r" },
-		{ 0xff1b, "\x1b" }, { 0xffff, "\x1b[3~" }, { 0xff63, "\x1b[2~" },
-		{ 0xff50, "\x1b[1~" }, { 0xff57, "\x1b[4~" }, { 0xff55, "\x1b[5~" },
-		{ 0xff56, "\x1b[6~" }, { 0xff51, "\x1b[D" }, { 0xff52, "\x1b[A" },
-		{ 0xff53, "\x1b[C" }, { 0xff54, "\x1b[B" },
-		{ 0xffbe, "\x1bOP" }, { 0xffbf, "\x1bOQ" }, { 0xffc0, "\x1bOR" },
-		{ 0xffc1, "\x1bOS" }, { 0xffc2, "\x1b[15~" }, { 0xffc3, "\x1b[17~" },
-		{ 0xffc4, "\x1b[18~" }, { 0xffc5, "\x1b[19~" }, { 0xffc6, "\x1b[20~" },
-		{ 0xffc7, "\x1b[21~" }, { 0xffc8, "\x1b[23~" }, { 0xffc9, "\x1b[24~" },
+	/* keysyms 0xffXX: the low byte, then the bytes sent */
+	static const struct { uint8_t sym; char seq[6]; } special[] = {
+		{ 0x08, "\x7f" }, { 0x09, "\t" }, { 0x0d, "\r" }, { 0x8d, "\r" },
+		{ 0x1b, "\x1b" }, { 0xff, "\x1b[3~" }, { 0x63, "\x1b[2~" },
+		{ 0x50, "\x1b[1~" }, { 0x57, "\x1b[4~" }, { 0x55, "\x1b[5~" },
+		{ 0x56, "\x1b[6~" }, { 0x51, "\x1b[D" }, { 0x52, "\x1b[A" },
+		{ 0x53, "\x1b[C" }, { 0x54, "\x1b[B" },
+		{ 0xbe, "\x1bOP" }, { 0xbf, "\x1bOQ" }, { 0xc0, "\x1bOR" },
+		{ 0xc1, "\x1bOS" }, { 0xc2, "\x1b[15~" }, { 0xc3, "\x1b[17~" },
+		{ 0xc4, "\x1b[18~" }, { 0xc5, "\x1b[19~" }, { 0xc6, "\x1b[20~" },
+		{ 0xc7, "\x1b[21~" }, { 0xc8, "\x1b[23~" }, { 0xc9, "\x1b[24~" },
 	};
 
 	if (k == 0xffe3 || k == 0xffe4) {
@@ -150,7 +136,7 @@ static void keysym(struct rfb *v, int down, uint32_t k, rfb_key_fn *key, void *o
 		return;
 	}
 	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
-		if (special[i].sym == k) {
+		if (k >> 8 == 0xff && special[i].sym == (k & 0xff)) {
 			key(opaque, special[i].seq, strlen(special[i].seq));
 			return;
 		}

@@ -740,12 +740,8 @@ static ssize_t sim_console_write(struct vmm *v, uint32_t domid, const char *buf,
 			buf_adds(&d->console, "\r\n");
 		else
 			buf_addc(&d->console, buf[i]);
-	if (d->console.len > s->console_max)
-		buf_consume(&d->console, d->console.len - s->console_max);
-	if (len && !d->console_queued) {
-		d->console_queued = true;
-		sim_queue_event_locked(s, VMM_EVENT_CONSOLE, d);
-	}
+	if (len)
+		sim_console_added_locked(s, d);
 out:
 	op_end(s, 0);
 	return rc ? rc : (ssize_t)len;
