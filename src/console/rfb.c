@@ -34,7 +34,7 @@ static void set_format(struct rfb *v, int bpp, int be, const unsigned max[3],
 {
 	int n = bpp / 8;
 
-	v->bpp = (uint8_t)bpp;
+	v->next_bpp = (uint8_t)bpp;
 	for (int i = 0; i < 16; i++) {
 		uint32_t px = 0;
 
@@ -44,7 +44,7 @@ static void set_format(struct rfb *v, int bpp, int be, const unsigned max[3],
 			px |= (lvl * max[c] + 127) / 255 << shift[c];
 		}
 		for (int k = 0; k < n; k++)
-			v->pix[i][be ? n - 1 - k : k] = (uint8_t)(px >> (8 * k));
+			v->next_pix[i][be ? n - 1 - k : k] = (uint8_t)(px >> (8 * k));
 	}
 }
 
@@ -177,9 +177,9 @@ static int message(struct rfb *v, const unsigned char *p, rfb_key_fn *key, void 
 				return -1;
 			}
 		}
+		/* from the next update on (one being written keeps its format) */
 		set_format(v, (int)bpp, p[6], max, shift);
 		v->want = 2;    /* what the viewer has is in the old format */
-		v->pending = 0;
 		break;
 	}
 	case 2: {               /* SetEncodings */
@@ -335,6 +335,10 @@ int rfb_pump(struct rfb *v, const struct term *t, struct buf *out)
 {
 	if (v->state != S_NORMAL)
 		return 0;
+	if (!v->pending) {
+		v->bpp = v->next_bpp;
+		memcpy(v->pix, v->next_pix, sizeof(v->pix));
+	}
 	if (!v->pending && v->want) {
 		int full = v->want == 2, nrects = 0, resize = 0;
 

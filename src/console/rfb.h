@@ -29,8 +29,9 @@ struct rfb {
 	uint8_t desktop_size;           /* the viewer takes DesktopSize */
 	uint8_t want;                   /* an update asked: 1 incremental, 2 full */
 	/* pixel format */
-	uint8_t bpp;
+	uint8_t bpp, next_bpp;
 	uint8_t pix[16][4];             /* the palette's pixels in the viewer's format */
+	uint8_t next_pix[16][4];        /* ... as SetPixelFormat said: from the next update */
 	int w, h;                       /* the framebuffer the viewer knows, cells */
 	uint32_t seen;                  /* the term generation drawn */
 	/* the update being written */

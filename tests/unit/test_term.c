@@ -376,6 +376,19 @@ static void test_rfb_glyph_pixels(void **state)
 			       10), 0);
 	drain(&v, &out);
 	assert_int_equal(out.len, 4 + 25 * (12 + 640 * 16 * 2));
+	/* a format change while an update is being written: that update ends
+	 * in the format it began in, the next one is in the new format */
+	buf_reset(&out);
+	assert_int_equal(input(&v, &out, (const unsigned char[]){ 3, 0, 0, 0, 0, 0, 2, 0x80, 1, 0x90 },
+			       10), 0);
+	assert_int_equal(rfb_pump(&v, &T, &out), 1);            /* part of it */
+	assert_int_equal(input(&v, &out, (const unsigned char[]){ 0, 0, 0, 0, 32, 24, 0, 1,
+			       0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0 }, 20), 0);
+	drain(&v, &out);
+	assert_int_equal(out.len, 4 + 25 * (12 + 640 * 16 * 2));
+	buf_reset(&out);
+	drain(&v, &out);                                        /* the redraw it asked for */
+	assert_int_equal(out.len, 4 + 25 * (12 + 640 * 16 * 4));
 	buf_free(&out);
 }
 
