@@ -80,6 +80,15 @@ $(HOST_DIR)/fuzz/fuzz_ws: $(TOPDIR)/tests/fuzz/fuzz_ws.c $(addprefix $(TOPDIR)/s
 		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
 		$(addprefix $(TOPDIR)/src/,$(FUZZ_WS_SRCS))
 
+# The console's terminal emulator and RFB viewer (console/): pure over buffers.
+FUZZ_TERM_SRCS := lib/buf.c console/term.c console/rfb.c console/font.c
+$(HOST_DIR)/fuzz/fuzz_term: $(TOPDIR)/tests/fuzz/fuzz_term.c $(addprefix $(TOPDIR)/src/,$(FUZZ_TERM_SRCS)) $(AUTOHEADER) $(XB_GEN_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  tests/fuzz/fuzz_term.c"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		$(XB_CPPFLAGS) -DXB_HOST_BUILD -o $@ $< \
+		$(addprefix $(TOPDIR)/src/,$(FUZZ_TERM_SRCS))
+
 # The DNS client's wire (pool_master's names): lib/resolve.c alone.
 $(HOST_DIR)/fuzz/fuzz_dns: $(TOPDIR)/tests/fuzz/fuzz_dns.c $(TOPDIR)/src/lib/resolve.c $(AUTOHEADER)
 	@mkdir -p $(dir $@)

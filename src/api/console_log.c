@@ -23,6 +23,7 @@ struct con_log {
 	char data[LOG_MAX];
 };
 static struct con_log *logs;
+void (*api_console_tap)(const char *vmref, const char *p, size_t n);
 
 static struct con_log *find(const char *vmref)
 {
@@ -68,6 +69,8 @@ void api_console_log_read(const char *vmref, uint32_t domid)
 			logs = l;
 		}
 		put(l, tmp, (size_t)n);
+		if (api_console_tap)
+			api_console_tap(vmref, tmp, (size_t)n);
 	}
 }
 
@@ -93,11 +96,22 @@ void api_console_log_dispose(void)
 	}
 }
 
+void api_console_log_copy(const char *vmref, struct buf *b)
+{
+	struct con_log *l = find(vmref);
+
+	if (l && l->len) {
+		size_t first = LOG_MAX - l->head < l->len ? LOG_MAX - l->head : l->len;
+
+		buf_add(b, l->data + l->head, first);
+		buf_add(b, l->data, l->len - first);
+	}
+}
+
 int api_console_log_get(int authed, const char *ref, const char *uuid, struct buf *b)
 {
 	struct dm_class *k = dm_class_find("VM");
 	struct obj *vm;
-	struct con_log *l;
 
 	if (!authed)
 		return 401;
@@ -109,12 +123,6 @@ int api_console_log_get(int authed, const char *ref, const char *uuid, struct bu
 		return 400;
 	if (!vm)
 		return 404;
-	l = find(vm->ref);
-	if (l && l->len) {
-		size_t first = LOG_MAX - l->head < l->len ? LOG_MAX - l->head : l->len;
-
-		buf_add(b, l->data + l->head, first);
-		buf_add(b, l->data, l->len - first);
-	}
+	api_console_log_copy(vm->ref, b);
 	return 200;
 }

@@ -60,5 +60,11 @@ void api_console_log_dispose(void);
  * (bytes as the guest wrote them). */
 struct buf;
 int api_console_log_get(int authed, const char *ref, const char *uuid, struct buf *b);
+/* The whole log of vmref into b (oldest first); nothing when none. */
+void api_console_log_copy(const char *vmref, struct buf *b);
+/* Told each piece of a VM's console output as it is read, and (p NULL)
+ * when the VM stops and its consoles go: the console viewers' terminals
+ * (src/console, set by the daemon).  NULL: nobody. */
+extern void (*api_console_tap)(const char *vmref, const char *p, size_t n);
 
 #endif

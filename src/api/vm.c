@@ -339,6 +339,25 @@ static void mark_running(struct obj *vm, uint32_t domid, int paused, int64_t sta
 	dm_set(m, OF(m, VM_metrics, state), &st);
 	dm_set_int(vm, OF(vm, VM, memory_target), vm->f[OF(vm, VM, memory_dynamic_max)].u.i);
 	set_devices_attached(vm, 1);
+#ifdef CONFIG_XB_CONSOLE
+	/* as XAPI with vncterm: rfb first (XO Lite takes consoles[0]), then
+	 * vt100, at https://<this host's address>/console?uuid=<console>
+	 * (docs/CONSOLES.md); older ones (a vt100 alone) are replaced */
+	if (dm_list_len(&vm->f[OF(vm, VM, consoles)]) != 2)
+		remove_consoles(vm);
+	if (!dm_list_len(&vm->f[OF(vm, VM, consoles)]))
+		for (int i = 0; i < 2; i++) {
+			const char *addr = dm_get_str(api_this_host, FLD(host, address));
+			char loc[160];
+
+			con = dm_obj_new(dm_class_find("console"), NULL, NULL);
+			snprintf(loc, sizeof(loc), "%s%s/console?uuid=%s", *addr ? "https://" : "",
+				 addr, con->f[con->cls->f_uuid].u.s);
+			dm_set_str(con, OF(con, console, location), loc);
+			dm_set_enum(con, OF(con, console, protocol), i ? "vt100" : "rfb");
+			dm_set_str(con, OF(con, console, VM), vm->ref);
+		}
+#else
 	if (!dm_list_len(&vm->f[OF(vm, VM, consoles)])) {
 		char loc[128];
 
@@ -347,6 +366,7 @@ static void mark_running(struct obj *vm, uint32_t domid, int paused, int64_t sta
 		dm_set_str(con, OF(con, console, location), loc);
 		dm_set_str(con, OF(con, console, VM), vm->ref);
 	}
+#endif
 	update_allowed(vm);
 }
 
@@ -361,6 +381,8 @@ static void mark_halted(struct obj *vm)
 	dm_set_int(m, OF(m, VM_metrics, VCPUs_number), 0);
 	set_devices_attached(vm, 0);
 	remove_consoles(vm);
+	if (api_console_tap)
+		api_console_tap(vm->ref, NULL, 0);
 	update_allowed(vm);
 }
 

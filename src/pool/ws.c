@@ -342,8 +342,10 @@ void ws_response_add(struct buf *out, const char *key, const char *protocol)
 
 	ws_accept(key, acc);
 	buf_addf(out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-		 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
-		 "Sec-WebSocket-Protocol: %s\r\n\r\n", acc, protocol);
+		 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n", acc);
+	if (protocol)
+		buf_addf(out, "Sec-WebSocket-Protocol: %s\r\n", protocol);
+	buf_adds(out, "\r\n");
 }
 
 int ws_check_response(int status, const struct ws_hs *h, const char *key,

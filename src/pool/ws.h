@@ -140,7 +140,8 @@ enum { WS_HS_OK = 0, WS_HS_BAD = -1, WS_HS_VERSION = -2, WS_HS_PROTOCOL = -3 };
 int ws_check_request(const struct ws_hs *h, const char *protocol,
 		     const char **why);
 
-/* Server: append the 101 response head accepting key with protocol. */
+/* Server: append the 101 response head accepting key with protocol (NULL:
+ * no Sec-WebSocket-Protocol, for a client that offered none). */
 void ws_response_add(struct buf *out, const char *key, const char *protocol);
 
 /* Client: did the server accept (status 101, Upgrade, Connection, the

@@ -120,6 +120,7 @@ struct conn {
 	struct emit e;
 	int keep_alive, closing, in_process, json, list_methods;
 	int upgrade;                    /* a 101 queued: the pool takes it once written */
+	void *console;                  /* a 101 or 200 queued: the console's once written */
 	int hello_known;                /* the ClientHello was peeked at */
 	int pool_hs;                    /* ... and names the pool: counted apart */
 	int stalled;                    /* waits for the reply queue to drain */
@@ -164,6 +165,15 @@ int (*server_pool_upgrade)(struct tls_conn *t, const struct http_req *req, int p
 void (*server_pool_adopt)(int fd, struct tls_conn *t, const char *peer, struct buf *in);
 int (*server_pool_relay)(struct arena *a, const struct http_req *req, struct call *c,
 			 struct relay_res *r);
+#endif
+#ifdef CONFIG_XB_CONSOLE
+#define CONSOLE_OF(c) ((c)->console)    /* an HTTP/1.0 CONNECT stays open */
+int (*server_console_open)(const struct http_req *req, struct buf *resp, void **arg);
+void (*server_console_adopt)(int fd, struct tls_conn *t, const char *peer, struct buf *in,
+			     void *arg);
+#endif
+#ifndef CONSOLE_OF
+#define CONSOLE_OF(c) 0
 #endif
 static void on_io(int fd, int events, void *opaque);
 
@@ -589,8 +599,85 @@ static void pool_ws(struct conn *c, const struct http_req *req)
 }
 #endif
 
+#ifdef CONFIG_XB_CONSOLE
+/* /console (docs/CONSOLES.md): credentials as the GET routes', the
+ * session also from the Cookie (XenCenter, Xen Orchestra). */
+static void console_answer(struct conn *c, const struct http_req *req, int authed)
+{
+	struct buf r = BUF_INIT;
+	struct iovec v;
+
+	if (!authed) {
+		reply_401(c, req->path);
+		return;
+	}
+	if (server_console_open(req, &r, &c->console) != 1)
+		c->closing = 1;
+	v.iov_base = r.data;
+	v.iov_len = r.len;
+	queue_out(c, 0, NULL, NULL, &v, 1);
+	buf_free(&r);
+}
+
+static void console_checked(struct call *call)
+{
+	struct get_call *g = (struct get_call *)call;
+	struct conn *c = call->conn;
+
+	c->busy = NULL;
+	console_answer(c, &g->req, !call->nerr);
+	arena_free(&c->a);
+	if (!c->in_process)
+		process(c);
+}
+
+static const char *cookie_session(struct arena *a, const char *cookie)
+{
+	for (const char *p = cookie; p && *p; p += strspn(p, "; ")) {
+		size_t n = strcspn(p, ";");
+
+		if (!strncmp(p, "session_id=", 11)) {
+			char *s = arena_alloc(a, n - 10);
+
+			if (s) {
+				memcpy(s, p + 11, n - 11);
+				s[n - 11] = 0;
+			}
+			return s;
+		}
+		p += n;
+	}
+	return NULL;
+}
+
+static void console_route(struct conn *c, const struct http_req *req)
+{
+	const char *sid = cookie_session(&c->a, req->cookie), *user, *pass;
+	int r;
+
+	if (!sid)
+		sid = http_query_get(&c->a, req->query, "session_id");
+	if (c->local_root || api_session_use(sid)) {
+		console_answer(c, req, 1);
+		return;
+	}
+	r = sid ? 1 : http_basic_auth(&c->a, req->authorization, &user, &pass);
+	if (r < 0)
+		reply_status(c, 400, 0);
+	else if (r || basic_check(c, req, user, pass, console_checked))
+		console_answer(c, req, 0);
+}
+#endif
+
 static void route(struct conn *c, const struct http_req *req, const char *body, size_t len)
 {
+#ifdef CONFIG_XB_CONSOLE
+	if (server_console_open && !strcmp(req->path, "/console") &&
+	    (req->method == HTTP_CONNECT || (req->method == HTTP_GET && req->upgrade))) {
+		console_route(c, req);
+		return;
+	}
+#endif
 	if (req->method == HTTP_OPTIONS) {
 		struct buf extra = BUF_INIT;    /* the echoed header is up to a line (1 KiB) */
 
@@ -632,7 +719,7 @@ static void route(struct conn *c, const struct http_req *req, const char *body, 
 static void process(struct conn *c)
 {
 	c->in_process = 1;
-	while (!c->busy && !c->closing && !c->upgrade && c->in.len) {
+	while (!c->busy && !c->closing && !c->upgrade && !c->console && c->in.len) {
 		if (unwritten(c) > CONN_OUT_HIGH || (out_queued > OUT_HIGH && unwritten(c))) {
 			c->stalled = any_stalled = 1;
 			break;
@@ -675,7 +762,7 @@ static void process(struct conn *c)
 		c->served++;
 		c->continued = 0;
 		route(c, &req, c->in.data + head, (size_t)req.content_length);
-		if (!c->keep_alive)
+		if (!c->keep_alive && !CONSOLE_OF(c))
 			c->closing = 1;         /* as the reply says: "close" */
 		buf_consume(&c->in, head + (size_t)req.content_length);
 		c->since = c->in.len ? now_ms() : 0;
@@ -802,6 +889,17 @@ static int flush(struct conn *c)
 		conn_close(c);
 		return -1;
 	}
+#ifdef CONFIG_XB_CONSOLE
+	if (!unwritten(c) && c->console && !c->busy) {
+		void *arg = c->console;
+
+		c->console = NULL;
+		loop_unwatch(c->fd);
+		server_console_adopt(c->fd, c->tls, c->peer, &c->in, arg);
+		conn_drop(c, 1);
+		return -1;
+	}
+#endif
 #ifdef CONFIG_XB_POOL
 	if (!unwritten(c) && c->upgrade && !c->busy) {
 		loop_unwatch(c->fd);
@@ -879,6 +977,9 @@ static void conn_drop(struct conn *c, int keep_fd)
 	}
 	out_queued -= unwritten(c);
 	nheld -= c->held;
+#ifdef CONFIG_XB_CONSOLE
+	free(c->console);
+#endif
 	if (!keep_fd) {
 		loop_unwatch(c->fd);
 #ifdef CONFIG_XB_TLS

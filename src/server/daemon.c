@@ -27,6 +27,9 @@
 #ifdef CONFIG_XB_POOL
 #include "pool/pool.h"
 #endif
+#ifdef CONFIG_XB_CONSOLE
+#include "console/console.h"
+#endif
 #ifdef CONFIG_XB_STATS
 #include "stats/collector.h"
 #endif
@@ -274,6 +277,11 @@ static int daemon_main(int argc, char **argv)
 		log_err("worker thread: %s", strerror(-r));
 		goto out;
 	}
+#ifdef CONFIG_XB_CONSOLE
+	api_console_tap = console_output;
+	server_console_open = console_open;
+	server_console_adopt = console_adopt;
+#endif
 	api_vm_adopt();
 	api_session_gc(NULL);
 #ifdef CONFIG_XB_STATS
@@ -341,6 +349,10 @@ out:
 	worker_stop();
 	api_vm_dispose();
 	api_async_dispose();
+#ifdef CONFIG_XB_CONSOLE
+	console_dispose();
+	api_console_tap = NULL;
+#endif
 	api_console_log_dispose();
 	server_shutdown();
 	https_only_dispose();

@@ -72,6 +72,23 @@ int server_get_local(struct arena *a, const char *path, const char *query, const
 		     struct buf *b, const char **ctype);
 #endif
 
+#ifdef CONFIG_XB_CONSOLE
+/* The guest console (src/console, docs/CONSOLES.md), hooks set by the
+ * daemon: CONNECT /console, and GET /console with Upgrade: websocket,
+ * once the credentials were checked (session_id from the Cookie or the
+ * query, Basic, the Unix socket's root), go to server_console_open: it
+ * appends the whole response to resp and returns 1 when the connection
+ * is the console's once that is written: then server_console_adopt gets
+ * the socket, its TLS, the bytes already read and *arg (malloc'd; freed
+ * here if the connection closes first). */
+struct http_req;
+struct tls_conn;
+struct buf;
+extern int (*server_console_open)(const struct http_req *req, struct buf *resp, void **arg);
+extern void (*server_console_adopt)(int fd, struct tls_conn *t, const char *peer,
+				    struct buf *in, void *arg);
+#endif
+
 /* server/https_only.c.  127.0.0.0/8, ::1 or ::ffff:127.x (as inet_ntop
  * writes them). */
 int addr_is_loopback(const char *addr);

@@ -42,7 +42,7 @@
  *   event_fd      the xenstore watch fd (@introduceDomain,
  *                 @releaseDomain), possibly behind an epoll fd that also
  *                 holds console ptys; handle_events diffs domain lists.
- *   console_read  the pty xenconsoled gives each guest.
+ *   console_read, console_write  the pty xenconsoled gives each guest.
  */
 #ifndef XB_VMM_BACKEND_H
 #define XB_VMM_BACKEND_H
@@ -252,6 +252,8 @@ struct vmm_ops {
 
 	ssize_t (*console_read)(struct vmm *v, uint32_t domid, char *buf,
 				size_t len);
+	ssize_t (*console_write)(struct vmm *v, uint32_t domid, const char *buf,
+				 size_t len);
 };
 
 /* What the toolstack does with a guest that keeps stopping by itself
@@ -410,6 +412,16 @@ static inline ssize_t vmm_console_read(struct vmm *v, uint32_t domid,
 				       char *buf, size_t len)
 {
 	return v->ops->console_read(v, domid, buf, len);
+}
+
+/* Type len bytes into the guest's console (keys from a console viewer).
+ * Never blocks: returns how many were taken (0: the guest's input is
+ * full, or it has no console yet; the rest is dropped by the caller), or
+ * a negative errno (-ENOENT: no such domain). */
+static inline ssize_t vmm_console_write(struct vmm *v, uint32_t domid,
+					const char *buf, size_t len)
+{
+	return v->ops->console_write(v, domid, buf, len);
 }
 
 /* ---- names, and helpers shared by the backends ---- */

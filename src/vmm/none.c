@@ -137,6 +137,13 @@ static ssize_t none_console_read(struct vmm *v, uint32_t domid, char *buf,
 	return -ENOENT;
 }
 
+static ssize_t none_console_write(struct vmm *v, uint32_t domid, const char *buf,
+				  size_t len)
+{
+	(void)v, (void)domid, (void)buf, (void)len;
+	return -ENOENT;
+}
+
 static const struct vmm_ops none_ops = {
 	.name = "none",
 	.close = none_close,
@@ -155,6 +162,7 @@ static const struct vmm_ops none_ops = {
 	.event_fd = none_event_fd,
 	.handle_events = none_handle_events,
 	.console_read = none_console_read,
+	.console_write = none_console_write,
 };
 
 /* opts: none are known; any is refused rather than ignored. */

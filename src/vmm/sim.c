@@ -714,6 +714,39 @@ out:
 	return 0;
 }
 
+/* The simulated guest echoes what is typed, as a terminal's line
+ * discipline would (CR as CR LF), while it runs. */
+static ssize_t sim_console_write(struct vmm *v, uint32_t domid, const char *buf,
+				 size_t len)
+{
+	struct sim *s = to_sim(v);
+	struct sim_dom *d;
+	int rc;
+
+	rc = op_begin(s, SIM_OP_CONSOLE, NULL, 0);
+	if (rc)
+		return rc;
+	d = sim_find_locked(s, domid);
+	if (!d) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (d->state != VMM_STATE_RUNNING && d->state != VMM_STATE_BLOCKED) {
+		len = 0;        /* a paused or stopped guest reads nothing */
+		goto out;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '\r')
+			buf_adds(&d->console, "\r\n");
+		else
+			buf_addc(&d->console, buf[i]);
+	if (len)
+		sim_console_added_locked(s, d);
+out:
+	op_end(s, 0);
+	return rc ? rc : (ssize_t)len;
+}
+
 const struct vmm_ops sim_ops = {
 	.name = "sim",
 	.close = sim_close,
@@ -732,6 +765,7 @@ const struct vmm_ops sim_ops = {
 	.event_fd = sim_event_fd,
 	.handle_events = sim_handle_events,
 	.console_read = sim_console_read,
+	.console_write = sim_console_write,
 };
 
 const struct vmm_backend vmm_backend_sim = {

@@ -198,6 +198,11 @@ void sim_console_add_locked(struct sim *s, struct sim_dom *d,
 	buf_vaddf(&d->console, fmt, ap);
 	va_end(ap);
 	buf_addc(&d->console, '\n');
+	sim_console_added_locked(s, d);
+}
+
+void sim_console_added_locked(struct sim *s, struct sim_dom *d)
+{
 	if (d->console.len > s->console_max)
 		buf_consume(&d->console, d->console.len - s->console_max);
 	if (!d->console_queued) {

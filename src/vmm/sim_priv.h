@@ -128,6 +128,9 @@ void sim_queue_event_locked(struct sim *s, enum vmm_event_type type,
 void sim_console_add_locked(struct sim *s, struct sim_dom *d,
 			    const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* After bytes went into d->console: the oldest dropped beyond console_max,
+ * a CONSOLE event queued. */
+void sim_console_added_locked(struct sim *s, struct sim_dom *d);
 /* Processes what falls due up to s->now_ms; re-arms the timerfd. */
 void sim_run_due_locked(struct sim *s);
 /* Reads the clock (real) and runs what fell due. */

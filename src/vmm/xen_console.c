@@ -218,3 +218,29 @@ ssize_t xen_console_read(struct vmm *v, uint32_t domid, char *buf, size_t len)
 		n = 0;          /* exists, never listed yet: nothing read */
 	return n;
 }
+
+/* Keys for the guest: into the pty, non-blocking (a full pty takes fewer
+ * or none: the caller drops the rest, as a serial line would). */
+ssize_t xen_console_write(struct vmm *v, uint32_t domid, const char *buf, size_t len)
+{
+	struct xen *x = to_xen(v);
+	struct xen_dom *d;
+	ssize_t n = -ENOENT, r;
+
+	pthread_mutex_lock(&x->lock);
+	d = xen_dom_find_locked(x, domid);
+	if (d) {
+		n = 0;
+		while (d->tty_fd >= 0 && (size_t)n < len) {
+			r = write(d->tty_fd, buf + n, len - (size_t)n);
+			if (r > 0)
+				n += r;
+			else if (r < 0 && errno == EINTR)
+				continue;
+			else
+				break;
+		}
+	}
+	pthread_mutex_unlock(&x->lock);
+	return n;
+}

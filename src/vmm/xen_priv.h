@@ -186,6 +186,8 @@ void xen_console_flush_locked(struct xen *x, struct xen_dom *d);
 void xen_console_close_locked(struct xen *x, struct xen_dom *d);
 ssize_t xen_console_read(struct vmm *v, uint32_t domid, char *buf,
 			 size_t len);
+ssize_t xen_console_write(struct vmm *v, uint32_t domid, const char *buf,
+			  size_t len);
 
 /* ---- xen_xs.c ---- */
 

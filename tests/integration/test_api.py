@@ -144,7 +144,8 @@ def test_vm_lifecycle(daemon):
     assert rec["resident_on"] == ok(p.pool.get_all_records(s)).popitem()[1]["master"]
     assert "clean_shutdown" in rec["allowed_operations"]
     assert "start" not in rec["allowed_operations"]
-    assert len(rec["consoles"]) == 1
+    # rfb first, then vt100, as XAPI with vncterm (docs/CONSOLES.md)
+    assert [ok(p.console.get_protocol(s, c)) for c in rec["consoles"]] == ["rfb", "vt100"]
     m = ok(p.VM_metrics.get_record(s, rec["metrics"]))
     assert m["VCPUs_number"] == "1" and int(m["memory_actual"]) == 268435456
     fails(p.VM.start(s, vm, False, False), "VM_BAD_POWER_STATE", vm, "halted", "running")

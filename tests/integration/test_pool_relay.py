@@ -140,8 +140,11 @@ def test_task_id_vm_rrd_console_and_offline(two_dirs):
             return cons and ok(p.console.get_location(s, cons[0]))
         loc = wait_for(console)
         assert loc and loc.startswith("https://%s/console?" % name), loc
-        assert ok(mp.console.get_location(ms, ok(mp.VM.get_consoles(ms, vm))[0])) \
-            .startswith("/console?")
+        # on the member: its own address (or relative when it has none)
+        mloc = ok(mp.console.get_location(ms, ok(mp.VM.get_consoles(ms, vm))[0]))
+        maddr = ok(mp.host.get_address(ms, ok(mp.session.get_this_host(ms, ms))))
+        assert mloc.startswith("https://%s/console?uuid=" % maddr if maddr else "/console?"), \
+            (mloc, maddr)
 
         def vm_rrd():
             r, data = pool.master.raw("GET", "/vm_rrd?session_id=%s&uuid=%s" % (s, vm_uuid))
