@@ -40,7 +40,7 @@ static int sr_is_file(struct call *c, struct obj *sr)
 
 static int vdi_unused(struct call *c, struct obj *vdi)
 {
-	if (!dm_list_len(&vdi->f[OF(vdi, VDI, VBDs)]))
+	if (!dm_list_len(dm_fv(vdi, OF(vdi, VDI, VBDs))))
 		return 0;
 	return FAIL(c, "VDI_IN_USE", vdi->ref, "destroy");
 }
