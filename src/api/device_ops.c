@@ -48,19 +48,19 @@ static int vdi_any(struct call *c, struct obj *vdi)
 
 static int vdi_unshared(struct call *c, struct obj *vdi)
 {
-	if (!vdi->f[OF(vdi, VDI, sharable)].u.i)
+	if (!dm_fv(vdi, OF(vdi, VDI, sharable))->u.i)
 		return 0;
 	return FAIL(c, "VDI_IS_SHARABLE", vdi->ref);
 }
 
 static int vdi_detached(struct call *c, struct obj *vdi)
 {
-	struct dm_val *l = &vdi->f[OF(vdi, VDI, VBDs)];
+	const struct dm_val *l = dm_fv(vdi, OF(vdi, VDI, VBDs));
 
 	for (size_t i = 0; i < dm_list_len(l); i++) {
 		struct obj *vbd = dm_obj_by_ref(l->u.l->v[i].u.s);
 
-		if (vbd && vbd->f[OF(vbd, VBD, currently_attached)].u.i)
+		if (vbd && dm_fv(vbd, OF(vbd, VBD, currently_attached))->u.i)
 			return FAIL(c, "VDI_IN_USE", vdi->ref, "resize");
 	}
 	return 0;
@@ -68,7 +68,7 @@ static int vdi_detached(struct call *c, struct obj *vdi)
 
 static int vdi_unused(struct call *c, struct obj *vdi)
 {
-	if (!dm_list_len(&vdi->f[OF(vdi, VDI, VBDs)]))
+	if (!dm_list_len(dm_fv(vdi, OF(vdi, VDI, VBDs))))
 		return 0;
 	return FAIL(c, "VDI_IN_USE", vdi->ref, "destroy");
 }
@@ -110,7 +110,7 @@ static const struct dev_class *class_of(const struct obj *o)
 /* The entry's check, once no other operation runs on o */
 static int check(struct call *c, struct obj *o, const struct dev_class *d, const struct dev_op *p)
 {
-	const struct dm_val *cur = &o->f[d->cur];
+	const struct dm_val *cur = dm_fv(o, d->cur);
 
 	if (dm_list_len(cur)) {
 		const struct dm_type *t = o->cls->fields[d->cur].t;

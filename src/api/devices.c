@@ -52,7 +52,7 @@ int api_vif_new_mac(struct obj *vif)
 int api_vdi_on_create(struct call *c, struct obj *vdi)
 {
 	struct obj *sr = api_obj(c, "SR", dm_get_str(vdi, OF(vdi, VDI, SR)));
-	int64_t size = vdi->f[OF(vdi, VDI, virtual_size)].u.i;
+	int64_t size = dm_fv(vdi, OF(vdi, VDI, virtual_size))->u.i;
 	char path[700];
 	int fd;
 
@@ -93,7 +93,7 @@ int api_vbd_on_create(struct call *c, struct obj *vbd)
 {
 	if (!api_obj(c, "VM", dm_get_str(vbd, OF(vbd, VBD, VM))))
 		return -1;
-	if (!vbd->f[OF(vbd, VBD, empty)].u.i &&
+	if (!dm_fv(vbd, OF(vbd, VBD, empty))->u.i &&
 	    !api_obj(c, "VDI", dm_get_str(vbd, OF(vbd, VBD, VDI))))
 		return -1;
 	dm_set_str(vbd, OF(vbd, VBD, device), dm_get_str(vbd, OF(vbd, VBD, userdevice)));

@@ -150,7 +150,7 @@ void api_emit_record(struct emit *e, const struct obj *o)
 			continue;
 		emit_member(e, k->fields[i].name);
 		api_emit_val(e, k->fields[i].t, down && !strcmp(k->fields[i].name,
-				"allowed_operations") ? &none : &o->f[i]);
+				"allowed_operations") ? &none : dm_fv(o, i));
 	}
 	emit_struct_end(e);
 }
@@ -487,7 +487,7 @@ static int run_generated(struct call *c, struct dm_class *k, const struct gen *g
 	case G_GET_FIELD:
 		if (self_obj(c, k, &o))
 			return -1;
-		api_emit_val(c->e, g->f->t, &o->f[g->f->idx]);
+		api_emit_val(c->e, g->f->t, dm_fv(o, g->f->idx));
 		return 0;
 	case G_SET_FIELD:
 		if (self_obj(c, k, &o))
@@ -514,7 +514,7 @@ static int run_generated(struct call *c, struct dm_class *k, const struct gen *g
 			dm_val_free(mt->key, &key);
 			return api_fail(c, "FIELD_TYPE_ERROR", "value", NULL);
 		}
-		dm_val_copy(mt, &nm, &o->f[g->f->idx]);
+		dm_val_copy(mt, &nm, dm_fv(o, g->f->idx));
 		l = nm.u.l;
 		for (size_t i = 0; l && i + 1 < l->n; i += 2) {
 			if (!dm_val_equal(mt->key, &l->v[i], &key))
@@ -555,7 +555,7 @@ static int run_generated(struct call *c, struct dm_class *k, const struct gen *g
 			return -1;
 		if (api_val_from_wire(st->elem, c->params->u.a[2], &e))
 			return api_fail(c, "FIELD_TYPE_ERROR", "value", NULL);
-		dm_val_copy(st, &ns, &o->f[g->f->idx]);
+		dm_val_copy(st, &ns, dm_fv(o, g->f->idx));
 		l = ns.u.l;
 		for (i = 0; l && i < l->n; i++)
 			if (dm_val_equal(st->elem, &l->v[i], &e))
@@ -771,7 +771,7 @@ static int check_session(struct call *c)
 	c->session = dm_obj_by_ref_cls(sk, ref);
 	if (!c->session)
 		return api_fail(c, "SESSION_INVALID", ref, NULL);
-	c->session->f[OF(c->session, session, last_active)].u.i = now_wall();
+	dm_fw(c->session, OF(c->session, session, last_active))->u.i = now_wall();
 	return 0;
 }
 

@@ -404,9 +404,10 @@ void dm_list_push(const struct dm_type *elem, struct dm_val *set, const struct d
 	l->v[l->n++] = *e;      /* takes ownership */
 }
 
-struct dm_val *dm_map_get(const struct dm_type *mt, struct dm_val *map, const char *key)
+const struct dm_val *dm_map_get(const struct dm_type *mt, const struct dm_val *map,
+			       const char *key)
 {
-	struct dm_list *l = map->u.l;
+	const struct dm_list *l = map->u.l;
 
 	if (!l || mt->key->kind != DM_STRING)
 		return NULL;
@@ -583,7 +584,7 @@ int dm_init(char *err, size_t errlen)
 					 c->name, f->name, f->def, f->type);
 				return -1;
 			}
-			dm_val_free(f->t, &v);
+			f->dv = v;      /* the literal is not needed again */
 			if (!strcmp(f->name, "uuid"))
 				c->f_uuid = n;
 			if (!strcmp(f->name, "name_label"))
@@ -642,7 +643,7 @@ static struct obj **hnext(struct htab *h, struct obj *o)
 
 static const char *hkey(struct htab *h, const struct obj *o)
 {
-	return h->by_uuid ? o->f[o->cls->f_uuid].u.s : o->ref;
+	return h->by_uuid ? dm_fv(o, o->cls->f_uuid)->u.s : o->ref;
 }
 
 static void h_insert(struct htab *h, struct obj *o);
@@ -719,7 +720,7 @@ struct obj *dm_obj_by_uuid(const struct dm_class *c, const char *uuid)
 		return NULL;
 	/* uuids are unique across classes in practice; check the class */
 	for (o = h_uuid.b[hash_str(uuid) & (h_uuid.size - 1)]; o; o = o->hnext_uuid)
-		if (o->cls == c && !strcmp(o->f[c->f_uuid].u.s, uuid))
+		if (o->cls == c && !strcmp(dm_fv(o, c->f_uuid)->u.s, uuid))
 			return o;
 	return NULL;
 }
@@ -731,18 +732,129 @@ static void stamp(struct obj *o)
 	o->mtime = (uint32_t)time(NULL);
 }
 
+/* ---- sparse objects (docs/POOL.md 11.3) ---- */
+
+static int nwords(const struct dm_class *c)
+{
+	return (c->nfields + 63) >> 6;
+}
+
+static uint64_t *smask(const struct obj *o)
+{
+	return (uint64_t *)(void *)o->f_;       /* the words' u.i */
+}
+
+static int has(const struct obj *o, int i)
+{
+	return (int)(smask(o)[i >> 6] >> (i & 63) & 1);
+}
+
+/* the slot of field i: the fields before it that o holds */
+static int slot(const struct obj *o, int i)
+{
+	const uint64_t *m = smask(o);
+	int n = 0;
+
+	for (int w = 0; w < i >> 6; w++)
+		n += __builtin_popcountll(m[w]);
+	return n + __builtin_popcountll(m[i >> 6] & ((1ull << (i & 63)) - 1));
+}
+
+static int nslots(const struct obj *o)
+{
+	return slot(o, o->cls->nfields - 1) + has(o, o->cls->nfields - 1);
+}
+
+const struct dm_val *dm_fv(const struct obj *o, int i)
+{
+	if (!o->sparse)
+		return &o->f_[i];
+	return has(o, i) ? &o->f_[nwords(o->cls)].u.v[slot(o, i)] : &o->cls->fields[i].dv;
+}
+
+/* A slot for field i (zero), the others moved up: o's values move. */
+static struct dm_val *slot_add(struct obj *o, int i)
+{
+	struct dm_val **vp = &o->f_[nwords(o->cls)].u.v;
+	int n = nslots(o), k = slot(o, i);
+
+	*vp = xrealloc(*vp, (size_t)(n + 1) * sizeof(**vp));
+	memmove(&(*vp)[k + 1], &(*vp)[k], (size_t)(n - k) * sizeof(**vp));
+	(*vp)[k].u.i = 0;
+	smask(o)[i >> 6] |= 1ull << (i & 63);
+	return &(*vp)[k];
+}
+
+/* Field i's slot goes (its value freed); the last frees the array. */
+static void slot_drop(struct obj *o, int i)
+{
+	struct dm_val **vp = &o->f_[nwords(o->cls)].u.v;
+	int n = nslots(o), k = slot(o, i);
+
+	dm_val_free(o->cls->fields[i].t, &(*vp)[k]);
+	memmove(&(*vp)[k], &(*vp)[k + 1], (size_t)(n - k - 1) * sizeof(**vp));
+	smask(o)[i >> 6] &= ~(1ull << (i & 63));
+	if (n == 1) {
+		free(*vp);
+		*vp = NULL;
+	}
+}
+
+struct dm_val *dm_fw(struct obj *o, int i)
+{
+	struct dm_val *v;
+
+	if (!o->sparse)
+		return &o->f_[i];
+	if (has(o, i))
+		return &o->f_[nwords(o->cls)].u.v[slot(o, i)];
+	v = slot_add(o, i);
+	dm_val_copy(o->cls->fields[i].t, v, &o->cls->fields[i].dv);
+	return v;
+}
+
+/* Field i of o becomes nv (taken): the old value freed; a sparse object
+ * holds it only if it is not the default. */
+static void put(struct obj *o, int i, struct dm_val nv)
+{
+	const struct dm_field *f = &o->cls->fields[i];
+
+	if (!o->sparse) {
+		dm_val_free(f->t, &o->f_[i]);
+		o->f_[i] = nv;
+	} else if (dm_val_equal(f->t, &nv, &o->cls->fields[i].dv)) {
+		dm_val_free(f->t, &nv);
+		if (has(o, i))
+			slot_drop(o, i);
+	} else {
+		struct dm_val *v = has(o, i) ? dm_fw(o, i) : slot_add(o, i);
+
+		dm_val_free(f->t, v);
+		*v = nv;
+	}
+}
+
+/* After field i was changed in place: a sparse object's slot goes if it
+ * now holds the default. */
+static void settle(struct obj *o, int i)
+{
+	if (o->sparse && has(o, i) &&
+	    dm_val_equal(o->cls->fields[i].t, dm_fv(o, i), &o->cls->fields[i].dv))
+		slot_drop(o, i);
+}
+
 /* ---- inverse relation maintenance ---- */
 
 static void inv_remove(struct obj *target, int idx, const char *ref)
 {
-	struct dm_val *set = &target->f[idx];
-	struct dm_list *l = set->u.l;
+	struct dm_list *l = dm_fv(target, idx)->u.l;   /* a default: NULL */
 
 	for (size_t i = 0; l && i < l->n; i++)
 		if (!strcmp(l->v[i].u.s, ref)) {
 			dm_str_put(l->v[i].u.s);
 			memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(l->v[0]));
 			l->n--;
+			settle(target, idx);
 			stamp(target);
 			return;
 		}
@@ -752,7 +864,7 @@ static void inv_add(struct obj *target, int idx, const char *ref)
 {
 	struct dm_val e = { .u.s = dm_str_ref(ref) };      /* ref: an obj->ref */
 
-	dm_list_push(NULL, &target->f[idx], &e);
+	dm_list_push(NULL, dm_fw(target, idx), &e);
 	stamp(target);
 }
 
@@ -775,11 +887,11 @@ void dm_rebuild_inverses(void)
 		for (struct obj *o = dm_classes[ci]->first; o; o = o->next)
 			for (int i = 0; i < o->cls->nfields; i++)
 				if (o->cls->fields[i].inverse)
-					dm_val_free(o->cls->fields[i].t, &o->f[i]);
+					put(o, i, (struct dm_val){ .u.l = NULL });
 	for (size_t ci = 0; ci < dm_nclasses; ci++)
 		for (struct obj *o = dm_classes[ci]->first; o; o = o->next)
 			for (int i = 0; i < o->cls->nfields; i++)
-				inv_update(o, &o->cls->fields[i], NULL, o->f[i].u.s);
+				inv_update(o, &o->cls->fields[i], NULL, dm_fv(o, i)->u.s);
 }
 
 /* ---- objects ---- */
@@ -832,24 +944,33 @@ void dm_dirty_clear(void)
 
 struct obj *dm_obj_new(struct dm_class *c, const char *ref, const char *uuid)
 {
-	struct obj *o = xcalloc(1, sizeof(*o) + (size_t)c->nfields * sizeof(struct dm_val));
+	return dm_obj_new_owned(c, ref, uuid, 0);
+}
+
+struct obj *dm_obj_new_owned(struct dm_class *c, const char *ref, const char *uuid,
+			     unsigned owner)
+{
+	int sparse = owner && (c->flags & DM_C_MIRROR);
+	struct obj *o = xcalloc(1, sizeof(*o) + (size_t)(sparse ? nwords(c) + 1 : c->nfields) *
+					   sizeof(struct dm_val));
 	char tmp[37], r[DM_REF_LEN];
 
 	o->cls = c;
+	o->owner = owner & 0xffff;
+	o->sparse = sparse & 1;
 	if (!ref) {
 		dm_new_ref(r);
 		ref = r;
 	}
 	o->ref = dm_strn(ref, strnlen(ref, DM_REF_LEN - 1));
-	for (int i = 0; i < c->nfields; i++)
-		dm_val_from_literal(c->fields[i].t, c->fields[i].def, &o->f[i]);
+	for (int i = 0; i < c->nfields && !sparse; i++)
+		dm_val_copy(c->fields[i].t, &o->f_[i], &c->fields[i].dv);
 	if (c->f_uuid >= 0) {
 		if (!uuid) {
 			dm_new_uuid(tmp);
 			uuid = tmp;
 		}
-		dm_str_put(o->f[c->f_uuid].u.s);
-		o->f[c->f_uuid].u.s = dm_str(uuid);
+		put(o, c->f_uuid, (struct dm_val){ .u.s = dm_str(uuid) });
 	}
 	o->prev = c->last;
 	if (c->last)
@@ -866,7 +987,7 @@ struct obj *dm_obj_new(struct dm_class *c, const char *ref, const char *uuid)
 	mark_dirty(o);
 	for (int i = 0; i < c->nfields; i++)
 		if (c->fields[i].inv_cls)
-			inv_update(o, &c->fields[i], NULL, o->f[i].u.s);
+			inv_update(o, &c->fields[i], NULL, dm_fv(o, i)->u.s);
 	changed();
 	return o;
 }
@@ -886,7 +1007,7 @@ void dm_obj_delete(struct obj *o)
 	foreign(o, "deletion");
 	for (int i = 0; i < c->nfields; i++)
 		if (c->fields[i].inv_cls)
-			inv_update(o, &c->fields[i], o->f[i].u.s, NULL);
+			inv_update(o, &c->fields[i], dm_fv(o, i)->u.s, NULL);
 	if (ntombs == captombs) {
 		captombs = captombs ? captombs * 2 : 64;
 		tombs = xrealloc(tombs, captombs * sizeof(*tombs));
@@ -911,7 +1032,10 @@ void dm_obj_delete(struct obj *o)
 		c->last = o->prev;
 	c->count--;
 	for (int i = 0; i < c->nfields; i++)
-		dm_val_free(c->fields[i].t, &o->f[i]);
+		if (!o->sparse)
+			dm_val_free(c->fields[i].t, &o->f_[i]);
+		else if (has(o, i))
+			slot_drop(o, i);
 	dm_str_put(o->ref);
 	free(o);
 	changed();
@@ -961,8 +1085,7 @@ void dm_obj_set_uuid(struct obj *o, const char *uuid)
 	if (f < 0 || !uuid)
 		return;
 	h_remove(&h_uuid, o);
-	dm_str_put(o->f[f].u.s);
-	o->f[f].u.s = dm_str(uuid);
+	put(o, f, (struct dm_val){ .u.s = dm_str(uuid) });
 	h_insert(&h_uuid, o);
 	dm_touch(o);
 	mark_dirty(o);
@@ -974,13 +1097,12 @@ void dm_set(struct obj *o, int field, const struct dm_val *v)
 	struct dm_val nv;
 
 	foreign(o, f->name);
-	if (dm_val_equal(f->t, &o->f[field], v))
+	if (dm_val_equal(f->t, dm_fv(o, field), v))
 		return;
 	dm_val_copy(f->t, &nv, v);
-	if (f->inv_cls)
-		inv_update(o, f, o->f[field].u.s, nv.u.s);
-	dm_val_free(f->t, &o->f[field]);
-	o->f[field] = nv;
+	if (f->inv_cls)         /* the old ref lives until put: o's values may move */
+		inv_update(o, f, dm_fv(o, field)->u.s, nv.u.s);
+	put(o, field, nv);
 	/* volatile fields change events, not the store */
 	if (!(f->flags & DM_F_VOLATILE))
 		mark_dirty(o);
@@ -1022,14 +1144,16 @@ void dm_set_enum(struct obj *o, int field, const char *name)
 
 const char *dm_get_str(const struct obj *o, int field)
 {
-	return o->f[field].u.s ? o->f[field].u.s : "";
+	const char *s = dm_fv(o, field)->u.s;
+
+	return s ? s : "";
 }
 
 const char *dm_get_enum(const struct obj *o, int field)
 {
 	const struct dm_type *t = o->cls->fields[field].t;
 
-	return t->en->v[o->f[field].u.i];
+	return t->en->v[dm_fv(o, field)->u.i];
 }
 
 void dm_dispose(void)

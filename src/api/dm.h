@@ -75,6 +75,7 @@ struct dm_val {
 		int64_t i;              /* INT, DATETIME (epoch s), ENUM index, BOOL */
 		double d;               /* FLOAT */
 		struct dm_list *l;      /* SET, MAP (NULL = empty) */
+		struct dm_val *v;       /* a sparse object's slots (dm.c) */
 	} u;
 };
 
@@ -114,7 +115,10 @@ enum dm_qual {
 struct dm_field {
 	const char *name;
 	const char *type;               /* type spec */
-	const char *def;                /* default literal, NULL = type's zero */
+	union {
+		const char *def;        /* default literal, NULL = type's zero */
+		struct dm_val dv;       /* after dm_init: its value (sparse objects) */
+	};
 	const char *inverse;            /* "VBD.VM": this set lists the VBDs
 					 * whose VM field points here */
 	/* filled at init */
@@ -207,12 +211,29 @@ struct obj {
 	unsigned owner : 16;
 	unsigned seen : 1;
 	unsigned urgent : 1;
+	/* sparse (docs/POOL.md 11.3): an object of a DM_C_MIRROR class that
+	 * another host owns holds only the fields that differ from their
+	 * default: f_[0..w) a bitmap of them (w = 64-bit words for nfields),
+	 * f_[w] their values in field order (NULL when none). */
+	unsigned sparse : 1;
 	/* wall-clock second of gen_modified (events' timestamps); in memory
 	 * only: after a restart, the time the object was loaded.  Fills the
 	 * padding before f[], so it costs no memory. */
 	uint32_t mtime;
-	struct dm_val f[];
+	/* The values: never indexed outside dm.c (an object may be sparse);
+	 * read a field with dm_fv(), write it with dm_set() or, in place,
+	 * through dm_fw(). */
+	struct dm_val f_[];
 };
+
+/* Field i of o for reading: its value, or for a sparse object without it
+ * the field's default (shared: never written).  Valid until o's next
+ * write. */
+const struct dm_val *dm_fv(const struct obj *o, int i);
+/* Field i of o for writing in place (a set's elements, a timestamp); a
+ * sparse object gets a slot for it.  Valid until o's next write; call
+ * dm_touch or the like as a dm_set would. */
+struct dm_val *dm_fw(struct obj *o, int i);
 
 /* The model's tables (src/api/model.c). */
 extern struct dm_class *const dm_classes[];
@@ -242,11 +263,15 @@ int dm_val_from_literal(const struct dm_type *t, const char *lit, struct dm_val 
 void dm_list_push(const struct dm_type *elem, struct dm_val *set, const struct dm_val *e);
 size_t dm_list_len(const struct dm_val *v);
 /* map helpers (string keys, the common case); get returns NULL if absent */
-struct dm_val *dm_map_get(const struct dm_type *mt, struct dm_val *map, const char *key);
+const struct dm_val *dm_map_get(const struct dm_type *mt, const struct dm_val *map, const char *key);
 void dm_map_put_str(struct dm_val *map, const char *key, const char *val);
 
 /* objects */
 struct obj *dm_obj_new(struct dm_class *c, const char *ref, const char *uuid);
+/* The same, owned by owner (0: this daemon): sparse if owner and the
+ * class is DM_C_MIRROR. */
+struct obj *dm_obj_new_owned(struct dm_class *c, const char *ref, const char *uuid,
+			     unsigned owner);
 void dm_obj_delete(struct obj *o);
 struct obj *dm_obj_by_ref(const char *ref);
 struct obj *dm_obj_by_ref_cls(const struct dm_class *c, const char *ref);

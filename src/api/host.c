@@ -159,7 +159,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 		int f = FLD(VM, is_control_domain);
 
 		for (struct obj *o = kv->first; o; o = o->next)
-			if (o->f[f].u.i && !o->owner)
+			if (dm_fv(o, f)->u.i && !o->owner)
 				dom0 = o;
 	}
 	if (!dom0) {
@@ -249,7 +249,7 @@ void api_host_netinfo(const struct api_netinfo *ni)
 		return;
 	S(api_this_host, host, address, ni->address);
 	for (struct obj *o = k->first; o && !pif; o = o->next)
-		if (o->f[fm].u.i && !strcmp(dm_get_str(o, OF(o, PIF, host)), api_this_host->ref))
+		if (dm_fv(o, fm)->u.i && !strcmp(dm_get_str(o, OF(o, PIF, host)), api_this_host->ref))
 			pif = o;
 	if (!pif)
 		return;

@@ -56,9 +56,9 @@ static void emit_since(struct call *c, int64_t since, int cls, const char *uuid)
 
 	emit_struct_begin(c->e);
 	for (struct obj *m = k->first; m; m = m->next) {
-		if (m->f[ft].u.i <= since)
+		if (dm_fv(m, ft)->u.i <= since)
 			continue;
-		if (uuid && (m->f[fc].u.i != cls || strcmp(m->f[fu].u.s, uuid)))
+		if (uuid && (dm_fv(m, fc)->u.i != cls || strcmp(dm_fv(m, fu)->u.s, uuid)))
 			continue;
 		emit_member(c->e, m->ref);
 		api_emit_record(c->e, m);

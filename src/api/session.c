@@ -261,7 +261,7 @@ int api_session_use(const char *ref)
 	/* a use, as a call is (no event, no write): a scraper's session does
 	 * not expire while it scrapes */
 	if (s)
-		s->f[OF(s, session, last_active)].u.i = now_wall();
+		dm_fw(s, OF(s, session, last_active))->u.i = now_wall();
 	return s != NULL;
 }
 
@@ -284,15 +284,15 @@ void api_session_gc(const char *originator)
 	/* O(sessions) per login */
 	for (o = k->first; o; o = next) {
 		next = o->next;
-		if (!o->f[f_last].u.i)
-			o->f[f_last].u.i = now;         /* loaded: a restart counts as use */
-		if (now - o->f[f_last].u.i > SESSION_IDLE_S) {
+		if (!dm_fv(o, f_last)->u.i)
+			dm_fw(o, f_last)->u.i = now;         /* loaded: a restart counts as use */
+		if (now - dm_fv(o, f_last)->u.i > SESSION_IDLE_S) {
 			session_end(o);
 			continue;
 		}
 		if (originator && !strcmp(dm_get_str(o, f_orig), originator)) {
 			same++;
-			if (!oldest || o->f[f_last].u.i < oldest->f[f_last].u.i)
+			if (!oldest || dm_fv(o, f_last)->u.i < dm_fv(oldest, f_last)->u.i)
 				oldest = o;
 		}
 	}
@@ -338,7 +338,7 @@ int api_require_root(struct call *c, const char *perm)
 {
 	const struct obj *s = c->session;
 
-	if (c->local_root || (s && s->f[OF(s, session, is_local_superuser)].u.i &&
+	if (c->local_root || (s && dm_fv(s, OF(s, session, is_local_superuser))->u.i &&
 			      !strcmp(dm_get_str(s, OF(s, session, auth_user_name)), "root")))
 		return 0;
 	return api_fail(c, "RBAC_PERMISSION_DENIED", perm, "root sessions only", NULL);

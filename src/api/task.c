@@ -46,8 +46,8 @@ static void gc(int64_t now, size_t max)
 
 	for (t = k->first; t; t = next) {
 		next = t->next;
-		if (is_pending(t) ? now - t->f[fc].u.i > TASK_PENDING_KEEP_S
-				  : now - t->f[ff].u.i > TASK_DONE_KEEP_S) {
+		if (is_pending(t) ? now - dm_fv(t, fc)->u.i > TASK_PENDING_KEEP_S
+				  : now - dm_fv(t, ff)->u.i > TASK_DONE_KEEP_S) {
 			dm_obj_delete(t);
 			continue;
 		}
@@ -59,7 +59,7 @@ static void gc(int64_t now, size_t max)
 	while (pending + done > max && done) {
 		oldest = NULL;
 		for (t = k->first; t; t = t->next)
-			if (!is_pending(t) && (!oldest || t->f[ff].u.i < oldest->f[ff].u.i))
+			if (!is_pending(t) && (!oldest || dm_fv(t, ff)->u.i < dm_fv(oldest, ff)->u.i))
 				oldest = t;
 		dm_obj_delete(oldest);
 		done--;
@@ -121,7 +121,7 @@ void api_task_set_cancellable(const char *ref, int yes)
 {
 	struct obj *t = dm_obj_by_ref_cls(dm_class_find("task"), ref);
 
-	if (t && is_pending(t) && !dm_list_len(&t->f[OF(t, task, current_operations)]))
+	if (t && is_pending(t) && !dm_list_len(dm_fv(t, OF(t, task, current_operations))))
 		set_ops(t, OF(t, task, allowed_operations), NULL, yes ? "cancel" : NULL);
 }
 
@@ -191,12 +191,12 @@ HANDLER(api_task_create)
 HANDLER(api_task_cancel)
 {
 	struct obj *t = api_obj(c, "task", args[0].u.s);
-	struct dm_val *ops;
+	const struct dm_val *ops;
 	char id[DM_REF_LEN];
 
 	if (!t)
 		return -1;
-	ops = &t->f[OF(t, task, allowed_operations)];
+	ops = dm_fv(t, OF(t, task, allowed_operations));
 	if (!dm_list_len(ops) || ops->u.l->v[0].u.i != 0 /* cancel */)
 		return api_fail(c, "OPERATION_NOT_ALLOWED", is_pending(t) ?
 				"the task's operation cannot be cancelled now" :

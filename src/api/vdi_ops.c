@@ -282,7 +282,7 @@ struct obj *api_vdi_dup(struct obj *vdi, const char *uuid, const char *sr, const
 	struct obj *n = dm_obj_new(dm_class_find("VDI"), NULL, uuid);
 
 	for (size_t i = 0; i < ARRAY_SIZE(copied); i++)
-		dm_set(n, copied[i], &vdi->f[copied[i]]);
+		dm_set(n, copied[i], dm_fv(vdi, copied[i]));
 	dm_set_str(n, OF(n, VDI, SR), sr ? sr : dm_get_str(vdi, OF(vdi, VDI, SR)));
 	dm_set_str(n, OF(n, VDI, location), path);
 	if (snap) {
@@ -417,7 +417,7 @@ HANDLER(api_vdi_resize)
 		return -1;
 	loc = dm_get_str(vdi, OF(vdi, VDI, location));
 	size = (size + 511) & ~(int64_t)511;
-	if (size < vdi->f[OF(vdi, VDI, virtual_size)].u.i)
+	if (size < dm_fv(vdi, OF(vdi, VDI, virtual_size))->u.i)
 		return api_fail(c, "SR_BACKEND_FAILURE_79", "", "VDI Invalid size", "", NULL);
 	if (truncate(loc, size) < 0)
 		return api_fail(c, "SR_BACKEND_FAILURE", "resize", strerror(errno), loc, NULL);

@@ -147,7 +147,7 @@ static const char *cannot_build(struct obj *vm)
 
 static int state_bit(struct obj *vm)
 {
-	return 1 << vm->f[OF(vm, VM, power_state)].u.i;   /* Halted Paused Running Suspended */
+	return 1 << dm_fv(vm, OF(vm, VM, power_state))->u.i;   /* Halted Paused Running Suspended */
 }
 
 /* Whether op may run on vm now: 0, or -1 after the failure XAPI gives
@@ -159,15 +159,15 @@ int api_vm_op_check(struct call *c, struct obj *vm, const char *op)
 	const struct vm_op *o = vm_op(op);
 	const struct dm_type *pt = vm->cls->fields[OF(vm, VM, power_state)].t;
 	const struct dm_type *bt = vm->cls->fields[OF(vm, VM, blocked_operations)].t;
-	struct dm_val *cur = &vm->f[OF(vm, VM, current_operations)];
-	struct dm_val *blocked;
+	const struct dm_val *cur = dm_fv(vm, OF(vm, VM, current_operations));
+	const struct dm_val *blocked;
 	struct pending *p;
 	char exp[48], act[16];
 	size_t n = 0;
 
 	if (!o)
 		return FAIL(c, "INTERNAL_ERROR", "unknown VM operation");
-	if (vm->f[OF(vm, VM, is_control_domain)].u.i)
+	if (dm_fv(vm, OF(vm, VM, is_control_domain))->u.i)
 		return FAIL(c, "OPERATION_NOT_ALLOWED",
 			    "This operation is not allowed on the control domain");
 	if (dm_list_len(cur)) {
@@ -180,20 +180,20 @@ int api_vm_op_check(struct call *c, struct obj *vm, const char *op)
 				    t->elem->en->v[cur->u.l->v[1].u.i], cur->u.l->v[0].u.s);
 		}
 	}
-	blocked = &vm->f[OF(vm, VM, blocked_operations)];   /* {op: reason} */
+	blocked = dm_fv(vm, OF(vm, VM, blocked_operations));   /* {op: reason} */
 	for (size_t i = 0; i + 1 < dm_list_len(blocked); i += 2)
 		if (!strcmp(bt->key->en->v[blocked->u.l->v[i].u.i], op))
 			return FAIL(c, "OPERATION_BLOCKED", vm->ref, blocked->u.l->v[i + 1].u.s);
 	/* a snapshot only for SNAP operations, whatever is_a_template says
 	 * (XO clears it); ONLY: revert on a snapshot of a VM still there,
 	 * provision on a template that is not a snapshot */
-	if (vm->f[OF(vm, VM, is_a_snapshot)].u.i ? !(o->flags & SNAP) ||
+	if (dm_fv(vm, OF(vm, VM, is_a_snapshot))->u.i ? !(o->flags & SNAP) ||
 	    ((o->flags & ONLY) && !dm_obj_by_ref_cls(vm->cls, dm_get_str(vm, OF(vm, VM, snapshot_of)))) :
 	    (o->flags & (SNAP | ONLY)) == (SNAP | ONLY))
 		return FAIL(c, (o->flags & ONLY) ? "REVERT_ONLY_ALLOWED_ON_SNAPSHOT" : "VM_IS_SNAPSHOT",
 			    vm->ref, op);
-	if (vm->f[OF(vm, VM, is_a_template)].u.i ? !(o->flags & TMPL) ||
-	    (vm->f[OF(vm, VM, is_default_template)].u.i && !strcmp(op, "destroy")) :
+	if (dm_fv(vm, OF(vm, VM, is_a_template))->u.i ? !(o->flags & TMPL) ||
+	    (dm_fv(vm, OF(vm, VM, is_default_template))->u.i && !strcmp(op, "destroy")) :
 	    (o->flags & (SNAP | ONLY)) == ONLY)
 		return FAIL(c, (o->flags & ONLY) ? "PROVISION_ONLY_ALLOWED_ON_TEMPLATE" : "VM_IS_TEMPLATE",
 			    vm->ref, op);
@@ -293,7 +293,7 @@ static struct obj *metrics_of(struct obj *vm)
 
 static void set_devices_attached(struct obj *vm, int attached)
 {
-	struct dm_val *vbds = &vm->f[OF(vm, VM, VBDs)], *vifs = &vm->f[OF(vm, VM, VIFs)];
+	const struct dm_val *vbds = dm_fv(vm, OF(vm, VM, VBDs)), *vifs = dm_fv(vm, OF(vm, VM, VIFs));
 
 	for (size_t i = 0; i < dm_list_len(vbds); i++) {
 		struct obj *d = dm_obj_by_ref(vbds->u.l->v[i].u.s);
@@ -311,9 +311,10 @@ static void set_devices_attached(struct obj *vm, int attached)
 
 static void remove_consoles(struct obj *vm)
 {
-	struct dm_val *l = &vm->f[OF(vm, VM, consoles)];
+	const struct dm_val *l;
 
-	while (dm_list_len(l)) {
+	/* again after each deletion: a sparse VM's set may move */
+	while (dm_list_len(l = dm_fv(vm, OF(vm, VM, consoles)))) {
 		struct obj *con = dm_obj_by_ref(l->u.l->v[0].u.s);
 
 		if (!con)
@@ -333,32 +334,32 @@ static void mark_running(struct obj *vm, uint32_t domid, int paused, int64_t sta
 	dm_set_int(vm, OF(vm, VM, domid), domid);
 	dm_set_str(vm, OF(vm, VM, resident_on), api_this_host->ref);
 	dm_set_int(m, OF(m, VM_metrics, start_time), start_time);
-	dm_set_int(m, OF(m, VM_metrics, VCPUs_number), vm->f[OF(vm, VM, VCPUs_at_startup)].u.i);
-	dm_set_int(m, OF(m, VM_metrics, memory_actual), vm->f[OF(vm, VM, memory_dynamic_max)].u.i);
+	dm_set_int(m, OF(m, VM_metrics, VCPUs_number), dm_fv(vm, OF(vm, VM, VCPUs_at_startup))->u.i);
+	dm_set_int(m, OF(m, VM_metrics, memory_actual), dm_fv(vm, OF(vm, VM, memory_dynamic_max))->u.i);
 	dm_set_enum(m, OF(m, VM_metrics, current_domain_type), dm_get_enum(vm, OF(vm, VM, domain_type)));
 	dm_set(m, OF(m, VM_metrics, state), &st);
-	dm_set_int(vm, OF(vm, VM, memory_target), vm->f[OF(vm, VM, memory_dynamic_max)].u.i);
+	dm_set_int(vm, OF(vm, VM, memory_target), dm_fv(vm, OF(vm, VM, memory_dynamic_max))->u.i);
 	set_devices_attached(vm, 1);
 #ifdef CONFIG_XB_CONSOLE
 	/* as XAPI with vncterm: rfb first (XO Lite takes consoles[0]), then
 	 * vt100, at https://<this host's address>/console?uuid=<console>
 	 * (docs/CONSOLES.md); older ones (a vt100 alone) are replaced */
-	if (dm_list_len(&vm->f[OF(vm, VM, consoles)]) != 2)
+	if (dm_list_len(dm_fv(vm, OF(vm, VM, consoles))) != 2)
 		remove_consoles(vm);
-	if (!dm_list_len(&vm->f[OF(vm, VM, consoles)]))
+	if (!dm_list_len(dm_fv(vm, OF(vm, VM, consoles))))
 		for (int i = 0; i < 2; i++) {
 			const char *addr = dm_get_str(api_this_host, FLD(host, address));
 			char loc[160];
 
 			con = dm_obj_new(dm_class_find("console"), NULL, NULL);
 			snprintf(loc, sizeof(loc), "%s%s/console?uuid=%s", *addr ? "https://" : "",
-				 addr, con->f[con->cls->f_uuid].u.s);
+				 addr, dm_fv(con, con->cls->f_uuid)->u.s);
 			dm_set_str(con, OF(con, console, location), loc);
 			dm_set_enum(con, OF(con, console, protocol), i ? "vt100" : "rfb");
 			dm_set_str(con, OF(con, console, VM), vm->ref);
 		}
 #else
-	if (!dm_list_len(&vm->f[OF(vm, VM, consoles)])) {
+	if (!dm_list_len(dm_fv(vm, OF(vm, VM, consoles)))) {
 		char loc[128];
 
 		con = dm_obj_new(dm_class_find("console"), NULL, NULL);
@@ -414,7 +415,7 @@ static int backend_fail_mem(struct call *c, uint64_t mem, int rc, const char *ms
 
 static int backend_fail(struct call *c, struct obj *vm, int rc, const char *msg)
 {
-	return backend_fail_mem(c, (uint64_t)vm->f[OF(vm, VM, memory_static_max)].u.i, rc, msg);
+	return backend_fail_mem(c, (uint64_t)dm_fv(vm, OF(vm, VM, memory_static_max))->u.i, rc, msg);
 }
 
 static const char *vdev_of(const char *userdevice, char *buf, size_t n)
@@ -474,7 +475,7 @@ static const char *keep(struct vm_job *j, const char *s)
 static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 {
 	struct vmm_domain_config *cfg = &j->cfg;
-	struct dm_val *pl = &vm->f[OF(vm, VM, platform)];
+	const struct dm_val *pl = dm_fv(vm, OF(vm, VM, platform));
 	const char *dt = dm_get_enum(vm, OF(vm, VM, domain_type));
 	const char *why = cannot_build(vm);
 	char vdev[VMM_VDEV_MAX];
@@ -484,12 +485,12 @@ static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 	cfg->uuid = keep(j, dm_get_str(vm, vm->cls->f_uuid));
 	cfg->name = keep(j, dm_get_str(vm, vm->cls->f_name_label));
 	cfg->type = strcmp(dt, "pvh") ? VMM_TYPE_PV : VMM_TYPE_PVH;
-	cfg->mem_static_max = (uint64_t)vm->f[OF(vm, VM, memory_static_max)].u.i;
-	cfg->mem_dynamic_min = (uint64_t)vm->f[OF(vm, VM, memory_dynamic_min)].u.i;
-	cfg->mem_dynamic_max = (uint64_t)vm->f[OF(vm, VM, memory_dynamic_max)].u.i;
+	cfg->mem_static_max = (uint64_t)dm_fv(vm, OF(vm, VM, memory_static_max))->u.i;
+	cfg->mem_dynamic_min = (uint64_t)dm_fv(vm, OF(vm, VM, memory_dynamic_min))->u.i;
+	cfg->mem_dynamic_max = (uint64_t)dm_fv(vm, OF(vm, VM, memory_dynamic_max))->u.i;
 	cfg->mem_target = cfg->mem_dynamic_max;
-	cfg->vcpus_max = (unsigned)vm->f[OF(vm, VM, VCPUs_max)].u.i;
-	cfg->vcpus_online = (unsigned)vm->f[OF(vm, VM, VCPUs_at_startup)].u.i;
+	cfg->vcpus_max = (unsigned)dm_fv(vm, OF(vm, VM, VCPUs_max))->u.i;
+	cfg->vcpus_online = (unsigned)dm_fv(vm, OF(vm, VM, VCPUs_at_startup))->u.i;
 	cfg->kernel = keep(j, dm_get_str(vm, OF(vm, VM, PV_kernel)));
 	cfg->ramdisk = keep(j, dm_get_str(vm, OF(vm, VM, PV_ramdisk)));
 	cfg->cmdline = keep(j, dm_get_str(vm, OF(vm, VM, PV_args)));
@@ -499,13 +500,13 @@ static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 	}
 	cfg->platform = j->plat;
 	{
-		struct dm_val *l = &vm->f[OF(vm, VM, VBDs)];
+		const struct dm_val *l = dm_fv(vm, OF(vm, VM, VBDs));
 
 		for (size_t i = 0; i < dm_list_len(l) && cfg->nr_disks < VMM_MAX_DEVS; i++) {
 			struct obj *vbd = dm_obj_by_ref(l->u.l->v[i].u.s), *vdi;
 			struct vmm_disk *d = &j->disks[cfg->nr_disks];
 
-			if (!vbd || vbd->f[OF(vbd, VBD, empty)].u.i)
+			if (!vbd || dm_fv(vbd, OF(vbd, VBD, empty))->u.i)
 				continue;
 			vdi = dm_obj_by_ref_cls(dm_class_find("VDI"), dm_get_str(vbd, OF(vbd, VBD, VDI)));
 			if (!vdi)
@@ -520,7 +521,7 @@ static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 		cfg->disks = j->disks;
 	}
 	{
-		struct dm_val *l = &vm->f[OF(vm, VM, VIFs)];
+		const struct dm_val *l = dm_fv(vm, OF(vm, VM, VIFs));
 
 		for (size_t i = 0; i < dm_list_len(l) && cfg->nr_nics < VMM_MAX_DEVS; i++) {
 			struct obj *vif = dm_obj_by_ref(l->u.l->v[i].u.s), *net;
@@ -755,7 +756,7 @@ static int start_job(struct call *c, struct obj *vm, int paused, int64_t old_dom
 
 static int destroy_job(struct call *c, struct obj *vm, const char *op)
 {
-	int64_t domid = vm->f[OF(vm, VM, domid)].u.i;
+	int64_t domid = dm_fv(vm, OF(vm, VM, domid))->u.i;
 	struct vm_job *j;
 
 	if (domid <= 0) {
@@ -833,7 +834,7 @@ HANDLER(api_vm_hard_reboot)
 	if (!vm)
 		return -1;
 	preempt(vm);
-	return start_job(c, vm, 0, vm->f[OF(vm, VM, domid)].u.i, "hard_reboot");
+	return start_job(c, vm, 0, dm_fv(vm, OF(vm, VM, domid))->u.i, "hard_reboot");
 }
 
 /* Halted in the database only.  As XAPI: refused (DOMAIN_EXISTS) while
@@ -848,10 +849,10 @@ HANDLER(api_vm_power_state_reset)
 
 	if (!vm)
 		return -1;
-	domid = vm->f[OF(vm, VM, domid)].u.i;
+	domid = dm_fv(vm, OF(vm, VM, domid))->u.i;
 	if (is_state(vm, "Running") || is_state(vm, "Paused")) {
-		if (vm->f[OF(vm, VM, is_control_domain)].u.i ||
-		    dm_list_len(&vm->f[OF(vm, VM, current_operations)]))
+		if (dm_fv(vm, OF(vm, VM, is_control_domain))->u.i ||
+		    dm_list_len(dm_fv(vm, OF(vm, VM, current_operations))))
 			return api_vm_op_check(c, vm, "power_state_reset");    /* says why not */
 		if (domid > 0 && !vmm_info(api_vmm, (uint32_t)domid, &di, e, sizeof(e)))
 			return api_fail(c, "DOMAIN_EXISTS", vm->ref, NULL);
@@ -872,7 +873,7 @@ static int pause_op(struct call *c, const char *ref, int pause)
 
 	if (!vm)
 		return -1;
-	domid = (uint32_t)vm->f[OF(vm, VM, domid)].u.i;
+	domid = (uint32_t)dm_fv(vm, OF(vm, VM, domid))->u.i;
 	rc = pause ? vmm_pause(api_vmm, domid, e, sizeof(e))
 		   : vmm_unpause(api_vmm, domid, e, sizeof(e));
 	if (rc)
@@ -921,7 +922,7 @@ static int clean_op(struct call *c, const char *ref, enum wait_kind kind)
 	 * clean one fails */
 	if (kind == W_SHUTDOWN && !is_state(vm, "Running"))
 		return destroy_job(c, vm, "shutdown");
-	rc = vmm_shutdown(api_vmm, (uint32_t)vm->f[OF(vm, VM, domid)].u.i,
+	rc = vmm_shutdown(api_vmm, (uint32_t)dm_fv(vm, OF(vm, VM, domid))->u.i,
 			  kind == W_CLEAN_REBOOT ? VMM_REQ_REBOOT : VMM_REQ_POWEROFF, e, sizeof(e));
 	if (rc && kind == W_SHUTDOWN)
 		return destroy_job(c, vm, "shutdown");
@@ -1041,7 +1042,7 @@ static struct obj *vm_by_uuid(const char *uuid)
 /* Destroy the stopped domain and build a new one (no caller). */
 static void restart_now(struct obj *vm)
 {
-	if (start_job(NULL, vm, 0, vm->f[OF(vm, VM, domid)].u.i, "hard_reboot") < 0) {
+	if (start_job(NULL, vm, 0, dm_fv(vm, OF(vm, VM, domid))->u.i, "hard_reboot") < 0) {
 		/* the restart cannot even begin (e.g. PV_kernel unset since) */
 		log_err("vm: %s: cannot restart it; destroying its domain", vm->ref);
 		destroy_job(NULL, vm, "hard_shutdown");
@@ -1058,7 +1059,7 @@ static int self_stop_policy(struct obj *vm, enum vmm_shutdown_reason reason)
 {
 	const struct vmm_restart_policy *rp = &api_vmm->restart;
 	struct obj *m = metrics_of(vm);
-	int64_t ran_ms = (now_wall() - m->f[OF(m, VM_metrics, start_time)].u.i) * 1000;
+	int64_t ran_ms = (now_wall() - dm_fv(m, OF(m, VM_metrics, start_time))->u.i) * 1000;
 	int crash = reason == VMM_REASON_CRASH || reason == VMM_REASON_WATCHDOG;
 	const char *action = dm_get_enum(vm, crash ? OF(vm, VM, actions_after_crash) :
 			reason == VMM_REASON_REBOOT ? OF(vm, VM, actions_after_reboot) :
@@ -1102,7 +1103,7 @@ static void on_shutdown(struct obj *vm, enum vmm_shutdown_reason reason)
 {
 	struct pending *p = take_pending(vm->ref);
 	struct call *c = NULL;
-	int64_t domid = vm->f[OF(vm, VM, domid)].u.i;
+	int64_t domid = dm_fv(vm, OF(vm, VM, domid))->u.i;
 	const char *op;
 	int want_restart, rc;
 
@@ -1150,13 +1151,13 @@ static void domain_event(void *opaque, const struct vmm_event *ev)
 	struct obj *vm = vm_by_uuid(ev->uuid);
 
 	(void)opaque;
-	if (!vm || vm->f[OF(vm, VM, is_control_domain)].u.i)
+	if (!vm || dm_fv(vm, OF(vm, VM, is_control_domain))->u.i)
 		return;
 	if (ev->type == VMM_EVENT_CONSOLE) {
 		api_console_log_read(vm->ref, ev->domid);
 		return;
 	}
-	if (vm->f[OF(vm, VM, domid)].u.i != (int64_t)ev->domid)
+	if (dm_fv(vm, OF(vm, VM, domid))->u.i != (int64_t)ev->domid)
 		return;         /* an old incarnation */
 	if (job_of(vm->ref) || api_vm_copy_busy(vm->ref))
 		return;         /* ours, in flight: its done() reconciles */
@@ -1215,7 +1216,7 @@ void api_vm_adopt(void)
 		/* operations in flight died with the last daemon; what was
 		 * allowed then was stored with them */
 		set_current_op(vm, NULL, NULL);
-		if (vm->f[OF(vm, VM, is_control_domain)].u.i)
+		if (dm_fv(vm, OF(vm, VM, is_control_domain))->u.i)
 			continue;
 		for (size_t i = 0; i < n; i++)
 			if (doms[i].domid && !strcasecmp(doms[i].uuid, dm_get_str(vm, k->f_uuid)))
@@ -1227,12 +1228,12 @@ void api_vm_adopt(void)
 			}
 			continue;
 		}
-		if (vm->f[OF(vm, VM, domid)].u.i != (int64_t)d->domid ||
+		if (dm_fv(vm, OF(vm, VM, domid))->u.i != (int64_t)d->domid ||
 		    strcmp(dm_get_str(vm, OF(vm, VM, resident_on)), api_this_host->ref) ||
 		    !is_state(vm, d->state == VMM_STATE_PAUSED ? "Paused" : "Running")) {
 			log_info("vm: adopting %s as domain %u", vm->ref, d->domid);
 			mark_running(vm, d->domid, d->state == VMM_STATE_PAUSED,
-				     metrics_of(vm)->f[FLD(VM_metrics, start_time)].u.i);
+				     dm_fv(metrics_of(vm), FLD(VM_metrics, start_time))->u.i);
 		}
 		/* else the record is right already: nothing to write */
 		if (d->state == VMM_STATE_SHUTDOWN)
@@ -1261,9 +1262,9 @@ int api_vm_on_destroy(struct call *c, struct obj *vm)
 		static const short sets[] = { FLD(VM, VBDs), FLD(VM, VIFs) };
 
 		for (size_t s = 0; s < 2; s++) {
-			struct dm_val *l = &vm->f[sets[s]];
+			const struct dm_val *l;
 
-			while (dm_list_len(l)) {
+			while (dm_list_len(l = dm_fv(vm, sets[s]))) {
 				struct obj *d = dm_obj_by_ref(l->u.l->v[0].u.s);
 
 				if (!d)

@@ -53,7 +53,7 @@ static void map_edit(struct obj *o, int field, const char *key, const char *val)
 {
 	const struct dm_type *t = o->cls->fields[field].t;
 	struct dm_val m = { 0 };
-	struct dm_list *l = o->f[field].u.l;
+	struct dm_list *l = dm_fv(o, field)->u.l;
 
 	for (size_t i = 0; l && i + 1 < l->n; i += 2)
 		if (strcmp(l->v[i].u.s, key))
@@ -73,7 +73,7 @@ static void copy_fields(struct obj *to, const struct obj *from, const short *ski
 		while (j < ns && skip[j] != i)
 			j++;
 		if (j == ns && !from->cls->fields[i].inverse && i != from->cls->f_uuid)
-			dm_set(to, i, &from->f[i]);
+			dm_set(to, i, dm_fv(from, i));
 	}
 }
 
@@ -113,7 +113,7 @@ static struct obj *copy_vbd(struct obj *vbd, struct obj *vm, const char *vdi)
 /* vm's VIFs onto n: the same MACs (a snapshot's, a revert's), or new */
 static void copy_vifs(struct obj *n, struct obj *vm, int same_mac)
 {
-	struct dm_val *l = &vm->f[OF(vm, VM, VIFs)];
+	const struct dm_val *l = dm_fv(vm, OF(vm, VM, VIFs));
 
 	for (size_t i = 0; i < dm_list_len(l); i++) {
 		struct obj *vif = dm_obj_by_ref(l->u.l->v[i].u.s), *v;
@@ -130,7 +130,7 @@ static void copy_vifs(struct obj *n, struct obj *vm, int same_mac)
 
 static void delete_set(struct obj *vm, int field, const char *keep_vdi_of)
 {
-	struct dm_val *l = &vm->f[field];
+	const struct dm_val *l = dm_fv(vm, field);
 
 	for (size_t i = 0; i < dm_list_len(l);) {
 		struct obj *d = dm_obj_by_ref(l->u.l->v[i].u.s);
@@ -176,8 +176,8 @@ static int vm_done(struct call *c, struct fjob *f, int rc, const char *err)
 	} else {
 		n = dm_obj_new(dm_class_find("VM"), NULL, NULL);
 		copy_fields(n, vm, vm_skip, ARRAY_SIZE(vm_skip));
-		dm_set(n, OF(n, VM, tags), &vm->f[OF(vm, VM, tags)]);
-		dm_set(n, OF(n, VM, affinity), &vm->f[OF(vm, VM, affinity)]);
+		dm_set(n, OF(n, VM, tags), dm_fv(vm, OF(vm, VM, tags)));
+		dm_set(n, OF(n, VM, affinity), dm_fv(vm, OF(vm, VM, affinity)));
 		dm_set_str(n, OF(n, VM, name_label), x->name);
 		dm_new_uuid(uuid);
 		dm_set_str(n, OF(n, VM, generation_id), uuid);
@@ -190,12 +190,12 @@ static int vm_done(struct call *c, struct fjob *f, int rc, const char *err)
 		dm_set_int(n, OF(n, VM, snapshot_time), now_wall());
 		map_edit(n, FLD(VM, snapshot_info), "power-state-at-snapshot", x->power);
 		map_edit(n, FLD(VM, snapshot_info), "disk-snapshot-type", "crash_consistent");
-		dm_set(n, OF(n, VM, parent), &vm->f[OF(vm, VM, parent)]);
+		dm_set(n, OF(n, VM, parent), dm_fv(vm, OF(vm, VM, parent)));
 		dm_set_str(vm, OF(vm, VM, parent), n->ref);
 	} else if (x->kind != K_REVERT) {
-		dm_set(n, OF(n, VM, is_a_template), &vm->f[OF(vm, VM, is_a_template)]);
+		dm_set(n, OF(n, VM, is_a_template), dm_fv(vm, OF(vm, VM, is_a_template)));
 		map_edit(n, FLD(VM, other_config), "default_template", NULL);
-		if (vm->f[OF(vm, VM, is_a_template)].u.i)
+		if (dm_fv(vm, OF(vm, VM, is_a_template))->u.i)
 			map_edit(n, FLD(VM, other_config), "base_template_name",
 				 dm_get_str(vm, OF(vm, VM, name_label)));
 		dm_new_uuid(uuid);
@@ -217,7 +217,7 @@ static int vm_done(struct call *c, struct fjob *f, int rc, const char *err)
 			struct obj *tv = ref_of("VDI", x->d[i].to);
 
 			if (tv && vdi)
-				dm_set(tv, OF(tv, VDI, virtual_size), &vdi->f[OF(vdi, VDI, virtual_size)]);
+				dm_set(tv, OF(tv, VDI, virtual_size), dm_fv(vdi, OF(vdi, VDI, virtual_size)));
 			continue;       /* the VM's VBD of it stays */
 		}
 		vbd = copy_vbd(vbd, n, to);
@@ -244,7 +244,7 @@ static int copy_op(struct call *c, int kind, const char *ref, const char *name, 
 		   const struct dm_val *ignore)
 {
 	struct obj *vm = api_obj(c, "VM", ref), *t = NULL;
-	struct dm_val *l;
+	const struct dm_val *l;
 	struct vm_ctx *x;
 	struct fjob *f;
 	char id[DM_REF_LEN];
@@ -260,7 +260,7 @@ static int copy_op(struct call *c, int kind, const char *ref, const char *name, 
 	}
 	if (kind == K_REVERT) {
 		t = ref_of("VM", dm_get_str(vm, OF(vm, VM, snapshot_of)));
-		if (dm_list_len(&t->f[OF(t, VM, current_operations)]))
+		if (dm_list_len(dm_fv(t, OF(t, VM, current_operations))))
 			return api_fail(c, "OTHER_OPERATION_IN_PROGRESS", "VM", t->ref, NULL);
 	}
 	x = xcalloc(1, sizeof(*x));
@@ -271,7 +271,7 @@ static int copy_op(struct call *c, int kind, const char *ref, const char *name, 
 	snprintf(x->name, sizeof(x->name), "%s", name ? name : "");
 	snprintf(x->power, sizeof(x->power), "%s", dm_get_enum(vm, OF(vm, VM, power_state)));
 	f = api_fjob_new(vm_done, x);
-	l = &vm->f[OF(vm, VM, VBDs)];
+	l = dm_fv(vm, OF(vm, VM, VBDs));
 	for (size_t i = 0; i < dm_list_len(l) && x->n < VMM_MAX_DEVS; i++) {
 		struct obj *vbd = dm_obj_by_ref(l->u.l->v[i].u.s), *vdi, *to;
 
@@ -281,7 +281,7 @@ static int copy_op(struct call *c, int kind, const char *ref, const char *name, 
 		if (vdi && ignore && in_set(ignore, vdi->ref))
 			continue;
 		snprintf(x->d[x->n].vbd, DM_REF_LEN, "%s", vbd->ref);
-		if (vdi && !vbd->f[OF(vbd, VBD, empty)].u.i &&
+		if (vdi && !dm_fv(vbd, OF(vbd, VBD, empty))->u.i &&
 		    !strcmp(dm_get_enum(vbd, OF(vbd, VBD, type)), "Disk")) {
 			to = kind == K_REVERT ? ref_of("VDI", dm_get_str(vdi, OF(vdi, VDI, snapshot_of))) : NULL;
 			if (to) {
@@ -299,10 +299,10 @@ static int copy_op(struct call *c, int kind, const char *ref, const char *name, 
 		snprintf(id, sizeof(id), "%s", c->task);
 	else
 		dm_new_ref(id);
-	if (t && t->f[OF(t, VM, domid)].u.i > 0) {
-		api_fjob_domain(f, t->f[OF(t, VM, domid)].u.i, 1);
+	if (t && dm_fv(t, OF(t, VM, domid))->u.i > 0) {
+		api_fjob_domain(f, dm_fv(t, OF(t, VM, domid))->u.i, 1);
 	} else if (kind == K_SNAP && disks > 1 && !strcmp(x->power, "Running")) {
-		api_fjob_domain(f, vm->f[OF(vm, VM, domid)].u.i, 0);
+		api_fjob_domain(f, dm_fv(vm, OF(vm, VM, domid))->u.i, 0);
 	}
 	api_vm_set_op(vm, kind_op[kind], id);
 	if (t)
@@ -335,7 +335,7 @@ HANDLER(api_vm_revert)
 int api_vm_copy_busy(const char *vmref)
 {
 	struct obj *vm = ref_of("VM", vmref);
-	const struct dm_val *cur = vm ? &vm->f[OF(vm, VM, current_operations)] : NULL;
+	const struct dm_val *cur = vm ? dm_fv(vm, OF(vm, VM, current_operations)) : NULL;
 	const char *op;
 
 	if (!dm_list_len(cur))
@@ -404,14 +404,14 @@ static int scan_disks(const char *s, struct pdisk *d, unsigned *nd)
 HANDLER(api_vm_provision)
 {
 	struct obj *vm = api_obj(c, "VM", args[0].u.s), *made[VMM_MAX_DEVS][2];
-	struct dm_val *disks;
+	const struct dm_val *disks;
 	struct pdisk d[VMM_MAX_DEVS];
 	unsigned nd = 0, i;
 
 	if (!vm || api_vm_op_check(c, vm, "provision"))
 		return -1;
 	disks = dm_map_get(vm->cls->fields[OF(vm, VM, other_config)].t,
-			   &vm->f[OF(vm, VM, other_config)], "disks");
+			   dm_fv(vm, OF(vm, VM, other_config)), "disks");
 	if (disks && scan_disks(disks->u.s, d, &nd))
 		return api_fail(c, "INVALID_VALUE", "other_config:disks", disks->u.s, NULL);
 	for (i = 0; i < nd; i++) {
@@ -461,8 +461,8 @@ static int allowed_devices(struct call *c, const char *ref, int set, int field,
 
 	if (!vm)
 		return -1;
-	for (size_t i = 0; i < dm_list_len(&vm->f[set]); i++) {
-		struct obj *d = dm_obj_by_ref(vm->f[set].u.l->v[i].u.s);
+	for (size_t i = 0; i < dm_list_len(dm_fv(vm, set)); i++) {
+		struct obj *d = dm_obj_by_ref(dm_fv(vm, set)->u.l->v[i].u.s);
 		const char *u = d ? dm_get_str(d, field) : "";
 
 		if (*u && strspn(u, "0123456789") == strlen(u) && atoi(u) < VMM_MAX_DEVS)
@@ -515,11 +515,11 @@ HANDLER(api_vm_set_vcpus_live)
 
 	if (!vm || api_vm_op_check(c, vm, "changing_VCPUs_live"))
 		return -1;
-	if (args[1].u.i < 1 || args[1].u.i > vm->f[OF(vm, VM, VCPUs_max)].u.i) {
+	if (args[1].u.i < 1 || args[1].u.i > dm_fv(vm, OF(vm, VM, VCPUs_max))->u.i) {
 		snprintf(n, sizeof(n), "%lld", (long long)args[1].u.i);
 		return api_fail(c, "INVALID_VALUE", "nvcpu", n, NULL);
 	}
-	if (vmm_set_vcpus(api_vmm, (uint32_t)vm->f[OF(vm, VM, domid)].u.i, (unsigned)args[1].u.i,
+	if (vmm_set_vcpus(api_vmm, (uint32_t)dm_fv(vm, OF(vm, VM, domid))->u.i, (unsigned)args[1].u.i,
 			  e, sizeof(e)))
 		return api_fail(c, "INTERNAL_ERROR", e, NULL);
 	m = ref_of("VM_metrics", dm_get_str(vm, OF(vm, VM, metrics)));
@@ -537,7 +537,7 @@ void api_vm_templates_init(uint64_t host_memory)
 	char rec[400];
 
 	for (struct obj *o = k->first; o; o = o->next)
-		if (o->f[OF(o, VM, is_default_template)].u.i && !o->owner)
+		if (dm_fv(o, OF(o, VM, is_default_template))->u.i && !o->owner)
 			return;
 	snprintf(rec, sizeof(rec),
 		 "<restrictions><restriction field=\"memory-static-max\" max=\"%llu\"/>"

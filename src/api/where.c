@@ -341,7 +341,7 @@ static const char *value_text(const struct wval *v, const struct obj *o, struct 
 	if (v->field == REF_FIELD)
 		return o->ref;
 	buf_reset(b);
-	text(o->cls->fields[v->field].t, &o->f[v->field], b);
+	text(o->cls->fields[v->field].t, dm_fv(o, v->field), b);
 	return b->data ? b->data : "";
 }
 

@@ -133,7 +133,7 @@ int console_open(const struct http_req *req, struct buf *resp, void **arg)
 			      "are not served through the master yet");
 	if (strcmp(state, "Running") && strcmp(state, "Paused"))
 		return refuse(resp, 500, "the VM is not running");
-	if (vm->f[FLD(VM, is_control_domain)].u.i)
+	if (dm_fv(vm, FLD(VM, is_control_domain))->u.i)
 		return refuse(resp, 404, "no console of the control domain here");
 	if (raw && ws)
 		return refuse(resp, 400, "a vt100 console is a byte stream: CONNECT to it");
@@ -329,8 +329,8 @@ static void type_keys(void *opaque, const char *p, size_t n)
 	struct viewer *v = opaque;
 	struct obj *vm = dm_obj_by_ref_cls(dm_class_find("VM"), v->con->vm);
 
-	if (vm && vm->f[FLD(VM, domid)].u.i > 0)
-		vmm_console_write(api_vmm, (uint32_t)vm->f[FLD(VM, domid)].u.i, p, n);
+	if (vm && dm_fv(vm, FLD(VM, domid))->u.i > 0)
+		vmm_console_write(api_vmm, (uint32_t)dm_fv(vm, FLD(VM, domid))->u.i, p, n);
 }
 
 /* The payload bytes (after WebSocket framing, if any) are in v->msg. */

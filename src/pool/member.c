@@ -395,6 +395,32 @@ out:
 	arena_free(&a);
 }
 
+/* A message of the master's that this member cannot use: one line naming
+ * what was wrong (detail: printable ASCII, cut), at most one a minute (a
+ * master gone wrong must not fill the console); the next says how many
+ * more there were. */
+static void bad_msg(const char *what, const char *detail)
+{
+	static int64_t next;
+	static unsigned quiet;
+	int64_t now = now_ms();
+	char d[81], more[48] = "";
+	size_t i;
+
+	if (now < next) {
+		quiet++;
+		return;
+	}
+	for (i = 0; detail[i] && i + 1 < sizeof(d); i++)
+		d[i] = detail[i] >= ' ' && detail[i] < 127 ? detail[i] : '?';
+	d[i] = 0;
+	if (quiet)
+		snprintf(more, sizeof(more), ", as were %u more in the minute before", quiet);
+	log_warn("XENBOX-POOL the master sent %s%s%s; ignored%s", what, *d ? ": " : "", d, more);
+	quiet = 0;
+	next = now + 60000;
+}
+
 static int on_msg(struct chan *ch, char *s, size_t n)
 {
 	struct arena a;
@@ -402,12 +428,17 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 	const struct xv *res, *x;
 	const char *err, *name;
 	struct obj *l = link_obj();
-	int first = l && !*dm_get_str(l, FLD(pool_link, pool_uuid));
+	int first = l && !*dm_get_str(l, FLD(pool_link, pool_uuid)), notjson;
 
 	if (m.state == ONLINE && !fwd_run(ch, s, n))
 		return 0;       /* a call from the master (pool/forward.c) */
 	arena_init(&a, 1u << 20);
-	if (json_parse(&a, s, n, &v, &err) || xv_get(v, "method")) {
+	if ((notjson = json_parse(&a, s, n, &v, &err)) || xv_get(v, "method")) {
+		if (notjson)
+			bad_msg("a message that is not JSON", err);
+		else
+			bad_msg(m.state == ONLINE ? "a call that is not a JSON-RPC call"
+				: "a call before it answered the hello", "");
 		arena_free(&a);
 		return 0;
 	}
@@ -419,6 +450,11 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		return -1;
 	}
 	if (m.state == ONLINE) {
+		const struct xv *e = xv_get(v, "error"), *em = xv_get(e, "message");
+
+		if (!xv_get(v, "result"))
+			bad_msg(e ? "an error for a sync" : "an answer with no result",
+				em && em->type == XV_STRING ? em->u.s : "");
 		mirror_synced();        /* the only calls we make then */
 		/* pool.join is answered once the master has taken the first
 		 * sync (the snapshot, or its first part): it shows the host */
@@ -432,8 +468,9 @@ static int on_msg(struct chan *ch, char *s, size_t n)
 		m.up_since = now_ms();
 		m.next_ping = m.up_since + m.dead_ms / 3;
 		m.last[0] = 0;
-		if (first)
-			log_warn("XENBOX-POOL joined pool \"%s\" (%s) as %s%s", name,
+		if (first)      /* an unnamed pool by its master, as XAPI's clients do */
+			log_warn("XENBOX-POOL joined pool %s%s%s (%s) as %s%s", *name ? "\"" :
+				 "of master ", *name ? name : m.cfg->master, *name ? "\"" : "",
 				 dm_get_str(l, FLD(pool_link, pool_uuid)),
 				 dm_get_str(api_this_host, FLD(host, hostname)), m.once ? "" :
 				 "; remove the pool_token or pool_password line from xenbox.conf: "

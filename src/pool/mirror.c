@@ -111,13 +111,10 @@ static int fill(struct obj *o, const struct xv *rec)
 static struct obj *make(struct dm_class *k, const char *ref, const struct xv *rec, unsigned n)
 {
 	const char *u = str(rec, "uuid");
-	struct obj *o;
 
 	if (!ref_ok(ref) || !dm_uuid_valid(u) || dm_obj_by_uuid(k, u))
 		return NULL;
-	o = dm_obj_new(k, ref, u);
-	o->owner = n & 0xffff;
-	return o;
+	return dm_obj_new_owned(k, ref, u, n);
 }
 
 /* ---- owners, for the store ---- */
@@ -392,7 +389,7 @@ int64_t pool_mirror_tick(int64_t now)
 		build(now);
 	/* the channel's session is in use while the channel is (not GC'd) */
 	if ((ss = dm_obj_by_ref(s.session)))
-		ss->f[OF(ss, session, last_active)].u.i = now_wall();
+		dm_fw(ss, OF(ss, session, last_active))->u.i = now_wall();
 	return s.ch && s.next_tick > now ? s.next_tick - now : -1;
 }
 

@@ -75,6 +75,7 @@ void relay_query(const char *query, char *out)
 /* ---- the master ---- */
 
 static char *domain;            /* NULL: no relay */
+#define NAME_UNREACHABLE "POOL_MEMBER_STATS_UNREACHABLE"
 static const char *const paths[] = {
 	"/rrd_updates", "/host_rrd", "/vm_rrd", "/metrics", "/console_log",
 };
@@ -190,6 +191,40 @@ void relay_master_init(const char *d)
 	server_pool_relay = relay_get;
 }
 
+/* 7.5: one message for the pool, not one per member (1000 of them at
+ * 1000 members): made at the first member without a relay name, its body
+ * and time updated at the next ones; one warning per daemon life.
+ * O(hosts + messages) per new member. */
+static void unreachable(void)
+{
+	static char ref[DM_REF_LEN];
+	static int warned;
+	const struct dm_class *mk = dm_class_find("message");
+	struct obj *m = dm_obj_by_ref_cls(mk, ref);
+	size_t n = 0;
+	char body[200];
+
+	for (const struct obj *h = dm_class_find("host")->first; h; h = h->next)
+		n += h->owner != 0;
+	for (struct obj *o = mk->first; o && !m; o = o->next)
+		if (!o->owner && !strcmp(dm_get_str(o, FLD(message, name)), NAME_UNREACHABLE))
+			m = o;  /* an earlier life's */
+	snprintf(body, sizeof(body), "Clients reach the stats of the pool's %zu member%s only "
+		 "through the master, which has no pool_relay_domain: set it (docs/POOL.md 7.2)",
+		 n, n == 1 ? "" : "s");
+	if (!warned++)
+		log_warn("XENBOX-POOL no pool_relay_domain, so clients that cannot reach the "
+			 "members see no stats of them (one %s message says so)", NAME_UNREACHABLE);
+	if (!m)
+		m = api_message_create(NAME_UNREACHABLE, 3, "Pool",
+				       dm_get_str(api_pool, api_pool->cls->f_uuid), body);
+	else if (strcmp(body, dm_get_str(m, FLD(message, body)))) {
+		dm_set_str(m, FLD(message, body), body);
+		dm_set_int(m, FLD(message, timestamp), now_wall());
+	}
+	snprintf(ref, sizeof(ref), "%s", m->ref);
+}
+
 void relay_publish(struct obj *o, int fresh)
 {
 	struct obj *h = fwd_host(o->owner);
@@ -206,14 +241,8 @@ void relay_publish(struct obj *o, int fresh)
 		}
 		/* 7.2's fallback: never the member's own (private) address */
 		dm_set_str(o, FLD(host, address), dm_get_str(api_this_host, FLD(host, address)));
-		if (fresh) {
-			log_warn("XENBOX-POOL member %s: no pool_relay_domain, so clients that "
-				 "cannot reach it see no stats of it", u);
-			api_message_create("POOL_MEMBER_STATS_UNREACHABLE", 3, "Host", u,
-					   "Clients reach this host's stats only through the "
-					   "master: set pool_relay_domain on the master "
-					   "(docs/POOL.md 7.2)");
-		}
+		if (fresh)
+			unreachable();
 	} else if (domain && o->cls == dm_class_find("console")) {
 		const char *loc = dm_get_str(o, FLD(console, location)), *p = strstr(loc, "://");
 

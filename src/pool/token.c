@@ -58,11 +58,11 @@ static struct obj *by_id(const char *id)
 /* "" when t may be used now, else why not */
 static const char *unusable(const struct obj *t, int64_t now)
 {
-	if (t->f[OF(t, pool_token, revoked)].u.i)
+	if (dm_fv(t, OF(t, pool_token, revoked))->u.i)
 		return "revoked";
-	if (now >= t->f[OF(t, pool_token, expires)].u.i)
+	if (now >= dm_fv(t, OF(t, pool_token, expires))->u.i)
 		return "expired";
-	if (t->f[OF(t, pool_token, uses_left)].u.i <= 0)
+	if (dm_fv(t, OF(t, pool_token, uses_left))->u.i <= 0)
 		return "used up";
 	return "";
 }
@@ -114,16 +114,16 @@ int token_spend(const char *token, const char *host_uuid, char *why, size_t whyl
 
 	if (!t)
 		return -1;
-	dm_set_int(t, OF(t, pool_token, uses_left), t->f[OF(t, pool_token, uses_left)].u.i - 1);
+	dm_set_int(t, OF(t, pool_token, uses_left), dm_fv(t, OF(t, pool_token, uses_left))->u.i - 1);
 	dm_val_copy(t->cls->fields[FLD(pool_token, used_by)].t, &set,
-		    &t->f[FLD(pool_token, used_by)]);
+		    dm_fv(t, FLD(pool_token, used_by)));
 	e.u.s = dm_str(host_uuid);
 	dm_list_push(NULL, &set, &e);
 	dm_set(t, FLD(pool_token, used_by), &set);
 	dm_val_free(t->cls->fields[FLD(pool_token, used_by)].t, &set);
 	log_info("pool: join token %s used by host %s; %lld uses left",
 		 dm_get_str(t, FLD(pool_token, token_id)), host_uuid,
-		 (long long)t->f[FLD(pool_token, uses_left)].u.i);
+		 (long long)dm_fv(t, FLD(pool_token, uses_left))->u.i);
 	return 0;
 }
 
@@ -134,7 +134,7 @@ void token_gc(int64_t now, int room)
 	for (o = tokens()->first; o; o = next) {
 		next = o->next;
 		if (*unusable(o, now) &&
-		    (room || now - o->f[OF(o, pool_token, expires)].u.i > TOKEN_KEEP_AFTER_EXPIRY))
+		    (room || now - dm_fv(o, OF(o, pool_token, expires))->u.i > TOKEN_KEEP_AFTER_EXPIRY))
 			dm_obj_delete(o);
 	}
 }
@@ -238,18 +238,18 @@ HANDLER(api_pool_get_join_tokens)
 	token_gc(now, 0);
 	res->u.l = NULL;
 	for (struct obj *t = tokens()->first; t; t = t->next) {
-		const struct dm_val *by = &t->f[OF(t, pool_token, used_by)];
+		const struct dm_val *by = dm_fv(t, OF(t, pool_token, used_by));
 		const char *st = unusable(t, now);
 		struct dm_val m = { 0 };
 		struct buf b = BUF_INIT;
 
 		dm_map_put_str(&m, "id", dm_get_str(t, OF(t, pool_token, token_id)));
 		dm_map_put_str(&m, "label", dm_get_str(t, OF(t, pool_token, label)));
-		snprintf(num, sizeof(num), "%lld", (long long)t->f[OF(t, pool_token, uses_left)].u.i);
+		snprintf(num, sizeof(num), "%lld", (long long)dm_fv(t, OF(t, pool_token, uses_left))->u.i);
 		dm_map_put_str(&m, "uses_left", num);
-		put_time(&m, "created", t->f[OF(t, pool_token, created)].u.i);
-		put_time(&m, "expires", t->f[OF(t, pool_token, expires)].u.i);
-		dm_map_put_str(&m, "revoked", t->f[OF(t, pool_token, revoked)].u.i ? "true" : "false");
+		put_time(&m, "created", dm_fv(t, OF(t, pool_token, created))->u.i);
+		put_time(&m, "expires", dm_fv(t, OF(t, pool_token, expires))->u.i);
+		dm_map_put_str(&m, "revoked", dm_fv(t, OF(t, pool_token, revoked))->u.i ? "true" : "false");
 		dm_map_put_str(&m, "state", *st ? st : "valid");
 		for (size_t i = 0; i < dm_list_len(by); i++)
 			buf_addf(&b, "%s%s", i ? "," : "", by->u.l->v[i].u.s);
@@ -281,7 +281,7 @@ HANDLER(api_pool_revoke_join_token)
 	}
 	if (!t)
 		return api_fail(c, "UUID_INVALID", "join_token", id, NULL);
-	if (!t->f[OF(t, pool_token, revoked)].u.i) {
+	if (!dm_fv(t, OF(t, pool_token, revoked))->u.i) {
 		dm_set_int(t, OF(t, pool_token, revoked), 1);
 		log_info("pool: join token %s revoked", id);
 	}

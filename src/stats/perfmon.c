@@ -30,7 +30,7 @@ static struct alarm *alarms;
 
 const char *perfmon_other_config(struct obj *o, int field, const char *key)
 {
-	struct dm_val *v = dm_map_get(o->cls->fields[field].t, &o->f[field], key);
+	const struct dm_val *v = dm_map_get(o->cls->fields[field].t, dm_fv(o, field), key);
 
 	return v ? v->u.s : NULL;
 }

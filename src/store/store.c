@@ -360,7 +360,10 @@ static int load_class(struct dm_class *k, char *err, size_t errlen)
 			log_warn("store: %s %s: unknown owner %s", k->name, ref, own);
 			continue;
 		}
-		o = dm_obj_new(k, ref, "00000000-0000-0000-0000-000000000000");
+		/* another host's: sparse if mirrored (dm.h), written as its mirror */
+		o = dm_obj_new_owned(k, ref, "00000000-0000-0000-0000-000000000000",
+				     (unsigned)owner);
+		DM_FOREIGN(1);
 		for (int c = 0; c < ncols; c++) {
 			const struct dm_field *f = &k->fields[cols[c]];
 			struct dm_val v;
@@ -382,7 +385,7 @@ static int load_class(struct dm_class *k, char *err, size_t errlen)
 				;
 			dm_obj_set_uuid(o, (const char *)sqlite3_column_text(st, c + 2));
 		}
-		o->owner = (unsigned)owner & 0xffff;    /* last: dm_set refuses owned ones */
+		DM_FOREIGN(0);
 		arena_free(&a);
 	}
 	if (r != SQLITE_DONE) {
@@ -439,7 +442,7 @@ static int write_obj(struct obj *o, struct buf *sql, struct buf *tmp)
 	col++;                  /* else NULL: this host's */
 	for (int i = 0; i < k->nfields; i++)
 		if (field_persisted(&k->fields[i]))
-			bind_value(st, col++, &k->fields[i], &o->f[i], tmp);
+			bind_value(st, col++, &k->fields[i], dm_fv(o, i), tmp);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(st);
 	return rc;

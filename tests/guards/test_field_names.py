@@ -41,3 +41,35 @@ def test_the_guard_sees_a_lookup(tmp_path):
     p.mkdir()
     (p / "x.c").write_text('f = dm_field_find(o->cls, "other_config");\n')
     assert callers(str(tmp_path)) == [("stats/x.c", 1, 'f = dm_field_find(o->cls, "other_config");')]
+
+
+# An object's values are read with dm_fv() and written with dm_set() or
+# dm_fw(), never indexed: an object of a mirrored class that another host
+# owns is sparse (docs/POOL.md 11.3), its f_[] a bitmap and its slots.
+INDEX = re.compile(r"(->|\.)f_\s*\[|(->|\.)f\s*\[[^\]]*\]\s*\.u\b")
+
+
+def indexers(src):
+    found = []
+    for d, _, files in os.walk(src):
+        for f in files:
+            if not f.endswith((".c", ".h")):
+                continue
+            p = os.path.join(d, f)
+            rel = os.path.relpath(p, src)
+            with open(p, encoding="utf-8", errors="replace") as fh:
+                for n, line in enumerate(fh, 1):
+                    if INDEX.search(line):
+                        found.append((rel, n, line.strip()))
+    return found
+
+
+def test_values_only_through_the_accessors():
+    bad = [c for c in indexers(SRC) + indexers(os.path.join(TOP, "tests"))
+           if c[0] != "api/dm.c"]
+    assert not bad, "an object's values indexed outside dm.c (use dm_fv/dm_fw): %r" % bad
+
+
+def test_the_guard_sees_an_index(tmp_path):
+    (tmp_path / "x.c").write_text("n = vm->f_[3].u.i;\nm = vm->f[3].u.i;\nk = dm_fv(vm, 3)->u.i;\n")
+    assert [c[1] for c in indexers(str(tmp_path))] == [1, 2]

@@ -120,6 +120,10 @@ def test_join_by_token_then_restart_without_credentials(two_dirs):
                        pool.member.read_log())
         assert log, pool.member.read_log()
         assert "XENBOX-POOL joining %s with token %s" % (pool.master_addr(), tid) in log
+        # the master's pool has no name: the line names the master, as XAPI
+        # clients show such a pool, not ""
+        assert 'joined pool ""' not in log, log
+        assert "XENBOX-POOL joined pool of master %s (" % pool.master_addr() in log, log
         mlog = pool.master.read_log()
         assert "joined from 127.0.0.1" in mlog and "by token:%s" % tid in mlog, mlog
         rows = wait_for(lambda: members(pool.master))
@@ -351,3 +355,81 @@ def test_after_a_master_restart_members_are_offline_until_they_connect(two_dirs)
         assert ok(p.host_metrics.get_live(s, ok(p.host.get_metrics(s, h)))) is True
     finally:
         assert pool.stop() == (0, 0)
+
+
+def test_malformed_master_messages_are_named(two_dirs, tmp_path):
+    """A master that sends what the member cannot use (played by the test:
+    TLS 1.3 with a certificate of its own, which the member pins, the 101,
+    then frames of its own): the member logs a line naming what was wrong,
+    at most one a minute however many come, and carries on."""
+    import base64
+    import hashlib
+    import socket
+    import ssl
+    import threading
+    cert, key = str(tmp_path / "m.crt"), str(tmp_path / "m.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=fake-master",
+                    "-days", "2", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    with open(cert) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    fp = ":".join("%02X" % b for b in hashlib.sha256(der).digest())
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(cert, key)
+    lsock = socket.create_server(("127.0.0.1", 0))
+    lsock.settimeout(30)
+    port = lsock.getsockname()[1]
+    sent = threading.Event()
+    done = threading.Event()
+    bad = [b"this is not JSON", b"{\"result\":", b"[1, 2",
+           b"{\"jsonrpc\":\"2.0\",\"method\":\"VM.start\",\"params\":[],\"id\":\"x1\"}"]
+
+    def frame(payload):
+        return bytes([0x81, len(payload)]) + payload      # unmasked, < 126 bytes
+
+    def serve():
+        try:
+            raw, _ = lsock.accept()
+            s = ctx.wrap_socket(raw, server_side=True)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += s.recv(1)
+            k = re.search(rb"Sec-WebSocket-Key: *([^\r]+)", head, re.I).group(1)
+            acc = base64.b64encode(hashlib.sha1(
+                k + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+            s.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + acc +
+                      b"\r\nSec-WebSocket-Protocol: xenbox-pool.1\r\n\r\n")
+            for p in bad:
+                s.sendall(frame(p))
+            sent.set()
+            done.wait(60)
+            s.close()
+        except OSError:
+            sent.set()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    sdir = two_dirs[1]
+    conf = write_conf(sdir, "pool_master = 127.0.0.1:%d\npool_fingerprint = %s\n"
+                      "pool_token = xbt1-0123456789abcdef-%s\n" % (port, fp, "0" * 64))
+    d = Daemon(sdir).start(["--config", conf])
+    try:
+        assert sent.wait(40), d.read_log()
+        line = "XENBOX-POOL the master sent a message that is not JSON"
+        log = wait_for(lambda: line in d.read_log() and d.read_log())
+        assert log, d.read_log()
+        time.sleep(1)           # the other four, ignored without a line each
+        log = d.read_log()
+        assert log.count("XENBOX-POOL the master sent") == 1, log
+        # and it carries on: a member now, it answers as one
+        fails(d.proxy().session.login_with_password("root", PASSWORD, "1.0", "t"),
+              "HOST_IS_SLAVE", "127.0.0.1")
+    finally:
+        done.set()
+        lsock.close()
+        assert d.stop() == 0
+        log = d.read_log()
+        assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log

@@ -168,17 +168,19 @@ def test_task_id_vm_rrd_console_and_offline(two_dirs):
 def test_without_a_relay_domain(two_dirs):
     """7.2's fallback: the member's host.address is the master's own (never
     the member's, which may be a private address), one
-    POOL_MEMBER_STATS_UNREACHABLE message says why, and nothing is
-    relayed by Host:."""
+    POOL_MEMBER_STATS_UNREACHABLE message for the pool (not one per
+    member: docs/POOL.md 7.5) says why, and nothing is relayed by Host:."""
     pool = relay_pool(two_dirs, mextra="")
     try:
         p, s = pool.master.login()
-        master_host = ok(p.pool.get_master(s, ok(p.pool.get_all(s))[0]))
+        pref = ok(p.pool.get_all(s))[0]
+        master_host = ok(p.pool.get_master(s, pref))
         assert ok(p.host.get_address(s, pool.mhost)) == ok(p.host.get_address(s, master_host))
         msgs = [m for m in ok(p.message.get_all_records(s)).values()
                 if m["name"] == "POOL_MEMBER_STATS_UNREACHABLE"]
-        assert len(msgs) == 1 and msgs[0]["obj_uuid"] == pool.muuid, msgs
-        assert "pool_relay_domain" in msgs[0]["body"]
+        assert len(msgs) == 1, msgs
+        assert msgs[0]["cls"] == "Pool" and msgs[0]["obj_uuid"] == ok(p.pool.get_uuid(s, pref))
+        assert "pool_relay_domain" in msgs[0]["body"] and "1 member " in msgs[0]["body"]
         r, data = get(pool.master, "/host_rrd?session_id=%s" % s,
                       "%s.%s" % (pool.muuid, DOMAIN))
         assert r.status == 200 and pool.muuid.encode() not in data

@@ -71,11 +71,11 @@ static void test_defaults_and_records(void **state)
 	(void)state;
 	vm = dm_obj_new(CLS("VM"), NULL, NULL);
 	assert_string_equal(dm_get_enum(vm, OF(vm, VM, power_state)), "Halted");
-	assert_int_equal(vm->f[OF(vm, VM, domid)].u.i, -1);
-	assert_int_equal(vm->f[OF(vm, VM, user_version)].u.i, 1);
-	assert_true(vm->f[OF(vm, VM, HVM_shadow_multiplier)].u.d == 1.0);
+	assert_int_equal(dm_fv(vm, OF(vm, VM, domid))->u.i, -1);
+	assert_int_equal(dm_fv(vm, OF(vm, VM, user_version))->u.i, 1);
+	assert_true(dm_fv(vm, OF(vm, VM, HVM_shadow_multiplier))->u.d == 1.0);
 	assert_string_equal(dm_get_str(vm, OF(vm, VM, resident_on)), "OpaqueRef:NULL");
-	assert_int_equal(dm_list_len(&vm->f[OF(vm, VM, VBDs)]), 0);
+	assert_int_equal(dm_list_len(dm_fv(vm, OF(vm, VM, VBDs))), 0);
 	assert_true(dm_uuid_valid(dm_get_str(vm, vm->cls->f_uuid)));
 	assert_memory_equal(vm->ref, "OpaqueRef:", 10);
 	assert_ptr_equal(dm_obj_by_ref(vm->ref), vm);
@@ -94,19 +94,19 @@ static void test_inverse_relations(void **state)
 
 	(void)state;
 	dm_set_str(vbd, OF(vbd, VBD, VM), a->ref);
-	assert_int_equal(dm_list_len(&a->f[vbds]), 1);
-	assert_string_equal(a->f[vbds].u.l->v[0].u.s, vbd->ref);
+	assert_int_equal(dm_list_len(dm_fv(a, vbds)), 1);
+	assert_string_equal(dm_fv(a, vbds)->u.l->v[0].u.s, vbd->ref);
 	dm_set_str(vbd, OF(vbd, VBD, VM), b->ref);          /* moves */
-	assert_int_equal(dm_list_len(&a->f[vbds]), 0);
-	assert_int_equal(dm_list_len(&b->f[vbds]), 1);
+	assert_int_equal(dm_list_len(dm_fv(a, vbds)), 0);
+	assert_int_equal(dm_list_len(dm_fv(b, vbds)), 1);
 	dm_obj_delete(vbd);
-	assert_int_equal(dm_list_len(&b->f[vbds]), 0);
+	assert_int_equal(dm_list_len(dm_fv(b, vbds)), 0);
 	/* rebuilt from the forward refs, as after loading */
 	vbd = dm_obj_new(CLS("VBD"), NULL, NULL);
 	dm_set_str(vbd, OF(vbd, VBD, VM), a->ref);
 	dm_rebuild_inverses();
-	assert_int_equal(dm_list_len(&a->f[vbds]), 1);
-	assert_int_equal(dm_list_len(&b->f[vbds]), 0);
+	assert_int_equal(dm_list_len(dm_fv(a, vbds)), 1);
+	assert_int_equal(dm_list_len(dm_fv(b, vbds)), 0);
 	dm_obj_delete(a);               /* the VBD's ref now dangles, harmlessly */
 	assert_null(dm_obj_by_ref(dm_get_str(vbd, OF(vbd, VBD, VM))));
 	dm_obj_delete(vbd);
@@ -189,7 +189,7 @@ static void test_uuid_reindex_and_maps(void **state)
 	dm_obj_set_uuid(vm, "aaaaaaaa-2222-3333-4444-555555555555");
 	assert_null(dm_obj_by_uuid(CLS("VM"), "11111111-2222-3333-4444-555555555555"));
 	assert_ptr_equal(dm_obj_by_uuid(CLS("VM"), "aaaaaaaa-2222-3333-4444-555555555555"), vm);
-	oc = &vm->f[OF(vm, VM, other_config)];
+	oc = dm_fw(vm, OF(vm, VM, other_config));
 	mt = vm->cls->fields[OF(vm, VM, other_config)].t;
 	dm_map_put_str(oc, "k", "v1");
 	dm_map_put_str(oc, "k", "v2");
@@ -316,7 +316,7 @@ static void test_interned_strings(void **state)
 	vm = dm_obj_new(CLS("VM"), NULL, NULL);
 	dm_set_str(vm, OF(vm, VM, name_label), "web");
 	dm_set_str(vbd, OF(vbd, VBD, VM), vm->ref);
-	assert_ptr_equal(vm->f[OF(vm, VM, VBDs)].u.l->v[0].u.s, vbd->ref);
+	assert_ptr_equal(dm_fv(vm, OF(vm, VM, VBDs))->u.l->v[0].u.s, vbd->ref);
 	assert_ptr_equal(dm_get_str(vbd, OF(vbd, VBD, VM)), vm->ref);
 	ref = dm_str_ref(vm->ref);
 	dm_obj_delete(vbd);
@@ -340,6 +340,135 @@ static void test_interned_strings(void **state)
 	assert_int_equal(WTERMSIG(st), SIGABRT);
 }
 
+/* Sparse objects (docs/POOL.md 11.3): another host's object of a mirrored
+ * class holds only the fields that differ from their default; a field it
+ * does not hold reads as the default (the class's shared one); a write
+ * of another value adds its slot, of the default drops it; inverse sets
+ * and lookups work as on a dense object. */
+#define ABSENT(o, i) (dm_fv((o), (i)) == &(o)->cls->fields[(i)].dv)
+
+/* a value of field f's type other than its default; 0 if none is made */
+static int other_value(const struct dm_field *f, int i, struct dm_val *v, char *buf)
+{
+	const struct dm_val *d = &f->dv;
+
+	switch (f->t->kind) {
+	case DM_STRING:
+		sprintf(buf, "v%d", i);
+		v->u.s = buf;
+		return 1;
+	case DM_INT:
+	case DM_DATETIME:
+		v->u.i = d->u.i + 1000 + i;
+		return 1;
+	case DM_BOOL:
+		v->u.i = !d->u.i;
+		return 1;
+	case DM_FLOAT:
+		v->u.d = d->u.d + 0.5;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void test_sparse_objects(void **state)
+{
+	struct dm_class *k = CLS("VM");
+	size_t n0 = dm_str_count();
+	struct obj *s, *d, *vbd, *ses;
+	int vbds = FLD(VM, VBDs), nset = 0;
+	char buf[32];
+
+	(void)state;
+	assert_true(k->nfields > 64);   /* the bitmap spans two words */
+	s = dm_obj_new_owned(k, NULL, NULL, 3);
+	d = dm_obj_new(k, NULL, NULL);
+	ses = dm_obj_new_owned(CLS("session"), NULL, NULL, 3);
+	assert_true(s->sparse);
+	assert_int_equal(s->owner, 3);
+	assert_false(d->sparse);
+	assert_false(ses->sparse);      /* not a mirrored class: dense */
+	/* absent fields read as their defaults */
+	assert_string_equal(dm_get_enum(s, OF(s, VM, power_state)), "Halted");
+	assert_int_equal(dm_fv(s, OF(s, VM, domid))->u.i, -1);
+	assert_int_equal(dm_fv(s, OF(s, VM, user_version))->u.i, 1);
+	assert_true(dm_fv(s, OF(s, VM, HVM_shadow_multiplier))->u.d == 1.0);
+	assert_string_equal(dm_get_str(s, OF(s, VM, resident_on)), "OpaqueRef:NULL");
+	assert_string_equal(dm_get_str(s, OF(s, VM, name_label)), "");
+	assert_int_equal(dm_list_len(dm_fv(s, vbds)), 0);
+	assert_true(ABSENT(s, FLD(VM, domid)));
+	/* the uuid is held and indexed */
+	assert_false(ABSENT(s, k->f_uuid));
+	assert_true(dm_uuid_valid(dm_get_str(s, k->f_uuid)));
+	assert_ptr_equal(dm_obj_by_uuid(k, dm_get_str(s, k->f_uuid)), s);
+	assert_ptr_equal(dm_obj_by_ref(s->ref), s);
+	/* every settable scalar field to another value, on both: a slot each,
+	 * read back in any order across the bitmap's words */
+	DM_FOREIGN(1);
+	for (int i = 0; i < k->nfields; i++) {
+		const struct dm_field *f = &k->fields[i];
+		struct dm_val v;
+
+		if (i == k->f_uuid || !other_value(f, i, &v, buf))
+			continue;
+		dm_set(s, i, &v);
+		dm_set(d, i, &v);
+		assert_false(ABSENT(s, i));
+		nset++;
+	}
+	assert_true(nset > 40);
+	for (int i = 0; i < k->nfields; i++)
+		assert_true(dm_val_equal(k->fields[i].t, dm_fv(s, i), dm_fv(d, i)) ||
+			    i == k->f_uuid);
+	/* every other one back to its default: its slot goes */
+	for (int i = 0; i < k->nfields; i += 2) {
+		if (i == k->f_uuid)
+			continue;
+		dm_set(s, i, &k->fields[i].dv);
+		dm_set(d, i, &k->fields[i].dv);
+		assert_true(ABSENT(s, i));
+	}
+	for (int i = 0; i < k->nfields; i++)
+		if (i != k->f_uuid)
+			assert_true(dm_val_equal(k->fields[i].t, dm_fv(s, i), dm_fv(d, i)));
+	dm_set_enum(s, OF(s, VM, power_state), "Running");
+	assert_string_equal(dm_get_enum(s, OF(s, VM, power_state)), "Running");
+	dm_set_enum(s, OF(s, VM, power_state), "Halted");
+	assert_true(ABSENT(s, FLD(VM, power_state)));
+	/* inverse sets: a sparse VBD in a sparse VM's set, moved to a dense
+	 * VM and back, deleted: the set's slot comes and goes */
+	vbd = dm_obj_new_owned(CLS("VBD"), NULL, NULL, 3);
+	assert_true(vbd->sparse);
+	dm_set_str(vbd, OF(vbd, VBD, VM), s->ref);
+	assert_int_equal(dm_list_len(dm_fv(s, vbds)), 1);
+	assert_ptr_equal(dm_fv(s, vbds)->u.l->v[0].u.s, vbd->ref);
+	assert_ptr_equal(dm_obj_by_ref(dm_get_str(vbd, OF(vbd, VBD, VM))), s);
+	dm_set_str(vbd, OF(vbd, VBD, VM), d->ref);
+	assert_true(ABSENT(s, vbds));
+	assert_int_equal(dm_list_len(dm_fv(d, vbds)), 1);
+	dm_set_str(vbd, OF(vbd, VBD, VM), s->ref);
+	dm_rebuild_inverses();          /* as after loading */
+	assert_int_equal(dm_list_len(dm_fv(s, vbds)), 1);
+	assert_int_equal(dm_list_len(dm_fv(d, vbds)), 0);
+	dm_obj_delete(vbd);
+	assert_true(ABSENT(s, vbds));
+	/* written in place: the slot is made from the default */
+	dm_map_put_str(dm_fw(s, OF(s, VM, other_config)), "k", "v");
+	assert_false(ABSENT(s, FLD(VM, other_config)));
+	assert_string_equal(dm_map_get(dm_field_find(k, "other_config")->t,
+				       dm_fv(s, FLD(VM, other_config)), "k")->u.s, "v");
+	assert_int_equal(dm_list_len(&k->fields[FLD(VM, other_config)].dv), 0);
+	/* a new uuid is re-indexed */
+	dm_obj_set_uuid(s, "11111111-2222-4333-8444-555555555555");
+	assert_ptr_equal(dm_obj_by_uuid(k, "11111111-2222-4333-8444-555555555555"), s);
+	dm_obj_delete(s);
+	dm_obj_delete(d);
+	dm_obj_delete(ses);
+	DM_FOREIGN(0);
+	assert_int_equal(dm_str_count(), n0);   /* and ASan: nothing leaked */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_field_constants),
 		cmocka_unit_test(test_of_checks_class),
 		cmocka_unit_test(test_interned_strings),
+		cmocka_unit_test(test_sparse_objects),
 	};
 
 	return cmocka_run_group_tests(tests, dm_setup, dm_teardown);

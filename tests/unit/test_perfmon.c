@@ -25,7 +25,7 @@ static struct obj *object(const char *cls, const char *perfmon)
 {
 	struct obj *o = dm_obj_new(dm_class_find(cls), NULL, NULL);
 
-	dm_map_put_str(&o->f[dm_field_find(o->cls, "other_config")->idx], "perfmon", perfmon);
+	dm_map_put_str(dm_fw(o, dm_field_find(o->cls, "other_config")->idx), "perfmon", perfmon);
 	return o;
 }
 
@@ -115,7 +115,7 @@ static void test_host_memory_free_low_default_period(void **state)
 	step(r, h, "Host", 1060, 0.25);  /* 60 s, the default period */
 	assert_int_equal(nmessages(), n0 + 1);
 	assert_string_equal(last_field("cls"), "Host");
-	assert_int_equal(dm_class_find("message")->last->f[FLD(message, priority)].u.i, 1);
+	assert_int_equal(dm_fv(dm_class_find("message")->last, FLD(message, priority))->u.i, 1);
 	rrd_free(r);
 }
 

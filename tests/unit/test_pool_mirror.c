@@ -173,12 +173,12 @@ static void test_apply_creates_and_updates(void **state)
 	assert_int_equal(v->owner, 1);
 	assert_string_equal(dm_get_str(h, OF(h, host, name_label)), "edge-17");
 	assert_string_equal(dm_get_enum(v, OF(v, VM, power_state)), "Running");
-	assert_int_equal(v->f[OF(v, VM, VCPUs_max)].u.i, 4);          /* "4" as an int */
-	assert_int_equal(v->f[OF(v, VM, memory_target)].u.i, 1234);
+	assert_int_equal(dm_fv(v, OF(v, VM, VCPUs_max))->u.i, 4);          /* "4" as an int */
+	assert_int_equal(dm_fv(v, OF(v, VM, memory_target))->u.i, 1234);
 	/* inverse sets: derived here, not taken from the record */
-	assert_int_equal(dm_list_len(&v->f[OF(v, VM, VBDs)]), 0);
-	assert_int_equal(dm_list_len(&h->f[OF(h, host, resident_VMs)]), 1);
-	assert_string_equal(h->f[OF(h, host, resident_VMs)].u.l->v[0].u.s, VM1);
+	assert_int_equal(dm_list_len(dm_fv(v, OF(v, VM, VBDs))), 0);
+	assert_int_equal(dm_list_len(dm_fv(h, OF(h, host, resident_VMs))), 1);
+	assert_string_equal(dm_fv(h, OF(h, host, resident_VMs))->u.l->v[0].u.s, VM1);
 	/* no cursor before a full snapshot of this epoch */
 	assert_int_equal(xv_get(r.v, "gen")->u.i, 0);
 	arena_free(&r.a);
@@ -255,7 +255,7 @@ static void test_apply_checks(void **state)
 		assert_string_equal(dm_get_str(vbd, OF(vbd, VBD, VDI)), "OpaqueRef:NULL");
 		assert_string_equal(dm_get_str(vbd, OF(vbd, VBD, VM)), VM1);
 		assert_string_equal(dm_get_str(vbd, OF(vbd, VBD, userdevice)), "1");
-		assert_int_equal(dm_list_len(&other->f[OF(other, VDI, VBDs)]), 0);
+		assert_int_equal(dm_list_len(dm_fv(other, OF(other, VDI, VBDs))), 0);
 		assert_null(why(&r, "OpaqueRef:11111111-1111-4111-8111-000000000011"));
 		assert_string_equal(dm_get_str(pl, OF(pl, VM, affinity)), api_this_host->ref);
 	}
@@ -366,13 +366,13 @@ static void test_live(void **state)
 					 "'uuid':'11111111-1111-4111-8111-0000000000f0','live':false") "]}");
 	arena_free(&r.a);
 	hm = dm_obj_by_ref("OpaqueRef:11111111-1111-4111-8111-000000000020");
-	assert_int_equal(hm->f[OF(hm, host_metrics, live)].u.i, 1);
+	assert_int_equal(dm_fv(hm, OF(hm, host_metrics, live))->u.i, 1);
 	g = vm(VM2)->gen_modified;
 	mirror_live(&x1, 0);
-	assert_int_equal(hm->f[OF(hm, host_metrics, live)].u.i, 0);
+	assert_int_equal(dm_fv(hm, OF(hm, host_metrics, live))->u.i, 0);
 	assert_true(vm(VM2)->gen_modified > g);         /* events see the change */
 	mirror_live(&x1, 1);
-	assert_int_equal(hm->f[OF(hm, host_metrics, live)].u.i, 1);
+	assert_int_equal(dm_fv(hm, OF(hm, host_metrics, live))->u.i, 1);
 }
 
 /* What the builder sends (4.3): everything in a full snapshot; else what
@@ -481,7 +481,7 @@ static void test_dispatch(void **state)
 		t = dm_obj_by_ref_cls(dm_class_find("task"), ref);
 		assert_non_null(t);
 		assert_string_equal(dm_get_enum(t, OF(t, task, status)), "failure");
-		assert_string_equal(t->f[OF(t, task, error_info)].u.l->v[0].u.s,
+		assert_string_equal(dm_fv(t, OF(t, task, error_info))->u.l->v[0].u.s,
 				    "OPERATION_NOT_ALLOWED");
 	}
 	call_free(&r);
@@ -503,6 +503,156 @@ static void test_dispatch(void **state)
 	api_owner_up = NULL;
 }
 
+/* A member's objects are sparse here (docs/POOL.md 11.3): fields it did
+ * not set read as their defaults, and what clients see of them, records
+ * (get_record, get_all_records, event snapshots), is complete and equal
+ * to a dense object's with the same values; refs and inverse sets
+ * resolve. */
+#define VM9 "OpaqueRef:11111111-1111-4111-8111-000000000009"
+#define VBD9 "OpaqueRef:11111111-1111-4111-8111-000000000019"
+#define VMU9 "11111111-1111-4111-8111-0000000000a9"
+
+static char *record_of(const struct obj *o)
+{
+	struct buf b = BUF_INIT;
+	struct emit e;
+
+	json_emit_init(&e, &b);
+	api_emit_record(&e, o);
+	buf_addc(&b, 0);
+	return b.data;
+}
+
+static void test_sparse_records(void **state)
+{
+	struct res r;
+	struct call_res c;
+	struct obj *v, *d, *h;
+	const struct dm_class *k = dm_class_find("VM");
+	char p[256], *rs, *rd;
+	int vbds = FLD(VM, VBDs);
+
+	(void)state;
+	api_owner_up = owner_up;
+	up = 1;
+	sync(&r, &x1, "{'objects':["
+	     OBJ("VM", VM9, VMREC(VMU9, "sparse") ",'resident_on':'" H1 "',"
+		 "'power_state':'Running','VCPUs_max':4,'other_config':{'k':'v'},"
+		 "'name_description':'','domid':-1")
+	     "," OBJ("VBD", VBD9, "'uuid':'11111111-1111-4111-8111-0000000000b9','VM':'" VM9 "',"
+		     "'userdevice':'0'")
+	     "],'epoch':'" EP "','complete':7}");
+	assert_int_equal(nrejected(&r), 0);
+	arena_free(&r.a);
+	v = vm(VM9);
+	h = dm_obj_by_ref(H1);
+	assert_non_null(v);
+	assert_true(v->sparse);
+	assert_true(h->sparse);
+	assert_true(dm_obj_by_ref(VBD9)->sparse);
+	/* what it did not send, or sent as the default, is not held */
+	assert_ptr_equal(dm_fv(v, FLD(VM, domid)), &k->fields[FLD(VM, domid)].dv);
+	assert_ptr_equal(dm_fv(v, FLD(VM, name_description)), &k->fields[FLD(VM, name_description)].dv);
+	assert_int_equal(dm_fv(v, FLD(VM, user_version))->u.i, 1);
+	assert_int_equal(dm_fv(v, FLD(VM, VCPUs_max))->u.i, 4);
+	assert_string_equal(dm_get_enum(v, FLD(VM, power_state)), "Running");
+	/* refs resolve both ways */
+	assert_ptr_equal(dm_obj_by_ref(dm_get_str(v, FLD(VM, resident_on))), h);
+	assert_int_equal(dm_list_len(dm_fv(v, vbds)), 1);
+	assert_string_equal(dm_fv(v, vbds)->u.l->v[0].u.s, VBD9);
+	assert_ptr_equal(dm_obj_by_uuid(k, VMU9), v);
+	/* a dense VM of the same values has the same record */
+	d = dm_obj_new(dm_class_find("VM"), NULL, NULL);
+	for (int i = 0; i < k->nfields; i++)
+		if (i != k->f_uuid)
+			dm_set(d, i, dm_fv(v, i));
+	dm_obj_set_uuid(d, VMU9);
+	rs = record_of(v);
+	rd = record_of(d);
+	assert_string_equal(rs, rd);
+	assert_non_null(strstr(rs, "\"other_config\":{\"k\":\"v\"}"));
+	assert_non_null(strstr(rs, "\"user_version\":1,"));
+	assert_non_null(strstr(rs, "\"VBDs\":[\"" VBD9 "\"]"));
+	dm_obj_delete(d);
+	/* clients' reads: get_record, and the event's snapshot, are it */
+	snprintf(p, sizeof(p), "['%s','" VM9 "']", session);
+	call(&c, "VM.get_record", p);
+	assert_int_equal(c.c.nerr, 0);
+	assert_string_equal(c.out.data, rs);
+	call_free(&c);
+	snprintf(p, sizeof(p), "['%s',['VM'],'',0.0]", session);
+	call(&c, "event.from", p);
+	assert_int_equal(c.c.nerr, 0);
+	assert_non_null(strstr(c.out.data, rs));
+	call_free(&c);
+	free(rs);
+	free(rd);
+	/* a field set, then back to its default: its slot comes and goes */
+	sync(&r, &x1, "{'objects':[" OBJ("VM", VM9, VMREC(VMU9, "sparse") ",'name_description':'d'")
+	     "],'epoch':'" EP "','complete':8}");
+	arena_free(&r.a);
+	assert_string_equal(dm_get_str(v, FLD(VM, name_description)), "d");
+	sync(&r, &x1, "{'objects':[" OBJ("VM", VM9, VMREC(VMU9, "sparse") ",'name_description':''")
+	     "],'deleted':[{'class':'VBD','ref':'" VBD9 "'}],'epoch':'" EP "','complete':9}");
+	arena_free(&r.a);
+	assert_ptr_equal(dm_fv(v, FLD(VM, name_description)), &k->fields[FLD(VM, name_description)].dv);
+	assert_ptr_equal(dm_fv(v, vbds), &k->fields[vbds].dv);       /* its VBD deleted */
+	api_owner_up = NULL;
+}
+
+/* Without pool_relay_domain (docs/POOL.md 7.5) the members' stats reach
+ * no client: one POOL_MEMBER_STATS_UNREACHABLE message for the pool says
+ * so, updated as members appear, not one per member (1000 at 1000
+ * members). */
+#define H3 "OpaqueRef:33333333-3333-4333-8333-333333333333"
+#define HU3 "33333333-3333-4333-8333-3333333333aa"
+#define H4 "OpaqueRef:44444444-4444-4444-8444-444444444444"
+#define HU4 "44444444-4444-4444-8444-4444444444aa"
+
+static size_t unreachable(struct obj **last)
+{
+	size_t n = 0;
+
+	for (struct obj *o = dm_class_find("message")->first; o; o = o->next)
+		if (!strcmp(dm_get_str(o, FLD(message, name)), "POOL_MEMBER_STATS_UNREACHABLE"))
+			n++, *last = o;
+	return n;
+}
+
+static void test_unreachable_stats_one_message(void **state)
+{
+	struct res r;
+	struct obj *m = NULL;
+	struct mem *x3, *x4;
+
+	(void)state;
+	/* the member table as the master has it: x1, x2, then two more */
+	master_mem_of(x1.uuid);
+	master_mem_of(x2.uuid);
+	x3 = master_mem_of(dm_get_str(member(H3, HU3), FLD(pool_member, uuid)));
+	x4 = master_mem_of(dm_get_str(member(H4, HU4), FLD(pool_member, uuid)));
+	x3->up = x4->up = 1;
+	sync(&r, x3, "{'objects':[" OBJ("host", H3, "'uuid':'" HU3 "','name_label':'m3'")
+	     "],'epoch':'" EP "','complete':1}");
+	assert_int_equal(nrejected(&r), 0);
+	arena_free(&r.a);
+	assert_int_equal(unreachable(&m), 1);
+	sync(&r, x4, "{'objects':[" OBJ("host", H4, "'uuid':'" HU4 "','name_label':'m4'")
+	     "],'epoch':'" EP "','complete':1}");
+	assert_int_equal(nrejected(&r), 0);
+	arena_free(&r.a);
+	/* again (a host record's update): nothing new either */
+	sync(&r, x4, "{'objects':[" OBJ("host", H4, "'uuid':'" HU4 "','name_label':'m4b'")
+	     "],'epoch':'" EP "','complete':2}");
+	arena_free(&r.a);
+	assert_int_equal(unreachable(&m), 1);
+	assert_string_equal(dm_get_enum(m, FLD(message, cls)), "Pool");
+	assert_string_equal(dm_get_str(m, FLD(message, obj_uuid)),
+			    dm_get_str(api_pool, api_pool->cls->f_uuid));
+	assert_non_null(strstr(dm_get_str(m, FLD(message, body)), "pool_relay_domain"));
+	assert_int_equal(m->owner, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +663,8 @@ int main(void)
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_sparse_records),
+		cmocka_unit_test(test_unreachable_stats_one_message),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

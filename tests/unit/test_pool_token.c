@@ -191,11 +191,11 @@ static void test_token_format(void **state)
 	}
 	assert_string_equal(dm_get_str(o, OF(o, pool_token, hash)), h);
 	for (int i = 0; i < o->cls->nfields; i++)
-		if (o->cls->fields[i].t->kind == DM_STRING && o->f[i].u.s)
-			assert_null(strstr(o->f[i].u.s, a + 22));
-	assert_int_equal(o->f[OF(o, pool_token, uses_left)].u.i, 1);
-	assert_int_equal(o->f[OF(o, pool_token, expires)].u.i -
-			 o->f[OF(o, pool_token, created)].u.i, 60);
+		if (o->cls->fields[i].t->kind == DM_STRING && dm_fv(o, i)->u.s)
+			assert_null(strstr(dm_fv(o, i)->u.s, a + 22));
+	assert_int_equal(dm_fv(o, OF(o, pool_token, uses_left))->u.i, 1);
+	assert_int_equal(dm_fv(o, OF(o, pool_token, expires))->u.i -
+			 dm_fv(o, OF(o, pool_token, created))->u.i, 60);
 }
 
 static void test_token_checks(void **state)
@@ -235,9 +235,9 @@ static void test_token_checks(void **state)
 		assert_string_equal(why, want);
 	}
 	o = tok_obj(t);
-	assert_int_equal(o->f[OF(o, pool_token, uses_left)].u.i, 0);
-	assert_int_equal(dm_list_len(&o->f[OF(o, pool_token, used_by)]), 2);
-	assert_string_equal(o->f[OF(o, pool_token, used_by)].u.l->v[1].u.s, "host-b");
+	assert_int_equal(dm_fv(o, OF(o, pool_token, uses_left))->u.i, 0);
+	assert_int_equal(dm_list_len(dm_fv(o, OF(o, pool_token, used_by))), 2);
+	assert_string_equal(dm_fv(o, OF(o, pool_token, used_by))->u.l->v[1].u.s, "host-b");
 
 	/* expired */
 	make(5, 3600, t);
@@ -331,9 +331,9 @@ static void test_token_api(void **state)
 		tok[TOKEN_LEN] = 0;
 		o = tok_obj(tok);
 		assert_non_null(o);
-		assert_int_equal(o->f[OF(o, pool_token, uses_left)].u.i, 1);
-		assert_int_equal(o->f[OF(o, pool_token, expires)].u.i -
-				 o->f[OF(o, pool_token, created)].u.i, 86400);
+		assert_int_equal(dm_fv(o, OF(o, pool_token, uses_left))->u.i, 1);
+		assert_int_equal(dm_fv(o, OF(o, pool_token, expires))->u.i -
+				 dm_fv(o, OF(o, pool_token, created))->u.i, 86400);
 		res_free(&r);
 
 		/* the list: never the hash or the secret */
