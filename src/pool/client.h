@@ -16,6 +16,7 @@ struct xb_client {
 	struct arena a;                 /* replies; reset by each call */
 	char session[64];
 	char err[512];                  /* why the last call failed */
+	int down;                       /* it failed on the way, not by the API */
 };
 
 /* Connect to path and log in as root.  0, or -1 with cl->err. */
@@ -26,5 +27,9 @@ int xbc_open(struct xb_client *cl, const char *path);
 const struct xv *xbc_call(struct xb_client *cl, const char *method,
 			  const struct xv *const *args, size_t nargs);
 void xbc_close(struct xb_client *cl);       /* logs out; idempotent */
+/* After a failed xbc_open or xbc_call: 1 if no answer came (the socket,
+ * HTTP, a reply that is no JSON-RPC: the connection is no good any more),
+ * 0 if the API answered with an error. */
+int xbc_down(const struct xb_client *cl);
 
 #endif
