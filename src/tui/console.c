@@ -1291,6 +1291,10 @@ static void shell(void)
 	outs("Local shell: log in as root with the console password; `exit` comes back.\r\n");
 	pid = fork();
 	if (pid == 0) {
+		/* its own process group in the terminal's foreground */
+		setpgid(0, 0);
+		tcsetpgrp(0, getpid());
+		signal(SIGTTOU, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGQUIT, SIG_DFL);
 		execl(o.login, o.login, (char *)NULL);
@@ -1300,6 +1304,7 @@ static void shell(void)
 	if (pid > 0)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+	tcsetpgrp(0, getpgrp());        /* the terminal back (SIGTTOU ignored) */
 	back_to_screen();
 	say(pid < 0 ? "The shell could not start." : "Back from the shell.");
 }
@@ -1546,6 +1551,7 @@ static int console_main(int argc, char **argv)
 		*dst = argv[++i];
 	}
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
 	signal(SIGWINCH, on_winch);
 	scr_init(&scr);
 	tty_raw();
