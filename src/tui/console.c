@@ -476,6 +476,7 @@ static struct ui {
 } ui;
 
 static int pane_row;
+static char pending_fp[CERTFP_LEN];     /* the pool join's, as understood */
 
 static void line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void line(const char *fmt, ...)
@@ -751,8 +752,13 @@ static void draw(void)
 		     "Enter: choose a VM");
 		break;
 	case I_POOL:
-		if (ui.focus && ui.sub == 1) {
+		if (ui.focus && (ui.sub == 1 || ui.sub == 2)) {
 			draw_fields();
+			if (ui.sub == 2) {
+				pane_row++;
+				line("The master's pool certificate must be:");
+				fingerprint_lines("", pending_fp);
+			}
 			hint("Up/Down: field   Enter: next, join on the last   Esc: cancel");
 		} else {
 			line("This host: %s", st.role);
@@ -1091,8 +1097,6 @@ static int norm_fp(const char *in, char *outp, size_t n)
 	certfp_format(h, outp, n);
 	return 0;
 }
-
-static char pending_fp[CERTFP_LEN];
 
 static void pool_join_confirm(void)
 {

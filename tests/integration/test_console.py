@@ -10,6 +10,7 @@ import pty
 import re
 import select
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -356,3 +357,177 @@ def test_redraw_sends_only_changes(d, con):
     con.wait(r"Written to")
     moved = con.vt.bytes - before
     assert moved < 1200, moved      # the full screen is ~2000
+
+
+class ConsoleStandIn:
+    """A Unix socket in front of the daemon's: `CONNECT /console?...`
+    answered as XAPI's /console does (200, then the guest's text both ways:
+    here a guest that prints a prompt and echoes in capitals), anything
+    else relayed to the daemon byte for byte."""
+
+    def __init__(self, daemon_path, path):
+        self.daemon_path = daemon_path
+        self.requests = []
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(8)
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def pipe(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def serve(self, c):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            d = c.recv(4096)
+            if not d:
+                c.close()
+                return
+            head += d
+        if head.startswith(b"CONNECT /console?"):
+            self.requests.append(head.decode())
+            c.sendall(b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+                      b"Cache-Control: no-cache, no-store\r\n\r\nguest login: ")
+            while True:
+                d = c.recv(4096)
+                if not d:
+                    break
+                c.sendall(d.upper())
+            c.close()
+            return
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        u.connect(self.daemon_path)
+        u.sendall(head)
+        threading.Thread(target=self.pipe, args=(u, c), daemon=True).start()
+        self.pipe(c, u)
+
+    def close(self):
+        self.srv.close()
+
+
+def vm_action(con, label):
+    """The letter of a VM action on the screen."""
+    return con.wait(r"([a-f])\. %s" % re.escape(label)).group(1)
+
+
+def test_attach_to_a_guest_console_and_detach(d, tmp_path):
+    p, s = d.login()
+    a = new_vm(p, s, name_label="delta")
+    ok(p.VM.start(s, a, False, False))
+    cons = ok(p.VM.get_consoles(s, a))
+    vt = [c for c in cons if ok(p.console.get_protocol(s, c)) == "vt100"]
+    assert vt
+    location = ok(p.console.get_location(s, vt[0]))
+    stand_in = ConsoleStandIn(d.unix, str(tmp_path / "front.sock"))
+
+    class Front:
+        unix, state = str(tmp_path / "front.sock"), d.state
+    con = Console(Front, tmp_path)
+    try:
+        con.keys("4")
+        con.keys(ENTER)
+        con.wait(r" 1 delta +Running")
+        con.keys(ENTER)
+        con.keys(vm_action(con, "Attach to its console"))
+        con.wait(r"Console of delta: Ctrl-\] to come back\.")
+        con.wait(r"guest login: ")
+        con.keys("root\r")
+        con.wait(r"guest login: ROOT")
+        con.keys("\x1d")
+        con.wait(r"Detached from delta's console\.")
+        con.wait(r" 1 delta +Running")
+        req = stand_in.requests[0]
+        path = location[location.index("/console"):] if "://" in location else location
+        assert req.startswith("CONNECT %s HTTP/1.0\r\n" % path), req
+        assert re.search(r"\r\nCookie: session_id=OpaqueRef:[0-9a-f-]+\r\n", req), req
+    finally:
+        assert con.close() == 0
+        stand_in.close()
+
+
+def test_attach_refused_is_shown(d, con):
+    """Without a /console in the daemon (or with a refusal) the screen says so."""
+    p, s = d.login()
+    a = new_vm(p, s, name_label="epsilon")
+    ok(p.VM.start(s, a, False, False))
+    con.keys("4")
+    con.keys(ENTER)
+    con.wait(r" 1 epsilon +Running")
+    con.keys(ENTER)
+    con.keys(vm_action(con, "Attach to its console"))
+    con.wait(r"epsilon's console refused: |Console of epsilon")
+    if "refused" in con.screen():
+        con.wait(r"1 epsilon +Running")
+    else:
+        con.keys("\x1d")
+        con.wait(r"Detached from epsilon's console\.")
+
+
+def test_pool_join_asks_to_confirm_the_fingerprint(d, con):
+    con.wait(r"Pool +standalone")
+    con.keys("5")
+    con.keys(ENTER)
+    con.wait(r"Master address")
+    con.keys("127.0.0.1:9" + ENTER)
+    con.keys("ab" * 32 + ENTER)
+    con.keys(ENTER)                         # user: root
+    con.keys("not-a-token" + ENTER)
+    con.wait(r"Join 127\.0\.0\.1:9, pool certificate AB:AB:AB:AB:AB:AB:AB\.\.\.AB:AB:AB\? \(y/n\)")
+    ab16 = ":".join(["AB"] * 16)
+    con.wait(r"must be: *\n.*\| +%s *\n.*\| +%s" % (ab16, ab16))
+    con.keys("n")                           # nothing sent: still standalone, the form again
+    con.wait_not(r"\(y/n\)")
+    con.wait(r"Master address")
+    con.keys(ENTER)
+    con.wait(r"\(y/n\)")
+    con.keys("y")
+    # the daemon tried (the master does not answer on port 9): its refusal
+    con.wait(r"pool\.join: \S+")
+    p, s = d.login()
+    pool = ok(p.pool.get_all(s))[0]
+    host = ok(p.host.get_all(s))[0]
+    assert ok(p.pool.get_master(s, pool)) == host
+
+
+def test_bad_fingerprint_is_refused_before_asking(d, con):
+    con.keys("5")
+    con.keys(ENTER)
+    con.keys("10.0.0.1" + ENTER + "12:34" + ENTER + ENTER + "x" + ENTER)
+    con.wait(r"pool fingerprint \(64 hex digits\) are needed")
+    assert "(y/n)" not in con.screen()
+
+
+def test_root_password_goes_to_the_api(d, con):
+    con.keys("3")
+    con.keys(ENTER)
+    con.wait(r"Current password")
+    con.keys("s3cret-for-tests" + ENTER + "n3w-one" + ENTER + "n3w-one" + ENTER)
+    # session.change_password as XAPI has it; this daemon's answer shown as is
+    con.wait(r"Root's password changed\.|session\.change_password: \S+")
+    assert "n3w-one" not in con.screen() and "s3cret" not in con.screen()
+    con.keys(ESC)
+    con.keys("3")
+    con.keys(ENTER)
+    con.keys("a" + ENTER + "b" + ENTER + "c" + ENTER)
+    con.wait(r"The two new passwords differ; nothing changed\.")
