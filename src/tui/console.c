@@ -507,14 +507,16 @@ static void mem_text(char *b, size_t n, int64_t bytes)
 
 static void uptime_text(char *b, size_t n)
 {
-	FILE *f = fopen("/proc/uptime", "r");
-	double up = 0;
+	char t[64] = "";
+	int fd = open("/proc/uptime", O_RDONLY | O_CLOEXEC);
+	unsigned long up = 0;
 
-	if (!f || fscanf(f, "%lf", &up) != 1)
-		up = 0;
-	if (f)
-		fclose(f);
-	snprintf(b, n, "%dd %02d:%02d", (int)(up / 86400), (int)up / 3600 % 24, (int)up / 60 % 60);
+	if (fd >= 0) {
+		if (read(fd, t, sizeof(t) - 1) > 0)
+			up = strtoul(t, NULL, 10) % (100000UL * 86400);
+		close(fd);
+	}
+	snprintf(b, n, "%lud %02lu:%02lu", up / 86400, up / 3600 % 24, up / 60 % 60);
 }
 
 /* a fingerprint on two lines of 16 pairs, to read out over the phone */
@@ -531,7 +533,7 @@ static void fingerprint_lines(const char *label, const char *fp)
 
 static void draw_status(void)
 {
-	char mem[24], memf[24], up[24];
+	char mem[24], memf[24], up[32];
 
 	if (!st.up || !st.host[0]) {
 		line("The XenAPI is not answering:");
@@ -977,6 +979,8 @@ static void xenbox_path(char *p, size_t n)
 	}
 }
 
+static char conf_hostname[96];          /* the file's, when the form opened */
+
 static void network_open(void)
 {
 	char *text = read_file(o.config);
@@ -987,6 +991,7 @@ static void network_open(void)
 		conf_get(text, ui.f[i].key, ui.f[i].val, sizeof(ui.f[i].val));
 	if (!ui.f[0].val[0])
 		copy(ui.f[0].val, sizeof(ui.f[0].val), "dhcp");
+	copy(conf_hostname, sizeof(conf_hostname), ui.f[5].val);
 	free(text);
 }
 
@@ -1044,6 +1049,10 @@ static void network_save(void)
 	rc = run((char *const[]){ (char *)o.net_apply, (char *)o.config, NULL }, first, sizeof(first));
 	if (rc)
 		say("Saved; applying it failed (%d): %.50s", rc, first);
+	else if (ui.f[5].val[0] && strcmp(ui.f[5].val, conf_hostname) && st.up &&
+		 !call("host.set_hostname_live", 2, st.host, ui.f[5].val))
+		/* XAPI's call for the API's host name; without it, the daemon's next start */
+		say("Saved and applied; the API keeps its host name: %.40s", st.cl.err);
 	else
 		say("Saved to %.40s and applied.", o.config);
 	ui.focus = 0;
@@ -1109,12 +1118,26 @@ static void pool_join_confirm(void)
 	ui.sub = 2;
 }
 
+/* how long a call may take before the daemon counts as not answering */
+static void call_timeout(int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	if (st.up)
+		setsockopt(st.cl.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 static void pool_join(void)
 {
 	const char *user = ui.f[2].val[0] ? ui.f[2].val : "root";
 
+	/* one attempt: a name to resolve, a connection, TLS, the master's answer */
+	if (!st.up)
+		connect_api();
+	call_timeout(90);
 	if (act("pool.join", "pool.join_pinned", 4, ui.f[0].val, pending_fp, user, ui.f[3].val))
 		say("Joined the pool of %.40s.", ui.f[0].val);
+	call_timeout(10);
 	secure_zero(ui.f[3].val, sizeof(ui.f[3].val));
 	ui.focus = ui.sub = 0;
 	st.last_poll = 0;
