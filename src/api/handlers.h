@@ -11,6 +11,7 @@
 HANDLER(api_session_login);
 HANDLER(api_session_logout);
 HANDLER(api_session_subjects);
+HANDLER(api_session_change_password);
 HANDLER(api_host_get_servertime);
 HANDLER(api_host_get_server_localtime);
 HANDLER(api_host_get_server_certificate);

@@ -132,12 +132,16 @@ static const struct dm_param p_login[] = {
 	PD("string", "version", "1.1"), PD("string", "originator", ""), PEND
 };
 static const struct dm_param p_none[] = { PEND };
+static const struct dm_param p_change_password[] = {
+	P("string", "old_pwd"), P("string", "new_pwd"), PEND
+};
 
 static struct dm_msg session_msgs[] = {
 	M("login_with_password", "session ref", p_login, api_session_login, DM_M_NO_SESSION),
 	M("logout", "void", p_none, api_session_logout, 0),
 	M("local_logout", "void", p_none, api_session_logout, 0),
 	M("get_all_subject_identifiers", "string set", p_none, api_session_subjects, 0),
+	M("change_password", "void", p_change_password, api_session_change_password, 0),
 	MEND
 };
 

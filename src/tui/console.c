@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/auth.h"
 #include "applet.h"
 #include "http/http.h"
 #include "lib/base64.h"
@@ -459,7 +460,7 @@ static const char *const item_name[N_ITEMS] = {
 
 struct field {
 	const char *label, *key;        /* key: xenbox.conf's */
-	char val[96];
+	char val[192];                  /* a password hash fits (118 bytes) */
 	int secret;
 };
 
@@ -623,7 +624,7 @@ static void draw_vms(void)
 static void draw_fields(void)
 {
 	for (int i = 0; i < ui.nf; i++) {
-		char shown[97];
+		char shown[193];
 		size_t n = strlen(ui.f[i].val);
 
 		if (ui.f[i].secret) {
@@ -960,6 +961,31 @@ static int run(char *const argv[], char *first, size_t n)
 	return pid < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* xenbox.conf written whole; the stick's FAT partition is mounted
+ * read-only: read-write for this write only.  0, or -1 with errno. */
+static int conf_write(const char *text)
+{
+	char dir[512], ignored[8];
+	char *slash;
+	int rc, e;
+
+	if (!write_file(o.config, text))
+		return 0;
+	if (errno != EROFS)
+		return -1;
+	copy(dir, sizeof(dir), o.config);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return -1;
+	*slash = 0;
+	run((char *const[]){ "mount", "-o", "remount,rw", dir, NULL }, ignored, sizeof(ignored));
+	rc = write_file(o.config, text);
+	e = errno;
+	run((char *const[]){ "mount", "-o", "remount,ro", dir, NULL }, ignored, sizeof(ignored));
+	errno = e;
+	return rc;
+}
+
 /* the daemon's binary, next to ours, for --check-config */
 static void xenbox_path(char *p, size_t n)
 {
@@ -998,7 +1024,7 @@ static void network_open(void)
 static void network_save(void)
 {
 	char *text = read_file(o.config), *edited, tmp[600], xb[512], first[200];
-	int rc, remounted = 0;
+	int rc;
 
 	if (strcmp(ui.f[0].val, "dhcp") && strcmp(ui.f[0].val, "static")) {
 		say("Mode: dhcp or static, not \"%.40s\".", ui.f[0].val);
@@ -1027,22 +1053,7 @@ static void network_save(void)
 		say("Not saved: %.60s", why ? why + 2 : first[0] ? first : "the check failed");
 		goto out;
 	}
-	if (write_file(o.config, edited) && errno == EROFS) {
-		/* the stick's FAT partition is mounted read-only: for this write only */
-		char dir[512];
-
-		copy(dir, sizeof(dir), o.config);
-		*strrchr(dir, '/') = 0;
-		run((char *const[]){ "mount", "-o", "remount,rw", dir, NULL }, first, sizeof(first));
-		remounted = 1;
-		rc = write_file(o.config, edited);
-		run((char *const[]){ "mount", "-o", "remount,ro", dir, NULL }, first, sizeof(first));
-		if (rc)
-			errno = EROFS;
-	} else {
-		remounted = -1;
-	}
-	if (remounted >= 0 && rc) {
+	if (conf_write(edited)) {
 		say("%s: %s", o.config, strerror(errno));
 		goto out;
 	}
@@ -1072,8 +1083,27 @@ static void password_save(void)
 	}
 	if (act("session.change_password", "session.change_password", 2, ui.f[0].val, ui.f[1].val,
 		NULL, NULL)) {
+		char *text = read_file(o.config), hash[256], have[256];
+
 		say("Root's password changed.");
 		ui.focus = 0;
+		/* xenbox.conf's root_password_hash (the stick's) is read before the
+		 * state directory's at the daemon's start: the new one there too */
+		conf_get(text, "root_password_hash", have, sizeof(have));
+		if (have[0] && !auth_hash_make(ui.f[1].val, AUTH_DEFAULT_ITER, hash, sizeof(hash)) &&
+		    strlen(hash) < sizeof(ui.f[0].val)) {
+			char *edited;
+
+			form(1, "", "root_password_hash", 0);
+			copy(ui.f[0].val, sizeof(ui.f[0].val), hash);
+			edited = conf_edit(text);
+			if (conf_write(edited))
+				say("Changed; %.30s keeps the old one: %s", o.config, strerror(errno));
+			else
+				say("Root's password changed (and in %.40s).", o.config);
+			free(edited);
+		}
+		free(text);
 	}
 	secure_zero(ui.f, sizeof(ui.f));
 	form(3, "Current password", "", 1, "New password", "", 1, "New password again", "", 1);

@@ -527,14 +527,22 @@ def test_bad_fingerprint_is_refused_before_asking(d, con):
     assert "(y/n)" not in con.screen()
 
 
-def test_root_password_goes_to_the_api(d, con):
+def test_root_password_goes_to_the_api(d, con, tmp_path):
+    (tmp_path / "xenbox.conf").write_text("root_password_hash = pbkdf2-sha256$1$00$00\nnetwork = dhcp\n")
     con.keys("3")
     con.keys(ENTER)
     con.wait(r"Current password")
     con.keys("s3cret-for-tests" + ENTER + "n3w-one" + ENTER + "n3w-one" + ENTER)
-    # session.change_password as XAPI has it; this daemon's answer shown as is
-    con.wait(r"Root's password changed\.|session\.change_password: \S+")
+    # session.change_password as XAPI has it: the new one works at once
+    con.wait(r"Root's password changed")
     assert "n3w-one" not in con.screen() and "s3cret" not in con.screen()
+    ok(d.proxy().session.login_with_password("root", "n3w-one"))
+    # the stick's xenbox.conf (read first at the daemon's start) follows
+    con.wait(r"Root's password changed \(and in ")
+    conf = (tmp_path / "xenbox.conf").read_text().split("\n")
+    algo, n, salt, h = conf[0].split(" = ")[1].split("$")
+    assert algo == "pbkdf2-sha256" and conf[1:] == ["network = dhcp", ""], conf
+    assert hashlib.pbkdf2_hmac("sha256", b"n3w-one", bytes.fromhex(salt), int(n)).hex() == h
     con.keys(ESC)
     con.keys("3")
     con.keys(ENTER)
