@@ -16,6 +16,7 @@ HANDLER(api_host_get_servertime);
 HANDLER(api_host_get_server_localtime);
 HANDLER(api_host_get_server_certificate);
 HANDLER(api_host_set_https_only);
+HANDLER(api_host_set_hostname_live);
 HANDLER(api_vm_start);
 HANDLER(api_vm_start_on);
 HANDLER(api_vm_clean_shutdown);

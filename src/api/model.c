@@ -388,12 +388,14 @@ static struct dm_field host_fields[] = {
 
 static const struct dm_param p_host[] = { P("host ref", "host"), PEND };
 static const struct dm_param p_host_bool[] = { P("host ref", "self"), P("bool", "value"), PEND };
+static const struct dm_param p_host_name[] = { P("host ref", "host"), P("string", "hostname"), PEND };
 
 static struct dm_msg host_msgs[] = {
 	M("get_servertime", "datetime", p_host, api_host_get_servertime, 0),
 	M("get_server_localtime", NULL, p_host, api_host_get_server_localtime, DM_M_RAW),
 	M("get_server_certificate", "string", p_host, api_host_get_server_certificate, 0),
 	M("set_https_only", "void", p_host_bool, api_host_set_https_only, 0),
+	M("set_hostname_live", "void", p_host_name, api_host_set_hostname_live, 0),
 #ifdef CONFIG_XB_POOL
 	M("destroy", "void", p_host, api_host_destroy, DM_M_ASYNC),    /* pool/forward.c */
 #endif
