@@ -550,3 +550,19 @@ def test_root_password_goes_to_the_api(d, con, tmp_path):
     con.keys(ENTER)
     con.keys("a" + ENTER + "b" + ENTER + "c" + ENTER)
     con.wait(r"The two new passwords differ; nothing changed\.")
+
+
+def test_boot_log_newest_last_and_scrolls(d, con, tmp_path):
+    (tmp_path / "boot.log").write_text("".join(
+        "2026-12-04T10:%02d:00Z boot line %02d\n" % (i, i) for i in range(60)))
+    con.keys("6")
+    con.keys(ENTER)
+    con.wait(r"boot line 59")
+    assert "boot line 10" not in con.screen()
+    con.keys("\x1b[5~")                     # PgUp
+    con.wait(r"boot line 23")             # a page of 18 back: 23..41
+    assert "boot line 59" not in con.screen()
+    con.keys("\x1b[H")                      # Home
+    con.wait(r"2026-12-04T10:00:00Z boot line 00")
+    con.keys(ESC)
+    con.wait(r"1 Status")
