@@ -11,10 +11,12 @@
 HANDLER(api_session_login);
 HANDLER(api_session_logout);
 HANDLER(api_session_subjects);
+HANDLER(api_session_change_password);
 HANDLER(api_host_get_servertime);
 HANDLER(api_host_get_server_localtime);
 HANDLER(api_host_get_server_certificate);
 HANDLER(api_host_set_https_only);
+HANDLER(api_host_set_hostname_live);
 HANDLER(api_vm_start);
 HANDLER(api_vm_start_on);
 HANDLER(api_vm_clean_shutdown);

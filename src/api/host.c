@@ -306,6 +306,28 @@ HANDLER(api_host_set_https_only)
 	return 0;
 }
 
+/* XAPI's host.set_hostname_live(host, hostname), root sessions, this
+ * host: host.hostname now (a host name: letters, digits, '-', '.', at
+ * most 63 bytes, else HOST_NAME_INVALID).  The OS's name and xenbox.conf
+ * are the caller's (the console's Network screen sets both). */
+HANDLER(api_host_set_hostname_live)
+{
+	struct obj *h = api_obj(c, "host", args[0].u.s);
+	const char *n = args[1].u.s;
+	size_t len = strlen(n);
+
+	(void)res;
+	if (!h || api_require_root(c, "host.set_hostname_live"))
+		return -1;
+	if (h != api_this_host)
+		return api_fail(c, "OPERATION_NOT_ALLOWED", "host.set_hostname_live: another host", NULL);
+	if (!len || len > 63 || strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789-.") != len || *n == '-' || *n == '.')
+		return api_fail(c, "HOST_NAME_INVALID", "letters, digits, '-' and '.', at most 63", NULL);
+	S(h, host, hostname, n);
+	return 0;
+}
+
 HANDLER(api_host_get_server_certificate)
 {
 	char path[600];

@@ -132,12 +132,16 @@ static const struct dm_param p_login[] = {
 	PD("string", "version", "1.1"), PD("string", "originator", ""), PEND
 };
 static const struct dm_param p_none[] = { PEND };
+static const struct dm_param p_change_password[] = {
+	P("string", "old_pwd"), P("string", "new_pwd"), PEND
+};
 
 static struct dm_msg session_msgs[] = {
 	M("login_with_password", "session ref", p_login, api_session_login, DM_M_NO_SESSION),
 	M("logout", "void", p_none, api_session_logout, 0),
 	M("local_logout", "void", p_none, api_session_logout, 0),
 	M("get_all_subject_identifiers", "string set", p_none, api_session_subjects, 0),
+	M("change_password", "void", p_change_password, api_session_change_password, 0),
 	MEND
 };
 
@@ -384,12 +388,14 @@ static struct dm_field host_fields[] = {
 
 static const struct dm_param p_host[] = { P("host ref", "host"), PEND };
 static const struct dm_param p_host_bool[] = { P("host ref", "self"), P("bool", "value"), PEND };
+static const struct dm_param p_host_name[] = { P("host ref", "host"), P("string", "hostname"), PEND };
 
 static struct dm_msg host_msgs[] = {
 	M("get_servertime", "datetime", p_host, api_host_get_servertime, 0),
 	M("get_server_localtime", NULL, p_host, api_host_get_server_localtime, DM_M_RAW),
 	M("get_server_certificate", "string", p_host, api_host_get_server_certificate, 0),
 	M("set_https_only", "void", p_host_bool, api_host_set_https_only, 0),
+	M("set_hostname_live", "void", p_host_name, api_host_set_hostname_live, 0),
 #ifdef CONFIG_XB_POOL
 	M("destroy", "void", p_host, api_host_destroy, DM_M_ASYNC),    /* pool/forward.c */
 #endif

@@ -11,10 +11,13 @@
  * superuser over the Unix socket (xe, the console: one per command) are
  * never written.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "api/auth.h"
@@ -31,6 +34,8 @@
 #define FAIL_MAX 5                      /* failures per window per address */
 
 static char root_hash[256];             /* the stored hash, or "" */
+static char passwd_path[512];           /* where session.change_password writes it */
+static int hash_from_config;
 /* A fast check for repeated logins: HMAC of the last good password under a
  * random per-process key (so PBKDF2's cost is paid once per password). */
 static unsigned char fast_key[32], fast_mac[32];
@@ -43,6 +48,8 @@ int api_auth_init(const char *state_dir, const char *hash_override)
 
 	root_hash[0] = 0;
 	fast_valid = 0;
+	xsnprintf(passwd_path, sizeof(passwd_path), "%s/passwd", state_dir);
+	hash_from_config = hash_override && *hash_override;
 	if (getrandom(fast_key, sizeof(fast_key), 0) != (ssize_t)sizeof(fast_key))
 		return -1;
 	if (hash_override && *hash_override) {
@@ -113,6 +120,8 @@ struct pw_job {
 	const char *orig;               /* a login's originator (c's arena), else NULL */
 	char peer[64];
 	char *pwd;                      /* heap; zeroed before it is freed */
+	char *newpwd;                   /* session.change_password's, else NULL */
+	char newhash[sizeof(root_hash)];        /* its hash, "" if making it failed */
 	unsigned char mac[32];          /* HMAC of pwd under fast_key */
 	char hash[sizeof(root_hash)];
 	int rc;                         /* auth_hash_check's */
@@ -125,7 +134,39 @@ static void pw_run(struct job *jb)
 {
 	struct pw_job *j = (struct pw_job *)jb;
 
-	j->rc = auth_hash_check(j->hash, j->pwd);
+	/* no stored hash: a change by the local superuser, nothing to check */
+	j->rc = j->hash[0] ? auth_hash_check(j->hash, j->pwd) : 0;
+	if (!j->rc && j->newpwd &&
+	    auth_hash_make(j->newpwd, AUTH_DEFAULT_ITER, j->newhash, sizeof(j->newhash)))
+		j->newhash[0] = 0;
+}
+
+/* session.change_password's end: the new hash in use and in the state
+ * directory's passwd (written whole or not at all).  0, or -1 after
+ * api_fail. */
+static int password_set(struct call *c, const char *hash)
+{
+	char tmp[600];
+	FILE *f;
+	int ok;
+
+	if (!hash[0])
+		return c ? api_fail(c, "INTERNAL_ERROR", "the new password could not be hashed", NULL) : -1;
+	xsnprintf(tmp, sizeof(tmp), "%s.new", passwd_path);
+	f = fopen(tmp, "w");
+	ok = f && fprintf(f, "%s\n", hash) > 0;
+	ok = f && !fflush(f) && !fsync(fileno(f)) && ok;
+	if ((f && fclose(f)) || !ok || chmod(tmp, 0600) || rename(tmp, passwd_path)) {
+		log_err("auth: %s: %s; root's password unchanged", passwd_path, strerror(errno));
+		unlink(tmp);
+		return c ? api_fail(c, "INTERNAL_ERROR", passwd_path, strerror(errno), NULL) : -1;
+	}
+	xsnprintf(root_hash, sizeof(root_hash), "%s", hash);
+	fast_valid = 0;
+	log_info("auth: root's password changed (%s)", passwd_path);
+	if (hash_from_config)
+		log_warn("auth: xenbox.conf's root_password_hash is still read first at the next start");
+	return 0;
 }
 
 /* The outcome of a check for peer: 0 good, else -1 after api_fail on c
@@ -169,14 +210,21 @@ static void pw_done(struct job *jb)
 	} else {
 		if (j->rc < 0)
 			log_err("auth: the stored root password hash is malformed");
-		if (!j->rc) {
+		if (!j->rc && !j->newpwd) {
 			memcpy(fast_mac, j->mac, sizeof(fast_mac));
 			fast_valid = 1;
 		}
 		rc = check_end(c, j->peer, j->rc != 0, "root");
+		if (!rc && j->newpwd)
+			rc = password_set(c, j->newhash);
 	}
 	secure_zero(j->pwd, strlen(j->pwd));
 	free(j->pwd);
+	if (j->newpwd) {
+		secure_zero(j->newpwd, strlen(j->newpwd));
+		secure_zero(j->newhash, sizeof(j->newhash));
+		free(j->newpwd);
+	}
 	if (jb->inline_run) {
 		j->result = rc;
 		return;         /* check_start answers and frees */
@@ -184,35 +232,44 @@ static void pw_done(struct job *jb)
 	if (c) {
 		if (!rc && j->orig)
 			emit_str(c->e, session_new(c, j->orig));
+		else if (!rc && j->newpwd)
+			emit_str(c->e, "");
 		c->complete(c);
 	}
 	free(j);
 }
 
 /* Check uname/pwd for c.  0: good; -1 after api_fail; 1: a job checks
- * and answers c later (orig: a login's originator, else an HTTP check). */
-static int check_start(struct call *c, const char *uname, const char *pwd, const char *orig)
+ * and answers c later (orig: a login's originator, else an HTTP check).
+ * With newpwd (session.change_password), the job then hashes newpwd and
+ * password_set() stores it; the local superuser (or anyone while no
+ * password is set) changes it without the old one, as over XAPI's socket. */
+static int check_start(struct call *c, const char *uname, const char *pwd, const char *orig,
+		       const char *newpwd)
 {
 	const char *peer = c->peer ? c->peer : "";
 	struct fail *fl = fail_slot(peer, 0);
-	unsigned char mac[32];
+	unsigned char mac[32] = { 0 };
 	struct pw_job *j;
-	int diff = 0, rc;
+	int diff = 0, rc, trusted = newpwd && (c->local_root || !root_hash[0]);
 
-	if (c->local_root && !strcmp(uname, "root"))
+	if (c->local_root && !strcmp(uname, "root") && !newpwd)
 		return 0;
-	if (fl && now_ms() - fl->since > FAIL_WINDOW_MS)
-		fl->count = 0;
-	if (fl && fl->count + fl->inflight >= FAIL_MAX && !c->local_root)
-		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
-				API_AUTH_LIMITED "failed logins from this address; try again later", NULL);
-	if (strcmp(uname, "root") || c->local_root || !root_hash[0])
-		return check_end(c, peer, 1, uname);
-	hmac_sha256(fast_key, sizeof(fast_key), pwd, strlen(pwd), mac);
-	for (int i = 0; i < 32; i++)
-		diff |= mac[i] ^ fast_mac[i];
-	if (fast_valid && !diff)
-		return check_end(c, peer, 0, uname);
+	if (!trusted) {
+		if (fl && now_ms() - fl->since > FAIL_WINDOW_MS)
+			fl->count = 0;
+		if (fl && fl->count + fl->inflight >= FAIL_MAX && !c->local_root)
+			return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname, API_AUTH_LIMITED
+					"failed logins from this address; try again later", NULL);
+		if (strcmp(uname, "root") || c->local_root || !root_hash[0])
+			return check_end(c, peer, 1, uname);
+		hmac_sha256(fast_key, sizeof(fast_key), pwd, strlen(pwd), mac);
+		for (int i = 0; i < 32; i++)
+			diff |= mac[i] ^ fast_mac[i];
+		if (fast_valid && !diff && !newpwd)
+			return check_end(c, peer, 0, uname);
+		trusted = fast_valid && !diff;
+	}
 	if (nchecking >= HASH_MAX)
 		return api_fail(c, "SESSION_AUTHENTICATION_FAILED", uname,
 				API_AUTH_LIMITED "logins in progress; try again later", NULL);
@@ -224,8 +281,10 @@ static int check_start(struct call *c, const char *uname, const char *pwd, const
 	j->orig = orig ? arena_strdup(c->a, orig) : NULL;
 	snprintf(j->peer, sizeof(j->peer), "%s", peer);
 	j->pwd = xstrdup(pwd);
+	j->newpwd = newpwd ? xstrdup(newpwd) : NULL;
 	memcpy(j->mac, mac, sizeof(mac));
-	memcpy(j->hash, root_hash, sizeof(root_hash));
+	if (!trusted)
+		memcpy(j->hash, root_hash, sizeof(root_hash));
 	fl = fl ? fl : fail_slot(peer, 1);
 	fl->inflight++;
 	nchecking++;
@@ -248,7 +307,7 @@ void api_session_cancel(struct call *c)
 
 int api_http_basic(struct call *c, const char *user, const char *pass)
 {
-	if (check_start(c, user, pass, NULL) == 1)
+	if (check_start(c, user, pass, NULL, NULL) == 1)
 		return 1;
 	c->complete(c);
 	return 0;
@@ -327,7 +386,7 @@ HANDLER(api_session_login)
 	 * socket keeps working for the console and xe */
 	if (api_slave_of && c->peer && strcmp(c->peer, "unix"))
 		return api_fail(c, "HOST_IS_SLAVE", api_slave_of, NULL);
-	rc = check_start(c, args[0].u.s, args[1].u.s, args[3].u.s);
+	rc = check_start(c, args[0].u.s, args[1].u.s, args[3].u.s, NULL);
 
 	if (!rc)
 		res->u.s = dm_str(session_new(c, args[3].u.s));
@@ -342,6 +401,19 @@ int api_require_root(struct call *c, const char *perm)
 			      !strcmp(dm_get_str(s, OF(s, session, auth_user_name)), "root")))
 		return 0;
 	return api_fail(c, "RBAC_PERMISSION_DENIED", perm, "root sessions only", NULL);
+}
+
+/* XAPI's session.change_password(old_pwd, new_pwd), root sessions only:
+ * the old password is checked (PBKDF2 in the worker's CPU lane, counted
+ * as a login's), except for the local superuser; the new one is hashed
+ * there too and stored (password_set).  Logins with it work at once. */
+HANDLER(api_session_change_password)
+{
+	if (api_require_root(c, "session.change_password"))
+		return -1;
+	if (!*args[1].u.s)
+		return api_fail(c, "CHANGE_PASSWORD_REJECTED", "the new password is empty", NULL);
+	return check_start(c, "root", args[0].u.s, NULL, args[1].u.s);
 }
 
 HANDLER(api_session_logout)

@@ -158,6 +158,7 @@ static const struct xv *call(struct xb_client *cl, const char *method, int with_
 	struct emit em;
 	size_t off, len;
 	const char *perr;
+	int refused = 0;
 
 	json_emit_init(&em, &body);
 	emit_struct_begin(&em);
@@ -194,13 +195,16 @@ static const struct xv *call(struct xb_client *cl, const char *method, int with_
 	}
 	e = xv_get(root, "error");
 	v = xv_get(root, "result");
-	if (e && e->type != XV_NIL)
+	if (e && e->type != XV_NIL) {
 		err_desc(cl, e);
+		refused = 1;
+	}
 	else if (!v)
 		fail(cl, "%s: a reply without a result", "daemon");
 	else
 		res = v;
 out:
+	cl->down = !res && !refused;
 	buf_free(&body);
 	buf_free(&req);
 	buf_free(&in);
@@ -217,6 +221,7 @@ int xbc_open(struct xb_client *cl, const char *path)
 	memset(cl, 0, sizeof(*cl));
 	arena_init(&cl->a, 0);
 	cl->fd = -1;
+	cl->down = 1;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return fail(cl, "%s: path too long", path);
 	strcpy(sa.sun_path, path);
@@ -224,6 +229,7 @@ int xbc_open(struct xb_client *cl, const char *path)
 	if (cl->fd < 0 || connect(cl->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		snprintf(cl->err, sizeof(cl->err), "%s: %s (is the daemon running?)", path,
 			 strerror(errno));
+		cl->down = 1;
 		return -1;
 	}
 	/* the local superuser: the daemon checks the peer's uid, not this */
@@ -332,6 +338,11 @@ int xbc_open_tls(struct xb_client *cl, const char *host, int port, const char *u
 	return 0;
 }
 #endif
+
+int xbc_down(const struct xb_client *cl)
+{
+	return cl->down;
+}
 
 const struct xv *xbc_call(struct xb_client *cl, const char *method,
 			  const struct xv *const *args, size_t nargs)

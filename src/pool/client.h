@@ -23,6 +23,7 @@ struct xb_client {
 	/* the last call's XenAPI failure, [code, params...] (strings, in cl->a
 	 * until the next call), or NULL: it failed on the way (or did not) */
 	const struct xv *fault;
+	int down;                       /* it failed on the way, not by the API */
 };
 
 /* Connect to path and log in as root.  0, or -1 with cl->err. */
@@ -33,6 +34,10 @@ int xbc_open(struct xb_client *cl, const char *path);
 const struct xv *xbc_call(struct xb_client *cl, const char *method,
 			  const struct xv *const *args, size_t nargs);
 void xbc_close(struct xb_client *cl);       /* logs out; idempotent */
+/* After a failed xbc_open or xbc_call: 1 if no answer came (the socket,
+ * HTTP, a reply that is no JSON-RPC: the connection is no good any more),
+ * 0 if the API answered with an error. */
+int xbc_down(const struct xb_client *cl);
 
 /* Connect to host:port over TLS (any certificate: server/tls.c's
  * tls_client_any; host a literal address or a name) and log in as user

@@ -26,6 +26,7 @@ void config_defaults(struct config *c)
 	set(&c->unix_path, "/var/lib/xcp/xapi");    /* XenAPI.py's xapi_local() */
 	set(&c->sim_opts, "");
 	set(&c->network, "dhcp");
+	set(&c->console, "menu");
 	set(&c->management_interface, "xenbr0");
 	c->https_only = 1;
 	c->clean_shutdown_timeout = 120;
@@ -52,6 +53,7 @@ void config_free(struct config *c)
 	free(c->dns);
 	free(c->ntp);
 	free(c->console_password_hash);
+	free(c->console);
 	free(c->pool.master);
 	free(c->pool.master_host);
 	free(c->pool.fingerprint);
@@ -81,7 +83,7 @@ static char *trim(char *s)
 }
 
 /* Value checks.  Each returns NULL if v is fine, else why not. */
-enum { V_ANY, V_BACKEND, V_HOST, V_NETWORK, V_CIDR, V_IPV4, V_IPV4S, V_HOSTS, V_CRYPT,
+enum { V_ANY, V_BACKEND, V_HOST, V_NETWORK, V_CONSOLE, V_CIDR, V_IPV4, V_IPV4S, V_HOSTS, V_CRYPT,
        V_IFNAME, V_HOSTPORT, V_ADDR, V_FPR, V_TOKEN, V_SECRET };
 
 /* s[0..n) is an address of family af (inet_pton wants it terminated) */
@@ -213,6 +215,8 @@ static const char *check(int kind, const char *v)
 		       "expected a host name (letters, digits, '-', '.')";
 	case V_NETWORK:
 		return strcmp(v, "dhcp") && strcmp(v, "static") ? "expected dhcp or static" : NULL;
+	case V_CONSOLE:
+		return strcmp(v, "menu") && strcmp(v, "login") ? "expected menu or login" : NULL;
 	case V_CIDR:
 		slash = strchr(v, '/');
 		if (!slash || !is_ipv4(v, slash - v))
@@ -269,6 +273,7 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 		{ "dns", offsetof(struct config, dns), V_IPV4S },
 		{ "ntp", offsetof(struct config, ntp), V_HOSTS },
 		{ "console_password_hash", offsetof(struct config, console_password_hash), V_CRYPT },
+		{ "console", offsetof(struct config, console), V_CONSOLE },
 		{ "pool_master", offsetof(struct config, pool.master), V_HOSTPORT },
 		{ "pool_fingerprint", offsetof(struct config, pool.fingerprint), V_FPR },
 		{ "pool_token", offsetof(struct config, pool.token), V_TOKEN },
@@ -442,4 +447,5 @@ void config_print_shell(const struct config *c, FILE *f)
 	print_shell(f, "dns", c->dns);
 	print_shell(f, "ntp", c->ntp);
 	print_shell(f, "console_password_hash", c->console_password_hash);
+	print_shell(f, "console", c->console);
 }

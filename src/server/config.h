@@ -24,6 +24,7 @@ struct config {
 	char *dns;              /* A.B.C.D[,A.B.C.D...] (static) */
 	char *ntp;              /* servers, comma separated; "" = none */
 	char *console_password_hash;    /* crypt(3) hash for the console login */
+	char *console;          /* "menu" (xenbox console) or "login" (a getty) */
 	/* Pools (docs/POOL.md 3.1): checked here, used by pool/member.c
 	 * (joining, the channel) and pool/master.c (dead_after). */
 	struct config_pool {

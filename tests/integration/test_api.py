@@ -566,3 +566,15 @@ def test_event_tokens_of_an_earlier_life_are_lost(state_dir):
         assert d.stop() == 0
     finally:
         d.stop()
+
+
+def test_set_hostname_live(daemon):
+    """XAPI's host.set_hostname_live: host.hostname at once; a name that is
+    none refused with HOST_NAME_INVALID."""
+    p, s = daemon.login()
+    h = ok(p.host.get_all(s))[0]
+    ok(p.host.set_hostname_live(s, h, "edge-7.site"))
+    assert ok(p.host.get_hostname(s, h)) == "edge-7.site"
+    for bad in ("", "a b", "-x", "x" * 64, "it's"):
+        fails(p.host.set_hostname_live(s, h, bad), "HOST_NAME_INVALID")
+    assert ok(p.host.get_hostname(s, h)) == "edge-7.site"

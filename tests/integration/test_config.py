@@ -95,18 +95,22 @@ def test_check_config_for_the_usb_boot(state_dir):
                 "ntp = bad;name\n"
                 "hostname = it's\n"
                 "console_password_hash = plain\n"
-                "network = wifi\n")
+                "network = wifi\n"
+                "console = login\n"
+                "console = kiosk\n")
     r = subprocess.run([XENBOX, "daemon", "--config", conf, "--check-config"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1, r
     assert r.stdout.split("\n") == [
         "xb_hostname='edge-2'", "xb_network='static'", "xb_address='10.1.2.3/24'",
         "xb_gateway='10.1.2.1'", "xb_dns='10.1.2.1, 9.9.9.9'",
-        "xb_ntp='pool.ntp.org,ntp.example'", "xb_console_password_hash='$6$salt$abc'", ""], r.stdout
+        "xb_ntp='pool.ntp.org,ntp.example'", "xb_console_password_hash='$6$salt$abc'",
+        "xb_console='login'", ""], r.stdout
     for line, what in ((9, "address: expected an IPv4 address"), (10, "gateway: expected an IPv4"),
                        (11, "ntp: expected server names"), (12, "hostname: expected a host name"),
                        (13, "console_password_hash: expected a SHA-512"),
-                       (14, "network: expected dhcp or static")):
+                       (14, "network: expected dhcp or static"),
+                       (16, "console: expected menu or login")):
         assert "%s:%d: %s" % (conf, line, what) in r.stderr, r.stderr
 
     # static without an address falls back to DHCP, reported on its line.

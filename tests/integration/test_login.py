@@ -193,3 +193,34 @@ def test_login_during_a_build(state_dir):
         assert ok(p.VM.get_power_state(s, vm)) == "Running"
     finally:
         checked(d)
+
+
+def test_change_password(state_dir):
+    """XAPI's session.change_password: the old password checked (over TCP),
+    the new one in use at once and kept in the state directory's passwd
+    across a restart; the local superuser (Unix socket) needs no old one;
+    an empty new one is refused."""
+    d = Daemon(state_dir).start()
+    try:
+        p, s = d.login()
+        fails(p.session.change_password(s, "not-it", "n3w-pass"), "SESSION_AUTHENTICATION_FAILED")
+        fails(p.session.change_password(s, PASSWORD, ""), "CHANGE_PASSWORD_REJECTED")
+        ok(p.session.change_password(s, PASSWORD, "n3w-pass"))
+        fails(p.session.login_with_password("root", PASSWORD), "SESSION_AUTHENTICATION_FAILED")
+        ok(p.session.login_with_password("root", "n3w-pass"))
+        with open(os.path.join(state_dir, "passwd")) as f:
+            stored = f.read()
+        assert stored.startswith("pbkdf2-sha256$") and "n3w-pass" not in stored
+        assert os.stat(os.path.join(state_dir, "passwd")).st_mode & 0o777 == 0o600
+        u = d.unix_proxy()
+        us = ok(u.session.login_with_password("root", ""))
+        ok(u.session.change_password(us, "", "th1rd-pass"))
+        assert d.stop() == 0
+        d.start()
+        p = d.proxy()
+        fails(p.session.login_with_password("root", "n3w-pass"), "SESSION_AUTHENTICATION_FAILED")
+        ok(p.session.login_with_password("root", "th1rd-pass"))
+    finally:
+        d.stop()
+        log = d.read_log()
+        assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log

@@ -206,8 +206,14 @@ class QemuConsole:
             time.sleep(0.02)
 
     def login(self, user, password, timeout=120):
-        """Log in at a getty's prompt."""
-        m = self.wait_for(r"login: ", timeout=timeout)
+        """Log in at a getty's prompt, or through the technician's console
+        (`xenbox console`, the USB image's default: its item 8, Local
+        shell, runs login; docs/SERIAL_CONSOLE.md)."""
+        m = self.wait_for(r"login: |xenbox console", timeout=timeout)
+        if m.group(0) != b"login: ":
+            at = self.mark()
+            self.send("8\r")
+            m = self.wait_for(r"login: ", timeout=60, start=at)
         self.send(user + "\n")
         self.wait_for(r"Password: ", timeout=30, start=m.start())
         at = self.mark()

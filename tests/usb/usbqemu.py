@@ -8,8 +8,8 @@
         rc, out = q.run("mount")
 
 The serial port is QEMU's stdio: Xen's console ("(XEN) ...") and dom0's
-(hvc0, relayed by Xen); what we type goes to dom0, where getty offers a
-login.  stop() is a hard power-off (SIGKILL): the tests want exactly that.
+(hvc0, relayed by Xen); what we type goes to dom0, where the technician's
+console (`xenbox console`) runs: login() takes its Local shell to a login.  stop() is a hard power-off (SIGKILL): the tests want exactly that.
 Stick edits the image from the host: mtools on the FAT partition, dd and
 e2fsprogs on copies of the state partition.  Used by tests/usb and
 bench/boot.
