@@ -757,6 +757,7 @@ const struct vmm_ops xen_ops = {
 	.event_fd = xen_event_fd,
 	.handle_events = xen_handle_events,
 	.console_read = xen_console_read,
+	.host_power = vmm_power_command,
 };
 
 const struct vmm_backend vmm_backend_xen = {
