@@ -69,8 +69,6 @@ void api_vm_auto_poweron(void);
  * many are not Halted yet.  Ends auto power-on. */
 int api_vm_stop_all(void);
 extern int api_vm_hard_stops;   /* of those, shut down hard after the timeout */
-/* allowed_operations of every local VM again (host.enabled changed). */
-void api_vm_update_allowed_all(void);
 /* After worker_stop(), before dm_dispose(): frees what still waits. */
 void api_vm_dispose(void);
 

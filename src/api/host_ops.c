@@ -24,7 +24,7 @@ const char *api_boot_log;
 
 /* What the host does once the call has answered: nothing, power off,
  * reboot, restart the daemon; then "gone" (waiting for init to stop us). */
-enum { D_NONE, D_SHUTDOWN, D_REBOOT, D_RESTART, D_GONE };
+enum { D_NONE, D_RESTART, D_SHUTDOWN, D_REBOOT, D_GONE };
 static struct {
 	int what;
 	int64_t at;
@@ -32,6 +32,7 @@ static struct {
 } down;
 
 #define H(fld) (api_this_host->f[FLD(host, fld)])
+#define FAIL(c, ...) ((c) ? api_fail((c), __VA_ARGS__, NULL) : -1)
 
 /* A line in the log and, stamped, in the persistent boot log. */
 static void boot_log_line(const char *what, int hard, const char *next)
@@ -55,33 +56,28 @@ static void boot_log_line(const char *what, int hard, const char *next)
  * failure (c NULL: only asks). */
 static int host_op_check(struct call *c, const char *op)
 {
-	const char *id = "";
 	struct dm_val *cur = &H(current_operations);
 
-	if (dm_list_len(cur))
-		id = cur->u.l->v[0].u.s;
-	if (down.what && strcmp(op, "enable"))
-		return c ? api_fail(c, "OTHER_OPERATION_IN_PROGRESS", "host", api_this_host->ref,
-				    down.op, id, NULL) : -1;
-	if (!strcmp(op, "enable"))      /* XAPI: until the reboot */
-		return down.what && down.what != D_RESTART ?
-		       (c ? api_fail(c, "HOST_DISABLED_UNTIL_REBOOT", api_this_host->ref, NULL) : -1) : 0;
-	if (!strcmp(op, "evacuate")) {
+	if (*op == 'e' && op[1] == 'n')         /* enable: XAPI's, until the reboot */
+		return down.what > D_RESTART ?
+		       FAIL(c, "HOST_DISABLED_UNTIL_REBOOT", api_this_host->ref) : 0;
+	if (down.what)
+		return FAIL(c, "OTHER_OPERATION_IN_PROGRESS", "host", api_this_host->ref,
+			    down.op, dm_list_len(cur) ? cur->u.l->v[0].u.s : "");
+	if (*op == 'e') {                       /* evacuate */
 		/* no migration (yet): every resident guest stays here */
 		struct dm_val *r = &H(resident_VMs);
 
 		for (size_t i = 0; i < dm_list_len(r); i++)
 			if (strcmp(r->u.l->v[i].u.s, H(control_domain).u.s))
-				return c ? api_fail(c, "NO_HOSTS_AVAILABLE", r->u.l->v[i].u.s, NULL) : -1;
+				return FAIL(c, "NO_HOSTS_AVAILABLE", r->u.l->v[i].u.s);
 		return 0;
 	}
 	/* shutdown, reboot */
 	if (H(enabled).u.i)
 		return c ? api_fail(c, "HOST_NOT_DISABLED", NULL) : -1;
-	if (!vmm_can_power(api_vmm))
-		return c ? api_fail(c, "OPERATION_NOT_ALLOWED",
-				    "the backend cannot power the host off", NULL) : -1;
-	return 0;
+	return vmm_can_power(api_vmm) ? 0 :
+	       FAIL(c, "OPERATION_NOT_ALLOWED", "the backend has no power control");
 }
 
 /* allowed_operations: what host_op_check lets through now (XAPI lists
@@ -116,7 +112,6 @@ static void set_enabled(int on, int stay_off)
 {
 	dm_set_int(api_this_host, FLD(host, enabled), on);
 	dm_set_int(api_this_host, FLD(host, stay_disabled), stay_off);
-	api_vm_update_allowed_all();    /* VM.start follows enabled */
 }
 
 void api_host_start(void)
@@ -131,9 +126,11 @@ void api_host_start(void)
 	}
 	log_info("host: booted (%s)", id);
 	dm_set_str(api_this_host, FLD(host, boot_id), id);
-	/* XAPI's host_auto_enable: enabled again unless disable said not */
+	/* XAPI's host_auto_enable: enabled again unless disable said not;
+	 * a disabled host starts nothing */
 	set_enabled(!H(stay_disabled).u.i, H(stay_disabled).u.i);
-	api_vm_auto_poweron();
+	if (H(enabled).u.i)
+		api_vm_auto_poweron();
 }
 
 int64_t api_host_tick(int64_t now)
@@ -147,7 +144,6 @@ int64_t api_host_tick(int64_t now)
 	if (now < down.at)
 		return down.at - now;
 	if (down.what == D_RESTART) {
-		log_info("host: restart_agent");
 		down.what = D_NONE;
 		api_exit_hook(1);
 		return -1;
@@ -191,7 +187,6 @@ static void go_down(struct call *c, int what, const char *op)
 	down.op = op ? op : "restart_agent";
 	down.what = what;
 	down.at = now_ms() + 1000;
-	api_events_changed();
 }
 
 HANDLER(api_host_disable)

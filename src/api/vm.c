@@ -274,13 +274,16 @@ static void refresh_allowed(void)
 {
 	static uint64_t seen;
 	struct dm_class *k = dm_class_find("VM");
+	int all;
 
 	if (dm_gen == seen)
 		return;
 	if (dm_gen < seen)
 		seen = 0;       /* a new datamodel */
+	/* VM.start follows host.enabled: all when the host changed */
+	all = api_this_host && api_this_host->gen_modified > seen;
 	for (struct obj *vm = k->first; vm; vm = vm->next)
-		if (vm->gen_modified > seen && !vm->owner)     /* another host's: its own */
+		if ((all || vm->gen_modified > seen) && !vm->owner)     /* another host's: its own */
 			update_allowed(vm);
 	seen = dm_gen;
 }
@@ -1310,7 +1313,6 @@ static int64_t ap_tick(int64_t now)
 		ap.c.a = &ap.a;
 		ap.c.e = &ap.e;
 		ap.c.out = &ap.out;
-		ap.c.method = "VM.start";
 		ap.c.complete = ap_done;
 		ap.busy = 1;
 		rc = start_op(&ap.c, vm->ref, 0, "start");
@@ -1349,12 +1351,6 @@ int api_vm_stop_all(void)
 	return left;
 }
 
-void api_vm_update_allowed_all(void)
-{
-	for (struct obj *vm = dm_class_find("VM")->first; vm; vm = vm->next)
-		if (!vm->owner)
-			update_allowed(vm);
-}
 
 /* ---- create/destroy hooks ---- */
 

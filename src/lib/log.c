@@ -69,19 +69,18 @@ void xlog(int level, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	fprintf(stderr, "%s: %s\n", names[level], line);
+	/* stamped in the ring only: the supervisor's syslog stamps stderr */
 	{
-		char stamp[32];
-		size_t k = log_stamp(stamp);
+		char out[1100];
+		size_t k = log_stamp(out), m;
 
+		m = k + (size_t)snprintf(out + k, sizeof(out) - k, " %s: %s\n", names[level], line);
+		if (m >= sizeof(out))
+			m = sizeof(out) - 1;
+		fputs(out + k + 1, stderr);
 		while (__atomic_test_and_set(&ring_lock, __ATOMIC_ACQUIRE))
 			;
-		stamp[k++] = ' ';
-		ring_add(stamp, k);
-		ring_add(names[level], strlen(names[level]));
-		ring_add(": ", 2);
-		ring_add(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-		ring_add("\n", 1);
+		ring_add(out, m);
 		__atomic_clear(&ring_lock, __ATOMIC_RELEASE);
 	}
 }

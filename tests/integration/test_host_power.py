@@ -234,6 +234,10 @@ def test_shutdown_and_disable_until_enable(state_dir):
     try:
         p, s = d.login()
         host = ok(p.host.get_all(s))[0]
+        pool = ok(p.pool.get_all(s))[0]
+        ok(p.pool.add_to_other_config(s, pool, "auto_poweron", "true"))
+        vm = new_vm(p, s)
+        mark(p, s, vm)
         ok(p.host.disable(s, host, False))     # auto_enable false
         ok(p.host.shutdown(s, host))
         assert wait_exit(d) == 0
@@ -243,6 +247,10 @@ def test_shutdown_and_disable_until_enable(state_dir):
         p, s = d.login()
         assert "host: booted" in d.read_log()
         assert ok(p.host.get_enabled(s, host)) is False   # until host.enable
+        # a disabled host starts nothing, and says nothing failed
+        assert ok(p.VM.get_power_state(s, vm)) == "Halted"
+        assert d.read_log().count("auto power-on") == 1   # the first boot's "off"
+        assert not ok(p.message.get_all(s))
         ok(p.host.enable(s, host))
         assert ok(p.host.get_enabled(s, host)) is True
     finally:

@@ -343,7 +343,15 @@ def test_power_cut_while_writing(stick, boot, password, tmp_path, guest):
     sys.stderr.write("\nusb: the auto_poweron guest is back after the power cut\n")
 
     # host.reboot over the API: refused while enabled, then the guest is
-    # shut down cleanly and the stick reboots
+    # shut down cleanly and the stick reboots.  First the guest is up (its
+    # init answers a shutdown request only once it runs: GUEST-IDLE on its
+    # console, xenconsoled's log in dom0)
+    q.login("root", password)
+    deadline = time.monotonic() + 600
+    while "GUEST-IDLE" not in q.run("cat /var/log/xen/console/guest-poweron-guest.log "
+                                    "2>/dev/null", check=False)[1]:
+        assert time.monotonic() < deadline, "the guest did not come up"
+        time.sleep(5)
     host = xapi_ok(p.host.get_all(s))[0]
     r = p.host.reboot(s, host)
     assert r["Status"] == "Failure" and r["ErrorDescription"] == ["HOST_NOT_DISABLED"], r
