@@ -38,12 +38,15 @@ static int usage(const struct xb_multicall *mc, FILE *f)
 	return f == stdout ? 0 : 1;
 }
 
+char **applet_argv;
+
 int applet_main(const struct xb_multicall *mc, int argc, char **argv)
 {
 	const char *name = argc > 0 ? argv[0] : mc->prog;
 	const char *slash = strrchr(name, '/');
 	const struct xb_applet *a;
 
+	applet_argv = argv;
 	if (slash)
 		name = slash + 1;
 	if (strcmp(name, mc->prog) != 0 && (a = find_applet(name)))

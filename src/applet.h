@@ -45,5 +45,7 @@ struct xb_multicall {
 /* The applet named by argv[0]'s base name (a symlink), else by argv[1]
  * ("PROG APPLET ARGS..."); --help and --version.  The exit status. */
 int applet_main(const struct xb_multicall *mc, int argc, char **argv);
+/* main()'s argv, as applet_main got it (to exec the same command again). */
+extern char **applet_argv;
 
 #endif

@@ -17,6 +17,13 @@ HANDLER(api_host_get_server_localtime);
 HANDLER(api_host_get_server_certificate);
 HANDLER(api_host_set_https_only);
 HANDLER(api_host_set_hostname_live);
+HANDLER(api_host_disable);               /* api/host_ops.c */
+HANDLER(api_host_enable);
+HANDLER(api_host_shutdown);
+HANDLER(api_host_reboot);
+HANDLER(api_host_restart_agent);
+HANDLER(api_host_evacuate);
+HANDLER(api_host_get_log);
 HANDLER(api_vm_start);
 HANDLER(api_vm_start_on);
 HANDLER(api_vm_clean_shutdown);

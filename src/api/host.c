@@ -96,7 +96,6 @@ static void refresh_host(struct obj *h, const struct vmm_host_info *hi, const ch
 	set_map(h, OF(h, host, software_version), sw);
 	set_strset(h, OF(h, host, capabilities), caps);
 	S(h, host, hostname, hostname);
-	I(h, host, enabled, 1);
 }
 
 static struct obj *ensure(const char *cls, struct obj *existing)

@@ -23,6 +23,20 @@ extern int (*api_https_only_hook)(int on, char *err, size_t errlen);
  * NULL on a standalone host or a master. */
 extern const char *api_slave_of;
 
+/* Host operations (api/host_ops.c).  The daemon sets api_exit_hook: stop
+ * the loop, then exit (restart 0) or exec itself again (1, for
+ * host.restart_agent); api_boot_log is the persistent boot log that
+ * host.get_log returns (--boot-log; NULL: none). */
+extern void (*api_exit_hook)(int restart);
+extern const char *api_boot_log;
+/* After api_vm_adopt(): a boot of the host (its boot id is not the one
+ * stored) enables the host again (unless disabled with auto_enable false)
+ * and starts the auto_poweron VMs; a restart of the daemon does nothing. */
+void api_host_start(void);
+/* Once per loop iteration: host.allowed_operations, and the host going
+ * down or restarting the daemon.  The ms until it wants to run, or -1. */
+int64_t api_host_tick(int64_t now);
+
 /* The management interface as the OS shows it (server/netinfo.c probes
  * it; the API is told).  Strings, "" when unknown or absent. */
 struct api_netinfo {
@@ -46,6 +60,15 @@ void api_vm_cancel(struct call *c);
 int api_vm_task_cancel(const char *task);
 /* Match running domains to VMs after a (re)start: adopt, never stop. */
 void api_vm_adopt(void);
+/* After a host boot: start the VMs marked other_config:auto_poweron
+ * (when the pool is), one at a time by `order`, each start_delay s after
+ * the previous started; a failure is an AUTO_POWERON_FAILED message. */
+void api_vm_auto_poweron(void);
+/* The host goes down: ask every running guest of this host to shut down
+ * (hard after the clean timeout; others at once), once each; returns how
+ * many are not Halted yet.  Ends auto power-on. */
+int api_vm_stop_all(void);
+extern int api_vm_hard_stops;   /* of those, shut down hard after the timeout */
 /* After worker_stop(), before dm_dispose(): frees what still waits. */
 void api_vm_dispose(void);
 

@@ -383,12 +383,23 @@ static struct dm_field host_fields[] = {
 	F("pending_guidances_recommended", "update_guidances set", RO, NULL),
 	F("pending_guidances_full", "update_guidances set", RO, NULL),
 	F("last_update_hash", "string", RO, NULL),
+	/* the boot that auto power-on last ran for (vmm_boot_id), and
+	 * host.disable's auto_enable=false until the next host.enable */
+	{ .name = "boot_id", .type = "string", .qual = DM_RO, .flags = DM_F_HIDDEN },
+	{ .name = "stay_disabled", .type = "bool", .qual = DM_RO, .flags = DM_F_HIDDEN },
 	END
 };
 
 static const struct dm_param p_host[] = { P("host ref", "host"), PEND };
 static const struct dm_param p_host_bool[] = { P("host ref", "self"), P("bool", "value"), PEND };
 static const struct dm_param p_host_name[] = { P("host ref", "host"), P("string", "hostname"), PEND };
+static const struct dm_param p_host_disable[] = {
+	P("host ref", "host"), PD("bool", "auto_enable", "true"), PEND
+};
+static const struct dm_param p_host_evacuate[] = {
+	P("host ref", "host"), PD("network ref", "network", "OpaqueRef:NULL"),
+	PD("int", "evacuate_batch_size", "0"), PEND
+};
 
 static struct dm_msg host_msgs[] = {
 	M("get_servertime", "datetime", p_host, api_host_get_servertime, 0),
@@ -396,6 +407,13 @@ static struct dm_msg host_msgs[] = {
 	M("get_server_certificate", "string", p_host, api_host_get_server_certificate, 0),
 	M("set_https_only", "void", p_host_bool, api_host_set_https_only, 0),
 	M("set_hostname_live", "void", p_host_name, api_host_set_hostname_live, 0),
+	M("disable", "void", p_host_disable, api_host_disable, DM_M_ASYNC),
+	M("enable", "void", p_host, api_host_enable, DM_M_ASYNC),
+	M("shutdown", "void", p_host, api_host_shutdown, DM_M_ASYNC),
+	M("reboot", "void", p_host, api_host_reboot, DM_M_ASYNC),
+	M("restart_agent", "void", p_host, api_host_restart_agent, DM_M_ASYNC),
+	M("evacuate", "void", p_host_evacuate, api_host_evacuate, DM_M_ASYNC),
+	M("get_log", "string", p_host, api_host_get_log, 0),
 #ifdef CONFIG_XB_POOL
 	M("destroy", "void", p_host, api_host_destroy, DM_M_ASYNC),    /* pool/forward.c */
 #endif
@@ -509,9 +527,9 @@ static struct dm_field vm_fields[] = {
 	F("snapshot_schedule", "VMSS ref", RO, NULL),
 	F("is_vmss_snapshot", "bool", RO, NULL),
 	F("appliance", "VM_appliance ref", RO, NULL),
-	F("start_delay", "int", RO, NULL),
-	F("shutdown_delay", "int", RO, NULL),
-	F("order", "int", RO, NULL),
+	F("start_delay", "int", RW, NULL),     /* auto power-on (api/vm.c) */
+	F("shutdown_delay", "int", RW, NULL),
+	F("order", "int", RW, NULL),
 	F("VGPUs", "VGPU ref set", RO, NULL),
 	F("attached_PCIs", "PCI ref set", RO, NULL),
 	F("suspend_SR", "SR ref", RW, NULL),

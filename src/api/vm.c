@@ -39,9 +39,11 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/worker.h"
+#include "rpc/xmlrpc.h"
 #include "vmm/backend.h"
 
 int api_clean_timeout_s = 120;
+int api_vm_hard_stops;
 
 #define FAIL(c, ...) ((c) ? api_fail((c), __VA_ARGS__, NULL) : -1)
 
@@ -85,13 +87,30 @@ static struct pending *take_pending(const char *vmref)
 	return NULL;
 }
 
+/* ---- auto power-on's queue (below) ---- */
+
+/* One start at a time through VM.start's own path (checks, job, errors),
+ * on a call of our own; the queue is the marked VMs by `order`. */
+static struct {
+	char (*refs)[DM_REF_LEN];
+	size_t n, next;
+	int on;                         /* a queue to go through */
+	int busy;                       /* a start in flight */
+	int64_t at;                     /* when the next may start */
+	struct call c;
+	struct arena a;
+	struct buf out;
+	struct emit e;
+} ap;
+
 /* ---- operations: possible now? ---- */
 
 enum { ST_H = 1, ST_P = 2, ST_R = 4, ST_S = 8, /* power states */
        TMPL = 16,       /* also on templates */
        BUILD = 32,      /* builds a domain: the VM must be one xenbox can build */
        SNAP = 64,       /* also on snapshots (XAPI's check_snapshot) */
-       ONLY = 128 };    /* only on templates (with SNAP: only on snapshots) */
+       ONLY = 128,      /* only on templates (with SNAP: only on snapshots) */
+       NEW = 256 };     /* a new guest on this host: not while it is disabled */
 
 /* XAPI's table, cut to what xenbox does (destroy: Halted only).  An entry
  * whose message is not answered (api_msg_exists) is never listed: add
@@ -106,8 +125,8 @@ static const struct vm_op {
 	{ "snapshot", NULL, ST_H | ST_P | ST_R | ST_S },
 	{ "revert", NULL, ST_H | TMPL | SNAP | ONLY },
 	{ "provision", NULL, ST_H | TMPL | ONLY },
-	{ "start", NULL, ST_H | BUILD },
-	{ "start_on", NULL, ST_H | BUILD },
+	{ "start", NULL, ST_H | BUILD | NEW },
+	{ "start_on", NULL, ST_H | BUILD | NEW },
 	{ "destroy", NULL, ST_H | TMPL | SNAP },
 	{ "make_into_template", "set_is_a_template", ST_H },
 	{ "changing_VCPUs", "set_VCPUs_max", ST_H | TMPL },
@@ -204,6 +223,10 @@ int api_vm_op_check(struct call *c, struct obj *vm, const char *op)
 		 * run any, and it is the only one (stage 11 places on members) */
 		if (o->flags & BUILD && !api_runs_guests)
 			return FAIL(c, "NO_HOSTS_AVAILABLE");
+		/* XAPI: a disabled host takes no new guest (host.disable) */
+		if (o->flags & NEW && !dm_fv(api_this_host, FLD(host, enabled))->u.i)
+			return strcmp(op, "start") ? FAIL(c, "HOST_DISABLED", api_this_host->ref)
+						   : FAIL(c, "NO_HOSTS_AVAILABLE");
 
 		return why ? FAIL(c, "OPERATION_NOT_ALLOWED", why) : 0;
 	}
@@ -268,13 +291,16 @@ static void refresh_allowed(void)
 {
 	static uint64_t seen;
 	struct dm_class *k = dm_class_find("VM");
+	int all;
 
 	if (dm_gen == seen)
 		return;
 	if (dm_gen < seen)
 		seen = 0;       /* a new datamodel */
+	/* VM.start follows host.enabled: all when the host changed */
+	all = api_this_host && api_this_host->gen_modified > seen;
 	for (struct obj *vm = k->first; vm; vm = vm->next)
-		if (vm->gen_modified > seen && !vm->owner)     /* another host's: its own */
+		if ((all || vm->gen_modified > seen) && !vm->owner)     /* another host's: its own */
 			update_allowed(vm);
 	seen = dm_gen;
 }
@@ -966,6 +992,7 @@ static void wait_expired(struct pending *p, struct obj *vm)
 		return;
 	}
 	if (vm && p->kind == W_SHUTDOWN) {
+		api_vm_hard_stops += !p->c;     /* the host's going down */
 		set_current_op(vm, NULL, NULL);
 		log_info("vm: %s did not shut down in %d s: shutting it down hard", p->vm,
 			 api_clean_timeout_s);
@@ -1015,9 +1042,11 @@ int api_vm_task_cancel(const char *task)
 	return -1;
 }
 
+static int64_t ap_tick(int64_t now);
+
 int64_t api_vm_tick(int64_t now)
 {
-	int64_t next = -1;
+	int64_t next = ap_tick(now);
 	struct pending *p, *n;
 
 	refresh_allowed();
@@ -1194,6 +1223,8 @@ void api_vm_dispose(void)
 		pendings = p->next;
 		free(p);
 	}
+	free(ap.refs);
+	ap.refs = NULL;
 }
 
 void api_vm_adopt(void)
@@ -1241,6 +1272,135 @@ void api_vm_adopt(void)
 	}
 	free(doms);
 }
+
+/* ---- auto power-on: after a host boot (api/host_ops.c decides) ---- */
+
+
+static int marked(struct obj *o, int f)
+{
+	const struct dm_val *v = dm_map_get(o->cls->fields[f].t, dm_fv(o, f), "auto_poweron");
+
+	return v && !strcmp(v->u.s, "true");
+}
+
+void api_vm_auto_poweron(void)
+{
+	struct dm_class *k = dm_class_find("VM");
+	int fo = FLD(VM, order);
+
+	if (!marked(api_pool, FLD(pool, other_config))) {
+		log_info("vm: auto power-on: off for the pool");
+		return;
+	}
+	for (struct obj *vm = k->first; vm; vm = vm->next) {
+		size_t i;
+
+		if (vm->owner || dm_fv(vm, FLD(VM, is_control_domain))->u.i ||
+		    dm_fv(vm, FLD(VM, is_a_template))->u.i || dm_fv(vm, FLD(VM, is_a_snapshot))->u.i ||
+		    !marked(vm, FLD(VM, other_config)) || !is_state(vm, "Halted"))
+			continue;
+		ap.refs = xrealloc(ap.refs, (ap.n + 1) * sizeof(*ap.refs));
+		/* by order, ties as they come: an insertion sort */
+		for (i = ap.n; i > 0; i--) {
+			struct obj *p = dm_obj_by_ref(ap.refs[i - 1]);
+
+			if (dm_fv(p, fo)->u.i <= dm_fv(vm, fo)->u.i)
+				break;
+			memcpy(ap.refs[i], ap.refs[i - 1], DM_REF_LEN);
+		}
+		snprintf(ap.refs[i], DM_REF_LEN, "%s", vm->ref);
+		ap.n++;
+	}
+	log_info("vm: auto power-on: %zu VM(s) to start", ap.n);
+	ap.on = ap.n > 0;
+}
+
+/* A start ended (c is &ap.c): a failure is a message, and the next VM
+ * waits for this one's start_delay after a success only. */
+static void ap_done(struct call *c)
+{
+	struct obj *vm = dm_obj_by_ref(ap.refs[ap.next - 1]);
+	int64_t delay = 0;
+
+	ap.busy = 0;
+	if (vm && c->nerr) {
+		char body[400];
+
+		snprintf(body, sizeof(body), "auto_poweron: VM.start failed: %s %s %s", c->err[0],
+			 c->nerr > 1 ? c->err[1] : "", c->nerr > 2 ? c->err[2] : "");
+		log_warn("vm: %s: %s", vm->ref, body);
+		api_message_create("AUTO_POWERON_FAILED", 2, "VM", dm_get_str(vm, vm->cls->f_uuid), body);
+	} else if (vm) {
+		log_info("vm: auto power-on: started %s", vm->ref);
+		delay = dm_fv(vm, FLD(VM, start_delay))->u.i;
+	}
+	ap.at = now_ms() + (delay > 0 ? delay * 1000 : 0);
+	arena_free(&ap.a);
+	buf_free(&ap.out);
+}
+
+static int64_t ap_tick(int64_t now)
+{
+	while (ap.on && !ap.busy) {
+		struct obj *vm;
+		int rc;
+
+		if (now < ap.at)
+			return ap.at - now;
+		if (ap.next == ap.n) {
+			log_info("vm: auto power-on: done");
+			free(ap.refs);
+			memset(&ap, 0, sizeof(ap));
+			break;
+		}
+		vm = dm_obj_by_ref(ap.refs[ap.next++]);
+		if (!vm || !is_state(vm, "Halted"))
+			continue;       /* destroyed, or started by someone since */
+		memset(&ap.c, 0, sizeof(ap.c));
+		arena_init(&ap.a, 0);
+		buf_init(&ap.out);
+		xmlrpc_emit_init(&ap.e, &ap.out);
+		ap.c.a = &ap.a;
+		ap.c.e = &ap.e;
+		ap.c.out = &ap.out;
+		ap.c.complete = ap_done;
+		ap.busy = 1;
+		rc = start_op(&ap.c, vm->ref, 0, "start");
+		if (rc != 1)
+			ap_done(&ap.c);
+	}
+	return -1;
+}
+
+/* ---- host.shutdown / host.reboot: this host's guests stop ---- */
+
+int api_vm_stop_all(void)
+{
+	struct dm_class *k = dm_class_find("VM");
+	char e[VMM_ERR_MAX];
+	int left = 0;
+
+	ap.next = ap.n;                 /* no more auto power-on */
+	for (struct obj *vm = k->first; vm; vm = vm->next) {
+		if (vm->owner || dm_fv(vm, FLD(VM, is_control_domain))->u.i || is_state(vm, "Halted"))
+			continue;
+		left++;
+		if (dm_list_len(dm_fv(vm, FLD(VM, current_operations))))
+			continue;       /* in flight, or asked already */
+		/* as VM.shutdown: asked, then hard after the clean timeout */
+		if (is_state(vm, "Running") &&
+		    !vmm_shutdown(api_vmm, (uint32_t)dm_fv(vm, FLD(VM, domid))->u.i, VMM_REQ_POWEROFF,
+				  e, sizeof(e))) {
+			log_info("vm: %s: asked to shut down (host going down)", vm->ref);
+			wait_add(vm, NULL, W_SHUTDOWN, now_ms() + (int64_t)api_clean_timeout_s * 1000);
+		} else {
+			api_vm_hard_stops++;
+			destroy_job(NULL, vm, "hard_shutdown");
+		}
+	}
+	return left;
+}
+
 
 /* ---- create/destroy hooks ---- */
 

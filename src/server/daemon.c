@@ -41,6 +41,22 @@
 
 static volatile int stop;
 static struct vmm *vmm;
+static int restart;
+
+/* host.shutdown/reboot on the sim, host.restart_agent (api/host_ops.c) */
+static void on_exit_request(int again)
+{
+	restart = again;
+	stop = 1;
+}
+
+/* host.restart_agent: the same program with the same arguments, as the
+ * same process (a supervisor sees nothing), everything closed first. */
+static void exec_again(void)
+{
+	execv("/proc/self/exe", applet_argv);
+	log_err("restart: %s", strerror(errno));
+}
 
 static void on_change(void)
 {
@@ -80,6 +96,7 @@ static int64_t before_sleep(void)
 	api_dev_ops_refresh();          /* before events: they see it now */
 	t = api_events_tick(now);
 	t = min_pos(t, api_vm_tick(now));
+	t = min_pos(t, api_host_tick(now));
 	t = min_pos(t, api_tasks_tick(now));
 	t = min_pos(t, server_tick(now));
 #ifdef CONFIG_XB_POOL
@@ -100,7 +117,7 @@ static int64_t before_sleep(void)
 #ifdef CONFIG_XB_POOL
 	pool_mirror_flush(store_saved_since);
 #endif
-	return min_pos(t, store_retry_in(now));
+	return stop ? 0 : min_pos(t, store_retry_in(now));
 }
 
 /* The soft open-file limit up to the hard one: a pool master holds a
@@ -124,7 +141,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: xenbox daemon [--config FILE] [--state-dir DIR] [--http ADDR:PORT]\n"
 		"                     [--https ADDR:PORT] [--unix PATH] [--backend xen|sim|none]\n"
-		"                     [--sim-opts OPTS] [--hostname NAME] [-v]\n"
+		"                     [--sim-opts OPTS] [--hostname NAME] [--boot-log FILE] [-v]\n"
 		"       xenbox daemon --config FILE --check-config\n");
 }
 
@@ -177,6 +194,8 @@ static int daemon_main(int argc, char **argv)
 			dst = &cfg.sim_opts;
 		else if (!strcmp(a, "--hostname"))
 			dst = &cfg.hostname;
+		else if (!strcmp(a, "--boot-log"))
+			dst = (char **)&api_boot_log;
 		else {
 			fprintf(stderr, "xenbox daemon: unknown option '%s'\n", a);
 			usage();
@@ -283,6 +302,8 @@ static int daemon_main(int argc, char **argv)
 	server_console_adopt = console_adopt;
 #endif
 	api_vm_adopt();
+	api_exit_hook = on_exit_request;
+	api_host_start();
 	api_session_gc(NULL);
 #ifdef CONFIG_XB_STATS
 	stats_init(vmm, cfg.stats_save_interval);
@@ -371,6 +392,10 @@ out:
 	free(api_state_dir);
 	api_state_dir = NULL;
 	config_free(&cfg);
+	if (restart && !rc)
+		exec_again();
+	free((char *)api_boot_log);
+	api_boot_log = NULL;
 	return rc;
 }
 

@@ -3,6 +3,8 @@
 #include "vmm/backend.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,6 +98,42 @@ int vmm_seterr(char *err, size_t errlen, int rc, const char *fmt, ...)
 		va_end(ap);
 	}
 	return rc;
+}
+
+/* ---- the host's boots and power ---- */
+
+int vmm_boot_id(struct vmm *v, char *buf, size_t len)
+{
+	ssize_t n = -1;
+	int fd;
+
+	if (v->ops->boot_id)
+		return v->ops->boot_id(v, buf, len);
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return n > 0 ? 0 : -EIO;
+}
+
+int vmm_host_power(struct vmm *v, int reboot, char *err, size_t errlen)
+{
+	if (!v->ops->host_power)
+		return -EOPNOTSUPP;     /* callers ask vmm_can_power first */
+	return v->ops->host_power(v, reboot, err, errlen);
+}
+
+/* dom0's init is busybox's (the USB and system images): SIGTERM reboots,
+ * SIGUSR2 powers off, after its shutdown scripts stopped us. */
+int vmm_power_command(struct vmm *v, int reboot, char *err, size_t errlen)
+{
+	(void)v;
+	if (kill(1, reboot ? SIGTERM : SIGUSR2) < 0)
+		return vmm_seterr(err, errlen, -errno, "init: %s", strerror(errno));
+	return 0;
 }
 
 /* ---- names ---- */

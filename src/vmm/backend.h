@@ -254,6 +254,10 @@ struct vmm_ops {
 				size_t len);
 	ssize_t (*console_write)(struct vmm *v, uint32_t domid, const char *buf,
 				 size_t len);
+
+	/* Optional (NULL: see the wrappers vmm_boot_id, vmm_host_power). */
+	int (*boot_id)(struct vmm *v, char *buf, size_t len);
+	int (*host_power)(struct vmm *v, int reboot, char *err, size_t errlen);
 };
 
 /* What the toolstack does with a guest that keeps stopping by itself
@@ -423,6 +427,30 @@ static inline ssize_t vmm_console_write(struct vmm *v, uint32_t domid,
 {
 	return v->ops->console_write(v, domid, buf, len);
 }
+/* ---- the host's boots and power ---- */
+
+#define VMM_BOOT_ID_MAX 40
+
+/* An id that changes with every boot of the host and only then (dom0's
+ * kernel boot_id, /proc/sys/kernel/random/boot_id; the sim's own, kept in
+ * its state directory).  0, or a negative errno (buf then ""). */
+int vmm_boot_id(struct vmm *v, char *buf, size_t len);
+
+/* Power the host off (reboot 0) or reboot it (1), after the toolstack
+ * stopped its guests.  0: asked (the system stops the toolstack as it goes
+ * down: the xen backend asks init); 1: done, the
+ * toolstack exits now (the sim: its guests are gone and its next open is a
+ * new boot); -EOPNOTSUPP when the backend cannot (none), or another
+ * negative errno. */
+int vmm_host_power(struct vmm *v, int reboot, char *err, size_t errlen);
+/* Whether vmm_host_power can work. */
+static inline bool vmm_can_power(const struct vmm *v)
+{
+	return v->ops->host_power != NULL;
+}
+/* The xen backend's host_power: asks init (busybox's: SIGTERM reboots,
+ * SIGUSR2 powers off; its shutdown scripts stop the daemon). */
+int vmm_power_command(struct vmm *v, int reboot, char *err, size_t errlen);
 
 /* ---- names, and helpers shared by the backends ---- */
 

@@ -652,6 +652,65 @@ out:
 	return rc;
 }
 
+/* DIR/name read into buf (flags O_RDONLY; "" when missing) or buf
+ * written to it. */
+static void sim_file(struct sim *s, const char *name, char *buf, size_t len, int flags)
+{
+	char path[4096];
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", s->state_dir, name);
+	fd = open(path, flags | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		n = flags ? write(fd, buf, strlen(buf)) : read(fd, buf, len - 1);
+	if (!flags)
+		buf[n > 0 ? n : 0] = 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A new boot id (the wall clock in ns), saved in DIR/boot_id. */
+static void new_boot_locked(struct sim *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(s->boot_id, sizeof(s->boot_id), "%llx",
+		 (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec);
+	if (!s->state_dir)
+		return;
+	sim_file(s, "boot_id", s->boot_id, 0, O_WRONLY | O_CREAT | O_TRUNC);
+}
+
+static int sim_boot_id(struct vmm *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", to_sim(v)->boot_id);
+	return 0;
+}
+
+/* The simulated host goes down (reboot or not, the same here): every
+ * guest is gone, the next open is a new boot. */
+static int sim_host_power(struct vmm *v, int reboot, char *err, size_t errlen)
+{
+	struct sim *s = to_sim(v);
+	int rc;
+
+	rc = op_begin(s, SIM_OP_HOST, err, errlen);
+	if (rc)
+		return rc;
+	while (s->nr_doms > 1) {
+		struct sim_dom *d = s->doms[s->nr_doms - 1];
+
+		sim_remove_locked(s, d);
+		sim_dom_free(d);
+	}
+	(void)reboot;
+	new_boot_locked(s);
+	rc = sim_persist_locked(s, err, errlen);
+	return op_end(s, rc ? rc : 1);
+}
+
 static int sim_open(const char *opts, struct vmm **out, char *err,
 		    size_t errlen)
 {
@@ -698,6 +757,11 @@ static int sim_open(const char *opts, struct vmm **out, char *err,
 	}
 	if (!sim_find_locked(s, 0))
 		sim_insert_locked(s, sim_dom0_new(s));
+	if (s->state_dir)
+		sim_file(s, "boot_id", s->boot_id, sizeof(s->boot_id), O_RDONLY);
+	if (!*s->boot_id)       /* no DIR, or its first open: a boot */
+		new_boot_locked(s);
+
 	rc = sim_spec_apply_locked(s, opts, SIM_SPEC_OPEN_ACTIONS, err, errlen);
 	if (rc)
 		goto out;
@@ -766,6 +830,8 @@ const struct vmm_ops sim_ops = {
 	.handle_events = sim_handle_events,
 	.console_read = sim_console_read,
 	.console_write = sim_console_write,
+	.boot_id = sim_boot_id,
+	.host_power = sim_host_power,
 };
 
 const struct vmm_backend vmm_backend_sim = {

@@ -32,6 +32,10 @@
  *   domains like a Xen host that outlived its toolstack; in manual mode
  *   the clock is restored too.  Without state= the table lives in memory.
  *   A corrupt file fails vmm_open with "DIR/domains:LINE: what".
+ *   DIR/boot_id is the simulated host's boot id (vmm_boot_id): made when
+ *   missing, so a test simulates a power cut by killing the toolstack and
+ *   removing DIR/domains and DIR/boot_id.  vmm_host_power removes every
+ *   guest and makes a new boot id.
  *
  * Options (vmm_open opts; items separated by commas or blanks)
  *   state=DIR  clock=real|manual  dom0_mem=SIZE (1G)      open only

@@ -72,6 +72,7 @@ struct sim {
 
 	/* configuration */
 	char *state_dir, *state_path, *state_tmp;
+	char boot_id[VMM_BOOT_ID_MAX];  /* DIR/boot_id; a new boot: a new one */
 	int lock_fd;
 	bool opened;                    /* open succeeded: close saves state */
 	bool real_clock;

@@ -758,6 +758,7 @@ const struct vmm_ops xen_ops = {
 	.handle_events = xen_handle_events,
 	.console_read = xen_console_read,
 	.console_write = xen_console_write,
+	.host_power = vmm_power_command,
 };
 
 const struct vmm_backend vmm_backend_xen = {

@@ -43,12 +43,40 @@ OTHER_CALLS = {
            "vdi_snapshot": "VDI.snapshot", "vdi_resize": "VDI.resize"},
     "VDI": {"destroy": "VDI.destroy", "clone": "VDI.clone", "copy": "VDI.copy",
             "snapshot": "VDI.snapshot", "resize": "VDI.resize"},
+    "host": {"evacuate": "host.evacuate", "reboot": "host.reboot",
+             "shutdown": "host.shutdown", "enable": "host.enable"},
 }
 SR_OPS = set(OTHER_CALLS["SR"])
 
 
 def _default_sr(p, s):
     return ok(p.pool.get_default_SR(s, ok(p.pool.get_all(s))[0]))
+
+
+def test_host_allowed_operations_are_true(daemon):
+    """The host's list: what is listed works, what is not fails (reboot
+    and shutdown, which end the daemon, are checked for the refusal
+    here; tests/integration/test_host_power.py runs them)."""
+    p, s = daemon.login()
+    host = ok(p.host.get_all(s))[0]
+    vm = new_vm(p, s)
+    for step in ("enabled", "running guest", "disabled"):
+        if step == "running guest":
+            ok(p.VM.start(s, vm, False, False))
+        if step == "disabled":
+            ok(p.VM.hard_shutdown(s, vm))
+            ok(p.host.disable(s, host))
+        ops = set(ok(p.host.get_allowed_operations(s, host)))
+        assert ops <= {"evacuate", "reboot", "shutdown", "enable"}, ops
+        for op in ("evacuate", "enable"):
+            r = getattr(p.host, op)(s, host)
+            assert (r["Status"] == "Success") == (op in ops), (step, op, r)
+        if step == "disabled":
+            ok(p.host.disable(s, host))         # enable above: again
+            assert {"reboot", "shutdown"} <= set(ok(p.host.get_allowed_operations(s, host)))
+        else:
+            assert not {"reboot", "shutdown"} & ops, (step, ops)
+            fails(p.host.reboot(s, host), "HOST_NOT_DISABLED")
 
 
 def _in_state(d, p, s, state):

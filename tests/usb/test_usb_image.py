@@ -22,8 +22,8 @@ def masked(blob):
     return bytes(b)
 
 
-def login_api(q, password):
-    p = q.proxy()
+def login_api(q, password, timeout=30):
+    p = q.proxy(timeout=timeout)
     return p, xapi_ok(p.session.login_with_password("root", password, "1.0", "tests"))
 
 
@@ -268,11 +268,43 @@ def test_config_edit_and_bad_lines(stick, boot, password, tmp_path):
     assert log_tail.endswith(" shutdown"), log_tail
 
 
-def test_power_cut_while_writing(stick, boot, password, tmp_path):
+GUEST_DIR = "/state/guest"
+MiB = 1 << 20
+
+
+def wait_running(p, s, vm, timeout=600):
+    """The guest's VM Running (auto power-on starts it after a boot: the
+    API may answer before)."""
+    deadline = time.monotonic() + timeout
+    while xapi_ok(p.VM.get_power_state(s, vm)) != "Running":
+        assert time.monotonic() < deadline, "the auto_poweron guest did not start"
+        time.sleep(2)
+
+
+def test_power_cut_while_writing(stick, boot, password, tmp_path, guest):
+    """Also issue 15: the guest marked auto_poweron (the system tests' PV
+    guest on the state partition) comes back after the power cut; then
+    host.disable and host.reboot over the API: the guest is shut down
+    cleanly, the stick reboots (QEMU runs with -no-reboot: it exits, and
+    the next boot is the reboot) and the API answers again, the host
+    enabled and the guest started again."""
+    stick.put_state_files({GUEST_DIR[len("/state"):] + "/vmlinuz": guest["kernel"],
+                           GUEST_DIR[len("/state"):] + "/initramfs.cpio.gz": guest["initrd"]})
     q = boot(stick)
     q.wait_api()
     p, s = login_api(q, password)
     pool = xapi_ok(p.pool.get_all(s))[0]
+    xapi_ok(p.pool.add_to_other_config(s, pool, "auto_poweron", "true"))
+    rec = {"name_label": "poweron-guest", "other_config": {"auto_poweron": "true"},
+           "PV_kernel": GUEST_DIR + "/vmlinuz", "PV_ramdisk": GUEST_DIR + "/initramfs.cpio.gz",
+           "PV_args": "console=hvc0 quiet guest.stamp=usb-poweron",
+           "memory_static_max": str(128 * MiB), "memory_dynamic_max": str(128 * MiB),
+           "memory_dynamic_min": str(128 * MiB), "memory_static_min": str(128 * MiB),
+           "VCPUs_max": "1", "VCPUs_at_startup": "1", "domain_type": "pv"}
+    vm = xapi_ok(p.VM.create(s, rec))
+    sp = q.proxy(timeout=600)               # VM.start under TCG takes its time
+    ss = xapi_ok(sp.session.login_with_password("root", password, "1.0", "tests"))
+    xapi_ok(sp.VM.start(ss, vm, False, False))
     acked = []
     stop = threading.Event()
 
@@ -304,8 +336,44 @@ def test_power_cut_while_writing(stick, boot, password, tmp_path):
 
     q = boot(stick, name="test_power_cut_while_writing-again")
     q.wait_api()
-    p, s = login_api(q, password)
+    # the guest starts meanwhile (auto power-on): under TCG a login then
+    # takes its time (one CPU for dom0 and the guest)
+    p, s = login_api(q, password, timeout=600)
     oc = xapi_ok(p.pool.get_other_config(s, pool))
     missing = [i for i in acked if oc.get("cut-%d" % i) != "v%d" % i]
     assert not missing, "acknowledged, then lost: %s" % missing
     sys.stderr.write("\nusb: power cut after %d acknowledged writes; all present\n" % len(acked))
+    wait_running(p, s, vm)
+    domid = xapi_ok(p.VM.get_domid(s, vm))
+    sys.stderr.write("\nusb: the auto_poweron guest is back after the power cut\n")
+
+    # host.reboot over the API: refused while enabled, then the guest is
+    # shut down cleanly and the stick reboots.  First the guest is up (its
+    # init answers a shutdown request only once it runs: GUEST-IDLE on its
+    # console, xenconsoled's log in dom0)
+    q.login("root", password)
+    deadline = time.monotonic() + 600
+    while "GUEST-IDLE" not in q.run("cat /var/log/xen/console/guest-poweron-guest.log "
+                                    "2>/dev/null", check=False)[1]:
+        assert time.monotonic() < deadline, "the guest did not come up"
+        time.sleep(5)
+    host = xapi_ok(p.host.get_all(s))[0]
+    r = p.host.reboot(s, host)
+    assert r["Status"] == "Failure" and r["ErrorDescription"] == ["HOST_NOT_DISABLED"], r
+    xapi_ok(p.host.disable(s, host))
+    assert "reboot" in xapi_ok(p.host.get_allowed_operations(s, host))
+    xapi_ok(p.host.reboot(s, host))
+    assert q.proc.wait(600) == 0, q.tail()      # -no-reboot: the reboot ends QEMU
+    q = boot(stick, name="test_power_cut_while_writing-rebooted")
+    q.wait_api()
+    p, s = login_api(q, password, timeout=600)
+    assert xapi_ok(p.host.get_enabled(s, host)) is True
+    wait_running(p, s, vm)
+    log = xapi_ok(p.host.get_log(s, host))
+    assert "host: booted" in log and "auto power-on: started" in log, log
+    # the persistent boot log: the daemon's line before it asked init,
+    # the guest stopped cleanly (none hard), then rcK's
+    assert re.search(r"host\.reboot: every guest is down \(0 shut down hard\); "
+                     r"rebooting\n.*shutdown\n", log), log
+    sys.stderr.write("\nusb: host.reboot over the API: rebooted, the guest back (domid %s before)\n"
+                     % domid)
