@@ -118,7 +118,7 @@ enum { ST_H = 1, ST_P = 2, ST_R = 4, ST_S = 8, /* power states */
  * an HTTP handler; give it a test of its own when it comes). */
 static const struct vm_op {
 	const char *op, *msg;           /* msg NULL: the operation's name */
-	unsigned char flags;
+	unsigned short flags;
 } vm_ops[] = {
 	{ "clone", NULL, ST_H | TMPL | SNAP },                  /* vm_copy.c */
 	{ "copy", NULL, ST_H | TMPL | SNAP },
