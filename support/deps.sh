@@ -9,6 +9,8 @@
 # targets); clang only recommends it, and apt here installs no recommends.
 # debootstrap: make check's fresh-root suite (support/fresh-root.sh).
 # nftables: the pool suite's NAT router (tests/pool, nft in a namespace).
+# xfsprogs: mkfs.xfs for the storage tests (tests/integration/test_storage.py:
+# the daemon formats loop devices through `xenbox disk-format`).
 # support/fresh-root.sh runs this script in a fresh minimal Debian root and
 # builds everything there: a package missing here fails that suite.
 set -e
@@ -17,7 +19,7 @@ clang libclang-rt-14-dev curl ca-certificates xz-utils bzip2 patch perl tcl file
 iproute2 binutils python3-prometheus-client prometheus
 qemu-system-x86 cpio
 mtools dosfstools e2fsprogs squashfs-tools fdisk zstd libdevmapper1.02.1
-debootstrap nftables"
+debootstrap nftables xfsprogs"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -25,6 +25,12 @@ HANDLER(api_vm_hard_reboot);
 HANDLER(api_vm_pause);
 HANDLER(api_vm_unpause);
 HANDLER(api_vm_power_state_reset);
+HANDLER(api_sr_get_supported_types);  /* api/storage.c */
+HANDLER(api_sr_scan);
+HANDLER(api_sr_forget);
+HANDLER(api_pbd_plug);
+HANDLER(api_pbd_unplug);
+int api_pbd_on_destroy(struct call *c, struct obj *pbd);
 HANDLER(api_task_create);
 HANDLER(api_task_cancel);
 HANDLER(api_task_destroy);

@@ -174,6 +174,8 @@ static int daemon_main(int argc, char **argv)
 			dst = &cfg.sim_opts;
 		else if (!strcmp(a, "--hostname"))
 			dst = &cfg.hostname;
+		else if (!strcmp(a, "--storage-root"))  /* tests: a fake /sys, /dev, /run */
+			dst = &cfg.storage_root;
 		else {
 			fprintf(stderr, "xenbox daemon: unknown option '%s'\n", a);
 			usage();
@@ -265,6 +267,10 @@ static int daemon_main(int argc, char **argv)
 		log_err("store: %s", err);
 		goto out;
 	}
+	api_storage = cfg.storage;
+	api_storage_force = !strcmp(cfg.storage_format, "force");
+	if (cfg.storage_root)
+		api_storage_root = cfg.storage_root;
 	if (api_auth_init(cfg.state_dir, cfg.root_password_hash) ||
 	    api_host_init(vmm, cfg.hostname, err, sizeof(err))) {
 		log_err("start-up: %s", err);
@@ -275,6 +281,7 @@ static int daemon_main(int argc, char **argv)
 		goto out;
 	}
 	api_vm_adopt();
+	api_storage_start();
 	api_session_gc(NULL);
 #ifdef CONFIG_XB_STATS
 	stats_init(vmm, cfg.stats_save_interval);

@@ -30,7 +30,8 @@ SETTERS = {"make_into_template", "changing_VCPUs"}
 # list an operation missing here fails the test (teach it, with a check)
 OTHER_CALLS = {
     "task": {"cancel": "task.cancel"},
-    "SR": {"vdi_create": "VDI.create", "vdi_destroy": "VDI.destroy"},
+    "SR": {"vdi_create": "VDI.create", "vdi_destroy": "VDI.destroy", "scan": "SR.scan",
+           "unplug": "PBD.unplug", "plug": "PBD.plug", "forget": "SR.forget"},
     "VDI": {"destroy": "VDI.destroy"},
 }
 
@@ -160,12 +161,14 @@ def test_storage_allowed_operations_are_true(daemon):
     sr = ok(p.pool.get_default_SR(s, ok(p.pool.get_all(s))[0]))
     methods = set(daemon.proxy().system.listMethods())
 
-    # the local SR: VDIs are made and destroyed in it
-    assert set(ok(p.SR.get_allowed_operations(s, sr))) == {"vdi_create", "vdi_destroy"}
+    # the local SR: VDIs are made and destroyed in it; scan and unplug
+    # while plugged (api/storage.c; tests/integration/test_storage.py)
+    attached = {"vdi_create", "vdi_destroy", "scan", "unplug"}
+    assert set(ok(p.SR.get_allowed_operations(s, sr))) == attached
     vdi = _vdi(p, s, sr)                                        # vdi_create
     assert ok(p.VDI.get_SR(s, vdi)) == sr
     ok(p.VDI.destroy(s, vdi))                                   # vdi_destroy
-    assert set(ok(p.SR.get_allowed_operations(s, sr))) == {"vdi_create", "vdi_destroy"}
+    assert set(ok(p.SR.get_allowed_operations(s, sr))) == attached
 
     # a VDI: destroy while no VBD refers to it
     vdi = _vdi(p, s, sr)

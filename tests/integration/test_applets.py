@@ -13,7 +13,7 @@ import pytest
 from conftest import XENBOX, PASSWORD
 
 IO = os.path.join(os.path.dirname(XENBOX), "xenbox-io")
-MOVED = {"passwd", "pool", "growfs", "disk-probe"}
+MOVED = {"passwd", "pool", "growfs", "disk-probe", "disk-format"}
 
 
 def run(argv, **kw):
