@@ -9,9 +9,10 @@
 # targets); clang only recommends it, and apt here installs no recommends.
 # debootstrap: make check's fresh-root suite (support/fresh-root.sh).
 # nftables: the pool suite's NAT router (tests/pool, nft in a namespace).
-# xfsprogs: mkfs.xfs for the integration suite's XFS SR with reflink
-# (tests/integration/test_vdi_vm_copy.py; the USB build's own is used when
-# there is one).
+# xfsprogs: mkfs.xfs for the integration suite's XFS SRs: the reflink SR of
+# tests/integration/test_vdi_vm_copy.py, and tests/integration/test_storage.py
+# (the daemon formats loop devices through `xenbox disk-format`); the USB
+# build's own is used when there is one.
 # support/fresh-root.sh runs this script in a fresh minimal Debian root and
 # builds everything there: a package missing here fails that suite.
 set -e

@@ -5,10 +5,10 @@
  * cannot disagree.  XAPI's rules (xapi_sr_operations.ml, xapi_vdi.ml,
  * xapi_vbd_helpers.ml, xapi_vif_helpers.ml), cut to what xenbox does:
  *
- *   SR   vdi_create, vdi_destroy, vdi_clone, vdi_snapshot, vdi_resize:
- *        the local file SR (the only kind there is; another type refuses
- *        with SR_OPERATION_NOT_SUPPORTED).  scan, plug, unplug, update,
- *        forget, destroy, ...: no message yet.
+ *   SR   vdi_create, vdi_destroy, vdi_clone, vdi_snapshot, vdi_resize,
+ *        scan, unplug: its PBD attached (SR_NO_PBDS); plug, forget: not
+ *        attached (forget: SR_HAS_PBD; plug and unplug are PBD's calls:
+ *        api/storage.c).  update, destroy, ...: no message yet.
  *   VDI  destroy: while no VBD refers to it (VDI_IN_USE [vdi, op]: xenbox
  *        does not destroy a VDI's VBDs with it as XAPI does).  clone, copy:
  *        always (vdi_ops.c); snapshot: not sharable (VDI_IS_SHARABLE);
@@ -24,6 +24,7 @@
 
 #include "api/api.h"
 #include "api/handlers.h"
+#include "api/host.h"
 #include "lib/util.h"
 
 #define FAIL(c, ...) ((c) ? api_fail((c), __VA_ARGS__, NULL) : -1)
@@ -34,11 +35,18 @@ struct dev_op {
 	int (*check)(struct call *c, struct obj *o);  /* c NULL: only asks */
 };
 
-static int sr_is_file(struct call *c, struct obj *sr)
+static int sr_attached(struct call *c, struct obj *sr)
 {
-	if (!strcmp(dm_get_str(sr, OF(sr, SR, type)), "file"))
+	if (api_sr_attached(sr))
 		return 0;
-	return FAIL(c, "SR_OPERATION_NOT_SUPPORTED", sr->ref);
+	return FAIL(c, "SR_NO_PBDS", sr->ref);
+}
+
+static int sr_detached(struct call *c, struct obj *sr)
+{
+	if (!api_sr_attached(sr))
+		return 0;
+	return FAIL(c, "SR_HAS_PBD", sr->ref);
 }
 
 static int vdi_any(struct call *c, struct obj *vdi)
@@ -74,11 +82,15 @@ static int vdi_unused(struct call *c, struct obj *vdi)
 }
 
 static const struct dev_op sr_ops[] = {
-	{ "vdi_create", "VDI", "create", sr_is_file },
-	{ "vdi_destroy", "VDI", "destroy", sr_is_file },
-	{ "vdi_clone", "VDI", "clone", sr_is_file },
-	{ "vdi_snapshot", "VDI", "snapshot", sr_is_file },
-	{ "vdi_resize", "VDI", "resize", sr_is_file },
+	{ "vdi_create", "VDI", "create", sr_attached },
+	{ "vdi_destroy", "VDI", "destroy", sr_attached },
+	{ "vdi_clone", "VDI", "clone", sr_attached },
+	{ "vdi_snapshot", "VDI", "snapshot", sr_attached },
+	{ "vdi_resize", "VDI", "resize", sr_attached },
+	{ "scan", "SR", "scan", sr_attached },
+	{ "forget", "SR", "forget", sr_detached },
+	{ "plug", "PBD", "plug", sr_detached },
+	{ "unplug", "PBD", "unplug", sr_attached },
 };
 static const struct dev_op vdi_ops[] = {
 	{ "destroy", "VDI", "destroy", vdi_unused },

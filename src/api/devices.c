@@ -53,15 +53,16 @@ int api_vdi_on_create(struct call *c, struct obj *vdi)
 {
 	struct obj *sr = api_obj(c, "SR", dm_get_str(vdi, OF(vdi, VDI, SR)));
 	int64_t size = dm_fv(vdi, OF(vdi, VDI, virtual_size))->u.i;
-	char path[700];
+	char dir[600], path[700];
 	int fd;
 
 	if (!sr || api_dev_op_check(c, sr, "vdi_create"))
 		return -1;
 	if (size < 0)
 		return api_fail(c, "FIELD_TYPE_ERROR", "virtual_size", NULL);
-	mkdir(api_sr_dir, 0700);
-	xsnprintf(path, sizeof(path), "%s/%s.img", api_sr_dir, dm_get_str(vdi, vdi->cls->f_uuid));
+	api_sr_path(sr, dir, sizeof(dir));
+	mkdir(dir, 0700);
+	xsnprintf(path, sizeof(path), "%s/%s.img", dir, dm_get_str(vdi, vdi->cls->f_uuid));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, size) < 0) {
 		int err = errno;
@@ -74,6 +75,7 @@ int api_vdi_on_create(struct call *c, struct obj *vdi)
 	}
 	close(fd);
 	dm_set_str(vdi, OF(vdi, VDI, location), path);
+	api_sr_refresh(sr, NULL);
 	return 0;
 }
 
@@ -86,6 +88,7 @@ int api_vdi_on_destroy(struct call *c, struct obj *vdi)
 		return -1;
 	if (*loc && unlink(loc) < 0 && errno != ENOENT)
 		return api_fail(c, "SR_BACKEND_FAILURE", "destroy", strerror(errno), loc, NULL);
+	api_sr_refresh(sr, vdi);
 	return 0;
 }
 

@@ -644,6 +644,7 @@ void api_cancel(struct call *c)
 	api_events_cancel(c);
 	api_vm_cancel(c);
 	api_fjob_cancel(c);
+	api_storage_cancel(c);
 	api_session_cancel(c);
 	if (route_cancel)
 		route_cancel(c);

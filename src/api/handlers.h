@@ -47,6 +47,12 @@ HANDLER(api_vdi_clone);                  /* vdi_ops.c */
 HANDLER(api_vdi_snapshot);
 HANDLER(api_vdi_copy);
 HANDLER(api_vdi_resize);
+HANDLER(api_sr_get_supported_types);  /* api/storage.c */
+HANDLER(api_sr_scan);
+HANDLER(api_sr_forget);
+HANDLER(api_pbd_plug);
+HANDLER(api_pbd_unplug);
+int api_pbd_on_destroy(struct call *c, struct obj *pbd);
 HANDLER(api_task_create);
 HANDLER(api_task_cancel);
 HANDLER(api_task_destroy);
@@ -100,7 +106,8 @@ void *api_fjob_ctx(struct fjob *f);
  * api_fjob_fail when all went well (a revert: dst is the target's file) */
 void api_fjob_add(struct fjob *f, const char *src, const char *dst);
 /* A new VDI file copied from vdi: its new uuid into uuid */
-void api_fjob_add_vdi(struct fjob *f, struct obj *vdi, char uuid[37]);
+void api_fjob_add_vdi(struct fjob *f, struct obj *vdi, const char *sr, char uuid[37]);
+void api_vdi_path(char *buf, size_t n, struct obj *vdi, const char *sr, const char *uuid);
 /* domid > 0: destroyed first (destroy), else paused around the copies */
 void api_fjob_domain(struct fjob *f, int64_t domid, int destroy);
 int api_fjob_destroyed(struct fjob *f);         /* in done(): it was */

@@ -198,7 +198,7 @@ int api_host_init(struct vmm *vmm, const char *hostname, char *err, size_t errle
 
 	/* the local file SR: raw images in <state>/sr */
 	sr = FIND_BY(SR, type, "file");
-	if (!sr && api_runs_guests) {
+	if (!sr && api_runs_guests && !strcmp(api_storage, "state")) {
 		sr = dm_obj_new(dm_class_find("SR"), NULL, NULL);
 		S(sr, SR, name_label, "Local storage");
 		S(sr, SR, type, "file");

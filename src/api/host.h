@@ -72,6 +72,23 @@ extern int api_vm_hard_stops;   /* of those, shut down hard after the timeout */
 /* After worker_stop(), before dm_dispose(): frees what still waits. */
 void api_vm_dispose(void);
 
+/* Storage (api/storage.c, docs/STORAGE.md 2): xenbox.conf's storage
+ * ("state", "none", "auto" or a device path) and storage_format = force;
+ * root: "" or a fake tree for /sys, /dev and /run (tests).  start: after
+ * the worker, plug the PBDs that were plugged, then the rules. */
+extern const char *api_storage, *api_storage_root;
+extern int api_storage_force;
+void api_storage_start(void);
+void api_storage_cancel(struct call *c);
+int api_sr_attached(struct obj *sr);
+/* The SR's directory (file: device_config:path; xfs: its mount point). */
+const char *api_sr_path(struct obj *sr, char *buf, size_t len);
+/* statfs and the VDIs' sizes (but gone's: a VDI being destroyed) into the
+ * SR's volatile fields, if plugged. */
+void api_sr_refresh(struct obj *sr, struct obj *gone);
+/* VM.start: vdi's SR plugged, else VM_REQUIRES_SR [vm, sr] (c may be NULL). */
+int api_sr_usable(struct call *c, struct obj *vm, struct obj *vdi);
+
 /* Guest console logs (api/console_log.c): the newest 64 KiB of each VM's
  * console output, in memory only (kept across reboots and halts, gone
  * with VM.destroy or a daemon restart). */

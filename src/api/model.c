@@ -761,9 +761,10 @@ static struct dm_field sr_fields[] = {
 	F("current_operations", "(string -> storage_operations) map", RO, NULL),
 	INV("VDIs", "VDI ref set", "VDI.SR"),
 	INV("PBDs", "PBD ref set", "PBD.SR"),
-	F("virtual_allocation", "int", RO, NULL),
-	F("physical_utilisation", "int", RO, NULL),
-	F("physical_size", "int", RO, NULL),
+	/* volatile: recomputed, never written to the stick (STORAGE.md 2.7) */
+	FV("virtual_allocation", "int", RO, NULL),
+	FV("physical_utilisation", "int", RO, NULL),
+	FV("physical_size", "int", RO, NULL),
 	F("type", "string", RO, NULL),
 	F("content_type", "string", RO, NULL),
 	F("shared", "bool", RO, NULL),
@@ -777,7 +778,14 @@ static struct dm_field sr_fields[] = {
 	F("is_tools_sr", "bool", RO, NULL),
 	END
 };
-static struct dm_class c_sr = { "SR", DM_C_MIRROR, sr_fields, NULL, NULL, NULL };
+static const struct dm_param p_sr[] = { P("SR ref", "sr"), PEND };
+static struct dm_msg sr_msgs[] = {
+	M("get_supported_types", "string set", p_none, api_sr_get_supported_types, 0),
+	M("scan", "void", p_sr, api_sr_scan, DM_M_ASYNC),
+	M("forget", "void", p_sr, api_sr_forget, DM_M_ASYNC),
+	MEND
+};
+static struct dm_class c_sr = { "SR", DM_C_MIRROR, sr_fields, sr_msgs, NULL, NULL };
 
 static struct dm_field vdi_fields[] = {
 	F("uuid", "string", RO, NULL),
@@ -874,7 +882,15 @@ static struct dm_field pbd_fields[] = {
 	F("other_config", SMAP, RW, NULL),
 	END
 };
-static struct dm_class c_pbd = { "PBD", DM_C_MIRROR, pbd_fields, NULL, NULL, NULL };
+static const struct dm_param p_pbd[] = { P("PBD ref", "self"), PEND };
+static struct dm_msg pbd_msgs[] = {
+	M("plug", "void", p_pbd, api_pbd_plug, DM_M_ASYNC),
+	M("unplug", "void", p_pbd, api_pbd_unplug, DM_M_ASYNC),
+	MEND
+};
+static struct dm_class c_pbd = {
+	"PBD", DM_C_CREATE | DM_C_DESTROY | DM_C_MIRROR, pbd_fields, pbd_msgs, NULL, api_pbd_on_destroy,
+};
 
 /* ---- tasks, messages, roles, users ---- */
 

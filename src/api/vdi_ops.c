@@ -262,10 +262,16 @@ void api_fjob_cancel(struct call *c)
 
 /* ---- records ---- */
 
-/* Where a new VDI of sr lives (today's file SR: api_sr_dir). */
-static void vdi_path(char *buf, size_t n, const char *uuid)
+/* Where a new copy of vdi named uuid lives: in the SR sr (a ref; NULL or
+ * "": vdi's own), in that SR's directory (api_sr_path: the file SR's, or
+ * an xfs SR's mount), else the file SR's. */
+void api_vdi_path(char *buf, size_t n, struct obj *vdi, const char *sr, const char *uuid)
 {
-	xsnprintf(buf, n, "%s/%s.img", api_sr_dir, uuid);
+	struct obj *o = dm_obj_by_ref_cls(dm_class_find("SR"),
+					  sr && *sr ? sr : dm_get_str(vdi, OF(vdi, VDI, SR)));
+	char dir[600];
+
+	xsnprintf(buf, n, "%s/%s.img", o ? api_sr_path(o, dir, sizeof(dir)) : api_sr_dir, uuid);
 }
 
 /* A new VDI record with vdi's fields (XAPI's clone copies these), at
@@ -294,12 +300,12 @@ struct obj *api_vdi_dup(struct obj *vdi, const char *uuid, const char *sr, const
 }
 
 /* A job's file for a new copy of vdi: its uuid into uuid. */
-void api_fjob_add_vdi(struct fjob *f, struct obj *vdi, char uuid[37])
+void api_fjob_add_vdi(struct fjob *f, struct obj *vdi, const char *sr, char uuid[37])
 {
 	char path[700];
 
 	dm_new_uuid(uuid);
-	vdi_path(path, sizeof(path), uuid);
+	api_vdi_path(path, sizeof(path), vdi, sr, uuid);
 	api_fjob_add(f, dm_get_str(vdi, OF(vdi, VDI, location)), path);
 }
 
@@ -354,7 +360,7 @@ static int vdi_done(struct call *c, struct fjob *f, int rc, const char *err)
 		return -1;
 	if (!vdi)
 		return FAIL(c, "HANDLE_INVALID", "VDI", x->vdi);
-	vdi_path(path, sizeof(path), x->uuid);
+	api_vdi_path(path, sizeof(path), vdi, x->sr, x->uuid);
 	n = api_vdi_dup(vdi, x->uuid, *x->sr ? x->sr : NULL, path, x->snap);
 	if (c)
 		emit_str(c->e, n->ref);
@@ -375,7 +381,7 @@ static int vdi_dup_op(struct call *c, const char *ref, const char *sr, const cha
 	snprintf(x->sr, sizeof(x->sr), "%s", sr);
 	x->snap = !strcmp(op, "snapshot");
 	f = api_fjob_new(vdi_done, x);
-	api_fjob_add_vdi(f, vdi, x->uuid);
+	api_fjob_add_vdi(f, vdi, x->sr, x->uuid);
 	if (c->task)
 		snprintf(id, sizeof(id), "%s", c->task);
 	else

@@ -538,6 +538,8 @@ static int job_config(struct call *c, struct vm_job *j, struct obj *vm)
 			if (!vdi)
 				return c ? api_fail(c, "HANDLE_INVALID", "VDI",
 						    dm_get_str(vbd, OF(vbd, VBD, VDI)), NULL) : -1;
+			if (api_sr_usable(c, vm, vdi))
+				return -1;
 			d->path = keep(j, dm_get_str(vdi, OF(vdi, VDI, location)));
 			d->vdev = keep(j, vdev_of(dm_get_str(vbd, OF(vbd, VBD, userdevice)),
 						  vdev, sizeof(vdev)));

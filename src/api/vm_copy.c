@@ -210,7 +210,7 @@ static int vm_done(struct call *c, struct fjob *f, int rc, const char *err)
 		vdi = ref_of("VDI", dm_get_str(vbd, OF(vbd, VBD, VDI)));
 		to = dm_get_str(vbd, OF(vbd, VBD, VDI));        /* a CD's, shared */
 		if (*x->d[i].uuid && vdi) {
-			snprintf(path, sizeof(path), "%s/%s.img", api_sr_dir, x->d[i].uuid);
+			api_vdi_path(path, sizeof(path), vdi, x->sr, x->d[i].uuid);
 			to = api_vdi_dup(vdi, x->d[i].uuid, *x->sr ? x->sr : NULL, path,
 					 x->kind == K_SNAP)->ref;
 		} else if (*x->d[i].to) {
@@ -289,7 +289,7 @@ static int copy_op(struct call *c, int kind, const char *ref, const char *name, 
 				api_fjob_add(f, dm_get_str(vdi, OF(vdi, VDI, location)),
 					     dm_get_str(to, OF(to, VDI, location)));
 			} else {
-				api_fjob_add_vdi(f, vdi, x->d[x->n].uuid);
+				api_fjob_add_vdi(f, vdi, x->sr, x->d[x->n].uuid);
 			}
 			disks++;
 		}

@@ -12,13 +12,22 @@
  * (ROOT/dev/NAME: O_DIRECT, plain reads where the device or the size does
  * not allow it).  --root points it at a fake sys/, proc/ and dev/ (tests);
  * --named judges each disk as a `storage = /dev/...` line would (USB and
- * removable disks allowed). */
+ * removable disks allowed).  A disk that cannot be read is never a
+ * candidate: its USE says `unreadable`.
+ *
+ * `xenbox disk-format [--force] DEV`: the daemon's mkfs (2.1, 2.3): reads
+ * DEV's first and last MiB again, refuses a disk that carries xenbox's SR
+ * (never reformatted) or, without --force, anything not blank; else zeroes
+ * the last MiB (a backup GPT, md 1.0) and runs `mkfs.xfs -q -f -L
+ * xenbox-sr -m crc=1,reflink=1 DEV` from PATH.  Exit 0 formatted, 3
+ * refused, 1 for other failures (stderr says why). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "applet.h"
@@ -183,7 +192,8 @@ static int disk_probe_main(int argc, char **argv)
 		if (dp_by_id(root, d->name, id, sizeof(id)))
 			strcpy(id, "-");
 		printf("%s %llu %s %s %s # %s; %s", d->name, (unsigned long long)d->bytes,
-		       use_token[d->verdict], content, id, dp_verdict_str(d->verdict), text);
+		       r < 0 && !d->verdict ? "unreadable" : use_token[d->verdict], content, id,
+		       r < 0 && !d->verdict ? "not readable" : dp_verdict_str(d->verdict), text);
 		if (r == 0 && c == DP_DATA)
 			printf(" at byte %llu", (unsigned long long)at);
 		if (r == 0 && c == DP_XFS && label[0])
@@ -198,3 +208,60 @@ out:
 }
 XB_APPLET_NAMED(disk_probe, "disk-probe", disk_probe_main,
 		"the disks the SR could use, and what is on them (docs/STORAGE.md 2.3)");
+
+static int disk_format_main(int argc, char **argv)
+{
+	const char *dev = argc > 1 ? argv[argc - 1] : NULL;
+	int force = argc == 3 && !strcmp(argv[1], "--force"), err = 0, fd, r, st;
+	unsigned char *buf = NULL;
+	enum dp_content c = DP_BLANK;
+	uint64_t at = 0, bytes = 0;
+	char label[13];
+	pid_t pid;
+
+	if (!dev || *dev == '-' || argc > 2 + force) {
+		fprintf(stderr, "usage: xenbox disk-format [--force] DEV\n");
+		return 2;
+	}
+	if (posix_memalign((void **)&buf, 4096, 2 * DP_MIB))
+		return 1;
+	r = probe(dev, buf, &c, &at, label, &bytes, &err);
+	if (r) {
+		fprintf(stderr, "disk-format: %s: %s\n", dev, r < 0 ? strerror(err) : "no medium");
+		free(buf);
+		return 1;
+	}
+	if (c == DP_XENBOX_SR || (c != DP_BLANK && !force)) {
+		fprintf(stderr, "disk-format: %s: %s; not formatted%s\n", dev, dp_content_str(c),
+			c == DP_XENBOX_SR ? " (xenbox's SR is adopted, never reformatted)" :
+			" without --force");
+		free(buf);
+		return 3;
+	}
+	memset(buf, 0, DP_MIB);
+	fd = open(dev, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || (c != DP_BLANK && bytes >= DP_MIB &&
+		       pwrite(fd, buf, DP_MIB, (off_t)(bytes - DP_MIB)) != (ssize_t)DP_MIB) ||
+	    fsync(fd)) {
+		fprintf(stderr, "disk-format: %s: %s\n", dev, strerror(errno));
+		free(buf);
+		return 1;
+	}
+	close(fd);
+	free(buf);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		execlp("mkfs.xfs", "mkfs.xfs", "-q", "-f", "-L", "xenbox-sr", "-m", "crc=1,reflink=1",
+		       dev, (char *)NULL);
+		fprintf(stderr, "disk-format: mkfs.xfs: %s\n", strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "disk-format: %s: mkfs.xfs failed\n", dev);
+		return 1;
+	}
+	return 0;
+}
+XB_APPLET_NAMED(disk_format, "disk-format", disk_format_main,
+		"format a blank disk as xenbox's SR (XFS; the daemon runs it: docs/STORAGE.md 2.3)");

@@ -27,6 +27,8 @@ void config_defaults(struct config *c)
 	set(&c->sim_opts, "");
 	set(&c->network, "dhcp");
 	set(&c->console, "menu");
+	set(&c->storage, "state");
+	set(&c->storage_format, "blank");
 	set(&c->management_interface, "xenbr0");
 	c->https_only = 1;
 	c->clean_shutdown_timeout = 120;
@@ -47,6 +49,9 @@ void config_free(struct config *c)
 	free(c->hostname);
 	free(c->root_password_hash);
 	free(c->network);
+	free(c->storage);
+	free(c->storage_format);
+	free(c->storage_root);
 	free(c->management_interface);
 	free(c->address);
 	free(c->gateway);
@@ -84,7 +89,7 @@ static char *trim(char *s)
 
 /* Value checks.  Each returns NULL if v is fine, else why not. */
 enum { V_ANY, V_BACKEND, V_HOST, V_NETWORK, V_CONSOLE, V_CIDR, V_IPV4, V_IPV4S, V_HOSTS, V_CRYPT,
-       V_IFNAME, V_HOSTPORT, V_ADDR, V_FPR, V_TOKEN, V_SECRET };
+       V_IFNAME, V_HOSTPORT, V_ADDR, V_FPR, V_TOKEN, V_SECRET, V_STORAGE, V_FORMAT };
 
 /* s[0..n) is an address of family af (inet_pton wants it terminated) */
 static int is_inet(int af, const char *s, size_t n)
@@ -248,6 +253,12 @@ static const char *check(int kind, const char *v)
 		       "from `xenbox pool token create` on the master)";
 	case V_SECRET:
 		return *v ? NULL : "empty";
+	case V_STORAGE:
+		return strcmp(v, "auto") && strcmp(v, "none") && strcmp(v, "state") &&
+		       (strncmp(v, "/dev/", 5) || strlen(v) > 200 || strstr(v, "/../")) ?
+		       "expected auto, none, state or /dev/..." : NULL;
+	case V_FORMAT:
+		return strcmp(v, "blank") && strcmp(v, "force") ? "expected blank or force" : NULL;
 	case V_CRYPT:
 		return (strncmp(v, "$6$", 3) && strncmp(v, "$5$", 3)) || strpbrk(v, ": \t'") ?
 		       "expected a SHA-512 or SHA-256 crypt hash ($6$... from `mkpasswd -m sha-512`)" : NULL;
@@ -282,6 +293,8 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 		{ "pool_address", offsetof(struct config, pool.address), V_HOSTPORT },
 		{ "pool_relay_domain", offsetof(struct config, pool.relay_domain), V_HOST },
 		{ "pool_client_address", offsetof(struct config, pool.client_address), V_ADDR },
+		{ "storage", offsetof(struct config, storage), V_STORAGE },
+		{ "storage_format", offsetof(struct config, storage_format), V_FORMAT },
 	};
 	static const struct { const char *key; size_t off; int min, max; } ints[] = {
 		{ "clean_shutdown_timeout", offsetof(struct config, clean_shutdown_timeout), 0, 86400 },

@@ -43,6 +43,9 @@ struct config {
 		int join;               /* pool_master and pool_fingerprint */
 	} pool;
 	char *management_interface;     /* host.address's (server/netinfo.c) */
+	/* docs/STORAGE.md 2.3: "state" (default), "none", "auto" or a
+	 * /dev/... disk; "blank" or "force"; the test-only --storage-root */
+	char *storage, *storage_format, *storage_root;
 	int https_only;         /* plain HTTP on loopback only (default 1) */
 	int clean_shutdown_timeout;
 	int stats_save_interval;        /* s; 0: only at clean shutdown */

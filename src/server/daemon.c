@@ -196,6 +196,8 @@ static int daemon_main(int argc, char **argv)
 			dst = &cfg.hostname;
 		else if (!strcmp(a, "--boot-log"))
 			dst = (char **)&api_boot_log;
+		else if (!strcmp(a, "--storage-root"))  /* tests: a fake /sys, /dev, /run */
+			dst = &cfg.storage_root;
 		else {
 			fprintf(stderr, "xenbox daemon: unknown option '%s'\n", a);
 			usage();
@@ -287,6 +289,10 @@ static int daemon_main(int argc, char **argv)
 		log_err("store: %s", err);
 		goto out;
 	}
+	api_storage = cfg.storage;
+	api_storage_force = !strcmp(cfg.storage_format, "force");
+	if (cfg.storage_root)
+		api_storage_root = cfg.storage_root;
 	if (api_auth_init(cfg.state_dir, cfg.root_password_hash) ||
 	    api_host_init(vmm, cfg.hostname, err, sizeof(err))) {
 		log_err("start-up: %s", err);
@@ -302,6 +308,7 @@ static int daemon_main(int argc, char **argv)
 	server_console_adopt = console_adopt;
 #endif
 	api_vm_adopt();
+	api_storage_start();
 	api_exit_hook = on_exit_request;
 	api_host_start();
 	api_session_gc(NULL);

@@ -40,7 +40,8 @@ SETTERS = {"make_into_template", "changing_VCPUs"}
 OTHER_CALLS = {
     "task": {"cancel": "task.cancel"},
     "SR": {"vdi_create": "VDI.create", "vdi_destroy": "VDI.destroy", "vdi_clone": "VDI.clone",
-           "vdi_snapshot": "VDI.snapshot", "vdi_resize": "VDI.resize"},
+           "vdi_snapshot": "VDI.snapshot", "vdi_resize": "VDI.resize", "scan": "SR.scan",
+           "unplug": "PBD.unplug", "plug": "PBD.plug", "forget": "SR.forget"},
     "VDI": {"destroy": "VDI.destroy", "clone": "VDI.clone", "copy": "VDI.copy",
             "snapshot": "VDI.snapshot", "resize": "VDI.resize"},
     "host": {"evacuate": "host.evacuate", "reboot": "host.reboot",
@@ -213,12 +214,15 @@ def test_storage_allowed_operations_are_true(daemon):
     sr = ok(p.pool.get_default_SR(s, ok(p.pool.get_all(s))[0]))
     methods = set(daemon.proxy().system.listMethods())
 
-    # the local SR: VDIs are made and destroyed in it
-    assert set(ok(p.SR.get_allowed_operations(s, sr))) == SR_OPS
+    # the local SR: VDIs are made and destroyed in it; scan and unplug
+    # while plugged (api/storage.c; tests/integration/test_storage.py)
+    attached = {"vdi_create", "vdi_destroy", "vdi_clone", "vdi_snapshot", "vdi_resize",
+                "scan", "unplug"}
+    assert set(ok(p.SR.get_allowed_operations(s, sr))) == attached
     vdi = _vdi(p, s, sr)                                        # vdi_create
     assert ok(p.VDI.get_SR(s, vdi)) == sr
     ok(p.VDI.destroy(s, vdi))                                   # vdi_destroy
-    assert set(ok(p.SR.get_allowed_operations(s, sr))) == SR_OPS
+    assert set(ok(p.SR.get_allowed_operations(s, sr))) == attached
 
     # a VDI: destroy while no VBD refers to it, resize while not attached
     copies = {"clone", "copy", "snapshot"}

@@ -13,7 +13,7 @@ import pytest
 from conftest import XENBOX, PASSWORD
 
 IO = os.path.join(os.path.dirname(XENBOX), "xenbox-io")
-MOVED = {"passwd", "pool", "growfs", "disk-probe", "xe", "console"}
+MOVED = {"passwd", "pool", "growfs", "disk-probe", "xe", "console", "disk-format"}
 # xe's syntax is XAPI's: `--x` is the parameter x=true, not an option
 OPTION_SYNTAX = MOVED - {"xe"}
 

@@ -111,7 +111,7 @@ def test_each_disk_one_line_with_use_content_and_name(binary, root):
         "sdg": ["sdg", str(8 * GIB), "candidate", "data@%d" % (8 * GIB - 100), "-"],
         "sdh": ["sdh", str(8 * GIB), "mounted", "blank", "-"],
         "sdi": ["sdi", str(8 * GIB), "removable", "blank", "-"],
-        "sdj": ["sdj", str(8 * GIB), "candidate", "unreadable", "-"],
+        "sdj": ["sdj", str(8 * GIB), "unreadable", "unreadable", "-"],   # never a candidate
         "sdk": ["sdk", str(3 * MIB + 512), "small", "data@%d" % (3 * MIB + 500), "-"],
         "sdl": ["sdl", str(8 * GIB), "boot", "blank", "-"],
         "nvme0n1": ["nvme0n1", str(64 * GIB), "candidate", "ext",
@@ -126,7 +126,7 @@ def test_each_disk_one_line_with_use_content_and_name(binary, root):
     assert lines["sdd"].endswith("# candidate; XFS filesystem labelled 'data'")
     assert lines["sdg"].endswith("non-zero data at byte %d" % (8 * GIB - 100))
     assert lines["sdl"].endswith("# the boot stick; blank")
-    assert "No such file or directory" in lines["sdj"]
+    assert lines["sdj"].endswith("# not readable; No such file or directory")
 
 
 def test_named_allows_usb_and_removable_never_the_stick(root):
@@ -144,3 +144,42 @@ def test_bad_root_and_bad_options(tmp_path):
         tmp_path / "nothing") in r.stderr, r.stderr
     r = run([IO, "disk-probe", "--root"])
     assert r.returncode == 2 and "usage: xenbox disk-probe" in r.stderr
+
+
+def test_disk_format_blank_or_forced_never_an_sr(tmp_path):
+    """`xenbox disk-format [--force] DEV`, the daemon's mkfs: a blank disk
+    is formatted XFS labelled xenbox-sr; anything else only with --force
+    (its last MiB zeroed: no backup GPT left behind); a disk that carries
+    xenbox's SR never."""
+    import shutil
+    if not shutil.which("mkfs.xfs"):
+        pytest.skip("mkfs.xfs (xfsprogs) is not installed")
+    blank, gpt = str(tmp_path / "blank.img"), str(tmp_path / "gpt.img")
+    for path, writes in ((blank, []), (gpt, [(510, b"\x55\xaa"), (512, b"EFI PART"),
+                                             (GIB - 512, b"EFI PART")])):
+        with open(path, "wb") as f:
+            f.truncate(GIB)
+            for off, data in writes:
+                f.seek(off)
+                f.write(data)
+    r = run([XENBOX, "disk-format", gpt])
+    assert r.returncode == 3, r
+    assert "GPT partition table; not formatted without --force" in r.stderr
+    r = run([XENBOX, "disk-format", blank])
+    assert r.returncode == 0, r.stderr
+    with open(blank, "rb") as f:
+        sb = f.read(120)
+    assert sb[:4] == b"XFSB" and sb[108:117] == b"xenbox-sr"
+    for args in ([blank], ["--force", blank]):
+        r = run([XENBOX, "disk-format"] + args)
+        assert r.returncode == 3 and "never reformatted" in r.stderr, r
+    r = run([IO, "disk-format", "--force", gpt])
+    assert r.returncode == 0, r.stderr
+    with open(gpt, "rb") as f:
+        assert f.read(4) == b"XFSB"
+        f.seek(GIB - MIB)
+        assert f.read(MIB) == bytes(MIB)
+    r = run([IO, "disk-format", "--force"])
+    assert r.returncode == 2 and "usage: xenbox disk-format" in r.stderr
+    r = run([IO, "disk-format", str(tmp_path / "none")])
+    assert r.returncode == 1 and "No such file" in r.stderr
