@@ -198,7 +198,7 @@ class UsbQemu(QemuConsole):
     Error = UsbError
 
     def __init__(self, image, uefi=False, ovmf=None, memory=2048, log_path=None,
-                 guest_addr=None, restrict=True, nic="e1000"):
+                 guest_addr=None, restrict=True, nic="e1000", nics_before=(), devices=()):
         super().__init__(log_path=log_path or os.path.join(
             tempfile.mkdtemp(prefix="xb-usb-"), "console.log"))
         self.image = image
@@ -207,7 +207,14 @@ class UsbQemu(QemuConsole):
         self.memory = memory
         self.guest_addr = guest_addr or ""
         self.restrict = restrict
-        self.nic = nic          # QEMU's NIC model: e1000, virtio-net-pci...
+        # QEMU's NIC model (e1000, virtio-net-pci...) on the user network
+        # with the forwarded ports, or None: no NIC at all.  nics_before:
+        # models of NICs on user networks of their own (no forwarded
+        # ports), on PCI slots before it: dom0 numbers them first.
+        # devices: more QEMU arguments (disk controllers, other networks).
+        self.nic = nic
+        self.nics_before = list(nics_before)
+        self.devices = list(devices)
 
     def command(self):
         fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-%s:%d" % (h, self.guest_addr, g)
@@ -226,8 +233,11 @@ class UsbQemu(QemuConsole):
                 "-device", "qemu-xhci,id=xhci",
                 "-drive", "if=none,id=stick,format=raw,file=" + self.image,
                 "-device", "usb-storage,bus=xhci.0,drive=stick,bootindex=0",
-                "-nic", "user,model=%s%s,%s" % (self.nic, ",restrict=on" if self.restrict else "",
-                                                 fwd)]
+                *[a for m in self.nics_before for a in ("-nic", "user,model=%s,restrict=on" % m)],
+                *(["-nic", "user,model=%s%s,%s" % (self.nic, ",restrict=on" if self.restrict
+                                                   else "", fwd)] if self.nic else
+                  ["-nic", "none"] if not self.nics_before else []),
+                *self.devices]
 
     def tail(self, n=60):
         return self.report(n)
