@@ -3,7 +3,8 @@ model a shipped driver covers carries the XenAPI, each disk controller's
 disk is seen by the host, several NICs with xenbox.conf naming the
 management one, a VM without a NIC says why on its console, and the
 management network as an active-backup bond of two NICs with a VLAN on
-top.  docs/USB_IMAGE.md ("Hardware"), docs/HARDWARE.md."""
+top; a NIC without link at boot says so, then gets its lease.
+docs/USB_IMAGE.md ("Hardware"), docs/HARDWARE.md."""
 import os
 import re
 import subprocess
@@ -147,6 +148,63 @@ def test_no_nic_says_why(stick, boot, password):
             "10ec:8029 (no-driver))" % m.group(1).decode()) in issue, issue
     _, log = q.run("cat /state/log/boot.log")
     assert "FAILED network: no NIC found" in log, log
+
+
+def qmp(path, *commands):
+    """Send QEMU's monitor (QMP, a Unix socket) commands; their answers."""
+    import json
+    import socket
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(30)
+        c.connect(path)
+        f = c.makefile("rw")
+        json.loads(f.readline())                        # the greeting
+        out = []
+        for cmd in ({"execute": "qmp_capabilities"},) + commands:
+            f.write(json.dumps(cmd) + "\n")
+            f.flush()
+            while True:
+                r = json.loads(f.readline())
+                if "return" in r or "error" in r:
+                    break
+            out.append(r)
+        return out[1:]
+
+
+def test_no_link_then_dhcp(stick, logs, password, tmp_path):
+    """The NIC's link down from the start (QEMU's set_link): the console
+    says there is no link after 10 s, then that no DHCP server answers,
+    and the banner says why there is no address; the link up, the lease
+    comes and the XenAPI answers over it."""
+    mon = str(tmp_path / "qmp.sock")
+    q = U.UsbQemu(stick.path, nic=None, log_path=os.path.join(logs, "no-link.log"))
+    fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-:%d" % (h, g) for g, h in q.ports.items())
+    q.devices = ["-qmp", "unix:%s,server=on,wait=off" % mon,
+                 "-netdev", "user,id=n0,restrict=on," + fwd,
+                 "-device", "e1000,netdev=n0,id=nic0,mac=52:54:00:cc:00:01"]
+    q.start()
+    try:
+        deadline = time.time() + 30
+        while not os.path.exists(mon):
+            assert time.time() < deadline
+            time.sleep(0.1)
+        r = qmp(mon, {"execute": "set_link", "arguments": {"name": "nic0", "up": False}})
+        assert "return" in r[0], r
+        wait_console(q, r"XENBOX-FAILED network: no link on eth0 \(e1000, 52:54:00:cc:00:01\) "
+                        r"after 10 s", timeout=240)
+        wait_console(q, r"XENBOX-FAILED network: no answer from a DHCP server on xenbr0 "
+                        r"\(eth0 \(e1000, 52:54:00:cc:00:01\)\)", timeout=120)
+        wait_console(q, r"XENBOX-API none: no answer from a DHCP server")
+        r = qmp(mon, {"execute": "set_link", "arguments": {"name": "nic0", "up": True}})
+        assert "return" in r[0], r
+        wait_console(q, r"XENBOX-NET link up on eth0")
+        report("link up late, then DHCP", q.wait_api())
+        wait_console(q, r"XENBOX-API https://10\.0\.2\.15/ certificate SHA-256 [0-9A-F:]{95}")
+        q.login("root", password)
+        _, issue = q.run("cat /etc/issue")
+        assert "XenAPI:      https://10.0.2.15/" in issue, issue
+    finally:
+        q.stop()
 
 
 class NetnsQemu(U.UsbQemu):
