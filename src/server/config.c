@@ -204,7 +204,8 @@ static int each(const char *v, int (*ok)(const char *, size_t))
 	return items;
 }
 
-/* A network interface's name (1..15 bytes, no '/', ':' or blank) or its
+/* A network interface's name (1..15 letters, digits, '-', '_', '.', '@':
+ * the boot's shell splits the list, so no blank, quote or glob) or its
  * MAC address (six hex pairs joined by ':'). */
 static int is_nic(const char *s, size_t n)
 {
@@ -218,7 +219,7 @@ name:
 	if (!n || n > 15)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
+		if (!isalnum((unsigned char)s[i]) && !strchr("-_.@", s[i]))
 			return 0;
 	return 1;
 }
@@ -252,7 +253,7 @@ static const char *check(int kind, const char *v)
 		return each(v, is_host) >= 0 ? NULL : "expected server names, comma separated";
 	case V_NICS:
 		n = each(v, is_nic);
-		return n < 1 || n > 2 || strchr(v, '"') || strchr(v, '\'') ?
+		return n < 1 || n > 2 ?
 		       "expected a network card's name or MAC address, or two of them "
 		       "(an active-backup bond): eth0 or 52:54:00:12:34:56, eth0, eth1" : NULL;
 	case V_VLAN:

@@ -136,6 +136,7 @@ def test_check_config_management_nic_and_vlan(state_dir):
                 "management_nic = ,\n"
                 "management_nic = eth0/1\n"
                 "management_nic = a-name-far-too-long\n"
+                "management_nic = eth*\n"
                 "vlan = 0\n"
                 "vlan = 4095\n"
                 "vlan = ten\n")
@@ -143,10 +144,10 @@ def test_check_config_management_nic_and_vlan(state_dir):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1, r
     assert "xb_management_nic='52:54:00:AB:cd:01, eth0'\nxb_vlan='42'\n" in r.stdout, r.stdout
-    for line in (4, 5, 6, 7):
+    for line in (4, 5, 6, 7, 8):
         assert "%s:%d: management_nic: expected a network card's name or MAC" % (
             conf, line) in r.stderr, r.stderr
-    for line in (8, 9, 10):
+    for line in (9, 10, 11):
         assert "%s:%d: vlan: expected a VLAN id, 1 to 4094" % (conf, line) in r.stderr, r.stderr
     with open(conf, "w") as f:
         f.write("hostname = ok\n")
