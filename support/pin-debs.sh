@@ -11,6 +11,9 @@
 #
 #   support/pin-debs.sh xen-hypervisor=xen-hypervisor-4.17-amd64=4.17.5+72-g01140da4e8-1
 #
+# Components: main, and non-free-firmware for the firmware files of the
+# USB image's NIC drivers (package/firmware).
+#
 # Like support/refresh-lock.sh, apt runs with a configuration of its own in
 # a temporary directory: the machine's /etc/apt and /var/lib/apt are neither
 # read for sources nor written.
@@ -33,9 +36,9 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/etc" "$work/state"
 : >"$work/state/status"
 cat >"$work/etc/sources.list" <<-SRC
-	deb $mirror/debian $suite main
-	deb $mirror/debian $suite-updates main
-	deb $mirror/debian-security $suite-security main
+	deb $mirror/debian $suite main non-free-firmware
+	deb $mirror/debian $suite-updates main non-free-firmware
+	deb $mirror/debian-security $suite-security main non-free-firmware
 SRC
 apt_opts=(
 	-o "Dir::Etc::SourceList=$work/etc/sources.list"

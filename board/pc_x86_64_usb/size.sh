@@ -32,6 +32,13 @@ row "  its modules ($(wc -l <"$mods/initrd/load-order"), uncompressed)" "$(cat "
 row "  root filesystem (rootfs.sqfs, zstd)" "$rootfs"
 row "    its modules ($(wc -l <"$mods/root/load-order"), uncompressed)" "$(cat "$mods"/root/*.ko | wc -c)"
 row "    hardware drivers ($(wc -l <"$mods/hw/load-order"), uncompressed)" "$(cat "$mods"/hw/*.ko | wc -c)"
+if [ -f "$mods/net/load-order" ]; then
+	row "    bond + VLAN modules ($(wc -l <"$mods/net/load-order"), uncompressed)" "$(cat "$mods"/net/*.ko | wc -c)"
+fi
+fw=$(dirname "$mods")/firmware/manifest
+if [ -f "$fw" ]; then
+	row "    NIC firmware ($(wc -l <"$fw") files, uncompressed)" "$(awk '{s += $3} END {print s + 0}' "$fw")"
+fi
 if [ -n "${XB_MKFS_XFS:-}" ]; then
 	row "    of them xfs + libcrc32c (uncompressed)" "$(cat "$mods/hw/xfs.ko" "$mods/hw/libcrc32c.ko" | wc -c)"
 	row "    mkfs.xfs (static, uncompressed)" "$(sz "$XB_MKFS_XFS")"

@@ -7,7 +7,9 @@
 #   $(USB_PARTS)/rootfs.sqfs   the read-only root: busybox, xenbox,
 #                              xenstored, xenconsoled, the xenstore client,
 #                              mkfs.xfs (package/xfsprogs),
-#                              hw-modules + root-modules, rootfs/usb/root/
+#                              hw-modules + root-modules + net-modules,
+#                              the drivers' firmware (package/firmware),
+#                              rootfs/usb/root/
 #   $(USB_PARTS)/initrd.img    busybox, loop + squashfs (initrd-modules),
 #                              rootfs/usb/initrd/init and rootfs.sqfs
 #   $(USB_IMG)                 BIOS (SYSLINUX) + UEFI (GRUB) image:
@@ -38,6 +40,10 @@ USB_DOM0_ARGS ?= console=hvc0 quiet cryptomgr.notests
 # USB_MODULE_SIGNATURES=keep keeps them.
 USB_MODULE_SIGNATURES ?= strip
 USB_UNSIGN = $(if $(filter keep,$(USB_MODULE_SIGNATURES)),true,$(TOPDIR)/package/linux/unsign-modules.sh)
+# ... and their BPF type information (.BTF: package/linux/strip-btf.sh),
+# 0.75 MB of the compressed root; kept with the signatures (objcopy would
+# break them).
+USB_STRIP_BTF = $(if $(filter keep,$(USB_MODULE_SIGNATURES)),true,$(TOPDIR)/package/linux/strip-btf.sh)
 
 USB_INITRD_OVERLAY := $(shell find $(TOPDIR)/rootfs/usb/initrd -type f 2>/dev/null)
 USB_ROOT_OVERLAY   := $(shell find $(TOPDIR)/rootfs/usb/root -type f 2>/dev/null)
@@ -60,6 +66,25 @@ $(IMAGES_DIR)/modules/root/load-order: $(LINUX_DIR)/.stamp_extracted $(TOPDIR)/p
 		$(LINUX_DIR)/root/lib/modules/$$(cat $(LINUX_DIR)/kernel-release) $(@D) \
 		$(IMAGES_DIR)/modules/root.base
 	@echo "  IMAGE   $(@D) ($$(wc -l <$@) modules, $$(cat $(@D)/*.ko | wc -c) bytes)"
+
+# net: the bond and VLAN modules, loaded only when xenbox.conf asks.
+$(IMAGES_DIR)/modules/net/load-order: $(LINUX_DIR)/.stamp_extracted $(TOPDIR)/package/linux/modules.sh \
+		$(USB_BOARD)/net-modules $(IMAGES_DIR)/modules/root/load-order
+	$(Q)cat $(IMAGES_DIR)/modules/initrd/load-order $(IMAGES_DIR)/modules/hw/load-order \
+		$(IMAGES_DIR)/modules/root/load-order >$(IMAGES_DIR)/modules/net.base
+	$(Q)$(TOPDIR)/package/linux/modules.sh $(USB_BOARD)/net-modules \
+		$(LINUX_DIR)/root/lib/modules/$$(cat $(LINUX_DIR)/kernel-release) $(@D) \
+		$(IMAGES_DIR)/modules/net.base
+	@echo "  IMAGE   $(@D) ($$(wc -l <$@) modules, $$(cat $(@D)/*.ko | wc -c) bytes)"
+
+# The firmware the hardware drivers request (package/firmware): the files
+# their modinfo names, less firmware-skip, from the pinned packages.
+USB_FIRMWARE := $(IMAGES_DIR)/firmware
+$(USB_FIRMWARE)/manifest: $(FIRMWARE_DIR)/.stamp_extracted $(IMAGES_DIR)/modules/hw/load-order \
+		$(TOPDIR)/package/firmware/select.sh $(USB_BOARD)/firmware-skip
+	$(Q)$(TOPDIR)/package/firmware/select.sh $(IMAGES_DIR)/modules/hw $(FIRMWARE_DIR)/root \
+		$(USB_BOARD)/firmware-skip $(@D)
+	@echo "  IMAGE   $(@D) ($$(wc -l <$@) files, $$(awk '{s += $$3} END {print s}' $@) bytes)"
 
 # dom0's kernel: the bzImage's payload (package/linux), stripped of its
 # symbol table (kallsyms is inside), compressed with zstd, with its size
@@ -90,18 +115,21 @@ USB_MKFS_XFS := $(if $(filter y,$(CONFIG_XB_PACKAGE_XFSPROGS)),$(XFSPROGS_MKFS))
 # modules.dep and modules.alias (package/linux/depmod.sh) for modprobe,
 # and root-modules, the list rcS loads.
 $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
-		$(IMAGES_DIR)/modules/hw/load-order $(TOPDIR)/package/linux/depmod.sh \
-		$(TOPDIR)/package/linux/unsign-modules.sh $(SYS_XEN_TOOLS) \
+		$(IMAGES_DIR)/modules/hw/load-order $(IMAGES_DIR)/modules/net/load-order \
+		$(USB_FIRMWARE)/manifest $(TOPDIR)/package/linux/depmod.sh \
+		$(TOPDIR)/package/linux/unsign-modules.sh $(TOPDIR)/package/linux/strip-btf.sh $(SYS_XEN_TOOLS) \
 		$(USB_ROOT_OVERLAY) $(USB_BOARD)/usb.mk $(USB_MKFS_XFS) $(XE_INSTALL_DEPS)
 	@echo "  ROOTFS  usb root"
 	$(Q)rm -rf $(USB_BUILD)/root && mkdir -p $(USB_BUILD)/root $(@D)
 	$(call sys-busybox,$(USB_BUILD)/root)
 	$(Q)m=$(USB_BUILD)/root/lib/modules/$$(cat $(LINUX_DIR)/kernel-release) && mkdir -p $$m && \
-		cp $(IMAGES_DIR)/modules/hw/*.ko $(IMAGES_DIR)/modules/root/*.ko $$m/ && \
+		cp $(IMAGES_DIR)/modules/hw/*.ko $(IMAGES_DIR)/modules/root/*.ko \
+			$(IMAGES_DIR)/modules/net/*.ko $$m/ && \
 		cp $(IMAGES_DIR)/modules/root/load-order $$m/root-modules && \
-		$(USB_UNSIGN) $$m/*.ko && $(TOPDIR)/package/linux/depmod.sh $$m && \
+		$(USB_UNSIGN) $$m/*.ko && $(USB_STRIP_BTF) $$m/*.ko && $(TOPDIR)/package/linux/depmod.sh $$m && \
 		{ [ -z "$(USB_MKFS_XFS)" ] || grep -qx 'alias fs-xfs xfs' $$m/modules.alias || \
 		{ echo "usb: no fs-xfs alias in modules.alias: an XFS mount would not load xfs" >&2; exit 1; }; }
+	$(Q)cp -a $(USB_FIRMWARE)/lib $(USB_FIRMWARE)/usr $(USB_BUILD)/root/
 	$(Q)mkdir -p $(addprefix $(USB_BUILD)/root/,boot dev proc sys run tmp var state etc root)
 	$(Q)cp $(IMAGES_DIR)/xenbox $(USB_BUILD)/root/usr/sbin/xenbox
 	$(if $(XBIO_IMAGE),$(Q)cp $(XBIO_IMAGE) $(USB_BUILD)/root/usr/sbin/xenbox-io)
@@ -113,7 +141,7 @@ $(USB_PARTS)/rootfs.sqfs: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/root/load-order \
 	$(Q)for c in $(XEN_XENSTORE_COMMANDS); do ln -sfn xenstore $(USB_BUILD)/root/usr/bin/xenstore-$$c; done
 	$(Q)[ -x $(USB_BUILD)/root/usr/bin/xenstore-write ] || { echo "usb: no xenstore-write in the root" >&2; exit 1; }
 	$(Q)cp -a $(TOPDIR)/rootfs/usb/root/. $(USB_BUILD)/root/
-	$(Q)for f in shadow hostname hosts resolv.conf; do ln -sfn ../run/$$f $(USB_BUILD)/root/etc/$$f; done
+	$(Q)for f in shadow hostname hosts resolv.conf issue; do ln -sfn ../run/$$f $(USB_BUILD)/root/etc/$$f; done
 	$(Q)find $(USB_BUILD)/root -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 	$(Q)rm -f $@.tmp && mksquashfs $(USB_BUILD)/root $@.tmp -all-root -comp zstd -Xcompression-level 19 -b 256K \
 		-noappend -no-progress -quiet >/dev/null
@@ -133,6 +161,7 @@ $(USB_PARTS)/initrd.img: $(BUSYBOX_BIN) $(IMAGES_DIR)/modules/initrd/load-order 
 	$(call sys-busybox,$(USB_BUILD)/initrd)
 	$(call sys-modules,$(USB_BUILD)/initrd,initrd)
 	$(Q)$(USB_UNSIGN) $(USB_BUILD)/initrd/lib/modules/*.ko
+	$(Q)$(USB_STRIP_BTF) $(USB_BUILD)/initrd/lib/modules/*.ko
 	$(Q)mkdir -p $(addprefix $(USB_BUILD)/initrd/,dev proc sys newroot)
 	$(Q)cp -a $(TOPDIR)/rootfs/usb/initrd/. $(USB_BUILD)/initrd/
 	$(Q)cp $(USB_PARTS)/rootfs.sqfs $(USB_BUILD)/initrd/rootfs.sqfs

@@ -59,6 +59,8 @@ void config_free(struct config *c)
 	free(c->ntp);
 	free(c->console_password_hash);
 	free(c->console);
+	free(c->management_nic);
+	free(c->vlan);
 	free(c->pool.master);
 	free(c->pool.master_host);
 	free(c->pool.fingerprint);
@@ -89,7 +91,8 @@ static char *trim(char *s)
 
 /* Value checks.  Each returns NULL if v is fine, else why not. */
 enum { V_ANY, V_BACKEND, V_HOST, V_NETWORK, V_CONSOLE, V_CIDR, V_IPV4, V_IPV4S, V_HOSTS, V_CRYPT,
-       V_IFNAME, V_HOSTPORT, V_ADDR, V_FPR, V_TOKEN, V_SECRET, V_STORAGE, V_FORMAT };
+       V_IFNAME, V_HOSTPORT, V_ADDR, V_FPR, V_TOKEN, V_SECRET, V_STORAGE, V_FORMAT, V_NICS,
+       V_VLAN };
 
 /* s[0..n) is an address of family af (inet_pton wants it terminated) */
 static int is_inet(int af, const char *s, size_t n)
@@ -191,17 +194,41 @@ static int is_token(const char *v)
 	return 1;
 }
 
-/* A list separated by commas (and optional blanks), each item checked. */
+/* A list separated by commas (and optional blanks), each item checked;
+ * returns the number of items, -1 if one is bad. */
 static int each(const char *v, int (*ok)(const char *, size_t))
 {
+	int items = 0;
+
 	while (*v) {
 		size_t n = strcspn(v, ", \t");
 
 		if (n && !ok(v, n))
-			return 0;
+			return -1;
+		items += n > 0;
 		v += n;
 		v += strspn(v, ", \t");
 	}
+	return items;
+}
+
+/* A network interface's name (1..15 letters, digits, '-', '_', '.', '@':
+ * the boot's shell splits the list, so no blank, quote or glob) or its
+ * MAC address (six hex pairs joined by ':'). */
+static int is_nic(const char *s, size_t n)
+{
+	if (n == 17) {
+		for (size_t i = 0; i < n; i++)
+			if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+				goto name;
+		return 1;
+	}
+name:
+	if (!n || n > 15)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-_.@", s[i]))
+			return 0;
 	return 1;
 }
 
@@ -231,9 +258,17 @@ static const char *check(int kind, const char *v)
 	case V_IPV4:
 		return is_ipv4(v, strlen(v)) ? NULL : "expected an IPv4 address";
 	case V_IPV4S:
-		return *v && each(v, is_ipv4) ? NULL : "expected IPv4 addresses, comma separated";
+		return *v && each(v, is_ipv4) >= 0 ? NULL : "expected IPv4 addresses, comma separated";
 	case V_HOSTS:
-		return each(v, is_host) ? NULL : "expected server names, comma separated";
+		return each(v, is_host) >= 0 ? NULL : "expected server names, comma separated";
+	case V_NICS:
+		n = each(v, is_nic);
+		return n < 1 || n > 2 ?
+		       "expected a network card's name or MAC address, or two of them "
+		       "(an active-backup bond): eth0 or 52:54:00:12:34:56, eth0, eth1" : NULL;
+	case V_VLAN:
+		n = strtol(v, &end, 10);
+		return !*v || *end || n < 1 || n > 4094 ? "expected a VLAN id, 1 to 4094" : NULL;
 	case V_IFNAME:
 		return !*v || strlen(v) > 15 || strpbrk(v, "/: \t") ?
 		       "expected a network interface name (1 to 15 bytes, no '/', ':' or blank)" : NULL;
@@ -285,6 +320,8 @@ static int apply(struct config *c, const char *k, const char *v, const char **wh
 		{ "ntp", offsetof(struct config, ntp), V_HOSTS },
 		{ "console_password_hash", offsetof(struct config, console_password_hash), V_CRYPT },
 		{ "console", offsetof(struct config, console), V_CONSOLE },
+		{ "management_nic", offsetof(struct config, management_nic), V_NICS },
+		{ "vlan", offsetof(struct config, vlan), V_VLAN },
 		{ "pool_master", offsetof(struct config, pool.master), V_HOSTPORT },
 		{ "pool_fingerprint", offsetof(struct config, pool.fingerprint), V_FPR },
 		{ "pool_token", offsetof(struct config, pool.token), V_TOKEN },
@@ -461,4 +498,6 @@ void config_print_shell(const struct config *c, FILE *f)
 	print_shell(f, "ntp", c->ntp);
 	print_shell(f, "console_password_hash", c->console_password_hash);
 	print_shell(f, "console", c->console);
+	print_shell(f, "management_nic", c->management_nic);
+	print_shell(f, "vlan", c->vlan);
 }

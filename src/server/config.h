@@ -25,6 +25,8 @@ struct config {
 	char *ntp;              /* servers, comma separated; "" = none */
 	char *console_password_hash;    /* crypt(3) hash for the console login */
 	char *console;          /* "menu" (xenbox console) or "login" (a getty) */
+	char *management_nic;   /* NAME or MAC, or two of them: a bond (USB_IMAGE.md) */
+	char *vlan;             /* 1..4094: the management network's 802.1Q tag */
 	/* Pools (docs/POOL.md 3.1): checked here, used by pool/member.c
 	 * (joining, the channel) and pool/master.c (dead_after). */
 	struct config_pool {

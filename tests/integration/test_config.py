@@ -127,6 +127,39 @@ def test_check_config_for_the_usb_boot(state_dir):
     assert r.returncode == 0 and r.stderr == "" and "xb_hostname='ok'" in r.stdout, r
 
 
+def test_check_config_management_nic_and_vlan(state_dir):
+    """management_nic: one NIC or two (a bond), each a name or a MAC;
+    vlan: 1..4094.  Bad values reported with FILE:LINE, the good ones
+    handed to the boot."""
+    conf = os.path.join(state_dir, "xenbox.conf")
+    with open(conf, "w") as f:
+        f.write("management_nic = eth1\n"
+                "vlan = 42\n"
+                "management_nic = 52:54:00:AB:cd:01, eth0\n"
+                "management_nic = eth0, eth1, eth2\n"
+                "management_nic = ,\n"
+                "management_nic = eth0/1\n"
+                "management_nic = a-name-far-too-long\n"
+                "management_nic = eth*\n"
+                "vlan = 0\n"
+                "vlan = 4095\n"
+                "vlan = ten\n")
+    r = subprocess.run([XENBOX, "daemon", "--config", conf, "--check-config"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r
+    assert "xb_management_nic='52:54:00:AB:cd:01, eth0'\nxb_vlan='42'\n" in r.stdout, r.stdout
+    for line in (4, 5, 6, 7, 8):
+        assert "%s:%d: management_nic: expected a network card's name or MAC" % (
+            conf, line) in r.stderr, r.stderr
+    for line in (9, 10, 11):
+        assert "%s:%d: vlan: expected a VLAN id, 1 to 4094" % (conf, line) in r.stderr, r.stderr
+    with open(conf, "w") as f:
+        f.write("hostname = ok\n")
+    r = subprocess.run([XENBOX, "daemon", "--config", conf, "--check-config"],
+                       capture_output=True, text=True, timeout=30)
+    assert "management_nic" not in r.stdout and "vlan" not in r.stdout, r
+
+
 def test_unix_socket_directory_is_created(state_dir, tmp_path):
     """--unix in a directory that does not exist yet: the daemon makes it
     (and its parents), 0755, and the socket answers; an existing directory
