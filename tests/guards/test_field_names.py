@@ -16,7 +16,9 @@ WIRE = {"api/dispatch.c", "api/where.c", "api/dm.c", "api/dm.h", "pool/mirror.c"
 CALL = re.compile(r"\bdm_field_find\s*\(")
 
 
-def callers(src):
+def grep_src(src, pattern):
+    """(path relative to src, line number, line) of every line of a .c or
+    .h file under src that pattern matches."""
     found = []
     for d, _, files in os.walk(src):
         for f in files:
@@ -26,9 +28,13 @@ def callers(src):
             rel = os.path.relpath(p, src)
             with open(p, encoding="utf-8", errors="replace") as fh:
                 for n, line in enumerate(fh, 1):
-                    if CALL.search(line):
+                    if pattern.search(line):
                         found.append((rel, n, line.strip()))
     return found
+
+
+def callers(src):
+    return grep_src(src, CALL)
 
 
 def test_fields_by_name_only_from_the_wire():
@@ -50,18 +56,7 @@ INDEX = re.compile(r"(->|\.)f_\s*\[|(->|\.)f\s*\[[^\]]*\]\s*\.u\b")
 
 
 def indexers(src):
-    found = []
-    for d, _, files in os.walk(src):
-        for f in files:
-            if not f.endswith((".c", ".h")):
-                continue
-            p = os.path.join(d, f)
-            rel = os.path.relpath(p, src)
-            with open(p, encoding="utf-8", errors="replace") as fh:
-                for n, line in enumerate(fh, 1):
-                    if INDEX.search(line):
-                        found.append((rel, n, line.strip()))
-    return found
+    return grep_src(src, INDEX)
 
 
 def test_values_only_through_the_accessors():
